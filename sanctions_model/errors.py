@@ -1,0 +1,25 @@
+"""Errors that name the problem and where it is.
+
+Every error a user can cause (a bad file, an unknown name, a value out of range) is an
+:class:`InputError`. The command line prints its message and exits with status 2; the
+Python API raises it as it is.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class InputError(ValueError):
+    """Bad input from the user: a file, a name or a value. The message says which and where."""
+
+
+class SolverError(RuntimeError):
+    """The ODE solver failed on a parameter set (usually extreme parameters)."""
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """Return " Did you mean 'x'?" for the nearest candidate, or "" if none is near."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,338 @@
+"""Load, validate and compose parameter files and scenarios.
+
+Parameters live in ``params/base.toml``; named scenarios in ``params/scenarios/*.toml``
+change some of them. A scenario can also be given as a path to a TOML file of the same
+shape, so users can write their own. Everything a user passes in is checked here, so that
+the model never sees a name it does not know, a value outside its range, or NaN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import os
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError, suggest
+
+REQUIRED_FIELDS = ("value", "unit", "low", "high", "source", "description")
+LEVER_FIELDS = ("initial", "level", "start_day", "phase_in_days")
+
+
+def params_dir() -> Path:
+    """Folder holding ``base.toml`` and ``scenarios/``.
+
+    ``$SANCTIONS_MODEL_PARAMS`` if set, else the ``params/`` folder of the checkout the
+    package was installed from.
+    """
+    env = os.environ.get("SANCTIONS_MODEL_PARAMS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "params"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter: its value, unit, plausible range and source."""
+
+    name: str
+    value: float
+    unit: str
+    low: float
+    high: float
+    source: str
+    description: str
+    group: str
+
+    @property
+    def is_assumption(self) -> bool:
+        return self.source.lower().startswith("assumption")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of changes to the base parameters, each with its reason."""
+
+    name: str
+    title: str
+    description: str
+    changes: tuple[tuple[str, float, str], ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """All parameters of one run, after scenarios and overrides are applied.
+
+    Behaves as a read-only mapping from name to value; ``.parameters`` holds the full
+    records (unit, range, source), ``.scenarios`` the scenarios applied in order and
+    ``.overrides`` the values set by hand.
+    """
+
+    parameters: Mapping[str, Parameter]
+    meta: Mapping[str, object]
+    levers: Mapping[str, Mapping[str, str]]
+    scenarios: tuple[str, ...] = ()
+    overrides: Mapping[str, float] = field(default_factory=dict)
+    files: tuple[Path, ...] = ()
+
+    def __getitem__(self, name: str) -> float:
+        return self.parameters[name].value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.parameters
+
+    def __iter__(self):
+        return iter(self.parameters)
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    @property
+    def start_date(self) -> dt.date:
+        return self.meta["start_date"]  # type: ignore[return-value]
+
+    def values(self) -> dict[str, float]:
+        """Name to value, in file order."""
+        return {n: p.value for n, p in self.parameters.items()}
+
+    def with_values(self, values: Mapping[str, object], origin: str = "override") -> "ParameterSet":
+        """A copy with some values changed, each checked against its parameter's range."""
+        params = dict(self.parameters)
+        for name, raw in values.items():
+            spec = self._spec(name, origin)
+            params[name] = replace(spec, value=check_value(spec, raw, origin, self.start_date))
+        return replace(self, parameters=params)
+
+    def _spec(self, name: str, origin: str) -> Parameter:
+        if not isinstance(name, str) or name not in self.parameters:
+            raise InputError(
+                f"{origin}: unknown parameter '{name}'.{suggest(str(name), self.parameters)}"
+                " Run 'sanctions-model params' to list them."
+            )
+        return self.parameters[name]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every parameter as a table: value, unit, low, high, source, description."""
+        rows = [
+            {"name": p.name, "value": p.value, "unit": p.unit, "low": p.low, "high": p.high,
+             "source": p.source, "description": p.description, "group": p.group}
+            for p in self.parameters.values()
+        ]
+        return pd.DataFrame(rows).set_index("name")
+
+    def digest(self) -> str:
+        """Short hash of the values in use and of the files they came from."""
+        h = hashlib.sha256()
+        for name, p in sorted(self.parameters.items()):
+            h.update(f"{name}={p.value!r};".encode())
+        return h.hexdigest()[:12]
+
+
+def check_value(spec: Parameter, raw: object, origin: str, start: dt.date | None = None) -> float:
+    """Turn ``raw`` into a float inside ``[spec.low, spec.high]``, or raise InputError.
+
+    Strings are parsed as numbers; for a ``*.start_day`` an ISO date (``2025-03-01``) is
+    accepted too and turned into days after the projection start.
+    """
+    where = f"{origin}: parameter '{spec.name}'"
+    if isinstance(raw, bool):
+        raise InputError(f"{where} must be a number, got {raw!r} (a boolean).")
+    value: float
+    if isinstance(raw, (dt.date, dt.datetime)) or (isinstance(raw, str) and _looks_like_date(raw)):
+        if not spec.name.endswith("start_day") or start is None:
+            raise InputError(f"{where} must be a number, got the date {raw!s}.")
+        day = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
+        if isinstance(day, dt.datetime):
+            day = day.date()
+        value = float((day - start).days)
+    elif isinstance(raw, str):
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise InputError(f"{where} must be a number, got {raw!r}.") from None
+    elif isinstance(raw, (int, float)):
+        value = float(raw)
+    else:
+        try:
+            value = float(raw)  # numpy scalars
+        except (TypeError, ValueError):
+            raise InputError(f"{where} must be a number, got {type(raw).__name__} {raw!r}.") from None
+    if math.isnan(value) or math.isinf(value):
+        raise InputError(f"{where} must be a finite number, got {value}.")
+    if not spec.low <= value <= spec.high:
+        raise InputError(
+            f"{where} = {value:g} is outside its range [{spec.low:g}, {spec.high:g}] {spec.unit}."
+        )
+    return value
+
+
+def _looks_like_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _read_toml(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise InputError(f"{what} not found: {path}")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: malformed TOML: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _number(path: Path, name: str, key: str, raw: object) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+        raise InputError(f"{path}: parameter '{name}': '{key}' must be a finite number, got {raw!r}.")
+    return float(raw)
+
+
+def _parameter(path: Path, name: str, group: str, table: Mapping) -> Parameter:
+    missing = [f for f in REQUIRED_FIELDS if f not in table]
+    if missing:
+        raise InputError(f"{path}: parameter '{name}' lacks {', '.join(missing)}.")
+    value, low, high = (_number(path, name, k, table[k]) for k in ("value", "low", "high"))
+    if low > high:
+        raise InputError(f"{path}: parameter '{name}': low {low:g} is above high {high:g}.")
+    if not low <= value <= high:
+        raise InputError(
+            f"{path}: parameter '{name}': value {value:g} is outside its range [{low:g}, {high:g}]."
+        )
+    for key in ("unit", "source", "description"):
+        if not isinstance(table[key], str) or not table[key].strip():
+            raise InputError(f"{path}: parameter '{name}': '{key}' must be a non-empty string.")
+    return Parameter(name, value, table["unit"], low, high, table["source"], table["description"], group)
+
+
+def load_base(path: Path | str | None = None) -> ParameterSet:
+    """Read and validate the base parameter file (default ``params/base.toml``)."""
+    path = Path(path) if path is not None else params_dir() / "base.toml"
+    data = _read_toml(path, "parameter file")
+    meta = data.get("meta", {})
+    if not isinstance(meta.get("start_date"), dt.date):
+        raise InputError(f"{path}: [meta] needs start_date as a date, e.g. start_date = 2025-01-20.")
+    params: dict[str, Parameter] = {}
+    levers: dict[str, dict[str, str]] = {}
+    for group, table in data.items():
+        if group == "meta":
+            continue
+        if not isinstance(table, dict):
+            raise InputError(f"{path}: top-level key '{group}' must be a table of parameters.")
+        for key, sub in table.items():
+            if isinstance(sub, dict):
+                name = f"{group}.{key}"
+                params[name] = _parameter(path, name, group, sub)
+        if table.get("kind") == "lever":
+            missing = [f for f in LEVER_FIELDS if f"{group}.{f}" not in params]
+            if missing:
+                raise InputError(f"{path}: lever '{group}' lacks {', '.join(missing)}.")
+            levers[group] = {"unit": table.get("unit", ""), "description": table.get("description", "")}
+    return ParameterSet(params, meta, levers, files=(path,))
+
+
+def scenario_names(directory: Path | None = None) -> list[str]:
+    """Names of the scenarios in ``params/scenarios/``, sorted."""
+    directory = directory or params_dir() / "scenarios"
+    return sorted(p.stem for p in directory.glob("*.toml"))
+
+
+def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) -> Scenario:
+    """Read a scenario by name (``hard_way``) or by path to a TOML file, and check it."""
+    text = str(name_or_path)
+    if text.endswith(".toml") or os.sep in text:
+        path = Path(text)
+        if not path.is_file():
+            raise InputError(f"scenario file not found: {path}")
+    else:
+        path = params_dir() / "scenarios" / f"{text}.toml"
+        if not path.is_file():
+            names = scenario_names()
+            raise InputError(
+                f"unknown scenario '{text}'.{suggest(text, names)} Known scenarios: {', '.join(names)}."
+            )
+    data = _read_toml(path, "scenario file")
+    for key in ("title", "description"):
+        if not isinstance(data.get(key), str):
+            raise InputError(f"{path}: scenario needs a '{key}' string.")
+    raw_changes = data.get("change", [])
+    if not isinstance(raw_changes, list):
+        raise InputError(f"{path}: 'change' must be an array of tables ([[change]]).")
+    changes = []
+    for i, ch in enumerate(raw_changes, 1):
+        if not isinstance(ch, dict) or "parameter" not in ch or "value" not in ch or "why" not in ch:
+            raise InputError(f"{path}: change {i} needs 'parameter', 'value' and 'why'.")
+        changes.append((ch["parameter"], ch["value"], ch["why"]))
+    scenario = Scenario(path.stem, data["title"], data["description"], tuple(changes), path)
+    if base is not None:  # validate names and ranges now, with the file in the message
+        apply_scenarios(base, [scenario])
+    return scenario
+
+
+def apply_scenarios(base: ParameterSet, scenarios: Sequence[Scenario]) -> ParameterSet:
+    """Apply scenarios in order: a later scenario's change wins over an earlier one's."""
+    out = base
+    for sc in scenarios:
+        out = out.with_values({p: v for p, v, _ in sc.changes}, origin=f"scenario '{sc.name}' ({sc.path})")
+        out = replace(out, scenarios=out.scenarios + (sc.name,), files=out.files + (sc.path,))
+    return out
+
+
+def load_params(
+    scenario: str | Path | Iterable[str | Path] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    base: Path | str | None = None,
+) -> ParameterSet:
+    """The parameters of a run: base, then each scenario in order, then ``overrides``.
+
+    Parameters
+    ----------
+    scenario : str, path or list of them, optional
+        Scenario names (see :func:`list_scenarios`) or paths to scenario TOML files.
+    overrides : dict, optional
+        ``{"sanctions.level": 0.7, ...}``; each value is checked against its range.
+    base : path, optional
+        Another base parameter file.
+
+    Raises
+    ------
+    InputError
+        For a missing or malformed file, an unknown scenario or parameter (with the nearest
+        valid name), or a value that is not a finite number inside its range.
+    """
+    params = load_base(base)
+    if scenario is None:
+        names: list[str | Path] = []
+    elif isinstance(scenario, (str, Path)):
+        names = [scenario]
+    else:
+        names = list(scenario)
+    for item in names:
+        if not isinstance(item, (str, Path)):
+            raise InputError(f"scenario must be a name or a path, got {type(item).__name__} {item!r}.")
+    params = apply_scenarios(params, [load_scenario(n) for n in names])
+    if overrides:
+        if not isinstance(overrides, Mapping):
+            raise InputError(f"overrides must be a dict of name to value, got {type(overrides).__name__}.")
+        params = params.with_values(overrides, origin="override")
+        params = replace(params, overrides=dict(overrides))
+    return params
+
+
+def list_scenarios() -> pd.DataFrame:
+    """Every scenario with its title, description and the parameters it changes."""
+    rows = []
+    for name in scenario_names():
+        sc = load_scenario(name)
+        rows.append({"scenario": name, "title": sc.title, "description": sc.description,
+                     "changes": ", ".join(f"{p}={v:g}" for p, v, _ in sc.changes) or "(none)"})
+    return pd.DataFrame(rows).set_index("scenario")
