@@ -1,0 +1,538 @@
+"""The equations of the sanctions-pressure model: pure, vectorised NumPy functions.
+
+Every function takes arrays over a batch of parameter sets (a single run is a batch of
+one) and knows nothing of files or pandas. The state is an array of shape
+``(N_STATES, n)``; parameters are a mapping from name (as in ``params/base.toml``) to an
+array of shape ``(n,)``. Time ``t`` is in days after the projection start.
+
+Units are given in brackets; ``docs/model.md`` writes every equation out and names the
+causal loops. Sources of coefficients are in ``params/base.toml``.
+
+Smooth forms (softplus instead of ``max``, logistic responses) keep the right-hand side
+differentiable, so that the adaptive solver need not shrink its step at kinks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .schedules import lever_rate, lever_value
+
+#: Stocks, in state-vector order, with their units.
+STATES: dict[str, str] = {
+    "sanctions_effective": "index 0-1",
+    "evasion": "share 0-1",
+    "reserves": "US$ bn",
+    "war_debt": "US$ bn",
+    "inflation": "% per year",
+    "key_rate": "% per year",
+    "civilian_capacity": "index (1 = 2024 level)",
+    "strain": "index 0-1",
+    "russia_forces": "thousand persons",
+    "ukraine_forces": "thousand persons",
+    "ukraine_materiel": "US$ bn",
+    "territory": "share of Ukraine",
+    "kursk": "km2",
+    "momentum": "share of Ukraine per year",
+    "russia_willingness": "index 0-1",
+    "ukraine_willingness": "index 0-1",
+    "oil_revenue_lost": "US$ bn (cumulative)",
+    "ukraine_funding": "US$ bn (cumulative)",
+}
+STATE_NAMES = tuple(STATES)
+N_STATES = len(STATE_NAMES)
+IDX = {name: i for i, name in enumerate(STATE_NAMES)}
+
+#: Typical magnitude of each stock, for the solver's absolute tolerance.
+STATE_SCALE = np.array([1, 1, 50, 50, 10, 20, 1, 1, 700, 500, 50, 0.2, 500, 0.01, 1, 1, 100, 100], float)
+
+#: Key flows and auxiliaries reported beside the stocks, with their units.
+FLOWS: dict[str, str] = {
+    "sanctions_target": "index 0-1",
+    "sanctions_bite": "index 0-1",
+    "secondary_tariffs": "index 0-1",
+    "ally_pressure": "index 0-1",
+    "relief_offer": "US$ bn per year",
+    "security_arrangement": "index 0-1",
+    "export_volume": "mb/d",
+    "urals_price": "US$/bbl",
+    "oil_revenue": "US$ bn per year",
+    "oil_revenue_lost_rate": "US$ bn per year",
+    "non_oil_revenue": "US$ bn per year",
+    "spending": "US$ bn per year",
+    "balance": "US$ bn per year",
+    "reserve_inflow": "US$ bn per year",
+    "reserve_drawdown": "US$ bn per year",
+    "borrowing": "US$ bn per year",
+    "strain_indicated": "index 0-1",
+    "aid_to_ukraine": "US$ bn per year",
+    "force_ratio": "ratio (Russia / Ukraine combat power)",
+    "advance_rate": "share of Ukraine per year",
+    "demand_gap": "index 0-1",
+    "ceasefire_durability": "index 0-1",
+    "russia_willingness_indicated": "index 0-1",
+    "ukraine_willingness_indicated": "index 0-1",
+}
+
+#: Smoothing scale of the fiscal softplus [US$ bn per day]; small against any deficit.
+FISCAL_SMOOTHING = 0.005
+DAYS_PER_YEAR = 365.0
+
+
+def softplus(x, scale):
+    """Smooth ``max(x, 0)``: ``scale * log(1 + exp(x / scale))`` [unit of x]."""
+    return scale * np.logaddexp(0.0, x / scale)
+
+
+def logit(p):
+    """Log-odds of a probability-like index in (0, 1) [logit]."""
+    return np.log(p) - np.log1p(-p)
+
+
+def expit(z):
+    """Logistic function, the inverse of :func:`logit` [0-1]."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+# --------------------------------------------------------------------------------------
+# Sanctions, evasion and oil
+# --------------------------------------------------------------------------------------
+
+def evasion_indicated(p, ally_pressure, secondary_tariffs):
+    """Evasion capacity Russia can build under current allied help and secondary pressure.
+
+    ``E* = E_max * ((1 - a) + a (1 - P_ally)) * (1 - k_sec * P_sec)``
+
+    Parameters
+    ----------
+    p : mapping with ``evasion.max`` [share], ``evasion.ally_share`` a [share],
+        ``evasion.secondary_effect`` k_sec [share]
+    ally_pressure : array [index 0-1]
+    secondary_tariffs : array [index 0-1]
+
+    Returns
+    -------
+    array [share 0-1]
+
+    Source: assumption after Van Bergeijk and van Marrewijk (1995), Economic Modelling
+    12(2): the target's adjustment erodes sanctions' effect over time.
+    """
+    a = p["evasion.ally_share"]
+    ally_help = (1.0 - a) + a * (1.0 - ally_pressure)
+    return p["evasion.max"] * ally_help * (1.0 - p["evasion.secondary_effect"] * secondary_tariffs)
+
+
+def sanctions_bite(sanctions_effective, evasion):
+    """Share of full-embargo pressure that actually reaches the economy [0-1]: ``S (1 - E)``."""
+    return sanctions_effective * (1.0 - evasion)
+
+
+def oil_revenue(p, bite):
+    """Federal oil and gas revenue [US$ bn per day], with export volume [mb/d] and Urals price [US$/bbl].
+
+    ``V = V_pot (1 - k_v B)``; ``P = Brent - d_0 - k_d B``; ``Rev = tax * V * 1e6 * P / 1e9``
+
+    Source: volume and discount sensitivities are assumptions informed by IEA and MinFin
+    figures in data/ (Russian oil exports 2022-07 and 2023-07; Urals avg 2023-11); the tax
+    take is fitted to 2024 O&G revenue (11.13 trn RUB).
+    """
+    volume = p["oil.export_volume_potential"] * (1.0 - p["oil.volume_sanctions_sensitivity"] * bite)
+    price = p["oil.brent_price"] - p["oil.base_discount"] - p["oil.discount_sensitivity"] * bite
+    revenue = p["oil.tax_take"] * volume * 1e6 * price * 1e-9
+    return revenue, volume, price
+
+
+# --------------------------------------------------------------------------------------
+# Federal budget and reserves
+# --------------------------------------------------------------------------------------
+
+def fiscal_flows(p, oil_rev, capacity, reserves, war_debt, key_rate):
+    """Budget balance and how it is financed [US$ bn per day].
+
+    ``balance = oil + non_oil * C - (defence + civilian) / 365 - r * debt``;
+    a surplus fills the reserves; a deficit is drawn from them in the share
+    ``s * R / (R + R_gate)`` and the rest is borrowed. Hence, exactly,
+    ``d(reserves)/dt - d(war_debt)/dt = balance`` (money is conserved).
+
+    Parameters
+    ----------
+    oil_rev : array [US$ bn/day]
+    capacity : array [index]
+    reserves, war_debt : arrays [US$ bn]
+    key_rate : array [% per year], paid on the debt issued since the start
+
+    Source: 2024 budget outturn (data: Deficit, 2024; Non-O&G revenue, 2024; Defence, 2024);
+    reserve share fitted to the 2024 fall in NWF liquid assets.
+    """
+    non_oil = p["fiscal.non_oil_revenue"] / DAYS_PER_YEAR * capacity
+    interest = key_rate / 100.0 / DAYS_PER_YEAR * war_debt
+    spending = (p["fiscal.defence_spending"] + p["fiscal.civilian_spending"]) / DAYS_PER_YEAR + interest
+    balance = oil_rev + non_oil - spending
+    surplus = softplus(balance, FISCAL_SMOOTHING)
+    deficit = softplus(-balance, FISCAL_SMOOTHING)  # surplus - deficit == balance
+    gate = reserves / (reserves + p["fiscal.reserves_gate"])
+    drawdown = deficit * p["fiscal.deficit_share_from_reserves"] * gate
+    borrowing = deficit - drawdown
+    return {"non_oil": non_oil, "spending": spending, "balance": balance, "surplus": surplus,
+            "deficit": deficit, "drawdown": drawdown, "borrowing": borrowing}
+
+
+# --------------------------------------------------------------------------------------
+# Inflation, the key rate and civilian capacity
+# --------------------------------------------------------------------------------------
+
+def inflation_indicated(p, defence_share_excess, borrowing_share, bite, real_rate):
+    """Inflation the economy is heading to [% per year].
+
+    ``I* = I_target + k_d * excess_defence + k_b * borrowing + k_s * B - k_r (rr - rr_n)``
+
+    Parameters
+    ----------
+    defence_share_excess : array [pp of GDP] above the pre-war defence share
+    borrowing_share : array [% of GDP per year]
+    bite : array [0-1]
+    real_rate : array [% per year], key rate less inflation
+
+    Source: assumption (article: war spending feeds inflation and high rates).
+    """
+    return (p["macro.inflation_target"]
+            + p["macro.inflation_per_defence_share"] * defence_share_excess
+            + p["macro.inflation_per_borrowing"] * borrowing_share
+            + p["macro.inflation_per_bite"] * bite
+            - p["macro.inflation_per_real_rate"] * (real_rate - p["macro.neutral_real_rate"]))
+
+
+def key_rate_indicated(p, inflation):
+    """Taylor-type rule for the key rate [% per year], floored softly at zero.
+
+    ``r* = I_target + rr_n + phi (I - I_target)``
+
+    Source: assumption, with phi chosen so that 9.5% inflation gives ~21% (data: Key rate,
+    2024-10-25; CPI Dec/Dec, 2024).
+    """
+    target = p["macro.inflation_target"]
+    rule = target + p["macro.neutral_real_rate"] + p["macro.key_rate_response"] * (inflation - target)
+    return softplus(rule, 0.5)
+
+
+def capacity_erosion(p, defence_share_excess, real_rate, bite):
+    """Rate at which civilian productive capacity is lost on a war footing [1/year].
+
+    ``e = e_d * excess_defence + e_r * max(rr - rr_n, 0) + e_s * B``
+
+    Source: assumption (article: the long-term danger of a war-footing economy).
+    """
+    return (p["macro.capacity_erosion_per_defence_share"] * defence_share_excess
+            + p["macro.capacity_erosion_per_real_rate"] * softplus(real_rate - p["macro.neutral_real_rate"], 0.5)
+            + p["macro.capacity_erosion_per_bite"] * bite)
+
+
+# --------------------------------------------------------------------------------------
+# Strain
+# --------------------------------------------------------------------------------------
+
+def strain_indicated(p, reserves, deficit_share, inflation, capacity):
+    """Indicated strain on the war economy, a weighted mean of four stresses in [0, 1].
+
+    reserve stress ``exp(-R / R_s)``; deficit stress ``d / (d + d_h)``;
+    inflation stress ``x / (x + i_h)`` with ``x = max(I - I_target, 0)``;
+    capacity stress ``y / (y + c_h)`` with ``y = max(1 - C, 0)``.
+
+    Parameters
+    ----------
+    reserves : array [US$ bn]
+    deficit_share : array [% of GDP per year]
+    inflation : array [% per year]
+    capacity : array [index]
+
+    Returns
+    -------
+    array [index 0-1]
+
+    Source: assumption; stresses are those the MODEL brief names (reserve depletion,
+    deficit, inflation, lost capacity).
+    """
+    s_res = np.exp(-reserves / p["strain.reserves_scale"])
+    s_def = deficit_share / (deficit_share + p["strain.deficit_half"])
+    excess = softplus(inflation - p["macro.inflation_target"], 0.25)
+    s_inf = excess / (excess + p["strain.inflation_half"])
+    lost = softplus(1.0 - capacity, 0.005)
+    s_cap = lost / (lost + p["strain.capacity_half"])
+    w = [p["strain.weight_reserves"], p["strain.weight_deficit"], p["strain.weight_inflation"],
+         p["strain.weight_capacity"]]
+    return (w[0] * s_res + w[1] * s_def + w[2] * s_inf + w[3] * s_cap) / (w[0] + w[1] + w[2] + w[3])
+
+
+# --------------------------------------------------------------------------------------
+# The battlefield
+# --------------------------------------------------------------------------------------
+
+def materiel_quality(materiel, reference):
+    """Ukraine's materiel quality [index, 1 at the reference stock, saturating at 2]: ``2m / (1 + m)``."""
+    m = materiel / reference
+    return 2.0 * m / (1.0 + m)
+
+
+def force_gate(forces, initial):
+    """Soft gate that takes losses to zero as a force nears zero [index, 1 at the start]."""
+    return (forces / (forces + 10.0)) / (initial / (initial + 10.0))
+
+
+def advance_rate(p, relative_ratio):
+    """Russian rate of advance [share of Ukraine per year]; negative means Ukraine regains ground.
+
+    ``a = a_max * tanh(a_0 (1 + eps * ln(rho / rho_0)) / a_max)``
+
+    Parameters
+    ----------
+    relative_ratio : array [ratio], the combat-power ratio over its starting value
+
+    Source: a_0 from data: Territory gain, 2024 (0.69% of Ukraine); elasticity and ceiling
+    are assumptions (Lanchester-style).
+    """
+    raw = p["forces.advance_initial"] * (1.0 + p["forces.advance_elasticity"] * np.log(relative_ratio))
+    return p["forces.advance_max"] * np.tanh(raw / p["forces.advance_max"])
+
+
+def territory_change(p, advance, territory):
+    """Change of the share of Ukraine Russia holds [share per day], bounded in [0, 1].
+
+    Advances slow as the remaining land shrinks, retreats as the held land shrinks.
+    """
+    t0 = p["forces.territory_initial"]
+    room = np.where(advance > 0, (1.0 - territory) / (1.0 - t0), territory / t0)
+    return advance / DAYS_PER_YEAR * room
+
+
+def demand_gap(p, territory):
+    """Gap between Russia's demands and what Ukraine would accept [index, about 0-1].
+
+    territorial gap ``max(D_R - c * T, 0) / D_R``; political gap ``pol * (1 - n * NATO_out)``;
+    ``G = w * territorial + (1 - w) * political``.
+
+    Source: article (Putin's demand for four regions and neutrality; Zelensky will not cede
+    land Russia does not hold; NATO ruled out).
+    """
+    demand = p["demands.russia_territory"]
+    territorial = softplus(demand - p["demands.ukraine_concession"] * territory, 0.002) / demand
+    political = p["demands.russia_political"] * (
+        1.0 - p["demands.nato_share_of_political"] * p["demands.nato_ruled_out"])
+    w = p["demands.territory_weight"]
+    return w * territorial + (1.0 - w) * political
+
+
+def ceasefire_durability(p, security_effective, regeneration, regeneration_initial):
+    """How durable a ceasefire would be [index 0-1].
+
+    ``D = expit(logit(D_0) + d_s * sec + d_n * (1 - NATO_out) - d_r * (g - g_0))``
+    where ``g`` is Russia's force regeneration rate [share of its force per year].
+
+    Source: article (a pause may only let Russia rest its forces; Ukraine believes NATO
+    accession would deter); coefficients are assumptions.
+    """
+    z = (logit(p["ukraine.durability_base"])
+         + p["ukraine.durability_security"] * security_effective
+         + p["ukraine.durability_nato"] * (1.0 - p["demands.nato_ruled_out"])
+         - p["ukraine.durability_regeneration"] * (regeneration - regeneration_initial))
+    return expit(z)
+
+
+# --------------------------------------------------------------------------------------
+# Willingness to negotiate
+# --------------------------------------------------------------------------------------
+
+def russia_willingness_indicated(p, ref, strain, relief, momentum, forces, gap, security, kursk):
+    """Willingness Russia is heading to [index 0-1], as log-odds moved from its starting value.
+
+    ``z = logit(W_0) + b_s (X - X_0) + b_r relief / (relief + relief_h)
+    - b_m (M - M_0) * 100 + b_a (1 - F / F_0) - b_g (G - G_0) - b_w sec - b_k (K - K_0) / 1000``
+
+    Rises with strain (sanctions bite), the relief on offer (saturating) and attrition;
+    falls with battlefield momentum, the demand gap, Western forces near its lines and
+    Ukrainian troops in Kursk.
+
+    Source: article; Fearon (1995), Powell (2006), Weisiger; coefficients are assumptions.
+    """
+    z = (logit(p["russia.willingness_initial"])
+         + p["russia.strain_effect"] * (strain - ref["strain"])
+         + p["russia.relief_effect"] * relief / (relief + p["russia.relief_half"])
+         - p["russia.momentum_effect"] * (momentum - ref["momentum"]) * 100.0
+         + p["russia.attrition_effect"] * (1.0 - forces / p["forces.russia_initial"])
+         - p["russia.gap_effect"] * (gap - ref["gap"])
+         - p["russia.western_force_effect"] * security
+         - p["russia.kursk_effect"] * (kursk - p["forces.kursk_initial"]) / 1000.0)
+    return expit(z)
+
+
+def ukraine_willingness_indicated(p, ref, security_effective, durability, momentum, forces, quality, gap):
+    """Willingness Ukraine is heading to [index 0-1], as log-odds moved from its starting value.
+
+    ``z = logit(W_0) + b_s sec + b_d (D - D_0) + b_m (M - M_0) * 100 + b_a (1 - F / F_0)
+    - b_q (q - q_0) - b_g (G - G_0)``
+
+    Rises with security guarantees (less without US forces), ceasefire durability, Russian
+    momentum and attrition; falls with aid that lets it fight on and a wider demand gap.
+
+    Source: article; MODEL brief; coefficients are assumptions.
+    """
+    z = (logit(p["ukraine.willingness_initial"])
+         + p["ukraine.security_effect"] * security_effective
+         + p["ukraine.durability_effect"] * (durability - ref["durability"])
+         + p["ukraine.momentum_effect"] * (momentum - ref["momentum"]) * 100.0
+         + p["ukraine.attrition_effect"] * (1.0 - forces / p["forces.ukraine_initial"])
+         - p["ukraine.aid_effect"] * (quality - ref["quality"])
+         - p["ukraine.gap_effect"] * (gap - ref["gap"]))
+    return expit(z)
+
+
+# --------------------------------------------------------------------------------------
+# The whole system
+# --------------------------------------------------------------------------------------
+
+def _economy(t, y, p):
+    """Levers, sanctions, oil, budget, inflation and strain: everything that needs no reference."""
+    s_target = lever_value(t, p, "sanctions")
+    sec_tariffs = lever_value(t, p, "secondary_tariffs")
+    ally = lever_value(t, p, "ally_pressure")
+    bite = sanctions_bite(y[IDX["sanctions_effective"]], y[IDX["evasion"]])
+    oil, volume, price = oil_revenue(p, bite)
+    oil_free, _, _ = oil_revenue(p, 0.0 * bite)
+    capacity = y[IDX["civilian_capacity"]]
+    reserves = y[IDX["reserves"]]
+    key_rate, inflation = y[IDX["key_rate"]], y[IDX["inflation"]]
+    fisc = fiscal_flows(p, oil, capacity, reserves, y[IDX["war_debt"]], key_rate)
+    gdp_per_day = p["fiscal.gdp"] * capacity / DAYS_PER_YEAR
+    defence_excess = softplus(
+        100.0 * p["fiscal.defence_spending"] / DAYS_PER_YEAR / gdp_per_day - p["fiscal.defence_share_prewar"], 0.1)
+    borrowing_share = 100.0 * fisc["borrowing"] / gdp_per_day
+    deficit_share = 100.0 * fisc["deficit"] / gdp_per_day
+    real_rate = key_rate - inflation
+    return {
+        "sanctions_target": s_target, "secondary_tariffs": sec_tariffs, "ally_pressure": ally,
+        "bite": bite, "oil": oil, "oil_lost": oil_free - oil, "volume": volume, "price": price,
+        "evasion_indicated": evasion_indicated(p, ally, sec_tariffs),
+        "inflation_indicated": inflation_indicated(p, defence_excess, borrowing_share, bite, real_rate),
+        "key_rate_indicated": key_rate_indicated(p, inflation),
+        "erosion": capacity_erosion(p, defence_excess, real_rate, bite),
+        "strain_indicated": strain_indicated(p, reserves, deficit_share, inflation, capacity),
+        **fisc,
+    }
+
+
+def _battlefield(t, y, p, ref, ally_pressure, strain):
+    """Forces, supplies, territory and momentum."""
+    q_r = 1.0 - p["forces.ally_supply_share"] * ally_pressure
+    materiel_ref = p["forces.aid_reference"] / DAYS_PER_YEAR * p["forces.materiel_life_days"]
+    q_u = materiel_quality(y[IDX["ukraine_materiel"]], materiel_ref)
+    f_r, f_u = y[IDX["russia_forces"]], y[IDX["ukraine_forces"]]
+    power_r, power_u = f_r * q_r, f_u * q_u
+    relative = (power_r / power_u) / (ref["power_russia"] / ref["power_ukraine"])
+    advance = advance_rate(p, relative)
+    perm = p["forces.permanent_loss_share"]
+    recruit_r = p["forces.russia_recruitment"] * softplus(
+        1.0 - p["forces.recruitment_strain_sensitivity"] * (strain - ref["strain"]), 0.01)
+    loss_r = p["forces.russia_casualties"] * perm * (power_u / ref["power_ukraine"]) * force_gate(
+        f_r, p["forces.russia_initial"])
+    loss_u = p["forces.ukraine_casualties"] * perm * (power_r / ref["power_russia"]) * force_gate(
+        f_u, p["forces.ukraine_initial"])
+    aid = (lever_value(t, p, "us_aid") + lever_value(t, p, "other_aid")) / DAYS_PER_YEAR + lever_rate(
+        t, p, "frozen_assets")
+    return {
+        "q_russia": q_r, "quality": q_u, "force_ratio": power_r / power_u, "relative_ratio": relative,
+        "advance": advance, "recruit_russia": recruit_r, "loss_russia": loss_r, "loss_ukraine": loss_u,
+        "aid": aid, "materiel_ref": materiel_ref,
+        "regeneration": recruit_r * q_r / f_r * DAYS_PER_YEAR,
+    }
+
+
+def auxiliaries(t, y, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray]) -> dict:
+    """Every auxiliary and flow of the model at time ``t`` for state ``y`` (shape ``(N_STATES, n)``)."""
+    econ = _economy(t, y, p)
+    war = _battlefield(t, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])
+    security = lever_value(t, p, "security_arrangement")
+    backstop = lever_value(t, p, "us_backstop")
+    eu = p["ukraine.europe_only_factor"]
+    security_effective = security * (eu + (1.0 - eu) * backstop)
+    relief = lever_value(t, p, "relief_offer")
+    gap = demand_gap(p, y[IDX["territory"]])
+    durability = ceasefire_durability(p, security_effective, war["regeneration"], ref["regeneration"])
+    w_r = russia_willingness_indicated(p, ref, y[IDX["strain"]], relief, y[IDX["momentum"]],
+                                       y[IDX["russia_forces"]], gap, security, y[IDX["kursk"]])
+    w_u = ukraine_willingness_indicated(p, ref, security_effective, durability, y[IDX["momentum"]],
+                                        y[IDX["ukraine_forces"]], war["quality"], gap)
+    return {**econ, **war, "security": security, "security_effective": security_effective,
+            "relief": relief, "gap": gap, "durability": durability,
+            "russia_willingness_indicated": w_r, "ukraine_willingness_indicated": w_u}
+
+
+def derivatives(t, y, p, ref):
+    """Right-hand side ``dy/dt`` [each stock's unit per day], shape ``(N_STATES, n)``."""
+    a = auxiliaries(t, y, p, ref)
+    d = np.empty_like(y)
+    d[IDX["sanctions_effective"]] = (a["sanctions_target"] - y[IDX["sanctions_effective"]]) / p[
+        "evasion.implementation_delay_days"]
+    d[IDX["evasion"]] = (a["evasion_indicated"] - y[IDX["evasion"]]) / p["evasion.adaptation_days"]
+    d[IDX["reserves"]] = a["surplus"] - a["drawdown"]
+    d[IDX["war_debt"]] = a["borrowing"]
+    d[IDX["inflation"]] = (a["inflation_indicated"] - y[IDX["inflation"]]) / p["macro.inflation_adjustment_days"]
+    d[IDX["key_rate"]] = (a["key_rate_indicated"] - y[IDX["key_rate"]]) / p["macro.key_rate_adjustment_days"]
+    cap = y[IDX["civilian_capacity"]]
+    d[IDX["civilian_capacity"]] = (p["macro.capacity_recovery_per_year"] * (1.0 - cap)
+                                   - a["erosion"] * cap) / DAYS_PER_YEAR
+    d[IDX["strain"]] = (a["strain_indicated"] - y[IDX["strain"]]) / p["strain.perception_days"]
+    d[IDX["russia_forces"]] = a["recruit_russia"] - a["loss_russia"]
+    d[IDX["ukraine_forces"]] = p["forces.ukraine_recruitment"] - a["loss_ukraine"]
+    d[IDX["ukraine_materiel"]] = a["aid"] - y[IDX["ukraine_materiel"]] / p["forces.materiel_life_days"]
+    d[IDX["territory"]] = territory_change(p, a["advance"], y[IDX["territory"]])
+    d[IDX["kursk"]] = -p["forces.kursk_loss_per_year"] / DAYS_PER_YEAR * a["relative_ratio"] * y[IDX["kursk"]]
+    d[IDX["momentum"]] = (a["advance"] - y[IDX["momentum"]]) / p["forces.momentum_days"]
+    d[IDX["russia_willingness"]] = (a["russia_willingness_indicated"] - y[IDX["russia_willingness"]]) / p[
+        "russia.adjustment_days"]
+    d[IDX["ukraine_willingness"]] = (a["ukraine_willingness_indicated"] - y[IDX["ukraine_willingness"]]) / p[
+        "ukraine.adjustment_days"]
+    d[IDX["oil_revenue_lost"]] = a["oil_lost"]
+    d[IDX["ukraine_funding"]] = a["aid"]
+    return d
+
+
+def initial_state(p: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Starting stocks (shape ``(N_STATES, n)``) and the reference values read at the start.
+
+    Perceived strain and momentum start at their indicated values (the system starts in
+    perception equilibrium); the reference values anchor the willingness equations so that
+    each side's willingness starts at its stated initial value.
+    """
+    n = np.shape(p["sanctions.initial"])
+    y = np.zeros((N_STATES,) + n)
+    y[IDX["sanctions_effective"]] = p["sanctions.initial"]
+    y[IDX["evasion"]] = p["evasion.initial"]
+    y[IDX["reserves"]] = p["fiscal.reserves_initial"]
+    y[IDX["inflation"]] = p["macro.inflation_initial"]
+    y[IDX["key_rate"]] = p["macro.key_rate_initial"]
+    y[IDX["civilian_capacity"]] = 1.0
+    y[IDX["russia_forces"]] = p["forces.russia_initial"]
+    y[IDX["ukraine_forces"]] = p["forces.ukraine_initial"]
+    y[IDX["ukraine_materiel"]] = (p["us_aid.initial"] + p["other_aid.initial"]) / DAYS_PER_YEAR * p[
+        "forces.materiel_life_days"]
+    y[IDX["territory"]] = p["forces.territory_initial"]
+    y[IDX["kursk"]] = p["forces.kursk_initial"]
+    y[IDX["russia_willingness"]] = p["russia.willingness_initial"]
+    y[IDX["ukraine_willingness"]] = p["ukraine.willingness_initial"]
+
+    econ = _economy(0.0, y, p)
+    y[IDX["strain"]] = econ["strain_indicated"]
+    ref = {"strain": y[IDX["strain"]].copy(), "power_russia": np.ones(n), "power_ukraine": np.ones(n)}
+    war = _battlefield(0.0, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])
+    ref["power_russia"] = y[IDX["russia_forces"]] * war["q_russia"]
+    ref["power_ukraine"] = y[IDX["ukraine_forces"]] * war["quality"]
+    ref["quality"] = war["quality"]
+    ref["regeneration"] = war["regeneration"]
+    y[IDX["momentum"]] = advance_rate(p, np.ones(n))
+    ref["momentum"] = y[IDX["momentum"]].copy()
+    ref["gap"] = demand_gap(p, y[IDX["territory"]])
+    ref["durability"] = np.ones(n)  # placeholder, replaced below
+    a = auxiliaries(0.0, y, p, ref)
+    ref["durability"] = a["durability"]
+    return y, ref
