@@ -1,0 +1,32 @@
+"""sanctions-model: Western sanctions on Russia, the strain on its war economy, and the
+willingness of both sides to negotiate, as a system-dynamics model solved with SciPy.
+
+The API a notebook needs:
+
+- :func:`simulate` runs the model once and returns trajectories and outcomes;
+- :func:`simulate_batch` runs many parameter sets in one solver call;
+- :func:`load_params` and :func:`list_scenarios` read the parameter files.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("sanctions-model")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+from .errors import InputError, SolverError  # noqa: E402
+from .params import ParameterSet, list_scenarios, load_params  # noqa: E402
+from .run import RunResult, simulate, simulate_batch  # noqa: E402
+
+__all__ = [
+    "InputError",
+    "ParameterSet",
+    "RunResult",
+    "SolverError",
+    "__version__",
+    "list_scenarios",
+    "load_params",
+    "simulate",
+    "simulate_batch",
+]

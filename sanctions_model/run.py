@@ -1,0 +1,191 @@
+"""The Python API for one run or a batch: parameters in, pandas out.
+
+>>> import sanctions_model as sm
+>>> run = sm.simulate("hard_way", overrides={"oil.brent_price": 65})
+>>> run.outcomes["days_to_russia_willing"]
+>>> run.trajectories[["strain", "russia_willingness"]].plot()
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import InputError
+from .model import FLOWS, STATE_NAMES, STATES, auxiliaries
+from .outcomes import OUTCOMES, compute
+from .params import ParameterSet, load_params
+from .solve import BatchSolution, integrate
+
+MAX_DAYS = 3650
+
+# Auxiliary key -> trajectory column, and whether it is a daily flow to report per year.
+_FLOW_SOURCES: dict[str, tuple[str, bool]] = {
+    "sanctions_target": ("sanctions_target", False),
+    "sanctions_bite": ("bite", False),
+    "secondary_tariffs": ("secondary_tariffs", False),
+    "ally_pressure": ("ally_pressure", False),
+    "relief_offer": ("relief", False),
+    "security_arrangement": ("security", False),
+    "export_volume": ("volume", False),
+    "urals_price": ("price", False),
+    "oil_revenue": ("oil", True),
+    "oil_revenue_lost_rate": ("oil_lost", True),
+    "non_oil_revenue": ("non_oil", True),
+    "spending": ("spending", True),
+    "balance": ("balance", True),
+    "reserve_inflow": ("surplus", True),
+    "reserve_drawdown": ("drawdown", True),
+    "borrowing": ("borrowing", True),
+    "strain_indicated": ("strain_indicated", False),
+    "aid_to_ukraine": ("aid", True),
+    "force_ratio": ("force_ratio", False),
+    "advance_rate": ("advance", False),
+    "demand_gap": ("gap", False),
+    "ceasefire_durability": ("durability", False),
+    "russia_willingness_indicated": ("russia_willingness_indicated", False),
+    "ukraine_willingness_indicated": ("ukraine_willingness_indicated", False),
+}
+assert set(_FLOW_SOURCES) == set(FLOWS)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run of the model.
+
+    Attributes
+    ----------
+    params : ParameterSet
+        Every parameter used, with unit, range and source; ``params.scenarios`` lists the
+        scenarios applied in order.
+    trajectories : pandas.DataFrame
+        Indexed by date; a ``day`` column, one column per stock and key flow.
+    outcomes : pandas.Series
+        The outcomes of :data:`sanctions_model.outcomes.OUTCOMES`.
+    units : dict
+        Unit of every trajectory column and outcome.
+    """
+
+    params: ParameterSet
+    days: float
+    trajectories: pd.DataFrame
+    outcomes: pd.Series
+    units: dict[str, str]
+
+    @property
+    def scenarios(self) -> tuple[str, ...]:
+        return self.params.scenarios
+
+    @property
+    def label(self) -> str:
+        """Scenarios joined with '+', or 'base'."""
+        return "+".join(self.params.scenarios) or "base"
+
+    def provenance(self) -> dict[str, object]:
+        """What produced this run: version, scenarios, overrides, parameter hash, horizon."""
+        return {
+            "version": __version__,
+            "scenarios": list(self.params.scenarios),
+            "overrides": dict(self.params.overrides),
+            "parameter_hash": self.params.digest(),
+            "days": self.days,
+            "start_date": self.params.start_date.isoformat(),
+            "seed": None,
+        }
+
+
+def check_days(days: object) -> float:
+    """Validate a horizon in days: a finite number in (0, MAX_DAYS]."""
+    if isinstance(days, bool) or not isinstance(days, (int, float, np.integer, np.floating)):
+        raise InputError(f"days must be a number, got {type(days).__name__} {days!r}.")
+    if not math.isfinite(days) or not 0 < days <= MAX_DAYS:
+        raise InputError(f"days must be between 1 and {MAX_DAYS}, got {days}.")
+    return float(days)
+
+
+def simulate(
+    scenario: str | Path | Iterable[str | Path] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    days: float = 730,
+    *,
+    params: ParameterSet | None = None,
+    step: float = 1.0,
+    rtol: float = 1e-6,
+) -> RunResult:
+    """Run the model once.
+
+    Parameters
+    ----------
+    scenario : str, path or list of them, optional
+        Scenarios applied in order over the base (see :func:`list_scenarios`).
+    overrides : dict, optional
+        Parameter values set last, e.g. ``{"sanctions.level": 0.8}``; each is checked
+        against its range.
+    days : float [day]
+        Horizon after 2025-01-20, at most 3650.
+    params : ParameterSet, optional
+        Use these parameters instead of loading ``scenario`` and ``overrides``.
+    step : float [day]
+        Output interval of the trajectories.
+    rtol : float
+        Relative tolerance of the solver.
+
+    Returns
+    -------
+    RunResult
+        ``.trajectories`` (DataFrame by date), ``.outcomes`` (Series), ``.units``.
+
+    Raises
+    ------
+    InputError
+        For an unknown scenario or parameter, a value outside its range, or a bad horizon.
+    """
+    days = check_days(days)
+    if params is None:
+        params = load_params(scenario, overrides)
+    sol = integrate(params.values(), days, step=step, rtol=rtol)
+    outcomes = pd.Series({k: v[0] for k, v in compute(sol).items()}, name=params.scenarios and "+".join(params.scenarios) or "base")
+    return RunResult(params, days, _trajectories(sol, params), outcomes, _units())
+
+
+def simulate_batch(values: Mapping[str, object], days: float = 730) -> pd.DataFrame:
+    """Outcomes for a batch of parameter sets in one solver call.
+
+    Parameters
+    ----------
+    values : mapping of every parameter name to a scalar or an array (n,)
+        For example ``load_params().values()`` with some entries replaced by arrays.
+        Values are not range-checked here.
+    days : float [day]
+
+    Returns
+    -------
+    pandas.DataFrame, one row per parameter set, one column per outcome.
+    """
+    days = check_days(days)
+    return pd.DataFrame(compute(integrate(values, days)))
+
+
+def _units() -> dict[str, str]:
+    units = {"day": "day", **STATES, **FLOWS}
+    units.update({k: u for k, (u, _) in OUTCOMES.items()})
+    return units
+
+
+def _trajectories(sol: BatchSolution, params: ParameterSet) -> pd.DataFrame:
+    y = sol.y[:, 0, :]
+    p = {k: np.repeat(v, sol.t.size) for k, v in sol.params.items()}
+    ref = {k: np.repeat(v, sol.t.size) for k, v in sol.ref.items()}
+    aux = auxiliaries(sol.t, y, p, ref)
+    data: dict[str, np.ndarray] = {"day": sol.t}
+    data.update({name: y[i] for i, name in enumerate(STATE_NAMES)})
+    for column, (key, per_day) in _FLOW_SOURCES.items():
+        data[column] = np.broadcast_to(aux[key], sol.t.shape) * (365.0 if per_day else 1.0)
+    index = pd.DatetimeIndex(pd.Timestamp(params.start_date) + pd.to_timedelta(sol.t, unit="D"), name="date")
+    return pd.DataFrame(data, index=index)
