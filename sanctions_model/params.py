@@ -241,9 +241,9 @@ def load_base(path: Path | str | None = None) -> ParameterSet:
 
 
 def scenario_names(directory: Path | None = None) -> list[str]:
-    """Names of the scenarios in ``params/scenarios/``, sorted."""
+    """Names of the scenarios in ``params/scenarios/``: ``status_quo`` first, then by name."""
     directory = directory or params_dir() / "scenarios"
-    return sorted(p.stem for p in directory.glob("*.toml"))
+    return sorted((p.stem for p in directory.glob("*.toml")), key=lambda n: (n != "status_quo", n))
 
 
 def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) -> Scenario:
@@ -291,6 +291,7 @@ def load_params(
     scenario: str | Path | Iterable[str | Path] | None = None,
     overrides: Mapping[str, object] | None = None,
     base: Path | str | None = None,
+    origin: str = "override",
 ) -> ParameterSet:
     """The parameters of a run: base, then each scenario in order, then ``overrides``.
 
@@ -302,6 +303,8 @@ def load_params(
         ``{"sanctions.level": 0.7, ...}``; each value is checked against its range.
     base : path, optional
         Another base parameter file.
+    origin : str
+        How error messages name the overrides (the CLI says ``--set``).
 
     Raises
     ------
@@ -323,7 +326,7 @@ def load_params(
     if overrides:
         if not isinstance(overrides, Mapping):
             raise InputError(f"overrides must be a dict of name to value, got {type(overrides).__name__}.")
-        params = params.with_values(overrides, origin="override")
+        params = params.with_values(overrides, origin=origin)
         params = replace(params, overrides=dict(overrides))
     return params
 

@@ -1,0 +1,163 @@
+"""The ``sanctions-model`` command line: a thin layer over the Python API.
+
+Every user error exits with status 2 and one line naming the problem; nothing is
+half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import InputError, SolverError, suggest
+from .params import list_scenarios, load_params, scenario_names
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other input error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--days must be a number, got {text!r}") from None
+    if not 0 < value <= 3650 or value != value:
+        raise argparse.ArgumentTypeError(f"--days must be between 1 and 3650, got {text}")
+    return value
+
+
+def _assignment(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"--set takes NAME=VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sanctions-model", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run the model once and write trajectories, outcomes and a report")
+    run.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                     help="scenario name or TOML path; repeat to apply several in order")
+    run.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE",
+                     dest="assignments", help="set a parameter (checked against its range); repeatable")
+    run.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
+    run.add_argument("--out", required=True, help="output directory (written whole or not at all)")
+    run.add_argument("--force", action="store_true", help="replace an existing output directory")
+
+    cmp_ = sub.add_parser("compare", help="run scenarios side by side and write a comparison report")
+    cmp_.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                      help="scenario to include (default: every scenario in params/scenarios)")
+    cmp_.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
+    cmp_.add_argument("--samples", type=_non_negative_int, default=256,
+                      help="Latin-hypercube assumption sets per scenario for the 'how sure' section (0 skips it)")
+    cmp_.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of the sampled assumptions")
+    cmp_.add_argument("--out", required=True, help="output directory (written whole or not at all)")
+    cmp_.add_argument("--force", action="store_true", help="replace an existing output directory")
+
+    sub.add_parser("scenarios", help="list the scenarios with their descriptions")
+
+    prm = sub.add_parser("params", help="print every parameter with value, unit, range and source")
+    prm.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                     help="show values after applying these scenarios")
+    prm.add_argument("--group", help="only this group (e.g. oil, fiscal, russia)")
+    return parser
+
+
+def _command_line(argv: Sequence[str]) -> str:
+    return "sanctions-model " + " ".join(shlex.quote(a) for a in argv)
+
+
+def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .report import write_run
+    from .run import simulate
+
+    names = [name for name, _ in args.assignments]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise InputError(f"--set: parameter '{sorted(duplicates)[0]}' is set more than once.")
+    params = load_params(args.scenario, dict(args.assignments), origin="--set")
+    run = simulate(params=params, days=args.days)
+    out = write_run(run, args.out, _command_line(argv), force=args.force)
+    print(f"wrote {out}/report.md, trajectories.csv, outcomes.json, trajectories.png")
+
+
+def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .params import load_scenario
+    from .report import write_comparison
+
+    scenarios = args.scenario or scenario_names()
+    for name in scenarios:
+        load_scenario(name)  # fail fast, before any work
+    if args.samples:
+        print(f"running {len(scenarios)} scenarios, each at its central assumptions and over "
+              f"{args.samples} sampled assumption sets ...", file=sys.stderr)
+    out = write_comparison(scenarios, args.out, _command_line(argv), days=args.days, samples=args.samples,
+                           seed=args.seed, force=args.force)
+    print(f"wrote {out}/report.md")
+
+
+def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    table = list_scenarios()
+    for name, row in table.iterrows():
+        print(f"{name}\n  {row['title']}: {row['description']}\n  changes: {row['changes']}\n")
+
+
+def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    params = load_params(args.scenario)
+    frame = params.to_frame()
+    if args.group:
+        groups = sorted(set(frame["group"]))
+        if args.group not in groups:
+            raise InputError(f"unknown group '{args.group}'.{suggest(args.group, groups)} Groups: {', '.join(groups)}.")
+        frame = frame[frame["group"] == args.group]
+    for name, row in frame.iterrows():
+        print(f"{name} = {row['value']:g} {row['unit']}  [{row['low']:g} .. {row['high']:g}]")
+        print(f"    {row['description']}")
+        print(f"    source: {row['source']}")
+
+
+COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "scenarios": _cmd_scenarios, "params": _cmd_params}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``sanctions-model``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        COMMANDS[args.command](args, argv)
+    except InputError as exc:
+        print(f"sanctions-model: error: {exc}", file=sys.stderr)
+        return 2
+    except SolverError as exc:
+        print(f"sanctions-model: the solver failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("sanctions-model: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Reports: the files a run or a comparison writes, each directory written whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..designs import latin_hypercube
+from ..outdir import atomic_directory
+from ..run import RunResult, simulate, simulate_batch
+from .figures import trajectories_figure, uncertainty_figure
+from .markdown import comparison_report, run_report
+
+UNCERTAINTY_COLUMNS = {
+    "Russia willing within 100 days": lambda df: df["russia_willing_within_100_days"],
+    "talks within 100 days": lambda df: df["talks_within_100_days"],
+    "Russia willing within horizon": lambda df: df["days_to_russia_willing"].notna(),
+    "talks within horizon": lambda df: df["talks_within_horizon"],
+    "reserves exhausted": lambda df: df["days_to_reserves_exhausted"].notna(),
+}
+
+
+def _json_value(v: object) -> object:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    v = float(v)  # type: ignore[arg-type]
+    return None if math.isnan(v) else v
+
+
+def write_run(run: RunResult, out: Path | str, command: str, force: bool = False) -> Path:
+    """Write ``trajectories.csv``, ``outcomes.json``, ``trajectories.png`` and ``report.md`` into ``out``."""
+    out = Path(out)
+    with atomic_directory(out, force=force) as tmp:
+        run.trajectories.to_csv(tmp / "trajectories.csv", float_format="%.10g")
+        payload = {
+            "outcomes": {k: _json_value(v) for k, v in run.outcomes.items()},
+            "units": {k: run.units[k] for k in run.outcomes.index},
+            "provenance": {**run.provenance(), "command": command},
+        }
+        (tmp / "outcomes.json").write_text(json.dumps(payload, indent=2) + "\n")
+        trajectories_figure([run], tmp / "trajectories.png", f"sanctions-model: {run.label}")
+        (tmp / "report.md").write_text(run_report(run, "trajectories.png", command))
+    return out
+
+
+def uncertainty_shares(scenarios: Sequence[str], days: float, n: int, seed: int) -> pd.DataFrame:
+    """Share of ``n`` Latin-hypercube assumption sets with each outcome, per scenario (common draws)."""
+    from ..params import load_params
+
+    rows = {}
+    for name in scenarios:
+        df = simulate_batch(latin_hypercube(load_params(name), n, seed), days)
+        rows[name] = {col: float(f(df).mean()) for col, f in UNCERTAINTY_COLUMNS.items()}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def write_comparison(
+    scenarios: Sequence[str],
+    out: Path | str,
+    command: str,
+    *,
+    days: float = 730,
+    samples: int = 256,
+    seed: int = 20250120,
+    force: bool = False,
+) -> Path:
+    """Run each scenario, and write a side-by-side report with figures into ``out``."""
+    runs = [simulate(name, days=days) for name in scenarios]
+    shares = uncertainty_shares(scenarios, days, samples, seed) if samples > 0 else None
+    out = Path(out)
+    with atomic_directory(out, force=force) as tmp:
+        figures = {"trajectories": "scenarios.png"}
+        trajectories_figure(runs, tmp / figures["trajectories"], "Key trajectories by scenario")
+        if shares is not None:
+            figures["uncertainty"] = "uncertainty.png"
+            uncertainty_figure(shares, tmp / figures["uncertainty"], samples)
+            shares.to_csv(tmp / "uncertainty.csv", float_format="%.6g", index_label="scenario")
+        table = pd.DataFrame({r.label: r.outcomes for r in runs})
+        table.to_csv(tmp / "outcomes.csv", float_format="%.10g", index_label="outcome")
+        settings = {"scenarios": ", ".join(scenarios), "horizon": f"{days:g} days",
+                    "samples per scenario": samples, "seed": seed if samples > 0 else "none"}
+        (tmp / "report.md").write_text(comparison_report(runs, shares, figures, settings, command))
+    return out
