@@ -45,8 +45,9 @@ STATE_NAMES = tuple(STATES)
 N_STATES = len(STATE_NAMES)
 IDX = {name: i for i, name in enumerate(STATE_NAMES)}
 
-#: Typical magnitude of each stock, for the solver's absolute tolerance.
-STATE_SCALE = np.array([1, 1, 50, 50, 10, 20, 1, 1, 700, 500, 50, 0.2, 500, 0.01, 1, 1, 100, 100], float)
+#: Typical magnitude of each stock, for the solver's absolute tolerance. Reserves get a
+#: tiny one so that the solver tracks them relatively as they drain toward zero.
+STATE_SCALE = np.array([1, 1, 0.01, 50, 10, 20, 1, 1, 700, 500, 50, 0.2, 500, 0.01, 1, 1, 100, 100], float)
 
 #: Key flows and auxiliaries reported beside the stocks, with their units.
 FLOWS: dict[str, str] = {
@@ -186,7 +187,10 @@ def fiscal_flows(p, oil_rev, capacity, reserves, war_debt, key_rate):
 def inflation_indicated(p, defence_share_excess, borrowing_share, bite, real_rate):
     """Inflation the economy is heading to [% per year].
 
-    ``I* = I_target + k_d * excess_defence + k_b * borrowing + k_s * B - k_r (rr - rr_n)``
+    ``I* = I_target + cap * tanh(x / cap)`` with
+    ``x = k_d * excess_defence + k_b * borrowing + k_s * B - k_r (rr - rr_n)``: linear for
+    ordinary pressures, bounded by ``cap`` for extreme ones (so that ruinous deficits give
+    very high, not infinite, inflation).
 
     Parameters
     ----------
@@ -197,11 +201,12 @@ def inflation_indicated(p, defence_share_excess, borrowing_share, bite, real_rat
 
     Source: assumption (article: war spending feeds inflation and high rates).
     """
-    return (p["macro.inflation_target"]
-            + p["macro.inflation_per_defence_share"] * defence_share_excess
-            + p["macro.inflation_per_borrowing"] * borrowing_share
-            + p["macro.inflation_per_bite"] * bite
-            - p["macro.inflation_per_real_rate"] * (real_rate - p["macro.neutral_real_rate"]))
+    pressure = (p["macro.inflation_per_defence_share"] * defence_share_excess
+                + p["macro.inflation_per_borrowing"] * borrowing_share
+                + p["macro.inflation_per_bite"] * bite
+                - p["macro.inflation_per_real_rate"] * (real_rate - p["macro.neutral_real_rate"]))
+    cap = p["macro.inflation_pressure_max"]
+    return p["macro.inflation_target"] + cap * np.tanh(pressure / cap)
 
 
 def key_rate_indicated(p, inflation):

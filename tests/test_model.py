@@ -1,0 +1,103 @@
+"""Extreme conditions, conservation and bounds (Vensim's Reality Check, as ordinary tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import run_values, with_changes
+
+import sanctions_model as sm
+from sanctions_model.designs import latin_hypercube
+from sanctions_model.model import IDX, STATES, auxiliaries, expit, logit
+from sanctions_model.params import load_params
+
+NO_SANCTIONS = {"sanctions.initial": 0.0, "sanctions.level": 0.0}
+SANCTION_SENSITIVITIES = {"oil.volume_sanctions_sensitivity": 0.5, "oil.discount_sensitivity": 60.0,
+                          "macro.inflation_per_bite": 10.0, "macro.capacity_erosion_per_bite": 0.08}
+SHARES = ["sanctions_effective", "evasion", "civilian_capacity", "strain", "territory",
+          "russia_willingness", "ukraine_willingness"]
+
+
+def _aux(sol):
+    n_t = sol.t.size
+    p = {k: np.repeat(v, n_t) for k, v in sol.params.items()}
+    ref = {k: np.repeat(v, n_t) for k, v in sol.ref.items()}
+    return auxiliaries(sol.t, sol.y[:, 0, :], p, ref)
+
+
+def test_no_sanctions_gives_no_sanctions_driven_strain(base_values):
+    quiet = with_changes(base_values, **{k.replace(".", "__"): v for k, v in NO_SANCTIONS.items()})
+    a = run_values(quiet)
+    b = run_values({**quiet, **SANCTION_SENSITIVITIES})
+    assert np.all(a.y[IDX["oil_revenue_lost"]] == 0.0)
+    assert np.all(_aux(a)["bite"] == 0.0)
+    # with nothing to bite, how hard sanctions would bite cannot matter
+    np.testing.assert_allclose(a.y[IDX["strain"]], b.y[IDX["strain"]], rtol=1e-9, atol=1e-12)
+    # ...whereas with sanctions it does (the check above could fail)
+    c = run_values(base_values)
+    d = run_values({**base_values, **SANCTION_SENSITIVITIES})
+    assert np.abs(c.y[IDX["strain"]] - d.y[IDX["strain"]]).max() > 1e-3
+
+
+def test_reserves_never_negative_even_with_ruinous_spending(base_values):
+    sol = run_values({**base_values, "fiscal.defence_spending": 1000.0, "fiscal.deficit_share_from_reserves": 1.0})
+    reserves = sol.y[IDX["reserves"]]
+    # The drawdown vanishes as reserves do, so the model cannot take them below zero; an
+    # explicit Runge-Kutta step may undershoot by the solver's absolute tolerance on
+    # reserves (1e-10 US$ bn), never by more than a dollar.
+    assert reserves.min() >= -1e-9
+    assert reserves[:, -1] < 1e-3  # they are in fact drained
+    assert np.isfinite(sol.y).all()
+
+
+def test_every_share_stays_in_unit_interval_across_sampled_assumptions():
+    for scenario in ["status_quo", "hard_way", "frozen_assets", "us_aid_cut"]:
+        values = latin_hypercube(load_params(scenario), 128, seed=7)
+        sol = run_values(values, days=1095)
+        for name in SHARES:
+            x = sol.y[IDX[name]]
+            assert x.min() >= 0.0 and x.max() <= 1.0, (scenario, name, x.min(), x.max())
+        assert sol.y[IDX["reserves"]].min() >= -1e-9
+        assert sol.y[IDX["russia_forces"]].min() > 0 and sol.y[IDX["ukraine_forces"]].min() > 0
+
+
+def test_huge_relief_offer_saturates_willingness(base_values):
+    levels = np.array([0.0, 10.0, 100.0, 1e4, 1e8, 1e12])
+    values = {**base_values, "relief_offer.level": levels, "relief_offer.start_day": 0.0,
+              "relief_offer.phase_in_days": 0.0, "russia.relief_effect": 3.0}
+    sol = run_values(values, days=365)
+    w = sol.y[IDX["russia_willingness"]]
+    assert np.all(np.diff(w[:5, -1]) > 0)  # more relief, more willingness...
+    assert w.max() < 1.0
+    assert abs(w[5, -1] - w[4, -1]) < 1e-6  # ...until it saturates: 10,000 times more changes nothing
+    # and never beyond the logistic of the largest relief effect added to the no-relief path
+    sol_none = run_values({**values, "russia.relief_effect": 0.0}, days=365)
+    bound = expit(logit(sol_none.y[IDX["russia_willingness"]]) + 3.0)
+    assert np.all(w <= bound + 1e-9)
+
+
+def test_money_is_conserved_in_the_fiscal_accounts():
+    run = sm.simulate("hard_way", step=0.125)
+    tr = run.trajectories
+    days = tr["day"].to_numpy()
+
+    def total(column):  # US$ bn per year, integrated over days
+        return np.trapezoid(tr[column].to_numpy() / 365.0, days)
+
+    d_reserves = tr["reserves"].iloc[-1] - tr["reserves"].iloc[0]
+    d_debt = tr["war_debt"].iloc[-1] - tr["war_debt"].iloc[0]
+    scale = total("spending")  # about US$900bn over two years
+    assert abs(d_reserves - (total("reserve_inflow") - total("reserve_drawdown"))) < 1e-4 * scale
+    assert abs(d_debt - total("borrowing")) < 1e-4 * scale
+    assert abs((d_reserves - d_debt) - total("balance")) < 1e-4 * scale
+    # the accounts do move: the check is not vacuous
+    assert d_reserves < -30 and d_debt > 30
+
+
+def test_ukraine_funding_accumulates_aid_and_assets():
+    run = sm.simulate("frozen_assets")
+    assert run.outcomes["ukraine_funding"] == pytest.approx(2 * 45.0 + 300.0, rel=1e-6)
+
+
+def test_state_units_are_declared():
+    assert all(STATES.values())

@@ -1,0 +1,89 @@
+"""Integration error, batching and crossing location."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import run_values
+
+import sanctions_model as sm
+from sanctions_model.designs import latin_hypercube
+from sanctions_model.model import STATE_NAMES
+from sanctions_model.outcomes import compute, first_crossing, first_joint_crossing
+from sanctions_model.params import load_params
+
+CROSSINGS = ["days_to_russia_willing", "days_to_ukraine_willing", "days_to_talks", "days_to_reserves_exhausted"]
+
+
+def _compare_tolerances(values, days=730):
+    loose = run_values(values, days)
+    tight = run_values(values, days, rtol=1e-7, atol_factor=1e-9)
+    o_loose, o_tight = compute(loose), compute(tight)
+    for key in CROSSINGS:
+        a, b = o_loose[key], o_tight[key]
+        assert np.array_equal(np.isnan(a), np.isnan(b)), key
+        ok = ~np.isnan(a)
+        assert np.all(np.abs(a[ok] - b[ok]) <= 0.5), (key, np.abs(a[ok] - b[ok]).max())
+    for i, name in enumerate(STATE_NAMES):
+        span = np.maximum(np.abs(tight.y[i]).max(axis=1, keepdims=True), 1e-9)
+        err = np.abs(loose.y[i] - tight.y[i]) / span
+        assert err.max() <= 1e-3, (name, err.max())
+    return o_tight
+
+
+@pytest.mark.parametrize("scenario", ["status_quo", "hard_way", "easy_way", "frozen_assets", "security_guarantee"])
+def test_tighter_tolerance_moves_nothing(scenario):
+    _compare_tolerances(load_params(scenario).values())
+
+
+def test_tighter_tolerance_moves_nothing_across_sampled_assumptions():
+    out = _compare_tolerances(latin_hypercube(load_params("hard_way"), 64, seed=3))
+    assert np.isfinite(out["days_to_russia_willing"]).any()  # some crossings were compared
+
+
+def test_batch_of_identical_sets_equals_the_single_run():
+    single = sm.simulate("hard_way")
+    values = {k: np.full(16, v) for k, v in single.params.values().items()}
+    batch = sm.simulate_batch(values)
+    for key, value in single.outcomes.items():
+        col = batch[key].to_numpy()
+        if isinstance(value, (bool, np.bool_)):
+            assert np.all(col == value)
+        elif np.isnan(value):
+            assert np.all(np.isnan(col))
+        else:
+            np.testing.assert_allclose(col, value, rtol=1e-6, atol=1e-9)
+    assert len(set(batch["days_to_reserves_exhausted"])) == 1  # identical, not merely close
+
+
+def test_mixed_batch_matches_members_run_alone():
+    values = latin_hypercube(load_params(), 8, seed=11)
+    batch = sm.simulate_batch(values)
+    for i in [0, 3, 7]:
+        alone = sm.simulate_batch({k: v[i] for k, v in values.items()})
+        for key in ["days_to_reserves_exhausted", "peak_strain", "territory_at_horizon", "reserves_at_horizon"]:
+            a, b = batch[key][i], alone[key][0]
+            assert (np.isnan(a) and np.isnan(b)) or abs(a - b) <= max(1e-3 * abs(b), 0.5 if "days" in key else 1e-6)
+
+
+def test_crossing_is_located_between_grid_points():
+    t = np.arange(0.0, 11.0)
+    x = np.vstack([(t / 10.0) ** 3, np.sin(t / 4), np.full_like(t, 0.9), np.zeros_like(t)])
+    got = first_crossing(t, x, np.array([0.125, 0.5, 0.5, 0.5]))
+    assert got[0] == pytest.approx(5.0, abs=1e-9)  # the cubic is exact for a cubic
+    assert got[1] == pytest.approx(4 * np.arcsin(0.5), abs=2e-3)
+    assert got[2] == 0.0 and np.isnan(got[3])
+
+
+def test_joint_crossing_is_the_later_of_the_two():
+    t = np.arange(0.0, 21.0)
+    a = (t / 10.0)[None, :]  # crosses 0.5 at 5
+    b = (t / 14.0)[None, :]  # crosses 0.5 at 7
+    got = first_joint_crossing(t, [a, b], [np.array([0.5]), np.array([0.5])])
+    assert got[0] == pytest.approx(7.0, abs=1e-9)
+
+
+def test_crossing_days_are_not_rounded_to_the_grid():
+    run = sm.simulate("security_guarantee")
+    day = run.outcomes["days_to_ukraine_willing"]
+    assert np.isfinite(day) and day != round(day)
