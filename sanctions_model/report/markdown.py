@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -224,7 +225,8 @@ def comparison_report(
             lines += [f"**`{sc.name}`: {sc.title}.** {sc.description}", ""]
             lines += [f"- `{p}` = {v:g}: {why}" for p, v, why in sc.changes] or ["- changes nothing"]
             lines.append("")
-    lines += [provenance({**settings, "parameter hash": _combined_digest(runs)}, command), ""]
+    lines += [provenance({**settings, "parameter hash": combined_digest([r.params.digest() for r in runs])},
+                         command), ""]
     return "\n".join(lines)
 
 
@@ -251,7 +253,6 @@ def headline(runs: Sequence[RunResult], uncertainty: pd.DataFrame | None) -> str
     return " ".join(text)
 
 
-def _combined_digest(runs: Sequence[RunResult]) -> str:
-    import hashlib
-
-    return hashlib.sha256("".join(r.params.digest() for r in runs).encode()).hexdigest()[:12]
+def combined_digest(digests: Sequence[str]) -> str:
+    """One hash for several parameter sets (a comparison's scenarios, in order)."""
+    return hashlib.sha256("".join(digests).encode()).hexdigest()[:12]

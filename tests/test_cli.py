@@ -1,0 +1,137 @@
+"""The command line through a subprocess: outputs, exit codes, messages, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sanctions_model.outdir import atomic_directory
+
+CLI = [sys.executable, "-m", "sanctions_model.cli"]
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_run_writes_trajectories_outcomes_and_report(tmp_path):
+    out = tmp_path / "hw"
+    res = cli("run", "--scenario", "hard_way", "--scenario", "easy_way", "--set", "oil.brent_price=65",
+              "--days", "400", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert {p.name for p in out.iterdir()} == {"trajectories.csv", "outcomes.json", "report.md", "trajectories.png"}
+    tr = pd.read_csv(out / "trajectories.csv", index_col="date", parse_dates=True)
+    assert len(tr) == 401 and "russia_willingness" in tr
+    data = json.loads((out / "outcomes.json").read_text())
+    assert set(data["outcomes"]) >= {"days_to_russia_willing", "days_to_talks", "talks_within_100_days"}
+    assert data["provenance"]["scenarios"] == ["hard_way", "easy_way"]
+    report = (out / "report.md").read_text()
+    for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report):
+        assert (out / link).is_file()
+    assert "`oil.brent_price` = 65" in report and "hard_way" in report and "parameter hash" in report
+    assert (out / "trajectories.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_scenarios_and_params_commands():
+    res = cli("scenarios")
+    assert res.returncode == 0 and "hard_way" in res.stdout and "frozen" in res.stdout
+    res = cli("params")
+    assert res.returncode == 0 and "oil.brent_price = 75 US$/bbl  [55 .. 95]" in res.stdout
+    assert res.stdout.count("source:") > 100
+    res = cli("params", "--group", "oil", "--scenario", "hard_way")
+    assert res.returncode == 0 and "fiscal." not in res.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--scenario", "hardway"], "unknown scenario 'hardway'. Did you mean 'hard_way'?"),
+    (["run", "--set", "oil.brent=70"], "unknown parameter 'oil.brent'. Did you mean 'oil.brent_price'?"),
+    (["run", "--set", "oil.brent_price=500"], "'oil.brent_price' = 500 is outside its range [55, 95]"),
+    (["run", "--set", "oil.brent_price=nan"], "must be a finite number"),
+    (["run", "--set", "oil.brent_price=cheap"], "must be a number, got 'cheap'"),
+    (["run", "--set", "oil.brent_price"], "--set takes NAME=VALUE"),
+    (["run", "--set", "oil.brent_price=60", "--set", "oil.brent_price=70"], "set more than once"),
+    (["run", "--days", "-5"], "--days must be between 1 and 3650"),
+    (["run", "--days", "soon"], "--days must be a number"),
+    (["run", "--scenario", "/no/such/file.toml"], "scenario file not found: /no/such/file.toml"),
+    (["params", "--group", "oill"], "Did you mean 'oil'?"),
+    (["compare", "--scenario", "nope"], "unknown scenario 'nope'"),
+    (["compare", "--samples", "-1"], "expected a number >= 0"),
+])
+def test_bad_input_exits_2_with_one_clear_line(tmp_path, args, message):
+    needs_out = args[0] in ("run", "compare")
+    res = cli(*args, *(["--out", str(tmp_path / "o")] if needs_out else []))
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_malformed_scenario_file_names_its_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\ndescription = "y"\n[[change]\n')
+    res = cli("run", "--scenario", str(bad), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "bad.toml" in res.stderr and "line 3" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_existing_output_is_kept_without_force_and_replaced_with_it(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    res = cli("run", "--days", "50", "--out", str(out))
+    assert res.returncode == 2 and "--force" in res.stderr
+    assert (out / "precious.txt").read_text() == "keep me"
+    res = cli("run", "--days", "50", "--out", str(out), "--force")
+    assert res.returncode == 0
+    assert not (out / "precious.txt").exists() and (out / "report.md").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["o"]  # no temporary directories left behind
+
+
+def test_output_directory_is_written_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_directory(target, force=True) as tmp:
+            (tmp / "half.txt").write_text("half")
+            raise RuntimeError("killed half-way")
+    assert [p.name for p in target.iterdir()] == ["old.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_output_parent_must_exist(tmp_path):
+    res = cli("run", "--days", "30", "--out", str(tmp_path / "no" / "such" / "dir"))
+    assert res.returncode == 2 and "parent directory" in res.stderr
+
+
+def test_compare_writes_a_report_whose_links_resolve_and_tables_parse(tmp_path):
+    out = tmp_path / "cmp"
+    res = cli("compare", "--scenario", "status_quo", "--scenario", "hard_way", "--days", "300",
+              "--samples", "16", "--seed", "5", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    report = (out / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+    assert len(links) == 2 and all((out / link).is_file() for link in links)
+    table = [line for line in report.splitlines() if line.startswith("| `days_to_talks`")]
+    assert len(table) == 1 and table[0].count("|") == 5  # outcome, unit, two scenarios
+    assert "How sure" in report and "Headline" in report
+    shares = pd.read_csv(out / "uncertainty.csv", index_col="scenario")
+    assert list(shares.index) == ["status_quo", "hard_way"] and shares.to_numpy().max() <= 1.0
+
+
+def test_version():
+    res = cli("--version")
+    assert res.returncode == 0 and res.stdout.startswith("sanctions-model ")
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).parent / "sanctions-model"
+    assert exe.exists()
+    res = subprocess.run([str(exe), "scenarios"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0
