@@ -54,7 +54,9 @@ def trajectories_figure(runs: Sequence[RunResult], path: Path, title: str) -> Pa
     start = runs[0].trajectories.index[0]
     for ax, (column, panel_title, unit, scale) in zip(axes.flat, PANELS):
         for run in runs:
-            ax.plot(run.trajectories.index, run.trajectories[column] * scale, label=run.label, linewidth=1.4)
+            style = {"color": "black", "linewidth": 2.2, "zorder": 3} if (
+                run.label == "status_quo" and len(runs) > 1) else {"linewidth": 1.4}
+            ax.plot(run.trajectories.index, run.trajectories[column] * scale, label=run.label, **style)
         if len(runs) == 1:
             _thresholds(ax, column, {"russia": runs[0].params["russia.threshold"],
                                      "ukraine": runs[0].params["ukraine.threshold"]})
@@ -81,14 +83,14 @@ def trajectories_figure(runs: Sequence[RunResult], path: Path, title: str) -> Pa
 
 def uncertainty_figure(shares: pd.DataFrame, path: Path, n: int) -> Path:
     """Horizontal bars: for each scenario, the share of sampled assumption sets with each outcome."""
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(shares) + 1.8))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(shares) + 2.6))
     shares.iloc[::-1].mul(100).plot.barh(ax=ax, width=0.8)
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"% of {n} sampled sets of assumptions", fontsize=8)
     ax.set_ylabel("")
     ax.tick_params(labelsize=8)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     ax.set_title("How often each outcome happens across the plausible range of the assumptions", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata=_PNG_META)
