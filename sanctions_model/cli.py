@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import time
 from collections.abc import Sequence
 
 from . import __version__
@@ -38,6 +39,17 @@ def _assignment(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"--set takes NAME=VALUE, got {text!r}")
     return name.strip(), value.strip()
+
+
+def _range(text: str) -> tuple[str, tuple[float, float]]:
+    name, sep, bounds = text.partition("=")
+    low, colon, high = bounds.partition(":")
+    try:
+        if not sep or not colon or not name.strip():
+            raise ValueError
+        return name.strip(), (float(low), float(high))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--vary takes NAME=LOW:HIGH with numbers, got {text!r}") from None
 
 
 def _non_negative_int(text: str) -> int:
@@ -73,6 +85,33 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of the sampled assumptions")
     cmp_.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     cmp_.add_argument("--force", action="store_true", help="replace an existing output directory")
+
+    swp = sub.add_parser("sweep", help="run the model over a sampling design, streamed to Parquet, resumable")
+    swp.add_argument("--design", default="lhs", help="lhs, sobol, grid, oat, morris or saltelli (default lhs)")
+    swp.add_argument("-n", type=int, required=True, dest="n",
+                     help="samples (lhs, sobol), levels per parameter (grid), trajectories (morris) "
+                          "or base samples (saltelli)")
+    swp.add_argument("--vary", action="append", default=[], type=_range, metavar="NAME=LOW:HIGH",
+                     help="vary a parameter over this range (narrows, widens, or adds a lever); repeatable")
+    swp.add_argument("--fix", action="append", default=[], metavar="NAME", help="hold an uncertainty at its base value")
+    swp.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                     help="scenario(s) applied to the base before sampling; repeat to compose")
+    swp.add_argument("--across", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=None,
+                     metavar="S1,S2,...", help="run the same samples under each of these scenarios")
+    swp.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE",
+                     dest="assignments", help="set a parameter of the base; repeatable")
+    swp.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of the design")
+    swp.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
+    swp.add_argument("--chunk-size", type=int, default=2000, help="samples per chunk (default 2000)")
+    swp.add_argument("--trajectories", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=[],
+                     metavar="NAME,...", help="stocks or flows to keep over time")
+    swp.add_argument("--every", type=float, default=7.0, help="days between kept trajectory points (default 7)")
+    swp.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    swp.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="run on this Dask cluster")
+    swp.add_argument("--levels", type=int, default=4, help="grid levels of the Morris design (default 4)")
+    swp.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="progress bar (default: only on a terminal)")
+    swp.add_argument("--out", required=True, help="sweep directory (resumed if it holds the same sweep)")
 
     sub.add_parser("scenarios", help="list the scenarios with their descriptions")
 
@@ -116,6 +155,30 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
     print(f"wrote {out}/report.md")
 
 
+def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .designs import Design
+    from .sweep import run_sweep
+
+    base = load_params(args.scenario, dict(args.assignments), origin="--set")
+    if args.across:
+        scenarios = [(name, load_params([*args.scenario, name], dict(args.assignments), origin="--set"))
+                     for name in args.across]
+    else:
+        scenarios = [("+".join(args.scenario) or "base", base)]
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}.")
+    design = Design.build(args.design, base, args.n, args.seed, vary=dict(args.vary), fix=args.fix,
+                          chunk_size=args.chunk_size, num_levels=args.levels)
+    print(f"sweep: {args.design} design, {design.rows:,} samples x {len(scenarios)} scenario(s), "
+          f"{design.k} varied parameters, {design.n_chunks} chunks -> {args.out}", file=sys.stderr)
+    start = time.perf_counter()
+    out = run_sweep(design, scenarios, args.out, days=args.days, trajectories=args.trajectories, every=args.every,
+                    workers=args.workers, scheduler=args.scheduler, progress=args.progress)
+    elapsed = time.perf_counter() - start
+    print(f"wrote {out}/outcomes.parquet, samples.parquet{', trajectories.parquet' if args.trajectories else ''}"
+          f" and manifest.json in {elapsed:.1f} s")
+
+
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
     table = list_scenarios()
     for name, row in table.iterrows():
@@ -136,7 +199,7 @@ def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
         print(f"    source: {row['source']}")
 
 
-COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "scenarios": _cmd_scenarios, "params": _cmd_params}
+COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "scenarios": _cmd_scenarios, "params": _cmd_params}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -78,13 +78,18 @@ FLOWS: dict[str, str] = {
 }
 
 #: Smoothing scale of the fiscal softplus [US$ bn per day]; small against any deficit.
-FISCAL_SMOOTHING = 0.005
+FISCAL_SMOOTHING = 0.001
 DAYS_PER_YEAR = 365.0
 
 
 def softplus(x, scale):
-    """Smooth ``max(x, 0)``: ``scale * log(1 + exp(x / scale))`` [unit of x]."""
-    return scale * np.logaddexp(0.0, x / scale)
+    """Smooth ``max(x, 0)`` [unit of x]: ``(x + sqrt(x^2 + 4 scale^2)) / 2``.
+
+    Equals ``scale`` at 0, tends to ``max(x, 0)`` within ``scale^2 / |x|``, and
+    ``softplus(x) - softplus(-x) == x`` exactly, which keeps the fiscal accounts closed.
+    (A hyperbola rather than ``log(1 + exp(x))``: as smooth, and a square root is cheaper.)
+    """
+    return 0.5 * (x + np.sqrt(x * x + 4.0 * scale * scale))
 
 
 def logit(p):
@@ -328,7 +333,7 @@ def demand_gap(p, territory):
     return w * territorial + (1.0 - w) * political
 
 
-def ceasefire_durability(p, security_effective, regeneration, regeneration_initial):
+def ceasefire_durability(p, security_effective, regeneration, regeneration_initial, logit_base=None):
     """How durable a ceasefire would be [index 0-1].
 
     ``D = expit(logit(D_0) + d_s * sec + d_n * (1 - NATO_out) - d_r * (g - g_0))``
@@ -337,7 +342,7 @@ def ceasefire_durability(p, security_effective, regeneration, regeneration_initi
     Source: article (a pause may only let Russia rest its forces; Ukraine believes NATO
     accession would deter); coefficients are assumptions.
     """
-    z = (logit(p["ukraine.durability_base"])
+    z = ((logit(p["ukraine.durability_base"]) if logit_base is None else logit_base)
          + p["ukraine.durability_security"] * security_effective
          + p["ukraine.durability_nato"] * (1.0 - p["demands.nato_ruled_out"])
          - p["ukraine.durability_regeneration"] * (regeneration - regeneration_initial))
@@ -360,7 +365,7 @@ def russia_willingness_indicated(p, ref, strain, relief, momentum, forces, gap, 
 
     Source: article; Fearon (1995), Powell (2006), Weisiger; coefficients are assumptions.
     """
-    z = (logit(p["russia.willingness_initial"])
+    z = (ref["logit_russia"]
          + p["russia.strain_effect"] * (strain - ref["strain"])
          + p["russia.relief_effect"] * relief / (relief + p["russia.relief_half"])
          - p["russia.momentum_effect"] * (momentum - ref["momentum"]) * 100.0
@@ -382,7 +387,7 @@ def ukraine_willingness_indicated(p, ref, security_effective, durability, moment
 
     Source: article; MODEL brief; coefficients are assumptions.
     """
-    z = (logit(p["ukraine.willingness_initial"])
+    z = (ref["logit_ukraine"]
          + p["ukraine.security_effect"] * security_effective
          + p["ukraine.durability_effect"] * (durability - ref["durability"])
          + p["ukraine.momentum_effect"] * (momentum - ref["momentum"]) * 100.0
@@ -462,7 +467,8 @@ def auxiliaries(t, y, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray]
     security_effective = security * (eu + (1.0 - eu) * backstop)
     relief = lever_value(t, p, "relief_offer")
     gap = demand_gap(p, y[IDX["territory"]])
-    durability = ceasefire_durability(p, security_effective, war["regeneration"], ref["regeneration"])
+    durability = ceasefire_durability(p, security_effective, war["regeneration"], ref["regeneration"],
+                                      ref["logit_durability"])
     w_r = russia_willingness_indicated(p, ref, y[IDX["strain"]], relief, y[IDX["momentum"]],
                                        y[IDX["russia_forces"]], gap, security, y[IDX["kursk"]])
     w_u = ukraine_willingness_indicated(p, ref, security_effective, durability, y[IDX["momentum"]],
@@ -528,7 +534,10 @@ def initial_state(p: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np
 
     econ = _economy(0.0, y, p)
     y[IDX["strain"]] = econ["strain_indicated"]
-    ref = {"strain": y[IDX["strain"]].copy(), "power_russia": np.ones(n), "power_ukraine": np.ones(n)}
+    ref = {"strain": y[IDX["strain"]].copy(), "power_russia": np.ones(n), "power_ukraine": np.ones(n),
+           "logit_russia": logit(p["russia.willingness_initial"]),
+           "logit_ukraine": logit(p["ukraine.willingness_initial"]),
+           "logit_durability": logit(p["ukraine.durability_base"])}
     war = _battlefield(0.0, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])
     ref["power_russia"] = y[IDX["russia_forces"]] * war["q_russia"]
     ref["power_ukraine"] = y[IDX["ukraine_forces"]] * war["quality"]

@@ -178,14 +178,30 @@ def _units() -> dict[str, str]:
     return units
 
 
+def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndarray) -> dict[str, np.ndarray]:
+    """Stocks and key flows of every batch member at output columns ``columns``.
+
+    Returns name -> array (n, len(columns)); flows are evaluated from the states there and
+    reported per year where their unit says so.
+    """
+    names = list(names)
+    n, m = sol.y.shape[1], len(columns)
+    y = sol.y[:, :, columns]
+    out = {name: y[STATE_NAMES.index(name)] for name in names if name in STATES}
+    flows = [name for name in names if name in FLOWS]
+    if flows:
+        flat_y = y.reshape(y.shape[0], n * m)
+        p = {k: np.repeat(v, m) for k, v in sol.params.items()}
+        ref = {k: np.repeat(v, m) for k, v in sol.ref.items()}
+        aux = auxiliaries(np.tile(sol.t[columns], n), flat_y, p, ref)
+        for name in flows:
+            key, per_day = _FLOW_SOURCES[name]
+            out[name] = np.broadcast_to(aux[key], (n * m,)).reshape(n, m) * (365.0 if per_day else 1.0)
+    return {name: out[name] for name in names}
+
+
 def _trajectories(sol: BatchSolution, params: ParameterSet) -> pd.DataFrame:
-    y = sol.y[:, 0, :]
-    p = {k: np.repeat(v, sol.t.size) for k, v in sol.params.items()}
-    ref = {k: np.repeat(v, sol.t.size) for k, v in sol.ref.items()}
-    aux = auxiliaries(sol.t, y, p, ref)
-    data: dict[str, np.ndarray] = {"day": sol.t}
-    data.update({name: y[i] for i, name in enumerate(STATE_NAMES)})
-    for column, (key, per_day) in _FLOW_SOURCES.items():
-        data[column] = np.broadcast_to(aux[key], sol.t.shape) * (365.0 if per_day else 1.0)
+    values = trajectory_values(sol, [*STATE_NAMES, *FLOWS], np.arange(sol.t.size))
+    data: dict[str, np.ndarray] = {"day": sol.t, **{k: v[0] for k, v in values.items()}}
     index = pd.DatetimeIndex(pd.Timestamp(params.start_date) + pd.to_timedelta(sol.t, unit="D"), name="date")
     return pd.DataFrame(data, index=index)

@@ -45,6 +45,8 @@ def ramp_fraction(t, start, phase_in_days):
 def lever_value(t, p: Mapping[str, np.ndarray], lever: str):
     """Value of ``lever`` at time ``t`` [the lever's unit]."""
     initial, level = p[f"{lever}.initial"], p[f"{lever}.level"]
+    if np.shape(t) == () and np.array_equal(initial, level):  # a lever that does not move
+        return initial
     frac = ramp_fraction(t, p[f"{lever}.start_day"], p[f"{lever}.phase_in_days"])
     return initial + (level - initial) * frac
 

@@ -30,3 +30,20 @@ def test_committed_report_links_resolve():
     text = REPORT.read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert links and all((REPORT.parent / link).is_file() for link in links)
+
+
+def test_committed_outcomes_match_the_current_model():
+    """Fails when the equations change without `make report` being run again."""
+    import numpy as np
+    import pandas as pd
+
+    import sanctions_model as sm
+
+    committed = pd.read_csv(REPORT.parent / "outcomes.csv", index_col="outcome")
+    for name in committed.columns:
+        now = sm.simulate(name).outcomes
+        for key, value in committed[name].items():
+            current = float(now[key])
+            expected = float(value) if str(value) not in ("True", "False") else float(value == "True")
+            assert (np.isnan(expected) and np.isnan(current)) or np.isclose(current, expected, rtol=1e-6, atol=1e-9), (
+                f"{name}: {key} is {current}, the committed report says {expected}: run `make report`")

@@ -1,0 +1,383 @@
+"""Parameter sweeps: chunks of a design integrated as batches, streamed to Parquet, resumable.
+
+A sweep directory holds
+
+- ``manifest.json``: design, seed, scenarios with their parameter hashes, version, and the
+  status of every chunk;
+- ``samples.parquet/``: one row per sample, ``sample_id`` and one column per varied
+  parameter (named as ``--set`` names it);
+- ``outcomes.parquet/``: one row per sample and scenario, ``sample_id``, ``scenario``,
+  ``status``, ``message`` and the outcomes of :func:`sanctions_model.simulate`;
+- ``trajectories.parquet/`` when asked: ``sample_id``, ``scenario``, ``day`` and the chosen
+  variables every ``every`` days.
+
+Each ``*.parquet`` is a dataset of one file per chunk (``pandas.read_parquet`` reads the
+folder whole). A chunk's files are written to a hidden temporary name and renamed into
+place, outcomes last, so a chunk is either complete or absent; a sweep killed at any
+moment and started again with the same settings computes only the missing chunks.
+
+Chunks run in worker processes (all local cores by default) or on a Dask cluster. A worker
+receives a small :class:`ChunkTask` (the design's description, a chunk number, and the
+scenario parameter values), rebuilds its rows, and returns tables; only the driver writes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .designs import Design
+from .errors import InputError, SolverError, suggest
+from .model import FLOWS, STATES
+from .outcomes import OUTCOMES, compute
+from .params import ParameterSet
+from .solve import integrate
+
+MANIFEST = "manifest.json"
+#: Relative tolerance of sweeps: looser than a single run's 1e-6, chosen so that every
+#: sample still agrees with simulate() far inside 1e-3 relative and 0.5 day (tested per
+#: sample in tests/test_sweep.py; measured: 4e-3 day and 3e-5 relative at worst).
+SWEEP_RTOL = 1e-5
+TABLES = ("samples", "outcomes", "trajectories")
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs to compute one chunk: a few kilobytes."""
+
+    design: dict
+    index: int
+    scenarios: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+    days: float
+    trajectories: tuple[str, ...] = ()
+    every: float = 7.0
+
+
+def _evaluate(values: dict[str, np.ndarray], days: float, names: Sequence[str], every: float):
+    """Outcomes (and trajectories) of a batch; a failing batch is split until the culprits are alone."""
+    n = len(next(iter(values.values())))
+    try:
+        with np.errstate(all="ignore"):
+            sol = integrate(values, days, rtol=SWEEP_RTOL)
+            outcomes = compute(sol)
+            traj = None
+            if names:
+                from .run import trajectory_values
+
+                cols = np.flatnonzero(np.isclose(np.mod(sol.t + 1e-9, every), 0.0, atol=1e-6) | (sol.t == 0))
+                traj = (sol.t[cols], trajectory_values(sol, names, cols))
+        return outcomes, np.array(["ok"] * n, dtype=object), np.array([""] * n, dtype=object), traj
+    except (SolverError, FloatingPointError, ValueError, ZeroDivisionError) as exc:
+        if n == 1:
+            nan = {k: np.array([np.nan]) for k in OUTCOMES}
+            for k, (unit, _) in OUTCOMES.items():
+                if unit == "bool":
+                    nan[k] = np.array([False])
+            return nan, np.array(["failed"], dtype=object), np.array([str(exc)[:500]], dtype=object), None
+        half = n // 2
+        parts = [_evaluate({k: v[sl] for k, v in values.items()}, days, names, every)
+                 for sl in (slice(0, half), slice(half, n))]
+        outcomes = {k: np.concatenate([p[0][k] for p in parts]) for k in OUTCOMES}
+        status = np.concatenate([p[1] for p in parts])
+        message = np.concatenate([p[2] for p in parts])
+        traj = None
+        if names:
+            days_grid = next((p[3][0] for p in parts if p[3] is not None), None)
+            if days_grid is not None:
+                traj = (days_grid, {name: np.concatenate([
+                    p[3][1][name] if p[3] is not None else np.full((len(p[1]), days_grid.size), np.nan)
+                    for p in parts]) for name in names})
+        return outcomes, status, message, traj
+
+
+def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
+    """Compute one chunk of a sweep under each scenario; returns the chunk's tables."""
+    design = Design.from_dict(task.design)
+    rows = design.chunk_rows(task.index)
+    sample_ids = np.arange(rows.start, rows.stop, dtype=np.int64)
+    x = design.chunk(task.index)
+    samples = pd.DataFrame(x, columns=list(design.names))
+    samples.insert(0, "sample_id", sample_ids)
+    outcome_frames, traj_frames = [], []
+    for label, base in task.scenarios:
+        values = {k: np.full(len(rows), v) for k, v in base}
+        values.update({name: x[:, j] for j, name in enumerate(design.names)})
+        outcomes, status, message, traj = _evaluate(values, task.days, task.trajectories, task.every)
+        frame = pd.DataFrame({"sample_id": sample_ids, "scenario": label, "status": status.astype(str),
+                              "message": message.astype(str), **outcomes})
+        outcome_frames.append(frame)
+        if task.trajectories and traj is not None:
+            days_grid, series = traj
+            m = days_grid.size
+            tframe = pd.DataFrame({"sample_id": np.repeat(sample_ids, m), "scenario": label,
+                                   "day": np.tile(days_grid, len(rows)),
+                                   **{name: series[name].reshape(-1) for name in task.trajectories}})
+            traj_frames.append(tframe)
+    out = {"samples": samples, "outcomes": pd.concat(outcome_frames, ignore_index=True)}
+    if task.trajectories:
+        out["trajectories"] = pd.concat(traj_frames, ignore_index=True) if traj_frames else pd.DataFrame()
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The driver
+# --------------------------------------------------------------------------------------
+
+def _part(directory: Path, table: str, index: int) -> Path:
+    return directory / f"{table}.parquet" / f"part-{index:05d}.parquet"
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _write_json_atomic(data: Mapping, path: Path) -> None:
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def settings_of(design: Design, scenarios: Sequence[tuple[str, ParameterSet]], days: float,
+                trajectories: Sequence[str], every: float) -> dict:
+    """What defines a sweep's results; a resumed sweep must match it exactly."""
+    settings = {
+        "version": __version__,
+        "design": design.to_dict(),
+        "scenarios": {label: params.digest() for label, params in scenarios},
+        "days": days,
+        "trajectories": list(trajectories),
+        "every": every if trajectories else None,
+    }
+    settings["settings_hash"] = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+    return settings
+
+
+def _done_chunks(out: Path, n_chunks: int, with_traj: bool) -> set[int]:
+    done = set()
+    for i in range(n_chunks):
+        needed = [_part(out, "outcomes", i), _part(out, "samples", i)]
+        if with_traj:
+            needed.append(_part(out, "trajectories", i))
+        if all(p.exists() for p in needed):
+            done.add(i)
+    return done
+
+
+def _prepare(out: Path, settings: dict) -> dict:
+    """Create the sweep directory, or check that an existing one was made with the same settings."""
+    manifest_path = out / MANIFEST
+    if out.exists() and not out.is_dir():
+        raise InputError(f"output path {out} exists and is not a directory.")
+    if manifest_path.exists():
+        try:
+            old = json.loads(manifest_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"{manifest_path}: unreadable manifest ({exc}); use a new --out directory.") from None
+        if old.get("settings", {}).get("settings_hash") != settings["settings_hash"]:
+            diff = [k for k in settings if k != "settings_hash" and old.get("settings", {}).get(k) != settings[k]]
+            raise InputError(
+                f"{out} holds a sweep made with different settings ({', '.join(diff) or 'unknown'} differ); "
+                "refusing to mix results. Use a new --out directory.")
+        for tmp in out.glob("*.parquet/.*.tmp-*"):  # left by a killed run
+            tmp.unlink(missing_ok=True)
+        return old
+    if out.exists() and any(out.iterdir()):
+        raise InputError(f"{out} exists, is not empty and holds no sweep manifest; use a new --out directory.")
+    if not out.parent.is_dir():
+        raise InputError(f"cannot write {out}: parent directory {out.parent} does not exist.")
+    out.mkdir(exist_ok=True)
+    manifest = {"settings": settings, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    _write_json_atomic(manifest, manifest_path)
+    return manifest
+
+
+class _Progress:
+    """tqdm on a terminal, silence elsewhere (or when ``show`` is False)."""
+
+    def __init__(self, total: int, initial: int, show: bool | None):
+        show = sys.stderr.isatty() if show is None else show
+        self.bar = None
+        if show:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, unit="sample", desc="sweep", smoothing=0.1,
+                            dynamic_ncols=True, file=sys.stderr)
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _local_executor(workers: int) -> cf.Executor:
+    # spawn, not fork: safe in notebooks and threaded programs; the target is importable.
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def check_trajectory_names(names: Iterable[str]) -> tuple[str, ...]:
+    known = [*STATES, *FLOWS]
+    names = tuple(names)
+    for name in names:
+        if name not in known:
+            raise InputError(f"--trajectories: unknown variable '{name}'.{suggest(name, known)}")
+    return names
+
+
+def run_sweep(
+    design: Design,
+    scenarios: Sequence[tuple[str, ParameterSet]],
+    out: Path | str,
+    *,
+    days: float = 730,
+    trajectories: Sequence[str] = (),
+    every: float = 7.0,
+    workers: int | None = None,
+    client=None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> Path:
+    """Run (or resume) a sweep into ``out``; see the module docstring for the files.
+
+    Parameters
+    ----------
+    design : Design
+    scenarios : list of (label, ParameterSet)
+        The same sampled values are run under each (common random numbers).
+    out : path
+        Sweep directory; an existing one must have been made with the same settings.
+    days : float [day]
+    trajectories : names of stocks or flows to keep every ``every`` days
+    workers : int, optional
+        Local processes (default: all cores); 1 runs in this process.
+    client : dask.distributed.Client, optional
+        Run chunks on this Dask cluster instead.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:port``) to connect to.
+    progress : bool, optional
+        Progress bar; default: only when stderr is a terminal.
+    """
+    out = Path(out)
+    trajectories = check_trajectory_names(trajectories)
+    if trajectories and not (isinstance(every, (int, float)) and every >= 1 and float(every).is_integer()):
+        raise InputError(f"--every must be a whole number of days >= 1, got {every!r}.")
+    settings = settings_of(design, scenarios, days, trajectories, every)
+    manifest = _prepare(out, settings)
+    done = _done_chunks(out, design.n_chunks, bool(trajectories))
+    todo = [i for i in range(design.n_chunks) if i not in done]
+    scen = tuple((label, tuple(params.values().items())) for label, params in scenarios)
+    tasks = [ChunkTask(design.to_dict(), i, scen, float(days), trajectories, float(every)) for i in todo]
+    status = {str(i): "done" for i in done}
+    failed = dict(manifest.get("failed_samples", {}))
+    bar = _Progress(design.rows, sum(len(design.chunk_rows(i)) for i in done), progress)
+
+    def record(i: int, tables: Mapping[str, pd.DataFrame]) -> None:
+        for table in ("samples", "trajectories", "outcomes"):  # outcomes last: it marks the chunk done
+            if table in tables:
+                _write_atomic(tables[table], _part(out, table, i))
+        status[str(i)] = "done"
+        n_failed = int((tables["outcomes"]["status"] != "ok").sum())
+        if n_failed:
+            failed[str(i)] = n_failed
+        _write_json_atomic({**manifest, "chunks": design.n_chunks, "chunk_status": status,
+                            "failed_samples": failed,
+                            "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, out / MANIFEST)
+        bar.update(len(design.chunk_rows(i)))
+        if on_chunk is not None:
+            on_chunk(i)
+
+    try:
+        if client is not None or scheduler is not None:
+            _run_dask(tasks, record, client, scheduler)
+        else:
+            workers = workers or os.cpu_count() or 1
+            if workers == 1 or len(tasks) <= 1:
+                for task in tasks:
+                    record(task.index, run_chunk(task))
+            else:
+                _run_pool(tasks, record, workers)
+    finally:
+        bar.close()
+    _write_json_atomic({**manifest, "chunks": design.n_chunks, "chunk_status": status, "failed_samples": failed,
+                        "complete": len(status) == design.n_chunks,
+                        "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, out / MANIFEST)
+    return out
+
+
+def _run_pool(tasks: Sequence[ChunkTask], record, workers: int) -> None:
+    """At most two chunks per worker in flight, so memory stays flat however many chunks."""
+    with _local_executor(workers) as pool:
+        pending: dict[cf.Future, int] = {}
+        queue = list(tasks)
+        while queue or pending:
+            while queue and len(pending) < 2 * workers:
+                task = queue.pop(0)
+                pending[pool.submit(run_chunk, task)] = task.index
+            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                record(pending.pop(fut), fut.result())
+
+
+def _run_dask(tasks: Sequence[ChunkTask], record, client, scheduler: str | None) -> None:
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:
+        raise InputError("running on a Dask cluster needs the dask extra: pip install 'sanctions-model[dask]'") from None
+    own = client is None
+    if own:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        width = max(2 * len(client.scheduler_info().get("workers", {})), 2)
+        queue = list(tasks)
+        futures = [client.submit(run_chunk, queue.pop(0), pure=False) for _ in range(min(width, len(queue)))]
+        index = {f.key: t.index for f, t in zip(futures, tasks[:len(futures)])}
+        ac = as_completed(futures)
+        for fut in ac:
+            record(index.pop(fut.key), fut.result())
+            fut.release()
+            if queue:
+                task = queue.pop(0)
+                nxt = client.submit(run_chunk, task, pure=False)
+                index[nxt.key] = task.index
+                ac.add(nxt)
+    finally:
+        if own:
+            client.close()
+
+
+# --------------------------------------------------------------------------------------
+# Reading a sweep back
+# --------------------------------------------------------------------------------------
+
+def read_sweep(out: Path | str, table: str = "outcomes") -> pd.DataFrame:
+    """A sweep's table (``samples``, ``outcomes`` or ``trajectories``), sorted by sample and scenario."""
+    out = Path(out)
+    if table not in TABLES:
+        raise InputError(f"unknown sweep table '{table}'.{suggest(table, TABLES)}")
+    path = out / f"{table}.parquet"
+    if not path.is_dir() or not any(path.glob("part-*.parquet")):
+        raise InputError(f"{path} not found: is {out} a sweep directory, and was '{table}' asked for?")
+    frame = pd.read_parquet(path)
+    keys = [k for k in ("sample_id", "scenario", "day") if k in frame]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
