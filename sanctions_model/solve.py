@@ -20,6 +20,7 @@ from .schedules import breakpoints
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL_FACTOR = 1e-8  # absolute tolerance = factor * typical magnitude of the stock
+MAX_RHS_CALLS = 200_000  # per segment: a guard against parameter sets that stall the solver
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,18 @@ def integrate(
     for a, b in zip(edges[:-1], edges[1:]):
         t_hi = b - 1e-9 * max(b - a, 1.0)  # evaluate levers on this segment's side of b
 
-        def rhs(t, flat, t_hi=t_hi):
-            state = flat.reshape(N_STATES, n)
-            return derivatives(min(t, t_hi), state, p, ref).reshape(-1)
+        calls = [0]
+
+        def rhs(t, flat, t_hi=t_hi, calls=calls):
+            calls[0] += 1
+            if calls[0] > MAX_RHS_CALLS:
+                raise SolverError(f"more than {MAX_RHS_CALLS} steps between day {a:g} and {b:g}: "
+                                  "the parameters make the model too stiff")
+            d = derivatives(min(t, t_hi), flat.reshape(N_STATES, n), p, ref).reshape(-1)
+            if not np.isfinite(d).all():
+                raise SolverError(f"the model is undefined at day {t:.1f} (a non-finite rate of change); "
+                                  "the parameters are probably extreme")
+            return d
 
         inside = (grid > a) & (grid <= b)
         t_eval = np.union1d(grid[inside], [b])

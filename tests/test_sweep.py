@@ -1,0 +1,203 @@
+"""Sweeps: agreement with simulate(), seeds, resume after SIGKILL, Dask, failures, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sanctions_model as sm
+from sanctions_model.designs import DESIGNS, Design, uncertainties
+from sanctions_model.errors import InputError
+from sanctions_model.outcomes import OUTCOMES
+from sanctions_model.params import load_params
+from sanctions_model.sweep import read_sweep, run_sweep
+
+CLI = [sys.executable, "-m", "sanctions_model.cli"]
+
+
+def _scenarios(*names):
+    return [(n, load_params(n)) for n in names]
+
+
+def test_every_sample_agrees_with_simulate(tmp_path):
+    design = Design.build("lhs", load_params(), 10, seed=4, chunk_size=4)
+    run_sweep(design, _scenarios("status_quo", "hard_way", "easy_way"), tmp_path / "s", workers=1)
+    samples = read_sweep(tmp_path / "s", "samples").set_index("sample_id")
+    outcomes = read_sweep(tmp_path / "s")
+    assert len(samples) == 10 and len(outcomes) == 30 and (outcomes["status"] == "ok").all()
+    checked_crossings = 0
+    for row in outcomes.itertuples(index=False):
+        params = load_params(row.scenario).with_values(samples.loc[row.sample_id].to_dict(), origin="sample")
+        expected = sm.simulate(params=params).outcomes
+        for key, (unit, _) in OUTCOMES.items():
+            got, want = getattr(row, key), expected[key]
+            if unit == "bool":
+                assert bool(got) == bool(want), (row.sample_id, row.scenario, key)
+            elif np.isnan(want):
+                assert np.isnan(got), (row.sample_id, row.scenario, key)
+            elif unit == "day":
+                checked_crossings += 1
+                assert abs(got - want) <= 0.5, (row.sample_id, row.scenario, key, got, want)
+            else:
+                assert abs(got - want) <= 1e-3 * max(abs(want), 1e-9), (row.sample_id, row.scenario, key, got, want)
+    assert checked_crossings > 10  # the crossing-day comparison was exercised
+
+
+@pytest.mark.parametrize("kind", DESIGNS)
+def test_designs_are_seeded_and_chunk_invariant(kind):
+    params = load_params()
+    n = {"grid": 2, "oat": 1}.get(kind, 8)
+    kwargs = {}
+    if kind == "grid":
+        keep = ["oil.brent_price", "fiscal.gdp", "russia.threshold"]
+        kwargs = {"fix": [u for u in uncertainties(params) if u not in keep]}
+    a = Design.build(kind, params, n, seed=1, chunk_size=3, **kwargs)
+    b = Design.build(kind, params, n, seed=1, chunk_size=3, **kwargs)
+    rows_a = np.vstack([a.chunk(i) for i in range(a.n_chunks)])
+    rows_b = np.vstack([b.chunk(i) for i in range(b.n_chunks)])
+    assert np.array_equal(rows_a, rows_b) and len(rows_a) == a.rows
+    lows, highs = np.array(a.lows), np.array(a.highs)
+    assert (rows_a >= lows - 1e-12).all() and (rows_a <= highs + 1e-12).all()
+    if kind in ("lhs", "sobol", "morris", "saltelli"):
+        c = Design.build(kind, params, n, seed=2, chunk_size=3, **kwargs)
+        assert not np.array_equal(rows_a, np.vstack([c.chunk(i) for i in range(c.n_chunks)]))
+
+
+def test_latin_hypercube_strata_within_a_chunk():
+    design = Design.build("lhs", load_params(), 50, seed=9, chunk_size=50)
+    unit = (design.chunk(0) - np.array(design.lows)) / (np.array(design.highs) - np.array(design.lows))
+    for j in range(design.k):  # one draw in each of the 50 strata of every parameter
+        assert sorted(np.floor(unit[:, j] * 50).astype(int)) == list(range(50))
+
+
+def test_vary_and_fix():
+    params = load_params()
+    d = Design.build("lhs", params, 20, 1, vary={"oil.brent_price": (80.0, 120.0), "sanctions.level": (0.5, 1.0)},
+                     fix=["fiscal.gdp"])
+    assert "fiscal.gdp" not in d.names and "sanctions.level" in d.names
+    rows = d.chunk(0)
+    brent = rows[:, d.names.index("oil.brent_price")]
+    assert brent.min() >= 80 and brent.max() <= 120 and brent.max() > 95  # widened beyond the base range
+
+
+def test_parallel_local_run_equals_serial(tmp_path):
+    design = Design.build("sobol", load_params(), 16, seed=3, chunk_size=4)
+    run_sweep(design, _scenarios("status_quo"), tmp_path / "serial", workers=1)
+    run_sweep(design, _scenarios("status_quo"), tmp_path / "pool", workers=2)
+    pd.testing.assert_frame_equal(read_sweep(tmp_path / "serial"), read_sweep(tmp_path / "pool"))
+
+
+def test_dask_local_cluster_equals_local_run(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    design = Design.build("lhs", load_params(), 12, seed=5, chunk_size=4)
+    run_sweep(design, _scenarios("status_quo", "us_aid_cut"), tmp_path / "local", workers=1,
+              trajectories=["strain", "oil_revenue"], every=30)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            run_sweep(design, _scenarios("status_quo", "us_aid_cut"), tmp_path / "dask", client=client,
+                      trajectories=["strain", "oil_revenue"], every=30)
+    for table in ("samples", "outcomes", "trajectories"):
+        pd.testing.assert_frame_equal(read_sweep(tmp_path / "local", table), read_sweep(tmp_path / "dask", table))
+
+
+def test_trajectories_are_kept_at_the_interval(tmp_path):
+    design = Design.build("lhs", load_params(), 3, seed=1)
+    run_sweep(design, _scenarios("hard_way"), tmp_path / "t", workers=1, trajectories=["reserves", "balance"],
+              every=7, days=70)
+    tr = read_sweep(tmp_path / "t", "trajectories")
+    assert sorted(tr["day"].unique()) == list(range(0, 71, 7))
+    assert len(tr) == 3 * 11 and tr[["reserves", "balance"]].notna().all().all()
+
+
+def test_failing_sample_is_recorded_not_fatal(tmp_path):
+    params = load_params()
+    design = Design.build("grid", params, 3, seed=0, vary={"forces.russia_initial": (0.0, 700.0)},
+                          fix=[u for u in uncertainties(params) if u != "forces.russia_initial"])
+    run_sweep(design, _scenarios("status_quo"), tmp_path / "f", workers=1, days=200)
+    out = read_sweep(tmp_path / "f")
+    assert list(out["status"]) == ["failed", "ok", "ok"]
+    assert out["message"][0] and np.isnan(out["peak_strain"][0]) and np.isfinite(out["peak_strain"][1:]).all()
+    manifest = json.loads((tmp_path / "f" / "manifest.json").read_text())
+    assert manifest["failed_samples"] == {"0": 1} and manifest["complete"]
+
+
+def test_directory_from_other_settings_is_refused(tmp_path):
+    params = load_params()
+    run_sweep(Design.build("lhs", params, 4, seed=1), _scenarios("status_quo"), tmp_path / "s", workers=1, days=50)
+    before = read_sweep(tmp_path / "s")
+    with pytest.raises(InputError, match="different settings .*design"):
+        run_sweep(Design.build("lhs", params, 4, seed=2), _scenarios("status_quo"), tmp_path / "s", workers=1, days=50)
+    with pytest.raises(InputError, match="different settings .*scenarios"):
+        run_sweep(Design.build("lhs", params, 4, seed=1), _scenarios("hard_way"), tmp_path / "s", workers=1, days=50)
+    pd.testing.assert_frame_equal(before, read_sweep(tmp_path / "s"))  # nothing lost or mixed
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="not empty"):
+        run_sweep(Design.build("lhs", params, 4, seed=1), _scenarios("status_quo"), tmp_path / "other", workers=1)
+
+
+def _cli(*args, **kw):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600, **kw)
+
+
+def test_killed_sweep_resumes_to_the_same_result(tmp_path):
+    args = ["sweep", "-n", "400", "--chunk-size", "20", "--workers", "1", "--days", "365", "--seed", "8",
+            "--across", "status_quo,hard_way"]
+    reference = _cli(*args, "--out", str(tmp_path / "whole"))
+    assert reference.returncode == 0, reference.stderr
+
+    target = tmp_path / "killed"
+    proc = subprocess.Popen([*CLI, *args, "--out", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        parts = list((target / "outcomes.parquet").glob("part-*.parquet")) if target.exists() else []
+        if len(parts) >= 3:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    parts = list((target / "outcomes.parquet").glob("part-*.parquet"))
+    assert 3 <= len(parts) < 20, "the sweep was not killed mid-run"
+
+    resumed = _cli(*args, "--out", str(target))
+    assert resumed.returncode == 0, resumed.stderr
+    for table in ("samples", "outcomes"):
+        pd.testing.assert_frame_equal(read_sweep(tmp_path / "whole", table), read_sweep(target, table))
+    assert not list(target.glob("*.parquet/.*"))  # no temporary files left
+    assert json.loads((target / "manifest.json").read_text())["complete"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--design", "latin"], "unknown design 'latin'"),
+    (["--vary", "oil.brnt=50:60"], "unknown parameter 'oil.brnt'. Did you mean 'oil.brent_price'?"),
+    (["--vary", "oil.brent_price=90:60"], "LOW 90 is above HIGH 60"),
+    (["--vary", "oil.brent_price=cheap"], "--vary takes NAME=LOW:HIGH"),
+    (["--fix", "oil.brnt"], "unknown parameter 'oil.brnt'"),
+    (["--across", "status_quo,hardway"], "Did you mean 'hard_way'?"),
+    (["--trajectories", "stran"], "Did you mean 'strain'?"),
+    (["--workers", "0"], "--workers must be at least 1"),
+])
+def test_bad_sweep_input_exits_2(tmp_path, args, message):
+    res = _cli("sweep", "-n", "4", *args, "--out", str(tmp_path / "o"))
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_zero_samples_exits_2(tmp_path):
+    res = _cli("sweep", "-n", "0", "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "-n must be a whole number of at least 1" in res.stderr
+
+
+def test_cli_refuses_a_directory_from_other_settings(tmp_path):
+    assert _cli("sweep", "-n", "4", "--days", "40", "--workers", "1", "--out", str(tmp_path / "s")).returncode == 0
+    res = _cli("sweep", "-n", "5", "--days", "40", "--workers", "1", "--out", str(tmp_path / "s"))
+    assert res.returncode == 2 and "different settings" in res.stderr and "Traceback" not in res.stderr
