@@ -53,6 +53,7 @@ def integrate(
     days: float,
     *,
     step: float = 1.0,
+    grid: np.ndarray | None = None,
     rtol: float = DEFAULT_RTOL,
     atol_factor: float = DEFAULT_ATOL_FACTOR,
     method: str = "RK45",
@@ -67,6 +68,8 @@ def integrate(
         Horizon.
     step : float [day]
         Output interval.
+    grid : array [day], optional
+        Output times instead of a regular ``step`` (sorted, from 0 to ``days``).
     rtol, atol_factor : float
         Relative tolerance, and the absolute tolerance as a fraction of each stock's
         typical magnitude.
@@ -85,8 +88,10 @@ def integrate(
     p = as_batch(params)
     y0, ref = initial_state(p)
     n = y0.shape[1]
-    grid = np.arange(0.0, days + step / 2, step)
-    grid[-1] = min(grid[-1], days)
+    if grid is None:
+        grid = np.arange(0.0, days + step / 2, step)
+        grid[-1] = min(grid[-1], days)
+    grid = np.asarray(grid, dtype=float)
     edges = np.concatenate([[0.0], breakpoints(p, days), [float(days)]])
     atol = np.repeat(STATE_SCALE * atol_factor, n)
     out = np.empty((N_STATES, n, grid.size))

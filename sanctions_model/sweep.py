@@ -50,6 +50,13 @@ MANIFEST = "manifest.json"
 #: sample still agrees with simulate() far inside 1e-3 relative and 0.5 day (tested per
 #: sample in tests/test_sweep.py; measured: 4e-3 day and 3e-5 relative at worst).
 SWEEP_RTOL = 1e-5
+#: Output interval of sweeps [day]: crossing days are located on the cubic through these
+#: points (plus the kept trajectory days); 2 days halves the output memory of 1 day and
+#: moves no crossing measurably (the solver's tolerance dominates).
+SWEEP_STEP = 2.0
+#: Environment for worker processes: one BLAS thread each, so that N workers on N cores
+#: do not oversubscribe them (measured: three times slower without).
+_WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 TABLES = ("samples", "outcomes", "trajectories")
 
 
@@ -68,15 +75,17 @@ class ChunkTask:
 def _evaluate(values: dict[str, np.ndarray], days: float, names: Sequence[str], every: float):
     """Outcomes (and trajectories) of a batch; a failing batch is split until the culprits are alone."""
     n = len(next(iter(values.values())))
+    kept = np.arange(0.0, days + 1e-9, every) if names else np.empty(0)
+    grid = np.union1d(np.union1d(np.arange(0.0, days, SWEEP_STEP), kept), [days])
     try:
         with np.errstate(all="ignore"):
-            sol = integrate(values, days, rtol=SWEEP_RTOL)
+            sol = integrate(values, days, grid=grid, rtol=SWEEP_RTOL)
             outcomes = compute(sol)
             traj = None
             if names:
                 from .run import trajectory_values
 
-                cols = np.flatnonzero(np.isclose(np.mod(sol.t + 1e-9, every), 0.0, atol=1e-6) | (sol.t == 0))
+                cols = np.flatnonzero(np.isin(sol.t, kept))
                 traj = (sol.t[cols], trajectory_values(sol, names, cols))
         return outcomes, np.array(["ok"] * n, dtype=object), np.array([""] * n, dtype=object), traj
     except (SolverError, FloatingPointError, ValueError, ZeroDivisionError) as exc:
@@ -209,17 +218,21 @@ def _prepare(out: Path, settings: dict) -> dict:
 class _Progress:
     """tqdm on a terminal, silence elsewhere (or when ``show`` is False)."""
 
-    def __init__(self, total: int, initial: int, show: bool | None):
+    def __init__(self, total: int, initial: int, chunks: int, chunks_done: int, show: bool | None):
         show = sys.stderr.isatty() if show is None else show
         self.bar = None
+        self.chunks, self.chunks_done = chunks, chunks_done
         if show:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, initial=initial, unit="sample", desc="sweep", smoothing=0.1,
                             dynamic_ncols=True, file=sys.stderr)
+            self.bar.set_postfix_str(f"chunks {chunks_done}/{chunks}")
 
     def update(self, n: int) -> None:
+        self.chunks_done += 1
         if self.bar is not None:
+            self.bar.set_postfix_str(f"chunks {self.chunks_done}/{self.chunks}", refresh=False)
             self.bar.update(n)
 
     def close(self) -> None:
@@ -230,6 +243,21 @@ class _Progress:
 def _local_executor(workers: int) -> cf.Executor:
     # spawn, not fork: safe in notebooks and threaded programs; the target is importable.
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+class _worker_environment:
+    """Set the workers' environment while they are spawned; restore it afterwards."""
+
+    def __enter__(self):
+        self.saved = {k: os.environ.get(k) for k in _WORKER_ENV}
+        os.environ.update(_WORKER_ENV)
+
+    def __exit__(self, *exc):
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def check_trajectory_names(names: Iterable[str]) -> tuple[str, ...]:
@@ -280,6 +308,17 @@ def run_sweep(
     if trajectories and not (isinstance(every, (int, float)) and every >= 1 and float(every).is_integer()):
         raise InputError(f"--every must be a whole number of days >= 1, got {every!r}.")
     settings = settings_of(design, scenarios, days, trajectories, every)
+    own_client = client is None and scheduler is not None
+    if own_client:
+        client = _connect(scheduler)  # before anything is written
+    try:
+        return _sweep(design, scenarios, out, settings, days, trajectories, every, workers, client, progress, on_chunk)
+    finally:
+        if own_client:
+            client.close()
+
+
+def _sweep(design, scenarios, out, settings, days, trajectories, every, workers, client, progress, on_chunk) -> Path:
     manifest = _prepare(out, settings)
     done = _done_chunks(out, design.n_chunks, bool(trajectories))
     todo = [i for i in range(design.n_chunks) if i not in done]
@@ -287,7 +326,7 @@ def run_sweep(
     tasks = [ChunkTask(design.to_dict(), i, scen, float(days), trajectories, float(every)) for i in todo]
     status = {str(i): "done" for i in done}
     failed = dict(manifest.get("failed_samples", {}))
-    bar = _Progress(design.rows, sum(len(design.chunk_rows(i)) for i in done), progress)
+    bar = _Progress(design.rows, sum(len(design.chunk_rows(i)) for i in done), design.n_chunks, len(done), progress)
 
     def record(i: int, tables: Mapping[str, pd.DataFrame]) -> None:
         for table in ("samples", "trajectories", "outcomes"):  # outcomes last: it marks the chunk done
@@ -305,8 +344,8 @@ def run_sweep(
             on_chunk(i)
 
     try:
-        if client is not None or scheduler is not None:
-            _run_dask(tasks, record, client, scheduler)
+        if client is not None:
+            _run_dask(tasks, record, client)
         else:
             workers = workers or os.cpu_count() or 1
             if workers == 1 or len(tasks) <= 1:
@@ -324,7 +363,7 @@ def run_sweep(
 
 def _run_pool(tasks: Sequence[ChunkTask], record, workers: int) -> None:
     """At most two chunks per worker in flight, so memory stays flat however many chunks."""
-    with _local_executor(workers) as pool:
+    with _worker_environment(), _local_executor(workers) as pool:
         pending: dict[cf.Future, int] = {}
         queue = list(tasks)
         while queue or pending:
@@ -336,34 +375,40 @@ def _run_pool(tasks: Sequence[ChunkTask], record, workers: int) -> None:
                 record(pending.pop(fut), fut.result())
 
 
-def _run_dask(tasks: Sequence[ChunkTask], record, client, scheduler: str | None) -> None:
+def _connect(scheduler: str):
+    """A Dask client for the scheduler at ``scheduler``, or a clear InputError."""
     try:
-        from dask.distributed import Client, as_completed
+        from dask.distributed import Client
     except ImportError:
         raise InputError("running on a Dask cluster needs the dask extra: pip install 'sanctions-model[dask]'") from None
-    own = client is None
-    if own:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
-        width = max(2 * len(client.scheduler_info().get("workers", {})), 2)
-        queue = list(tasks)
-        futures = [client.submit(run_chunk, queue.pop(0), pure=False) for _ in range(min(width, len(queue)))]
-        index = {f.key: t.index for f, t in zip(futures, tasks[:len(futures)])}
-        ac = as_completed(futures)
-        for fut in ac:
-            record(index.pop(fut.key), fut.result())
-            fut.release()
-            if queue:
-                task = queue.pop(0)
-                nxt = client.submit(run_chunk, task, pure=False)
-                index[nxt.key] = task.index
-                ac.add(nxt)
-    finally:
-        if own:
-            client.close()
+        return Client(scheduler, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def _run_dask(tasks: Sequence[ChunkTask], record, client) -> None:
+    """At most two chunks per Dask worker in flight; results come back to the driver."""
+    from dask.distributed import as_completed
+
+    width = max(2 * len(client.scheduler_info().get("workers", {})), 2)
+    queue = list(tasks)
+    index = {}
+    futures = []
+    while queue and len(futures) < width:
+        task = queue.pop(0)
+        fut = client.submit(run_chunk, task, pure=False)
+        index[fut.key] = task.index
+        futures.append(fut)
+    ac = as_completed(futures)
+    for fut in ac:
+        record(index.pop(fut.key), fut.result())
+        fut.release()
+        if queue:
+            task = queue.pop(0)
+            nxt = client.submit(run_chunk, task, pure=False)
+            index[nxt.key] = task.index
+            ac.add(nxt)
 
 
 # --------------------------------------------------------------------------------------

@@ -108,6 +108,24 @@ def test_dask_local_cluster_equals_local_run(tmp_path):
         pd.testing.assert_frame_equal(read_sweep(tmp_path / "local", table), read_sweep(tmp_path / "dask", table))
 
 
+def test_cli_runs_on_a_dask_scheduler(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        res = _cli("sweep", "-n", "6", "--chunk-size", "3", "--days", "60", "--scheduler", cluster.scheduler_address,
+                   "--out", str(tmp_path / "d"))
+    assert res.returncode == 0, res.stderr
+    local = _cli("sweep", "-n", "6", "--chunk-size", "3", "--days", "60", "--workers", "1", "--out", str(tmp_path / "l"))
+    assert local.returncode == 0
+    pd.testing.assert_frame_equal(read_sweep(tmp_path / "d"), read_sweep(tmp_path / "l"))
+
+
+def test_unreachable_scheduler_exits_2(tmp_path):
+    pytest.importorskip("dask.distributed")
+    res = _cli("sweep", "-n", "2", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "cannot reach the Dask scheduler" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_trajectories_are_kept_at_the_interval(tmp_path):
     design = Design.build("lhs", load_params(), 3, seed=1)
     run_sweep(design, _scenarios("hard_way"), tmp_path / "t", workers=1, trajectories=["reserves", "balance"],
