@@ -303,7 +303,12 @@ def run_sweep(
     progress : bool, optional
         Progress bar; default: only when stderr is a terminal.
     """
+    from .run import check_days
+
     out = Path(out)
+    days = check_days(days)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise InputError(f"workers must be a whole number of at least 1, got {workers!r}.")
     trajectories = check_trajectory_names(trajectories)
     if trajectories and not (isinstance(every, (int, float)) and every >= 1 and float(every).is_integer()):
         raise InputError(f"--every must be a whole number of days >= 1, got {every!r}.")

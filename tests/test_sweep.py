@@ -162,6 +162,21 @@ def test_directory_from_other_settings_is_refused(tmp_path):
         run_sweep(Design.build("lhs", params, 4, seed=1), _scenarios("status_quo"), tmp_path / "other", workers=1)
 
 
+def test_bad_api_arguments(tmp_path):
+    design = Design.build("lhs", load_params(), 2, seed=1)
+    with pytest.raises(InputError, match="days"):
+        run_sweep(design, _scenarios("status_quo"), tmp_path / "a", days=-1)
+    with pytest.raises(InputError, match="workers"):
+        run_sweep(design, _scenarios("status_quo"), tmp_path / "b", workers=0)
+    with pytest.raises(InputError, match="every"):
+        run_sweep(design, _scenarios("status_quo"), tmp_path / "c", trajectories=["strain"], every=0.5)
+    with pytest.raises(InputError, match="unknown sweep table"):
+        read_sweep(tmp_path, "outcome")
+    with pytest.raises(InputError, match="not found"):
+        read_sweep(tmp_path / "nothing")
+    assert not any(tmp_path.iterdir())
+
+
 def _cli(*args, **kw):
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600, **kw)
 
