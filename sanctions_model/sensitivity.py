@@ -1,0 +1,193 @@
+"""Sensitivity analysis backed by SALib: which assumptions decide an outcome, and by how much.
+
+Four methods share one signature, ``method(problem, f, n, *, seed=...)``:
+
+- :func:`oat`: one at a time, each input at its low and high with the others at base (a
+  tornado chart's numbers);
+- :func:`morris`: Morris elementary effects, cheap screening of many inputs;
+- :func:`sobol`: first-order and total Sobol' indices with bootstrap confidence intervals;
+- :func:`monte_carlo`: a Latin hypercube over the inputs, for outcome distributions, with
+  each input's rank correlation to each outcome.
+
+``problem`` follows SALib (``{"names": [...], "bounds": [[low, high], ...]}``, optionally
+``"base": [...]`` for :func:`oat`); :func:`problem_from_params` builds it from
+``params/``. ``f`` is vectorised: it takes an array (n, k) and returns (n,) or (n, m) for m
+outcomes (a DataFrame's column names become the outcome names). Every result is a DataFrame
+indexed by input name; ``result.attrs`` records the method, the seed and the number of
+evaluations of ``f``. The same seed gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc, spearmanr
+
+from .errors import InputError
+from .params import ParameterSet
+
+
+class SensitivityWarning(UserWarning):
+    """The sample was too small for the indices to rank the inputs."""
+
+
+def problem_from_params(params: ParameterSet, names: Sequence[str] | None = None) -> dict:
+    """SALib problem over ``names`` (default: every uncertainty), with bounds and base values."""
+    from .designs import uncertainties
+
+    names = list(names) if names is not None else uncertainties(params)
+    for name in names:
+        if name not in params:
+            raise InputError(f"unknown parameter '{name}'")
+    specs = [params.parameters[n] for n in names]
+    return {"num_vars": len(names), "names": names, "bounds": [[p.low, p.high] for p in specs],
+            "base": [p.value for p in specs]}
+
+
+def _check(problem: Mapping, n: int) -> tuple[list[str], np.ndarray]:
+    if not isinstance(problem, Mapping) or "names" not in problem or "bounds" not in problem:
+        raise InputError("problem must be a dict with 'names' and 'bounds' (SALib's convention).")
+    names = list(problem["names"])
+    bounds = np.asarray(problem["bounds"], dtype=float)
+    if bounds.shape != (len(names), 2) or not np.isfinite(bounds).all() or (bounds[:, 0] > bounds[:, 1]).any():
+        raise InputError("problem bounds must be finite [low, high] pairs, one per name, with low <= high.")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
+    return names, bounds
+
+
+def _evaluate(f: Callable, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Call ``f`` and return outputs as (n, m) with outcome names."""
+    y = f(x)
+    if isinstance(y, pd.DataFrame):
+        names = [str(c) for c in y.columns]
+        y = y.to_numpy(dtype=float)
+    elif isinstance(y, pd.Series):
+        names = [str(y.name) if y.name is not None else "y"]
+        y = y.to_numpy(dtype=float)[:, None]
+    else:
+        y = np.asarray(y, dtype=float)
+        if y.ndim == 1:
+            y = y[:, None]
+        names = ["y"] if y.shape[1] == 1 else [f"y{i}" for i in range(y.shape[1])]
+    if y.shape[0] != x.shape[0]:
+        raise InputError(f"f returned {y.shape[0]} rows for {x.shape[0]} inputs.")
+    return y, names
+
+
+def _frame(per_outcome: dict[str, pd.DataFrame], attrs: dict) -> pd.DataFrame:
+    """One outcome: plain columns; several: columns (outcome, statistic)."""
+    if len(per_outcome) == 1:
+        frame = next(iter(per_outcome.values()))
+    else:
+        frame = pd.concat(per_outcome, axis=1)
+    frame.index.name = "input"
+    frame.attrs.update(attrs)
+    return frame
+
+
+def oat(problem: Mapping, f: Callable, n: int = 1, *, seed: int | None = None) -> pd.DataFrame:
+    """One at a time: each input at its low and its high, the others at base.
+
+    ``n`` and ``seed`` are accepted for a common signature; the design is deterministic and
+    has 1 + 2k rows. Base values are ``problem["base"]`` or the middle of the bounds.
+    Columns: ``low``, ``high`` (the outcome there), ``base`` and ``swing`` = |high - low|;
+    rows sorted by swing, largest first (for one outcome).
+    """
+    names, bounds = _check(problem, n)
+    base = np.asarray(problem.get("base", bounds.mean(axis=1)), dtype=float)
+    k = len(names)
+    x = np.repeat(base[None, :], 1 + 2 * k, axis=0)
+    for j in range(k):
+        x[1 + 2 * j, j], x[2 + 2 * j, j] = bounds[j]
+    y, outcomes = _evaluate(f, x)
+    per = {}
+    for m, out in enumerate(outcomes):
+        low, high = y[1::2, m], y[2::2, m]
+        per[out] = pd.DataFrame({"low": low, "high": high, "base": y[0, m], "swing": np.abs(high - low)},
+                                index=pd.Index(names))
+    if len(per) == 1:
+        per = {k_: v.sort_values("swing", ascending=False) for k_, v in per.items()}
+    return _frame(per, {"method": "oat", "seed": seed, "n_evaluations": x.shape[0]})
+
+
+def morris(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num_levels: int = 4) -> pd.DataFrame:
+    """Morris elementary effects (SALib) from ``n`` trajectories: n (k + 1) evaluations.
+
+    Columns: ``mu``, ``mu_star``, ``sigma``, ``mu_star_conf`` (95% bootstrap interval of
+    mu_star).
+    """
+    from SALib.analyze import morris as analyze
+    from SALib.sample import morris as sample
+
+    names, _ = _check(problem, n)
+    prob = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in problem["bounds"]]}
+    x = sample.sample(prob, n, num_levels=num_levels, seed=seed)
+    y, outcomes = _evaluate(f, x)
+    per = {}
+    for m, out in enumerate(outcomes):
+        res = analyze.analyze(prob, x, y[:, m], num_levels=num_levels, seed=seed)
+        per[out] = pd.DataFrame({key: np.asarray(res[key], dtype=float)
+                                 for key in ("mu", "mu_star", "sigma", "mu_star_conf")}, index=pd.Index(names))
+    return _frame(per, {"method": "morris", "seed": seed, "n_evaluations": x.shape[0], "trajectories": n})
+
+
+def sobol(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num_resamples: int = 200,
+          conf_level: float = 0.95) -> pd.DataFrame:
+    """First-order and total Sobol' indices (SALib, Saltelli's scheme): n (k + 2) evaluations.
+
+    ``n`` should be a power of 2. Columns: ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (the
+    half-width of the ``conf_level`` bootstrap interval). Warns (SensitivityWarning) when the
+    intervals are too wide to rank the inputs: when the widest total-index interval exceeds
+    half the largest total index.
+    """
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    names, _ = _check(problem, n)
+    prob = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in problem["bounds"]]}
+    x = sample.sample(prob, n, calc_second_order=False, seed=seed)
+    y, outcomes = _evaluate(f, x)
+    per = {}
+    for m, out in enumerate(outcomes):
+        col = y[:, m]
+        if np.nanstd(col) == 0:
+            per[out] = pd.DataFrame(0.0, index=pd.Index(names), columns=["S1", "S1_conf", "ST", "ST_conf"])
+            continue
+        res = analyze.analyze(prob, col, calc_second_order=False, num_resamples=num_resamples,
+                              conf_level=conf_level, seed=seed)
+        frame = pd.DataFrame({key: np.asarray(res[key], dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")},
+                             index=pd.Index(names))
+        if frame["ST_conf"].max() > 0.5 * max(frame["ST"].max(), 1e-12):
+            warnings.warn(f"Sobol' indices of '{out}' from {x.shape[0]} evaluations (n = {n}) have confidence "
+                          "intervals too wide to rank the inputs; increase n.", SensitivityWarning, stacklevel=2)
+        per[out] = frame
+    return _frame(per, {"method": "sobol", "seed": seed, "n_evaluations": x.shape[0], "base_samples": n})
+
+
+def monte_carlo(problem: Mapping, f: Callable, n: int, *, seed: int | None = None) -> pd.DataFrame:
+    """Latin hypercube of ``n`` input sets (uniform over the bounds); rank correlations.
+
+    Columns: ``spearman`` (rank correlation of the input with the outcome) and ``abs``.
+    ``result.attrs["outputs"]`` holds the n outcome values (a DataFrame) for distributions,
+    and ``result.attrs["inputs"]`` the inputs.
+    """
+    names, bounds = _check(problem, n)
+    unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed)).random(n)
+    x = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
+    y, outcomes = _evaluate(f, x)
+    per = {}
+    for m, out in enumerate(outcomes):
+        rho = []
+        for j in range(len(names)):
+            if np.std(x[:, j]) == 0 or np.nanstd(y[:, m]) == 0:
+                rho.append(0.0)
+            else:
+                rho.append(float(spearmanr(x[:, j], y[:, m], nan_policy="omit").statistic))
+        per[out] = pd.DataFrame({"spearman": rho, "abs": np.abs(rho)}, index=pd.Index(names))
+    attrs = {"method": "monte_carlo", "seed": seed, "n_evaluations": n,
+             "outputs": pd.DataFrame(y, columns=outcomes), "inputs": pd.DataFrame(x, columns=names)}
+    return _frame(per, attrs)
