@@ -191,3 +191,49 @@ def monte_carlo(problem: Mapping, f: Callable, n: int, *, seed: int | None = Non
     attrs = {"method": "monte_carlo", "seed": seed, "n_evaluations": n,
              "outputs": pd.DataFrame(y, columns=outcomes), "inputs": pd.DataFrame(x, columns=names)}
     return _frame(per, attrs)
+
+
+def model_function(
+    params: ParameterSet,
+    names: Sequence[str],
+    outcomes: Sequence[str] = ("talks_within_100_days", "days_to_talks"),
+    days: float = 730,
+) -> Callable[[np.ndarray], pd.DataFrame]:
+    """The model as a vectorised ``f(x) -> DataFrame`` for the methods above.
+
+    ``x`` (n, k) gives values of ``names`` (in that order) over ``params``; each row is one
+    run, all integrated in one batch. Outcomes are columns of :func:`simulate_batch`, with
+    two conventions for sensitivity:
+
+    - yes/no outcomes are 0 or 1, so their mean over a sample is a probability;
+    - a crossing day that does not happen within the horizon (NaN in a run) is set to the
+      horizon plus one day: "not by the horizon" ranks after every crossing that happens,
+      and its exact value cannot be known from the run (the indices of a censored outcome
+      describe the model up to the horizon only).
+    """
+    from .outcomes import OUTCOMES
+    from .run import check_days, simulate_batch
+
+    days = check_days(days)
+    for out in outcomes:
+        if out not in OUTCOMES:
+            raise InputError(f"unknown outcome '{out}'. Outcomes: {', '.join(OUTCOMES)}.")
+    for name in names:
+        if name not in params:
+            raise InputError(f"unknown parameter '{name}'")
+    base = params.values()
+
+    def f(x: np.ndarray) -> pd.DataFrame:
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        values = {k: np.full(x.shape[0], v) for k, v in base.items()}
+        values.update({name: x[:, j] for j, name in enumerate(names)})
+        table = simulate_batch(values, days)[list(outcomes)]
+        for out in outcomes:
+            unit = OUTCOMES[out][0]
+            if unit == "bool":
+                table[out] = table[out].astype(float)
+            elif unit == "day":
+                table[out] = table[out].fillna(days + 1.0)
+        return table
+
+    return f

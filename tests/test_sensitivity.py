@@ -110,3 +110,23 @@ def test_bad_problems(problem, n, message):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 method(problem, lambda x: x[:, 0], n, seed=1)
+
+
+def test_model_function_feeds_the_methods():
+    params = load_params("hard_way")
+    names = ["russia.strain_effect", "russia.threshold", "oil.brent_price"]
+    f = sa.model_function(params, names, ["russia_willing_within_100_days", "days_to_russia_willing", "peak_strain"])
+    problem = sa.problem_from_params(params, names)
+    res = sa.oat(problem, f)
+    assert list(res.columns.get_level_values(0).unique()) == [
+        "russia_willing_within_100_days", "days_to_russia_willing", "peak_strain"]
+    days = res[("days_to_russia_willing", "low")]
+    assert (days <= 731).all()  # censored runs count as horizon + 1 day, never NaN
+    # a higher threshold for talks can only delay Russia's willingness
+    assert res.loc["russia.threshold", ("days_to_russia_willing", "high")] >= \
+        res.loc["russia.threshold", ("days_to_russia_willing", "low")]
+    # the oil price does not enter perceived strain through the threshold, but does through revenue
+    assert res.loc["oil.brent_price", ("peak_strain", "swing")] > 0
+    assert res.loc["russia.threshold", ("peak_strain", "swing")] == 0
+    with pytest.raises(InputError, match="unknown outcome"):
+        sa.model_function(params, names, ["talks_soon"])
