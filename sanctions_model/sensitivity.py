@@ -237,3 +237,39 @@ def model_function(
         return table
 
     return f
+
+
+def trajectory_function(
+    params: ParameterSet,
+    names: Sequence[str],
+    variable: str,
+    every_days: float = 30.0,
+    days: float = 730,
+) -> Callable[[np.ndarray], pd.DataFrame]:
+    """The model as ``f(x) -> DataFrame`` of one trajectory variable every ``every_days``.
+
+    Columns are named ``day_30``, ``day_60``, ...; run any method on it to get indices over
+    time (sensitivity of a time series, one set of indices per output date).
+    """
+    from .model import FLOWS, STATES
+    from .run import check_days, trajectory_values
+    from .solve import integrate
+
+    days = check_days(days)
+    if variable not in STATES and variable not in FLOWS:
+        raise InputError(f"unknown trajectory variable '{variable}'.")
+    if not (isinstance(every_days, (int, float)) and every_days >= 1 and float(every_days).is_integer()):
+        raise InputError(f"every_days must be a whole number of days >= 1, got {every_days!r}.")
+    kept = np.arange(every_days, days + 1e-9, every_days)
+    base = params.values()
+
+    def f(x: np.ndarray) -> pd.DataFrame:
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        values = {k: np.full(x.shape[0], v) for k, v in base.items()}
+        values.update({name: x[:, j] for j, name in enumerate(names)})
+        sol = integrate(values, days)
+        cols = np.flatnonzero(np.isin(sol.t, kept))
+        series = trajectory_values(sol, [variable], cols)[variable]
+        return pd.DataFrame(series, columns=[f"day_{int(d)}" for d in sol.t[cols]])
+
+    return f

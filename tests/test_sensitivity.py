@@ -130,3 +130,15 @@ def test_model_function_feeds_the_methods():
     assert res.loc["russia.threshold", ("peak_strain", "swing")] == 0
     with pytest.raises(InputError, match="unknown outcome"):
         sa.model_function(params, names, ["talks_soon"])
+
+
+def test_indices_over_time_for_a_trajectory():
+    params = load_params("hard_way")
+    names = ["evasion.max", "oil.brent_price", "strain.perception_days"]
+    f = sa.trajectory_function(params, names, "strain", every_days=90, days=360)
+    res = sa.sobol(sa.problem_from_params(params, names), f, 64, seed=1)
+    assert list(res.columns.get_level_values(0).unique()) == ["day_90", "day_180", "day_270", "day_360"]
+    # evasion adapts slowly: its total effect on strain grows over time
+    assert res[("day_360", "ST")]["evasion.max"] > res[("day_90", "ST")]["evasion.max"]
+    with pytest.raises(InputError, match="unknown trajectory variable"):
+        sa.trajectory_function(params, names, "stress")
