@@ -113,6 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="progress bar (default: only on a terminal)")
     swp.add_argument("--out", required=True, help="sweep directory (resumed if it holds the same sweep)")
 
+    sen = sub.add_parser("sensitivity", help="which assumptions decide the outcomes (SALib methods)")
+    sen.add_argument("--method", required=True, choices=["oat", "morris", "sobol", "mc"])
+    sen.add_argument("-n", type=int, default=None, dest="n",
+                     help="trajectories (morris), base samples (sobol, a power of 2) or samples (mc)")
+    sen.add_argument("--scenario", action="append", default=[], metavar="NAME", help="scenario(s) for the levers")
+    sen.add_argument("--outcome", action="append", default=[], metavar="NAME", help="outcome to analyse; repeatable")
+    sen.add_argument("--param", action="append", default=[], metavar="NAME",
+                     help="assumption to vary (default: every uncertainty); repeatable")
+    sen.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of the sample")
+    sen.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
+    sen.add_argument("--out", required=True, help="output directory (written whole or not at all)")
+    sen.add_argument("--force", action="store_true", help="replace an existing output directory")
+
     sub.add_parser("scenarios", help="list the scenarios with their descriptions")
 
     prm = sub.add_parser("params", help="print every parameter with value, unit, range and source")
@@ -179,6 +192,28 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
           f" and manifest.json in {elapsed:.1f} s")
 
 
+def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .designs import uncertainties
+    from .outcomes import OUTCOMES
+    from .report.sensitivity import DEFAULT_N, DEFAULT_OUTCOMES, write_sensitivity
+
+    params = load_params(args.scenario)
+    for out in args.outcome:
+        if out not in OUTCOMES:
+            raise InputError(f"unknown outcome '{out}'.{suggest(out, OUTCOMES)}")
+    for name in args.param:
+        if name not in params:
+            raise InputError(f"--param: unknown parameter '{name}'.{suggest(name, params)}")
+    n = DEFAULT_N[args.method] if args.n is None else args.n
+    if n < 1:
+        raise InputError(f"-n must be at least 1, got {n}.")
+    names = args.param or uncertainties(params)
+    outcomes = args.outcome or list(DEFAULT_OUTCOMES)
+    path = write_sensitivity(args.method, params, names, outcomes, n, args.seed, args.days, args.out,
+                             _command_line(argv), force=args.force)
+    print(f"wrote {path}/report.md and indices.csv")
+
+
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
     table = list_scenarios()
     for name, row in table.iterrows():
@@ -199,7 +234,7 @@ def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
         print(f"    source: {row['source']}")
 
 
-COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "scenarios": _cmd_scenarios, "params": _cmd_params}
+COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sensitivity": _cmd_sensitivity, "scenarios": _cmd_scenarios, "params": _cmd_params}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,8 +6,8 @@ Four methods share one signature, ``method(problem, f, n, *, seed=...)``:
   tornado chart's numbers);
 - :func:`morris`: Morris elementary effects, cheap screening of many inputs;
 - :func:`sobol`: first-order and total Sobol' indices with bootstrap confidence intervals;
-- :func:`monte_carlo`: a Latin hypercube over the inputs, for outcome distributions, with
-  each input's rank correlation to each outcome.
+- :func:`monte_carlo`: a Latin hypercube over the inputs, with each input's rank
+  correlation to each outcome (:func:`monte_carlo_sample` gives the outcome distributions).
 
 ``problem`` follows SALib (``{"names": [...], "bounds": [[low, high], ...]}``, optionally
 ``"base": [...]`` for :func:`oat`); :func:`problem_from_params` builds it from
@@ -168,29 +168,35 @@ def sobol(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num
     return _frame(per, {"method": "sobol", "seed": seed, "n_evaluations": x.shape[0], "base_samples": n})
 
 
-def monte_carlo(problem: Mapping, f: Callable, n: int, *, seed: int | None = None) -> pd.DataFrame:
-    """Latin hypercube of ``n`` input sets (uniform over the bounds); rank correlations.
-
-    Columns: ``spearman`` (rank correlation of the input with the outcome) and ``abs``.
-    ``result.attrs["outputs"]`` holds the n outcome values (a DataFrame) for distributions,
-    and ``result.attrs["inputs"]`` the inputs.
-    """
+def monte_carlo_sample(problem: Mapping, f: Callable, n: int, *, seed: int | None = None
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``n`` Latin-hypercube input sets (uniform over the bounds) and ``f`` at each: (inputs, outputs)."""
     names, bounds = _check(problem, n)
     unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed)).random(n)
     x = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
     y, outcomes = _evaluate(f, x)
+    return pd.DataFrame(x, columns=names), pd.DataFrame(y, columns=outcomes)
+
+
+def monte_carlo(problem: Mapping, f: Callable, n: int, *, seed: int | None = None) -> pd.DataFrame:
+    """Rank correlation of each input with each outcome over a Latin hypercube of ``n`` sets.
+
+    Columns: ``spearman`` and ``abs``. For the outcome distributions themselves use
+    :func:`monte_carlo_sample` with the same seed (it draws the same sets).
+    """
+    inputs, outputs = monte_carlo_sample(problem, f, n, seed=seed)
     per = {}
-    for m, out in enumerate(outcomes):
+    for out in outputs.columns:
+        y = outputs[out].to_numpy()
         rho = []
-        for j in range(len(names)):
-            if np.std(x[:, j]) == 0 or np.nanstd(y[:, m]) == 0:
+        for name in inputs.columns:
+            x = inputs[name].to_numpy()
+            if np.std(x) == 0 or np.nanstd(y) == 0:
                 rho.append(0.0)
             else:
-                rho.append(float(spearmanr(x[:, j], y[:, m], nan_policy="omit").statistic))
-        per[out] = pd.DataFrame({"spearman": rho, "abs": np.abs(rho)}, index=pd.Index(names))
-    attrs = {"method": "monte_carlo", "seed": seed, "n_evaluations": n,
-             "outputs": pd.DataFrame(y, columns=outcomes), "inputs": pd.DataFrame(x, columns=names)}
-    return _frame(per, attrs)
+                rho.append(float(spearmanr(x, y, nan_policy="omit").statistic))
+        per[out] = pd.DataFrame({"spearman": rho, "abs": np.abs(rho)}, index=pd.Index(list(inputs.columns)))
+    return _frame(per, {"method": "monte_carlo", "seed": seed, "n_evaluations": n})
 
 
 def model_function(

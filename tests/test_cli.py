@@ -135,3 +135,33 @@ def test_console_script_is_installed():
     assert exe.exists()
     res = subprocess.run([str(exe), "scenarios"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
+
+
+@pytest.mark.parametrize("method, n", [("oat", None), ("sobol", "16"), ("morris", "4"), ("mc", "40")])
+def test_sensitivity_command_writes_indices_and_report(tmp_path, method, n):
+    out = tmp_path / method
+    args = ["sensitivity", "--method", method, "--scenario", "hard_way", "--param", "russia.strain_effect",
+            "--param", "oil.brent_price", "--param", "russia.threshold", "--outcome", "days_to_russia_willing",
+            "--outcome", "peak_strain", "--days", "400", "--seed", "3", "--out", str(out)]
+    res = cli(*args, *(["-n", n] if n else []))
+    assert res.returncode == 0, res.stderr
+    indices = pd.read_csv(out / "indices.csv")
+    assert set(indices["outcome"]) == {"days_to_russia_willing", "peak_strain"}
+    assert set(indices["input"]) == {"russia.strain_effect", "oil.brent_price", "russia.threshold"}
+    report = (out / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+    assert links and all((out / link).is_file() for link in links)
+    assert "Rise in Russia's willingness (log-odds) per unit rise in perceived strain [logit per unit strain]" in report
+    assert "| seed | 3 |" in report
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--method", "fast"], "invalid choice: 'fast'"),
+    (["--method", "oat", "--outcome", "talks_soon"], "unknown outcome 'talks_soon'"),
+    (["--method", "oat", "--param", "oil.brnt"], "Did you mean 'oil.brent_price'?"),
+    (["--method", "mc", "-n", "0"], "-n must be at least 1"),
+])
+def test_sensitivity_bad_input(tmp_path, args, message):
+    res = cli("sensitivity", *args, "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "o").exists()

@@ -85,9 +85,12 @@ def test_monte_carlo_rank_correlations():
     res = sa.monte_carlo(LIN_PROBLEM, lambda x: np.exp(x[:, 0]), 500, seed=4)
     assert res.loc["a", "spearman"] == pytest.approx(1.0)
     assert res.drop(index="a")["abs"].max() < 0.15
-    assert res.attrs["outputs"].shape == (500, 1) and res.attrs["n_evaluations"] == 500
-    again = sa.monte_carlo(LIN_PROBLEM, lambda x: np.exp(x[:, 0]), 500, seed=4)
-    assert again.attrs["inputs"].equals(res.attrs["inputs"])
+    assert res.attrs["n_evaluations"] == 500
+    inputs, outputs = sa.monte_carlo_sample(LIN_PROBLEM, lambda x: np.exp(x[:, 0]), 500, seed=4)
+    assert outputs.shape == (500, 1) and inputs.shape == (500, 4)
+    again, _ = sa.monte_carlo_sample(LIN_PROBLEM, lambda x: np.exp(x[:, 0]), 500, seed=4)
+    assert again.equals(inputs)
+    np.testing.assert_allclose(outputs["y"], np.exp(inputs["a"]))
 
 
 def test_problem_from_params():

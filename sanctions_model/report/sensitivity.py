@@ -1,0 +1,138 @@
+"""The sensitivity report: indices as CSV, a chart per outcome, and Markdown."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .. import sensitivity as sa  # noqa: E402
+from ..outcomes import OUTCOMES  # noqa: E402
+from ..outdir import atomic_directory  # noqa: E402
+from ..params import ParameterSet  # noqa: E402
+from .markdown import provenance  # noqa: E402
+
+METHODS = {"oat": sa.oat, "morris": sa.morris, "sobol": sa.sobol, "mc": sa.monte_carlo}
+DEFAULT_N = {"oat": 1, "morris": 20, "sobol": 256, "mc": 1000}
+RANK_BY = {"oat": "swing", "morris": "mu_star", "sobol": "ST", "mc": "abs"}
+DEFAULT_OUTCOMES = ("talks_within_100_days", "days_to_russia_willing", "days_to_talks", "reserves_at_horizon",
+                    "peak_strain")
+TOP = 15
+_PNG_META = {"Software": None}
+
+
+def label(params: ParameterSet, name: str) -> str:
+    """An input's plain-language description with its unit, for charts and tables."""
+    p = params.parameters[name]
+    return f"{p.description} [{p.unit}]"
+
+
+def _per_outcome(result: pd.DataFrame, outcomes: Sequence[str]) -> dict[str, pd.DataFrame]:
+    if isinstance(result.columns, pd.MultiIndex):
+        return {out: result[out] for out in outcomes}
+    return {outcomes[0]: result}
+
+
+def _chart(method: str, table: pd.DataFrame, params: ParameterSet, outcome: str, path: Path) -> None:
+    top = table.sort_values(RANK_BY[method], ascending=False).head(TOP).iloc[::-1]
+    labels = [label(params, n) for n in top.index]
+    fig, ax = plt.subplots(figsize=(10, 0.38 * len(top) + 1.6))
+    y = np.arange(len(top))
+    unit = OUTCOMES[outcome][0]
+    if method == "oat":
+        base = float(top["base"].iloc[0])
+        ax.barh(y, top["low"] - base, left=base, color="tab:blue", label="input at its low")
+        ax.barh(y, top["high"] - base, left=base, color="tab:orange", label="input at its high")
+        ax.axvline(base, color="black", linewidth=1)
+        ax.set_xlabel(f"{outcome} [{unit}]")
+    elif method == "sobol":
+        ax.barh(y + 0.2, top["ST"], height=0.4, xerr=top["ST_conf"], label="total (ST)", color="tab:orange")
+        ax.barh(y - 0.2, top["S1"], height=0.4, xerr=top["S1_conf"], label="first order (S1)", color="tab:blue")
+        ax.set_xlabel("Sobol' index (share of variance), with 95% interval")
+    elif method == "morris":
+        ax.barh(y, top["mu_star"], xerr=top["mu_star_conf"], color="tab:blue", label="mu* (95% interval)")
+        ax.set_xlabel(f"mean absolute elementary effect [{unit} over the input's range]")
+    else:
+        ax.barh(y, top["spearman"], color=np.where(top["spearman"] > 0, "tab:orange", "tab:blue"))
+        ax.set_xlabel("rank correlation with the outcome")
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    if method in ("oat", "sobol", "morris"):
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"{outcome}: the {min(TOP, len(table))} most influential assumptions", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata=_PNG_META)
+    plt.close(fig)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}" if np.isfinite(v) else "n/a"
+
+
+def write_sensitivity(
+    method: str,
+    params: ParameterSet,
+    names: Sequence[str],
+    outcomes: Sequence[str],
+    n: int,
+    seed: int,
+    days: float,
+    out: Path | str,
+    command: str,
+    force: bool = False,
+) -> Path:
+    """Run one sensitivity method on the model and write ``indices.csv``, charts and ``report.md``."""
+    problem = sa.problem_from_params(params, names)
+    f = sa.model_function(params, names, outcomes, days)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sa.SensitivityWarning)
+        result = METHODS[method](problem, f, n, seed=seed)
+    wide = [str(w.message) for w in caught if issubclass(w.category, sa.SensitivityWarning)]
+    per = _per_outcome(result, outcomes)
+    out = Path(out)
+    with atomic_directory(out, force=force) as tmp:
+        tidy = pd.concat({o: t for o, t in per.items()}, names=["outcome", "input"]).reset_index()
+        tidy.to_csv(tmp / "indices.csv", index=False, float_format="%.6g")
+        lines = [
+            f"# Sensitivity of the model's outcomes: {method}",
+            "",
+            f"Method `{method}` over {len(names)} assumptions, each varied over its range in `params/base.toml`, "
+            f"with the scenario(s) {', '.join(params.scenarios) or 'none (the base)'} setting the policy levers. "
+            f"The model was run {result.attrs['n_evaluations']:,} times (n = {n}, seed {seed}), "
+            f"each over {days:g} days.",
+            "",
+            "Conventions: a yes/no outcome counts as 1 or 0, so its mean is a probability; a crossing day "
+            f"that does not happen within the horizon counts as day {days + 1:g}, so indices of a "
+            "crossing day describe the model up to the horizon only.",
+            "",
+        ]
+        if wide:
+            lines += ["**Warning:** " + " ".join(wide) + " The ranking below is not reliable.", ""]
+        for outcome, table in per.items():
+            if not (table[RANK_BY[method]].abs() > 0).any():
+                lines += [f"## {outcome}", "", OUTCOMES[outcome][1] + ".", "",
+                          "No assumption moves this outcome in this analysis: it came out the same in every run.", ""]
+                continue
+            figure = f"{outcome}.png"
+            _chart(method, table, params, outcome, tmp / figure)
+            ranked = table.sort_values(RANK_BY[method], ascending=False).head(10)
+            lines += [f"## {outcome}", "", OUTCOMES[outcome][1] + ".", "",
+                      "| assumption | parameter | " + " | ".join(ranked.columns) + " |",
+                      "|---|---|" + "---|" * len(ranked.columns)]
+            for name, row in ranked.iterrows():
+                lines.append(f"| {label(params, name)} | `{name}` | " + " | ".join(_fmt(v) for v in row) + " |")
+            lines += ["", f"![{outcome}: the most influential assumptions]({figure})", ""]
+        lines.append(provenance({"method": method, "scenarios": ", ".join(params.scenarios) or "(none)",
+                                 "parameter hash": params.digest(), "seed": seed, "n": n,
+                                 "model runs": result.attrs["n_evaluations"]}, command))
+        lines.append("")
+        (tmp / "report.md").write_text("\n".join(lines))
+    return out
