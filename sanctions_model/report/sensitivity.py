@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,8 +43,8 @@ def _per_outcome(result: pd.DataFrame, outcomes: Sequence[str]) -> dict[str, pd.
 
 def _chart(method: str, table: pd.DataFrame, params: ParameterSet, outcome: str, path: Path) -> None:
     top = table.sort_values(RANK_BY[method], ascending=False).head(TOP).iloc[::-1]
-    labels = [label(params, n) for n in top.index]
-    fig, ax = plt.subplots(figsize=(10, 0.38 * len(top) + 1.6))
+    labels = [textwrap.fill(label(params, n), 48) for n in top.index]
+    fig, ax = plt.subplots(figsize=(11, 0.5 * len(top) + 1.6))
     y = np.arange(len(top))
     unit = OUTCOMES[outcome][0]
     if method == "oat":
