@@ -117,7 +117,8 @@ def test_compare_writes_a_report_whose_links_resolve_and_tables_parse(tmp_path):
     assert res.returncode == 0, res.stderr
     report = (out / "report.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
-    assert len(links) == 2 and all((out / link).is_file() for link in links)
+    assert all((out / link).is_file() for link in links)
+    assert set(links) == {"scenarios.png", "uncertainty.png", "fan-status_quo.png", "fan-hard_way.png"}
     table = [line for line in report.splitlines() if line.startswith("| `days_to_talks`")]
     assert len(table) == 1 and table[0].count("|") == 5  # outcome, unit, two scenarios
     assert "How sure" in report and "Headline" in report

@@ -13,7 +13,7 @@ import pandas as pd
 from ..designs import latin_hypercube
 from ..outdir import atomic_directory
 from ..run import RunResult, simulate, simulate_batch
-from .figures import trajectories_figure, uncertainty_figure
+from .figures import fan_figure, trajectories_figure, uncertainty_figure
 from .markdown import comparison_report, run_report
 
 UNCERTAINTY_COLUMNS = {
@@ -48,15 +48,33 @@ def write_run(run: RunResult, out: Path | str, command: str, force: bool = False
     return out
 
 
-def uncertainty_shares(scenarios: Sequence[str], days: float, n: int, seed: int) -> pd.DataFrame:
-    """Share of ``n`` Latin-hypercube assumption sets with each outcome, per scenario (common draws)."""
-    from ..params import load_params
+FAN_VARIABLES = ("russia_willingness", "ukraine_willingness", "strain", "reserves", "territory")
+PERCENTILES = (5, 25, 50, 75, 95)
 
-    rows = {}
+
+def uncertainty_runs(scenarios: Sequence[str], days: float, n: int, seed: int
+                     ) -> tuple[pd.DataFrame, dict[str, dict[str, pd.DataFrame]]]:
+    """Run ``n`` Latin-hypercube assumption sets per scenario (the same draws for each).
+
+    Returns the share of sets with each outcome (scenario x outcome), and for each scenario
+    the 5/25/50/75/95 percentiles of the fan-chart variables every 7 days
+    (``{scenario: {variable: DataFrame(day x percentile)}}``).
+    """
+    from ..outcomes import compute
+    from ..params import load_params
+    from ..run import trajectory_values
+    from ..solve import integrate
+
+    rows, fans = {}, {}
     for name in scenarios:
-        df = simulate_batch(latin_hypercube(load_params(name), n, seed), days)
+        sol = integrate(latin_hypercube(load_params(name), n, seed), days)
+        df = pd.DataFrame(compute(sol))
         rows[name] = {col: float(f(df).mean()) for col, f in UNCERTAINTY_COLUMNS.items()}
-    return pd.DataFrame.from_dict(rows, orient="index")
+        cols = np.flatnonzero(np.isclose(np.mod(sol.t, 7.0), 0.0) | (sol.t == sol.t[-1]))
+        series = trajectory_values(sol, FAN_VARIABLES, cols)
+        fans[name] = {var: pd.DataFrame(np.percentile(series[var], PERCENTILES, axis=0).T, index=sol.t[cols],
+                                        columns=[f"p{q}" for q in PERCENTILES]) for var in FAN_VARIABLES}
+    return pd.DataFrame.from_dict(rows, orient="index"), fans
 
 
 def write_comparison(
@@ -71,7 +89,7 @@ def write_comparison(
 ) -> Path:
     """Run each scenario, and write a side-by-side report with figures into ``out``."""
     runs = [simulate(name, days=days) for name in scenarios]
-    shares = uncertainty_shares(scenarios, days, samples, seed) if samples > 0 else None
+    shares, fans = uncertainty_runs(scenarios, days, samples, seed) if samples > 0 else (None, {})
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
         figures = {"trajectories": "scenarios.png"}
@@ -80,6 +98,9 @@ def write_comparison(
             figures["uncertainty"] = "uncertainty.png"
             uncertainty_figure(shares, tmp / figures["uncertainty"], samples)
             shares.to_csv(tmp / "uncertainty.csv", float_format="%.6g", index_label="scenario")
+            for run in runs:
+                figures[f"fan:{run.label}"] = f"fan-{run.label}.png"
+                fan_figure(fans[run.label], run, tmp / figures[f"fan:{run.label}"], samples)
         table = pd.DataFrame({r.label: r.outcomes for r in runs})
         table.to_csv(tmp / "outcomes.csv", float_format="%.10g", index_label="outcome")
         settings = {"scenarios": ", ".join(scenarios), "horizon": f"{days:g} days",

@@ -96,3 +96,39 @@ def uncertainty_figure(shares: pd.DataFrame, path: Path, n: int) -> Path:
     fig.savefig(path, dpi=110, metadata=_PNG_META)
     plt.close(fig)
     return path
+
+
+FAN_PANELS = {
+    "russia_willingness": ("Russia's willingness to negotiate", "index 0-1", 1.0),
+    "ukraine_willingness": ("Ukraine's willingness to negotiate", "index 0-1", 1.0),
+    "strain": ("Perceived strain on Russia's war economy", "index 0-1", 1.0),
+    "reserves": ("Liquid National Wealth Fund", "US$ bn", 1.0),
+    "territory": ("Territory held by Russia", "% of Ukraine", 100.0),
+}
+
+
+def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult, path: Path, n: int) -> Path:
+    """Fan charts (5-95% and 25-75% bands, median) of key variables for one scenario."""
+    start = pd.Timestamp(run.params.start_date)
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharex=True)
+    for ax, (var, (title, unit, scale)) in zip(axes.flat, FAN_PANELS.items()):
+        table = fans[var] * scale
+        dates = start + pd.to_timedelta(table.index, unit="D")
+        ax.fill_between(dates, table["p5"], table["p95"], color="tab:blue", alpha=0.18, label="5-95%")
+        ax.fill_between(dates, table["p25"], table["p75"], color="tab:blue", alpha=0.35, label="25-75%")
+        ax.plot(dates, table["p50"], color="tab:blue", linewidth=1.6, label="median")
+        ax.plot(run.trajectories.index, run.trajectories[var] * scale, color="black", linewidth=1, linestyle="--",
+                label="central assumptions")
+        _style(ax, title, unit)
+        if var.endswith("willingness"):
+            ax.set_ylim(0, 1)
+        _goal_line(ax, start)
+    axes.flat[-1].axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    axes.flat[-1].legend(handles, labels, loc="center", fontsize=9, frameon=False,
+                         title=f"{n} sampled sets of assumptions")
+    fig.suptitle(f"{run.label}: the range of outcomes across the assumptions", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.savefig(path, dpi=110, metadata=_PNG_META)
+    plt.close(fig)
+    return path

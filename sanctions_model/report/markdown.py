@@ -217,7 +217,16 @@ def comparison_report(
         ]
         for label, row in uncertainty.iterrows():
             lines.append(f"| `{label}` | " + " | ".join(f"{100 * v:.0f}%" for v in row) + " |")
-        lines += ["", f"![Share of sampled assumption sets with each outcome]({figures['uncertainty']})", ""]
+        lines += ["", f"![Share of sampled assumption sets with each outcome]({figures['uncertainty']})", "",
+                  "### The range of trajectories, scenario by scenario", "",
+                  "Shaded bands hold the middle 50% and 90% of the sampled sets of assumptions at each date; "
+                  "the solid line is their median, the dashed line the run at the central assumptions. Read "
+                  "the bands as the model's spread over its stated ranges, not as forecast intervals.", ""]
+        for run in runs:
+            key = f"fan:{run.label}"
+            if key in figures:
+                lines += [f"![{run.label}: fan charts of willingness, strain, reserves and territory]({figures[key]})",
+                          ""]
     lines += ["## The scenarios", ""]
     for run in runs:
         for path in run.params.files[1:]:
