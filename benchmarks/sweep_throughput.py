@@ -163,7 +163,7 @@ def main() -> None:
             t_big, mem_big = run_cli_sweep(big, tmp / "big", [])
             print(f"batch engine, {big:,} samples, outcomes only:     {t_big:7.1f} s  "
                   f"{big / t_big:8.0f} samples/s  peak {mem_big / 2**20:6.0f} MiB")
-        print(f"peak memory target: < 1536 MiB at both sizes")
+        print("peak memory target: < 1536 MiB at both sizes")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..designs import latin_hypercube
 from ..outdir import atomic_directory
-from ..run import RunResult, simulate, simulate_batch
+from ..run import RunResult, simulate
 from .figures import fan_figure, trajectories_figure, uncertainty_figure
 from .markdown import comparison_report, run_report
 

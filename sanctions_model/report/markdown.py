@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..outcomes import GOAL_DAYS, OUTCOMES
+from ..outcomes import OUTCOMES
 from ..params import load_base, load_scenario
 from ..run import RunResult
 
