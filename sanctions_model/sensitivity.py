@@ -59,6 +59,11 @@ def _check(problem: Mapping, n: int) -> tuple[list[str], np.ndarray]:
     return names, bounds
 
 
+def _salib_problem(names: list[str], bounds: np.ndarray) -> dict:
+    """The problem as SALib's samplers and analysers take it (no extra keys)."""
+    return {"num_vars": len(names), "names": names, "bounds": bounds.tolist()}
+
+
 def _evaluate(f: Callable, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Call ``f`` and return outputs as (n, m) with outcome names."""
     y = f(x)
@@ -123,8 +128,8 @@ def morris(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, nu
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
-    names, _ = _check(problem, n)
-    prob = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in problem["bounds"]]}
+    names, bounds = _check(problem, n)
+    prob = _salib_problem(names, bounds)
     x = sample.sample(prob, n, num_levels=num_levels, seed=seed)
     y, outcomes = _evaluate(f, x)
     per = {}
@@ -147,8 +152,8 @@ def sobol(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
 
-    names, _ = _check(problem, n)
-    prob = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in problem["bounds"]]}
+    names, bounds = _check(problem, n)
+    prob = _salib_problem(names, bounds)
     x = sample.sample(prob, n, calc_second_order=False, seed=seed)
     y, outcomes = _evaluate(f, x)
     per = {}
