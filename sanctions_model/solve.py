@@ -89,8 +89,8 @@ def integrate(
     y0, ref = initial_state(p)
     n = y0.shape[1]
     if grid is None:
-        grid = np.arange(0.0, days + step / 2, step)
-        grid[-1] = min(grid[-1], days)
+        grid = np.arange(0.0, days, step)
+        grid = np.append(grid, float(days)) if days - grid[-1] > 1e-9 * step else grid
     grid = np.asarray(grid, dtype=float)
     edges = np.concatenate([[0.0], breakpoints(p, days), [float(days)]])
     atol = np.repeat(STATE_SCALE * atol_factor, n)

@@ -113,3 +113,11 @@ def test_simulate_batch_returns_one_row_per_set():
     df = sm.simulate_batch(values, days=365)
     assert len(df) == 3 and list(df.columns) == list(OUTCOMES)
     assert df["oil_revenue_lost"].is_monotonic_increasing  # a dearer barrel loses more to the discount
+
+
+@pytest.mark.parametrize("days", [0.5, 1.4, 99.5])
+def test_horizon_that_is_not_a_whole_number_of_days(days):
+    run = sm.simulate("hard_way", days=days)
+    assert run.trajectories["day"].iloc[-1] == days
+    assert run.trajectories["day"].is_monotonic_increasing and run.trajectories["day"].is_unique
+    assert run.outcomes["reserves_at_horizon"] == run.trajectories["reserves"].iloc[-1]
