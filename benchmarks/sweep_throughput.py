@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 import sanctions_model as sm
-from sanctions_model.designs import Design
+from sanctions_model.designs import Design, overlay
 from sanctions_model.outcomes import OUTCOMES, compute
 from sanctions_model.solve import integrate
 from sanctions_model.sweep import SWEEP_RTOL, read_sweep
@@ -136,8 +136,7 @@ def main() -> None:
         swept = read_sweep(tmp / "outcomes").head(args.loop)
         design = Design.build("lhs", sm.load_params(), args.n, 1)
         rows = design.chunk(0)[: args.loop]
-        values = {k: np.full(args.loop, v) for k, v in sm.load_params().values().items()}
-        values.update({name: rows[:, j] for j, name in enumerate(design.names)})
+        values = overlay(sm.load_params().values(), design.names, rows)
 
         start = time.perf_counter()
         loop = [per_sample(values, i, SWEEP_RTOL) for i in range(args.loop)]

@@ -43,6 +43,15 @@ def uncertainties(params: ParameterSet) -> list[str]:
     return [n for n, p in params.parameters.items() if p.low < p.high and p.group not in params.levers]
 
 
+def overlay(base: Mapping[str, float], names: Sequence[str], x: np.ndarray) -> dict[str, np.ndarray]:
+    """Batch values: every parameter of ``base`` repeated for each row of ``x`` (n, k), with the
+    columns of ``x`` replacing the parameters ``names`` (in that order)."""
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    values = {k: np.full(x.shape[0], float(v)) for k, v in base.items()}
+    values.update({name: x[:, j] for j, name in enumerate(names)})
+    return values
+
+
 def latin_hypercube(params: ParameterSet, n: int, seed: int) -> dict[str, np.ndarray]:
     """``n`` Latin-hypercube draws of every uncertainty over its [low, high], uniform.
 
@@ -50,10 +59,7 @@ def latin_hypercube(params: ParameterSet, n: int, seed: int) -> dict[str, np.nda
     same draws.
     """
     design = Design.build("lhs", params, n, seed, chunk_size=max(n, 1))
-    rows = design.chunk(0)
-    values: dict[str, np.ndarray] = {k: np.full(n, v) for k, v in params.values().items()}
-    values.update({name: rows[:, j] for j, name in enumerate(design.names)})
-    return values
+    return overlay(params.values(), design.names, design.chunk(0))
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ class ParameterSet:
         return pd.DataFrame(rows).set_index("name")
 
     def digest(self) -> str:
-        """Short hash of the values in use and of the files they came from."""
+        """Short hash of every parameter's name and value (what a run's numbers depend on)."""
         h = hashlib.sha256()
         for name, p in sorted(self.parameters.items()):
             h.update(f"{name}={p.value!r};".encode())

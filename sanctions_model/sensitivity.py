@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc, spearmanr
 
+from .designs import overlay
 from .errors import InputError
 from .params import ParameterSet
 
@@ -235,9 +236,7 @@ def model_function(
     base = params.values()
 
     def f(x: np.ndarray) -> pd.DataFrame:
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        values = {k: np.full(x.shape[0], v) for k, v in base.items()}
-        values.update({name: x[:, j] for j, name in enumerate(names)})
+        values = overlay(base, names, x)
         table = simulate_batch(values, days)[list(outcomes)]
         for out in outcomes:
             unit = OUTCOMES[out][0]
@@ -275,9 +274,7 @@ def trajectory_function(
     base = params.values()
 
     def f(x: np.ndarray) -> pd.DataFrame:
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        values = {k: np.full(x.shape[0], v) for k, v in base.items()}
-        values.update({name: x[:, j] for j, name in enumerate(names)})
+        values = overlay(base, names, x)
         sol = integrate(values, days)
         cols = np.flatnonzero(np.isin(sol.t, kept))
         series = trajectory_values(sol, [variable], cols)[variable]

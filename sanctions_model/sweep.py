@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .designs import Design
+from .designs import Design, overlay
 from .errors import InputError, SolverError, suggest
 from .model import FLOWS, STATES
 from .outcomes import OUTCOMES, compute
@@ -121,8 +121,7 @@ def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
     samples.insert(0, "sample_id", sample_ids)
     outcome_frames, traj_frames = [], []
     for label, base in task.scenarios:
-        values = {k: np.full(len(rows), v) for k, v in base}
-        values.update({name: x[:, j] for j, name in enumerate(design.names)})
+        values = overlay(dict(base), design.names, x)
         outcomes, status, message, traj = _evaluate(values, task.days, task.trajectories, task.every)
         frame = pd.DataFrame({"sample_id": sample_ids, "scenario": label, "status": status.astype(str),
                               "message": message.astype(str), **outcomes})
