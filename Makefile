@@ -1,5 +1,5 @@
 # Two entry points, both usable on a fresh machine with only Python 3.11 and make:
-#   make report   set up .venv, then run the scenarios side by side into reports/scenarios/
+#   make report   set up .venv, then write the full analysis into reports/analysis/
 #   make test     set up .venv with the test dependencies, then run the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/sanctions-model compare --out reports/scenarios --force
+	mkdir -p reports
+	MPLBACKEND=Agg $(BIN)/sanctions-model report --out reports/analysis --force
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest

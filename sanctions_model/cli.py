@@ -126,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     sen.add_argument("--force", action="store_true", help="replace an existing output directory")
 
+    rep = sub.add_parser("report", help="the full analysis as one report: scenarios, how sure, which assumptions "
+                                        "decide, and the article's assumptions one by one")
+    rep.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                     help="scenario to include (default: every scenario in params/scenarios)")
+    rep.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
+    rep.add_argument("--samples", type=_non_negative_int, default=1000,
+                     help="Latin-hypercube assumption sets per scenario (default 1000)")
+    rep.add_argument("--sobol-n", type=_non_negative_int, default=1024, dest="sobol_n",
+                     help="base samples of the Sobol' analysis, a power of 2 (default 1024: 97,280 runs)")
+    rep.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of every sample")
+    rep.add_argument("--out", required=True, help="output directory (written whole or not at all)")
+    rep.add_argument("--force", action="store_true", help="replace an existing output directory")
+
     sub.add_parser("scenarios", help="list the scenarios with their descriptions")
 
     prm = sub.add_parser("params", help="print every parameter with value, unit, range and source")
@@ -214,6 +227,15 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
     print(f"wrote {path}/report.md and indices.csv")
 
 
+def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .report.full import write_report
+
+    start = time.perf_counter()
+    out = write_report(args.out, _command_line(argv), scenarios=args.scenario or None, days=args.days,
+                       samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force)
+    print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
+
+
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
     table = list_scenarios()
     for name, row in table.iterrows():
@@ -234,7 +256,8 @@ def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
         print(f"    source: {row['source']}")
 
 
-COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sensitivity": _cmd_sensitivity, "scenarios": _cmd_scenarios, "params": _cmd_params}
+COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sensitivity": _cmd_sensitivity,
+            "report": _cmd_report, "scenarios": _cmd_scenarios, "params": _cmd_params}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,14 +11,8 @@ from pathlib import Path
 from .errors import InputError
 
 
-@contextlib.contextmanager
-def atomic_directory(target: Path | str, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary directory beside ``target``; on success, rename it to ``target``.
-
-    If the body raises, the temporary directory is removed and ``target`` is untouched.
-    An existing ``target`` is replaced only with ``force``, and only after the new one is
-    complete; it is moved aside first and deleted last, so it is never half-overwritten.
-    """
+def check_target(target: Path | str, force: bool = False) -> Path:
+    """Raise InputError now if ``target`` could not be written later; call before long work."""
     target = Path(target)
     if target.exists() and not force:
         raise InputError(f"output directory {target} already exists; use --force to replace it.")
@@ -27,6 +21,19 @@ def atomic_directory(target: Path | str, force: bool = False) -> Iterator[Path]:
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"cannot write {target}: parent directory {parent} does not exist.")
+    return target
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path | str, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary directory beside ``target``; on success, rename it to ``target``.
+
+    If the body raises, the temporary directory is removed and ``target`` is untouched.
+    An existing ``target`` is replaced only with ``force``, and only after the new one is
+    complete; it is moved aside first and deleted last, so it is never half-overwritten.
+    """
+    target = check_target(target, force)
+    parent = target.parent
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     try:
         yield tmp

@@ -27,7 +27,8 @@ import pandas as pd
 from scipy.stats import qmc, spearmanr
 
 from .designs import overlay
-from .errors import InputError
+from .errors import InputError, suggest
+from .outcomes import compute
 from .params import ParameterSet
 
 
@@ -205,26 +206,40 @@ def monte_carlo(problem: Mapping, f: Callable, n: int, *, seed: int | None = Non
     return _frame(per, {"method": "monte_carlo", "seed": seed, "n_evaluations": n})
 
 
+#: Rows of ``x`` integrated in one batch by the model functions below (bounds memory: a
+#: batch holds every state at every output day).
+CHUNK_ROWS = 2000
+
+
 def model_function(
     params: ParameterSet,
     names: Sequence[str],
     outcomes: Sequence[str] = ("talks_within_100_days", "days_to_talks"),
     days: float = 730,
+    *,
+    variable: str | None = None,
+    every_days: float = 30.0,
 ) -> Callable[[np.ndarray], pd.DataFrame]:
     """The model as a vectorised ``f(x) -> DataFrame`` for the methods above.
 
     ``x`` (n, k) gives values of ``names`` (in that order) over ``params``; each row is one
-    run, all integrated in one batch. Outcomes are columns of :func:`simulate_batch`, with
-    two conventions for sensitivity:
+    run, integrated in batches of :data:`CHUNK_ROWS`. Outcomes are columns of
+    :func:`simulate_batch`, with two conventions for sensitivity:
 
     - yes/no outcomes are 0 or 1, so their mean over a sample is a probability;
     - a crossing day that does not happen within the horizon (NaN in a run) is set to the
       horizon plus one day: "not by the horizon" ranks after every crossing that happens,
       and its exact value cannot be known from the run (the indices of a censored outcome
       describe the model up to the horizon only).
+
+    With ``variable`` (a stock or flow), the function also returns that variable every
+    ``every_days`` days, as columns ``day_30``, ``day_60``, ... (same runs, no extra cost):
+    any method then gives its indices at each of those dates.
     """
+    from .model import FLOWS, STATES
     from .outcomes import OUTCOMES
-    from .run import check_days, simulate_batch
+    from .run import check_days, trajectory_values
+    from .solve import integrate
 
     days = check_days(days)
     for out in outcomes:
@@ -232,19 +247,34 @@ def model_function(
             raise InputError(f"unknown outcome '{out}'. Outcomes: {', '.join(OUTCOMES)}.")
     for name in names:
         if name not in params:
-            raise InputError(f"unknown parameter '{name}'")
+            raise InputError(f"unknown parameter '{name}'{suggest(name, params)}")
+    if variable is not None and variable not in STATES and variable not in FLOWS:
+        raise InputError(f"unknown trajectory variable '{variable}'.{suggest(variable, [*STATES, *FLOWS])}")
+    if isinstance(every_days, bool) or not isinstance(every_days, (int, float)) or not (
+            every_days >= 1 and float(every_days).is_integer()):
+        raise InputError(f"every_days must be a whole number of days >= 1, got {every_days!r}.")
+    kept = np.arange(every_days, days + 1e-9, every_days)
     base = params.values()
 
-    def f(x: np.ndarray) -> pd.DataFrame:
-        values = overlay(base, names, x)
-        table = simulate_batch(values, days)[list(outcomes)]
+    def batch(x: np.ndarray) -> pd.DataFrame:
+        sol = integrate(overlay(base, names, x), days)
+        table = pd.DataFrame(compute(sol))[list(outcomes)]
         for out in outcomes:
             unit = OUTCOMES[out][0]
             if unit == "bool":
                 table[out] = table[out].astype(float)
             elif unit == "day":
                 table[out] = table[out].fillna(days + 1.0)
+        if variable is not None:
+            cols = np.flatnonzero(np.isin(sol.t, kept))
+            series = trajectory_values(sol, [variable], cols)[variable]
+            table = pd.concat([table, pd.DataFrame(series, columns=[f"day_{int(d)}" for d in sol.t[cols]])], axis=1)
         return table
+
+    def f(x: np.ndarray) -> pd.DataFrame:
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        parts = [batch(x[i:i + CHUNK_ROWS]) for i in range(0, x.shape[0], CHUNK_ROWS)]
+        return pd.concat(parts, ignore_index=True)
 
     return f
 
@@ -261,23 +291,4 @@ def trajectory_function(
     Columns are named ``day_30``, ``day_60``, ...; run any method on it to get indices over
     time (sensitivity of a time series, one set of indices per output date).
     """
-    from .model import FLOWS, STATES
-    from .run import check_days, trajectory_values
-    from .solve import integrate
-
-    days = check_days(days)
-    if variable not in STATES and variable not in FLOWS:
-        raise InputError(f"unknown trajectory variable '{variable}'.")
-    if not (isinstance(every_days, (int, float)) and every_days >= 1 and float(every_days).is_integer()):
-        raise InputError(f"every_days must be a whole number of days >= 1, got {every_days!r}.")
-    kept = np.arange(every_days, days + 1e-9, every_days)
-    base = params.values()
-
-    def f(x: np.ndarray) -> pd.DataFrame:
-        values = overlay(base, names, x)
-        sol = integrate(values, days)
-        cols = np.flatnonzero(np.isin(sol.t, kept))
-        series = trajectory_values(sol, [variable], cols)[variable]
-        return pd.DataFrame(series, columns=[f"day_{int(d)}" for d in sol.t[cols]])
-
-    return f
+    return model_function(params, names, (), days, variable=variable, every_days=every_days)

@@ -1,44 +1,51 @@
-"""The committed example report must match the current parameters and scenarios."""
+"""The committed report (`make report` -> reports/analysis/) must match the current model.
+
+A stale report fails here: when the parameters or scenarios change (the parameter hash),
+when the equations change (each scenario's outcomes at the central assumptions), and when
+either changes the sampled results (the shares of the 1,000 sampled assumption sets and the
+one-at-a-time indices are recomputed at full size and compared with the committed tables).
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pytest
+
+import sanctions_model as sm
+from sanctions_model import sensitivity as sa
+from sanctions_model.designs import uncertainties
+from sanctions_model.ensemble import run_ensemble
 from sanctions_model.params import load_params, scenario_names
+from sanctions_model.report.full import OAT_OUTCOMES
 from sanctions_model.report.markdown import combined_digest
 
-REPORT = Path(__file__).resolve().parent.parent / "reports" / "scenarios" / "report.md"
+REPORT = Path(__file__).resolve().parent.parent / "reports" / "analysis" / "report.md"
+STALE = "the committed report is stale: run `make report` and commit reports/"
 
 
-def _provenance(text: str) -> dict[str, str]:
-    rows = re.findall(r"^\| ([^|]+) \| (.+) \|$", text.split("## Provenance", 1)[1], flags=re.M)
+@pytest.fixture(scope="module")
+def provenance() -> dict[str, str]:
+    assert REPORT.is_file(), "reports/analysis/report.md is missing: run `make report`"
+    rows = re.findall(r"^\| ([^|]+) \| (.+) \|$", REPORT.read_text().split("## Provenance", 1)[1], flags=re.M)
     return {k.strip(): v.strip() for k, v in rows}
 
 
-def test_committed_scenario_report_is_current():
-    """Fails when parameters or scenarios change without `make report` being run again."""
-    assert REPORT.is_file(), "reports/scenarios/report.md is missing: run `make report`"
-    prov = _provenance(REPORT.read_text())
+def test_committed_report_matches_the_parameters(provenance):
     names = scenario_names()
-    assert prov["scenarios"] == ", ".join(names), "the scenarios changed: run `make report`"
-    expected = combined_digest([load_params(n).digest() for n in names])
-    assert prov["parameter hash"] == expected, "parameters changed since the report was made: run `make report`"
+    assert provenance["scenarios"] == ", ".join(names), STALE
+    assert provenance["parameter hash"] == combined_digest([load_params(n).digest() for n in names]), STALE
 
 
 def test_committed_report_links_resolve():
-    text = REPORT.read_text()
-    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", REPORT.read_text())
     assert links and all((REPORT.parent / link).is_file() for link in links)
 
 
 def test_committed_outcomes_match_the_current_model():
-    """Fails when the equations change without `make report` being run again."""
-    import numpy as np
-    import pandas as pd
-
-    import sanctions_model as sm
-
     committed = pd.read_csv(REPORT.parent / "outcomes.csv", index_col="outcome")
     for name in committed.columns:
         now = sm.simulate(name).outcomes
@@ -46,4 +53,23 @@ def test_committed_outcomes_match_the_current_model():
             current = float(now[key])
             expected = float(value) if str(value) not in ("True", "False") else float(value == "True")
             assert (np.isnan(expected) and np.isnan(current)) or np.isclose(current, expected, rtol=1e-6, atol=1e-9), (
-                f"{name}: {key} is {current}, the committed report says {expected}: run `make report`")
+                f"{name}: {key} is {current}, the committed report says {expected}. {STALE}")
+
+
+def test_committed_shares_are_reproduced(provenance):
+    """The 'how sure' table, recomputed at the committed size and seed."""
+    samples = int(provenance["samples per scenario"].replace(",", ""))
+    committed = pd.read_csv(REPORT.parent / "shares.csv", index_col="scenario")
+    now = run_ensemble(list(committed.index), 730, samples, int(provenance["seed"])).shares()
+    np.testing.assert_allclose(now.to_numpy(), committed.to_numpy(), atol=1.5 / samples, err_msg=STALE)
+
+
+def test_committed_one_at_a_time_indices_are_reproduced():
+    committed = pd.read_csv(REPORT.parent / "oat.csv").set_index(["outcome", "input"])
+    params = load_params("status_quo")
+    names = uncertainties(params)
+    result = sa.oat(sa.problem_from_params(params, names), sa.model_function(params, names, OAT_OUTCOMES, 730), 1)
+    for outcome in OAT_OUTCOMES:
+        table = committed.loc[outcome].loc[names]
+        np.testing.assert_allclose(result[outcome].loc[names, ["low", "high"]].to_numpy(),
+                                   table[["low", "high"]].to_numpy(), rtol=1e-5, atol=1e-6, err_msg=STALE)

@@ -10,19 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..designs import latin_hypercube
-from ..outdir import atomic_directory
+from ..ensemble import run_ensemble
+from ..outdir import atomic_directory, check_target
 from ..run import RunResult, simulate
 from .figures import fan_figure, trajectories_figure, uncertainty_figure
 from .markdown import comparison_report, run_report
-
-UNCERTAINTY_COLUMNS = {
-    "Russia willing within 100 days": lambda df: df["russia_willing_within_100_days"],
-    "talks within 100 days": lambda df: df["talks_within_100_days"],
-    "Russia willing within horizon": lambda df: df["days_to_russia_willing"].notna(),
-    "talks within horizon": lambda df: df["talks_within_horizon"],
-    "reserves exhausted": lambda df: df["days_to_reserves_exhausted"].notna(),
-}
 
 
 def _json_value(v: object) -> object:
@@ -48,35 +40,6 @@ def write_run(run: RunResult, out: Path | str, command: str, force: bool = False
     return out
 
 
-FAN_VARIABLES = ("russia_willingness", "ukraine_willingness", "strain", "reserves", "territory")
-PERCENTILES = (5, 25, 50, 75, 95)
-
-
-def uncertainty_runs(scenarios: Sequence[str], days: float, n: int, seed: int
-                     ) -> tuple[pd.DataFrame, dict[str, dict[str, pd.DataFrame]]]:
-    """Run ``n`` Latin-hypercube assumption sets per scenario (the same draws for each).
-
-    Returns the share of sets with each outcome (scenario x outcome), and for each scenario
-    the 5/25/50/75/95 percentiles of the fan-chart variables every 7 days
-    (``{scenario: {variable: DataFrame(day x percentile)}}``).
-    """
-    from ..outcomes import compute
-    from ..params import load_params
-    from ..run import trajectory_values
-    from ..solve import integrate
-
-    rows, fans = {}, {}
-    for name in scenarios:
-        sol = integrate(latin_hypercube(load_params(name), n, seed), days)
-        df = pd.DataFrame(compute(sol))
-        rows[name] = {col: float(f(df).mean()) for col, f in UNCERTAINTY_COLUMNS.items()}
-        cols = np.flatnonzero(np.isclose(np.mod(sol.t, 7.0), 0.0) | (sol.t == sol.t[-1]))
-        series = trajectory_values(sol, FAN_VARIABLES, cols)
-        fans[name] = {var: pd.DataFrame(np.percentile(series[var], PERCENTILES, axis=0).T, index=sol.t[cols],
-                                        columns=[f"p{q}" for q in PERCENTILES]) for var in FAN_VARIABLES}
-    return pd.DataFrame.from_dict(rows, orient="index"), fans
-
-
 def write_comparison(
     scenarios: Sequence[str],
     out: Path | str,
@@ -88,8 +51,10 @@ def write_comparison(
     force: bool = False,
 ) -> Path:
     """Run each scenario, and write a side-by-side report with figures into ``out``."""
+    check_target(out, force)
     runs = [simulate(name, days=days) for name in scenarios]
-    shares, fans = uncertainty_runs(scenarios, days, samples, seed) if samples > 0 else (None, {})
+    ensemble = run_ensemble(scenarios, days, samples, seed) if samples > 0 else None
+    shares = ensemble.shares() if ensemble is not None else None
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
         figures = {"trajectories": "scenarios.png"}
@@ -100,7 +65,7 @@ def write_comparison(
             shares.to_csv(tmp / "uncertainty.csv", float_format="%.6g", index_label="scenario")
             for run in runs:
                 figures[f"fan:{run.label}"] = f"fan-{run.label}.png"
-                fan_figure(fans[run.label], run, tmp / figures[f"fan:{run.label}"], samples)
+                fan_figure(ensemble.fans[run.label], run, tmp / figures[f"fan:{run.label}"], samples)
         table = pd.DataFrame({r.label: r.outcomes for r in runs})
         table.to_csv(tmp / "outcomes.csv", float_format="%.10g", index_label="outcome")
         settings = {"scenarios": ", ".join(scenarios), "horizon": f"{days:g} days",

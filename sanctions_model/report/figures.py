@@ -132,3 +132,30 @@ def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult, path: Path, n: int
     fig.savefig(path, dpi=110, metadata=_PNG_META)
     plt.close(fig)
     return path
+
+
+def indices_over_time_figure(indices: dict[float, pd.DataFrame], labels: dict[str, str], start: pd.Timestamp,
+                             title: str, path: Path, top: int = 6) -> Path:
+    """Total Sobol' index (with its interval) of the ``top`` inputs at each output day.
+
+    ``indices`` maps a day to a Sobol' table (input x ``ST``, ``ST_conf``); inputs are ranked
+    by their mean total index over the days, and labelled with ``labels``.
+    """
+    days = sorted(indices)
+    st = pd.DataFrame({d: indices[d]["ST"] for d in days})
+    conf = pd.DataFrame({d: indices[d]["ST_conf"] for d in days})
+    order = st.mean(axis=1).sort_values(ascending=False).index[:top]
+    dates = start + pd.to_timedelta(days, unit="D")
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    for name in order:
+        line, = ax.plot(dates, st.loc[name], marker="o", markersize=3, linewidth=1.4, label=labels[name])
+        ax.fill_between(dates, st.loc[name] - conf.loc[name], st.loc[name] + conf.loc[name],
+                        color=line.get_color(), alpha=0.15)
+    _style(ax, title, "total Sobol' index (share of variance)")
+    ax.set_ylim(bottom=0)
+    _goal_line(ax, start)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata=_PNG_META)
+    plt.close(fig)
+    return path

@@ -169,6 +169,79 @@ KEY_OUTCOMES = ["days_to_russia_willing", "days_to_ukraine_willing", "days_to_ta
                 "oil_revenue_lost", "ukraine_funding", "ceasefire_durability_at_horizon"]
 
 
+def share_with_interval(share: float, n: int) -> str:
+    """A share of ``n`` sampled sets as a percentage with its 95% Wilson interval, e.g. '7% (5-10%)'.
+
+    The interval is the sampling error of estimating the share from ``n`` sets (the spread of
+    the assumptions themselves is what the share describes).
+    """
+    from scipy.stats import binomtest
+
+    k = int(round(share * n))
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return f"{percent(share)}% ({percent(ci.low)}-{percent(ci.high)}%)"
+
+
+def percent(share: float) -> str:
+    """A share 0-1 as a percentage: whole points, or one decimal below 1% so that small is not zero."""
+    value = 100 * share
+    return "0" if value == 0 else f"{value:.1f}" if value < 1 else f"{value:.0f}"
+
+
+def central_section(runs: Sequence[RunResult], figure: str) -> list[str]:
+    """Each scenario at the central assumptions: a summary per scenario, the outcome table and a figure."""
+    start = runs[0].params.start_date
+    lines = [f"- **{run.label}**: {summary(run)}" for run in runs]
+    lines += ["", CAVEAT, "", "| outcome | unit | " + " | ".join(f"`{r.label}`" for r in runs) + " |",
+              "|---|---|" + "---|" * len(runs)]
+    for name in KEY_OUTCOMES:
+        unit = OUTCOMES[name][0]
+        cells = [format_outcome(name, r.outcomes[name], start).replace(" (", "<br>(") for r in runs]
+        lines.append(f"| `{name}` | {'' if unit in ('bool', 'day') else unit} | " + " | ".join(cells) + " |")
+    lines += ["", f"![Key trajectories by scenario; the dotted line marks 100 days]({figure})", ""]
+    return lines
+
+
+def uncertainty_section(runs: Sequence[RunResult], uncertainty: pd.DataFrame, figures: Mapping[str, str],
+                        n: int) -> list[str]:
+    """The share of sampled assumption sets with each outcome, with intervals, and the fan charts."""
+    lines = [
+        f"For each scenario, {n:,} sets of assumptions were drawn by Latin hypercube, uniformly over "
+        "the range of every uncertain parameter in `params/base.toml` (the scenario's policy levers "
+        "held as the scenario sets them), with the same draws for every scenario. The table gives the "
+        "share of those sets in which each outcome happens, with a 95% interval for the sampling error "
+        f"of estimating it from {n:,} sets. These shares describe the model over its stated ranges; they "
+        "are not probabilities that the events will happen.",
+        "",
+        "| scenario | " + " | ".join(uncertainty.columns) + " |",
+        "|---|" + "---|" * len(uncertainty.columns),
+    ]
+    for label, row in uncertainty.iterrows():
+        lines.append(f"| `{label}` | " + " | ".join(share_with_interval(v, n) for v in row) + " |")
+    lines += ["", f"![Share of sampled assumption sets with each outcome]({figures['uncertainty']})", "",
+              "### The range of trajectories, scenario by scenario", "",
+              "Shaded bands hold the middle 50% and 90% of the sampled sets of assumptions at each date; "
+              "the solid line is their median, the dashed line the run at the central assumptions. Read "
+              "the bands as the model's spread over its stated ranges, not as forecast intervals.", ""]
+    for run in runs:
+        key = f"fan:{run.label}"
+        if key in figures:
+            lines += [f"![{run.label}: fan charts of willingness, strain, reserves and territory]({figures[key]})", ""]
+    return lines
+
+
+def scenarios_section(runs: Sequence[RunResult]) -> list[str]:
+    """Every scenario's title, description and changes, each with its reason."""
+    lines = []
+    for run in runs:
+        for path in run.params.files[1:]:
+            sc = load_scenario(path)
+            lines += [f"**`{sc.name}`: {sc.title}.** {sc.description}", ""]
+            lines += [f"- `{p}` = {v:g}: {why}" for p, v, why in sc.changes] or ["- changes nothing"]
+            lines.append("")
+    return lines
+
+
 def comparison_report(
     runs: Sequence[RunResult],
     uncertainty: pd.DataFrame | None,
@@ -190,51 +263,13 @@ def comparison_report(
         "",
         "## What the model finds at the central assumptions",
         "",
+        *central_section(runs, figures["trajectories"]),
     ]
-    for run in runs:
-        lines += [f"- **{run.label}**: {summary(run)}"]
-    lines += ["", CAVEAT, "", "## Outcomes by scenario", "",
-              "| outcome | unit | " + " | ".join(f"`{r.label}`" for r in runs) + " |",
-              "|---|---|" + "---|" * len(runs)]
-    for name in KEY_OUTCOMES:
-        unit = OUTCOMES[name][0]
-        cells = [format_outcome(name, r.outcomes[name], start).replace(" (", "<br>(") for r in runs]
-        lines.append(f"| `{name}` | {'' if unit in ('bool', 'day') else unit} | " + " | ".join(cells) + " |")
-    lines += ["", f"![Key trajectories by scenario; the dotted line marks 100 days]({figures['trajectories']})", ""]
     if uncertainty is not None:
-        n = settings["samples per scenario"]
-        lines += [
-            "## How sure: the same question across the plausible range of every assumption",
-            "",
-            f"For each scenario, {n} sets of assumptions were drawn by Latin hypercube, uniformly over "
-            "the range of every uncertain parameter in `params/base.toml` (the scenario's policy levers "
-            "held as the scenario sets them), with the same draws for every scenario. The table gives the "
-            "share of those sets in which each outcome happens. These shares describe the model over "
-            "its stated ranges; they are not probabilities that the events will happen.",
-            "",
-            "| scenario | " + " | ".join(uncertainty.columns) + " |",
-            "|---|" + "---|" * len(uncertainty.columns),
-        ]
-        for label, row in uncertainty.iterrows():
-            lines.append(f"| `{label}` | " + " | ".join(f"{100 * v:.0f}%" for v in row) + " |")
-        lines += ["", f"![Share of sampled assumption sets with each outcome]({figures['uncertainty']})", "",
-                  "### The range of trajectories, scenario by scenario", "",
-                  "Shaded bands hold the middle 50% and 90% of the sampled sets of assumptions at each date; "
-                  "the solid line is their median, the dashed line the run at the central assumptions. Read "
-                  "the bands as the model's spread over its stated ranges, not as forecast intervals.", ""]
-        for run in runs:
-            key = f"fan:{run.label}"
-            if key in figures:
-                lines += [f"![{run.label}: fan charts of willingness, strain, reserves and territory]({figures[key]})",
-                          ""]
-    lines += ["## The scenarios", ""]
-    for run in runs:
-        for path in run.params.files[1:]:
-            sc = load_scenario(path)
-            lines += [f"**`{sc.name}`: {sc.title}.** {sc.description}", ""]
-            lines += [f"- `{p}` = {v:g}: {why}" for p, v, why in sc.changes] or ["- changes nothing"]
-            lines.append("")
-    lines += [provenance({**settings, "parameter hash": combined_digest([r.params.digest() for r in runs])},
+        lines += ["## How sure: the same question across the plausible range of every assumption", "",
+                  *uncertainty_section(runs, uncertainty, figures, int(settings["samples per scenario"]))]
+    lines += ["## The scenarios", "", *scenarios_section(runs),
+              provenance({**settings, "parameter hash": combined_digest([r.params.digest() for r in runs])},
                          command), ""]
     return "\n".join(lines)
 
@@ -254,9 +289,11 @@ def headline(runs: Sequence[RunResult], uncertainty: pd.DataFrame | None) -> str
     if uncertainty is not None:
         col100, colh = "talks within 100 days", "talks within horizon"
         best100, besth = uncertainty[col100].idxmax(), uncertainty[colh].idxmax()
+        within100 = (f"in at most {100 * uncertainty[col100].max():.0f}% of sets (`{best100}`)"
+                     if uncertainty[col100].max() > 0 else "in none of the sampled sets, under any scenario")
         text.append(
-            f"Across the sampled range of the assumptions, talks within 100 days happen in at most "
-            f"{100 * uncertainty[col100].max():.0f}% of sets (`{best100}`), and talks within {horizon} in "
+            f"Across the sampled range of the assumptions, talks within 100 days happen {within100}, "
+            f"and talks within {horizon} in "
             f"{100 * uncertainty[colh].min():.0f}% to {100 * uncertainty[colh].max():.0f}% of sets "
             f"(most often under `{besth}`).")
     return " ".join(text)

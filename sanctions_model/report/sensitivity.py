@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 
 from .. import sensitivity as sa  # noqa: E402
 from ..outcomes import OUTCOMES  # noqa: E402
-from ..outdir import atomic_directory  # noqa: E402
+from ..outdir import atomic_directory, check_target  # noqa: E402
 from ..params import ParameterSet  # noqa: E402
 from .markdown import provenance  # noqa: E402
 
@@ -41,12 +41,12 @@ def _per_outcome(result: pd.DataFrame, outcomes: Sequence[str]) -> dict[str, pd.
     return {outcomes[0]: result}
 
 
-def _chart(method: str, table: pd.DataFrame, params: ParameterSet, outcome: str, path: Path) -> None:
+def index_chart(method: str, table: pd.DataFrame, params: ParameterSet, outcome: str, path: Path) -> None:
     top = table.sort_values(RANK_BY[method], ascending=False).head(TOP).iloc[::-1]
     labels = [textwrap.fill(label(params, n), 48) for n in top.index]
     fig, ax = plt.subplots(figsize=(11, 0.5 * len(top) + 1.6))
     y = np.arange(len(top))
-    unit = OUTCOMES[outcome][0]
+    unit = OUTCOMES[outcome][0] if outcome in OUTCOMES else "as the outcome"
     if method == "oat":
         base = float(top["base"].iloc[0])
         ax.barh(y, top["low"] - base, left=base, color="tab:blue", label="input at its low")
@@ -74,6 +74,28 @@ def _chart(method: str, table: pd.DataFrame, params: ParameterSet, outcome: str,
     plt.close(fig)
 
 
+def outcome_section(method: str, table: pd.DataFrame, params: ParameterSet, outcome: str, directory: Path,
+                    figure: str, rows: int = 10) -> list[str]:
+    """Markdown for one outcome's indices: its meaning, a table of the top ``rows`` inputs
+    (labelled by description and unit) and a chart written to ``directory / figure``."""
+    lines = [_meaning(outcome) + ".", ""]
+    if not (table[RANK_BY[method]].abs() > 0).any():
+        return lines + ["No assumption moves this outcome in this analysis: it came out the same in every run.", ""]
+    index_chart(method, table, params, outcome, directory / figure)
+    ranked = table.sort_values(RANK_BY[method], ascending=False).head(rows)
+    lines += ["| assumption | parameter | " + " | ".join(ranked.columns) + " |",
+              "|---|---|" + "---|" * len(ranked.columns)]
+    for name, row in ranked.iterrows():
+        lines.append(f"| {label(params, name)} | `{name}` | " + " | ".join(_fmt(v) for v in row) + " |")
+    return lines + ["", f"![{outcome}: the most influential assumptions]({figure})", ""]
+
+
+def _meaning(outcome: str) -> str:
+    if outcome in OUTCOMES:
+        return OUTCOMES[outcome][1]
+    return outcome.replace("_", " ")
+
+
 def _fmt(v: float) -> str:
     return f"{v:.3g}" if np.isfinite(v) else "n/a"
 
@@ -91,6 +113,7 @@ def write_sensitivity(
     force: bool = False,
 ) -> Path:
     """Run one sensitivity method on the model and write ``indices.csv``, charts and ``report.md``."""
+    check_target(out, force)
     problem = sa.problem_from_params(params, names)
     f = sa.model_function(params, names, outcomes, days)
     with warnings.catch_warnings(record=True) as caught:
@@ -118,19 +141,7 @@ def write_sensitivity(
         if wide:
             lines += ["**Warning:** " + " ".join(wide) + " The ranking below is not reliable.", ""]
         for outcome, table in per.items():
-            if not (table[RANK_BY[method]].abs() > 0).any():
-                lines += [f"## {outcome}", "", OUTCOMES[outcome][1] + ".", "",
-                          "No assumption moves this outcome in this analysis: it came out the same in every run.", ""]
-                continue
-            figure = f"{outcome}.png"
-            _chart(method, table, params, outcome, tmp / figure)
-            ranked = table.sort_values(RANK_BY[method], ascending=False).head(10)
-            lines += [f"## {outcome}", "", OUTCOMES[outcome][1] + ".", "",
-                      "| assumption | parameter | " + " | ".join(ranked.columns) + " |",
-                      "|---|---|" + "---|" * len(ranked.columns)]
-            for name, row in ranked.iterrows():
-                lines.append(f"| {label(params, name)} | `{name}` | " + " | ".join(_fmt(v) for v in row) + " |")
-            lines += ["", f"![{outcome}: the most influential assumptions]({figure})", ""]
+            lines += [f"## {outcome}", "", *outcome_section(method, table, params, outcome, tmp, f"{outcome}.png")]
         lines.append(provenance({"method": method, "scenarios": ", ".join(params.scenarios) or "(none)",
                                  "parameter hash": params.digest(), "seed": seed, "n": n,
                                  "model runs": result.attrs["n_evaluations"]}, command))

@@ -1,0 +1,131 @@
+"""Ensembles: the same Latin-hypercube draws of every uncertainty, run under each scenario.
+
+An ensemble answers "how sure": the share of plausible assumption sets in which each
+outcome happens, and the spread of trajectories over time (fan charts). The draws are the
+same for every scenario (common random numbers), so a difference between two scenarios is
+the policy's, not the sampling's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .designs import latin_hypercube, uncertainties
+from .errors import InputError
+from .outcomes import compute
+from .params import ParameterSet, load_params
+from .run import check_days, trajectory_values
+from .solve import integrate
+
+#: Outcome shares an ensemble reports, each a yes/no per sampled set.
+SHARES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "Russia willing within 100 days": lambda df: df["russia_willing_within_100_days"],
+    "talks within 100 days": lambda df: df["talks_within_100_days"],
+    "Russia willing within horizon": lambda df: df["days_to_russia_willing"].notna(),
+    "talks within horizon": lambda df: df["talks_within_horizon"],
+    "reserves exhausted": lambda df: df["days_to_reserves_exhausted"].notna(),
+}
+#: Variables kept over time for fan charts, and the percentiles kept.
+FAN_VARIABLES = ("russia_willingness", "ukraine_willingness", "strain", "reserves", "territory")
+PERCENTILES = (5, 25, 50, 75, 95)
+#: Rows integrated in one batch by :func:`at_each_end` (bounds memory).
+BATCH_ROWS = 4000
+#: Days between kept fan-chart points.
+FAN_EVERY_DAYS = 7.0
+
+
+@dataclass
+class Ensemble:
+    """Results of :func:`run_ensemble`.
+
+    Attributes
+    ----------
+    inputs : DataFrame (sample x uncertain parameter)
+        The sampled values, the same under every scenario.
+    outcomes : dict of scenario -> DataFrame (sample x outcome)
+        Every outcome of :data:`sanctions_model.outcomes.OUTCOMES` for every sampled set.
+    fans : dict of scenario -> dict of variable -> DataFrame (day x ``p5`` ... ``p95``)
+        Percentiles over the sampled sets every :data:`FAN_EVERY_DAYS` days.
+    days : float [day]
+    seed : int
+    """
+
+    inputs: pd.DataFrame
+    outcomes: dict[str, pd.DataFrame]
+    fans: dict[str, dict[str, pd.DataFrame]]
+    days: float
+    seed: int
+
+    @property
+    def n(self) -> int:
+        """Sampled sets per scenario."""
+        return len(self.inputs)
+
+    def shares(self) -> pd.DataFrame:
+        """Share of sampled sets with each outcome of :data:`SHARES` (scenario x outcome), 0-1."""
+        rows = {name: {col: float(f(df).mean()) for col, f in SHARES.items()} for name, df in self.outcomes.items()}
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def happens(self, scenario: str, share: str) -> pd.Series:
+        """Whether the outcome ``share`` (a key of :data:`SHARES`) happens in each sampled set."""
+        return SHARES[share](self.outcomes[scenario]).astype(bool)
+
+
+def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float, n: int, seed: int) -> Ensemble:
+    """Run ``n`` Latin-hypercube assumption sets under each scenario (the same draws for each).
+
+    ``scenarios`` are scenario names or ``(label, ParameterSet)`` pairs. Every uncertainty
+    (non-lever parameter with a range) is drawn uniformly over its range; each scenario's
+    levers stay as it sets them.
+    """
+    days = check_days(days)
+    if not scenarios:
+        raise InputError("run_ensemble needs at least one scenario.")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
+    inputs, outcomes, fans = None, {}, {}
+    for item in scenarios:
+        label, params = (item, load_params(item)) if isinstance(item, str) else item
+        values = latin_hypercube(params, n, seed)
+        if inputs is None:
+            inputs = pd.DataFrame({name: values[name] for name in uncertainties(params)})
+        sol = integrate(values, days)
+        outcomes[label] = pd.DataFrame(compute(sol))
+        cols = np.flatnonzero(np.isclose(np.mod(sol.t, FAN_EVERY_DAYS), 0.0) | (sol.t == sol.t[-1]))
+        series = trajectory_values(sol, FAN_VARIABLES, cols)
+        fans[label] = {var: pd.DataFrame(np.percentile(series[var], PERCENTILES, axis=0).T, index=sol.t[cols],
+                                         columns=[f"p{q}" for q in PERCENTILES]) for var in FAN_VARIABLES}
+    assert inputs is not None
+    return Ensemble(inputs, outcomes, fans, days, seed)
+
+
+def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int, seed: int) -> pd.DataFrame:
+    """Shares of :data:`SHARES` over the ensemble's draws with each of ``names`` held at its low, then its high.
+
+    Every other uncertainty keeps its sampled values (the draws of :func:`run_ensemble` with
+    the same ``n`` and ``seed``), so the difference between the two ends is the parameter's
+    own effect, averaged over everything else. Rows: (parameter, ``low``/``high``); columns:
+    the shares, 0-1.
+    """
+    days = check_days(days)
+    values = latin_hypercube(params, n, seed)
+    keys = [(name, end) for name in names for end in ("low", "high")]
+    if not keys:
+        return pd.DataFrame(columns=list(SHARES), index=pd.MultiIndex.from_tuples([], names=["parameter", "end"]))
+    stacked = {k: np.tile(v, len(keys)) for k, v in values.items()}
+    for i, (name, end) in enumerate(keys):
+        spec = params.parameters[name]
+        stacked[name][i * n:(i + 1) * n] = spec.low if end == "low" else spec.high
+    total = n * len(keys)
+    parts = [pd.DataFrame(compute(integrate({k: v[a:a + BATCH_ROWS] for k, v in stacked.items()}, days)))
+             for a in range(0, total, BATCH_ROWS)]
+    table = pd.concat(parts, ignore_index=True)
+    rows = {key: {col: float(f(table.iloc[i * n:(i + 1) * n]).mean()) for col, f in SHARES.items()}
+            for i, key in enumerate(keys)}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index = pd.MultiIndex.from_tuples(keys, names=["parameter", "end"])
+    return frame

@@ -1,0 +1,225 @@
+"""The article's assumptions, one by one, and what the model finds for each.
+
+Each :class:`ArticleAssumption` ties a point the article makes to the scenarios that act on
+it and the uncertain parameters that describe it (`docs/model.md` has the full map). The
+section written from it states numbers only: scenario contrasts over the same sampled
+assumption sets, and how much the assumption's own parameters move the outcome.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..ensemble import Ensemble
+from ..params import ParameterSet
+from ..run import RunResult
+from .markdown import percent, share_with_interval
+from .sensitivity import label
+
+
+@dataclass(frozen=True)
+class ArticleAssumption:
+    title: str
+    quote: str
+    model: str
+    scenarios: tuple[str, ...]
+    parameters: tuple[str, ...]  # names or group prefixes ending in "."
+
+
+ARTICLE_ASSUMPTIONS: tuple[ArticleAssumption, ...] = (
+    ArticleAssumption(
+        title="Sanctions: the easy way or the hard way",
+        quote="If a deal is not reached, I will have no other choice but to put high levels of taxes, "
+              "tariffs, and sanctions on anything being sold by Russia to the United States and other "
+              "participating countries",
+        model="Sanctions intensity, secondary tariffs on third-country buyers and an offer of relief to oil "
+              "producers are policy levers (`sanctions`, `secondary_tariffs`, `relief_offer`); how much they "
+              "bite depends on evasion, on oil export volumes and discounts, and on how strongly strain and "
+              "relief move Russia's willingness.",
+        scenarios=("hard_way", "easy_way"),
+        parameters=("evasion.implementation_delay_days", "evasion.initial", "evasion.max",
+                    "evasion.secondary_effect", "evasion.adaptation_days", "oil.volume_sanctions_sensitivity",
+                    "oil.discount_sensitivity", "russia.strain_effect", "russia.relief_effect",
+                    "russia.relief_half"),
+    ),
+    ArticleAssumption(
+        title="Territorial concessions",
+        quote="Mr Zelensky, meanwhile, may be willing to accept the loss of some territory but it is unlikely "
+              "he will give up land currently not under Russian control",
+        model="Russia's territorial demand, the share of held land Ukraine would concede and the weight of "
+              "territory in the gap between the two sides are parameters (`demands.*`); the front moves with "
+              "the balance of forces, and momentum makes Russia less willing to stop while it advances.",
+        scenarios=(),
+        parameters=("demands.russia_territory", "demands.ukraine_concession", "demands.territory_weight",
+                    "russia.gap_effect", "ukraine.gap_effect", "forces.advance_", "forces.momentum_days",
+                    "russia.momentum_effect", "russia.attrition_effect", "forces.kursk_", "russia.kursk_effect"),
+    ),
+    ArticleAssumption(
+        title="Security guarantees",
+        quote="Ukraine says the US must offer security guarantees and that European assurances alone are "
+              "not enough.",
+        model="A Western-backed force in a demilitarised zone and US participation in it are levers "
+              "(`security_arrangement`, `us_backstop`); how much they reassure Ukraine, how much they "
+              "deter Russia from talks, ruling out NATO and the durability of a ceasefire are parameters.",
+        scenarios=("security_guarantee",),
+        parameters=("ukraine.security_effect", "ukraine.europe_only_factor", "russia.western_force_effect",
+                    "demands.nato_", "demands.russia_political", "ukraine.durability_"),
+    ),
+    ArticleAssumption(
+        title="The $300bn of frozen Russian assets",
+        quote="Others have suggested Mr Trump backs the transfer of roughly $300 billion (£240bn) in frozen "
+              "Russian assets so Ukraine can arm itself.",
+        model="The amount transferred and its pace are a lever (`frozen_assets`); it reaches the front as "
+              "materiel, with a delay, and changes both sides' prospects on the battlefield.",
+        scenarios=("frozen_assets", "us_aid_cut"),
+        parameters=("ukraine.aid_effect", "forces.materiel_life_days", "forces.aid_reference"),
+    ),
+    ArticleAssumption(
+        title="Russia's allies: China, Iran and North Korea",
+        quote="Mr Trump could look to disrupt these alliances to slow support for Russia's war, or he could "
+              "put pressure on these allies to stop funding Mr Putin.",
+        model="Pressure on the allies is a lever (`ally_pressure`); the share of evasion that runs through "
+              "them and the share of Russia's supply they provide are parameters.",
+        scenarios=("allies_pressured",),
+        parameters=("evasion.ally_share", "forces.ally_supply_share"),
+    ),
+)
+
+REFERENCE = "status_quo"
+
+
+def resolve(patterns: Sequence[str], names: Sequence[str]) -> list[str]:
+    """The names matching each pattern (a name, or a prefix ending in '.' or '_'), in order, once each."""
+    out: list[str] = []
+    for pattern in patterns:
+        for name in names:
+            hit = name == pattern or (pattern.endswith((".", "_")) and name.startswith(pattern))
+            if hit and name not in out:
+                out.append(name)
+    return out
+
+
+def _when(value: float) -> str:
+    return "not within the horizon" if math.isnan(value) else f"day {value:.0f}"
+
+
+def _scenario_table(scenarios: Sequence[str], runs: Mapping[str, RunResult], ensemble: Ensemble) -> list[str]:
+    shares = ensemble.shares()
+    lines = ["| scenario | Russia willing (central) | Ukraine willing (central) | talks (central) | "
+             "Russia willing within horizon | talks within horizon |", "|---|---|---|---|---|---|"]
+    for name in scenarios:
+        o = runs[name].outcomes
+        lines.append(f"| `{name}` | {_when(o['days_to_russia_willing'])} | {_when(o['days_to_ukraine_willing'])} | "
+                     f"{_when(o['days_to_talks'])} | "
+                     f"{share_with_interval(shares.loc[name, 'Russia willing within horizon'], ensemble.n)} | "
+                     f"{share_with_interval(shares.loc[name, 'talks within horizon'], ensemble.n)} |")
+    return lines
+
+
+def _switches(ensemble: Ensemble, scenario: str, share: str) -> tuple[int, int]:
+    """Sets where ``share`` happens under ``scenario`` but not the reference, and the reverse."""
+    a, b = ensemble.happens(scenario, share), ensemble.happens(REFERENCE, share)
+    return int((a & ~b).sum()), int((~a & b).sum())
+
+
+def _contrast(name: str, ensemble: Ensemble) -> str:
+    shares = ensemble.shares()
+    parts = []
+    for share, words in (("Russia willing within horizon", "Russia becomes willing to negotiate"),
+                         ("talks within horizon", "both sides are willing at once (talks)")):
+        ours, ref = shares.loc[name, share], shares.loc[REFERENCE, share]
+        gained, lost = _switches(ensemble, name, share)
+        if gained == lost == 0:
+            change = f"in exactly the same sets as under `{REFERENCE}` ({100 * ref:.0f}%)"
+        else:
+            change = (f"in {100 * ours:.0f}% of sets against {100 * ref:.0f}% under `{REFERENCE}` "
+                      f"({_sets(gained)} gained, {_sets(lost)} lost)")
+        parts.append(f"{words} within the horizon {change}")
+    return f"Under `{name}`, over the same {ensemble.n:,} sampled assumption sets, " + "; ".join(parts) + "."
+
+
+def where_to_vary(item: ArticleAssumption, scenarios: Sequence[str]) -> str:
+    """The scenario under which an assumption's parameters are varied: its first scenario in the
+    report (where its levers are on), else the reference."""
+    present = [s for s in item.scenarios if s in scenarios]
+    return present[0] if present else REFERENCE
+
+
+def _sets(count: int) -> str:
+    return f"{count} set" if count == 1 else f"{count} sets"
+
+
+def _rank(sobol: pd.DataFrame, name: str) -> str:
+    st, conf = sobol.loc[name, "ST"], sobol.loc[name, "ST_conf"]
+    if st + conf < 0.005:
+        return "no measurable effect"
+    rank = int((sobol["ST"] > st).sum()) + 1
+    return f"rank {rank} of {len(sobol)}, ST {st:.2f} ± {conf:.2f}"
+
+
+def _parameter_findings(names: Sequence[str], ends: pd.DataFrame, scenario: str, n: int,
+                        sobol: Mapping[str, pd.DataFrame], params: ParameterSet, top: int = 3) -> list[str]:
+    """The assumption's parameters, most consequential first: the shares with each held at its low and high."""
+    cols = ("Russia willing within horizon", "talks within horizon")
+    names = [name for name in names if name in ends.index.get_level_values(0)]
+    if not names:
+        return ["None of this point's parameters is among the sampled uncertainties."]
+
+    def swing(name: str) -> float:
+        return max(abs(ends.loc[(name, "high"), c] - ends.loc[(name, "low"), c]) for c in cols)
+
+    ranked = sorted(names, key=lambda name: (-swing(name), name))
+    lines = []
+    for name in ranked[:top]:
+        p = params.parameters[name]
+        low, high = ends.loc[(name, "low")], ends.loc[(name, "high")]
+        lines.append(
+            f"- *{label(params, name)}* (`{name}`, {p.low:g} to {p.high:g}). Held at its low, then its high, "
+            f"across the same {n:,} sampled sets under `{scenario}`: Russia becomes willing within the horizon in "
+            f"{percent(low[cols[0]])}% then {percent(high[cols[0]])}% of sets, and talks happen in "
+            f"{percent(low[cols[1]])}% then {percent(high[cols[1]])}%. Its total Sobol' index under `{REFERENCE}`: "
+            f"{_rank(sobol['days_to_russia_willing'], name)} for when Russia becomes willing; "
+            f"{_rank(sobol['days_to_talks'], name)} for when talks start.")
+    if len(ranked) > top:
+        rest = ", ".join(f"`{name}` ({100 * swing(name):.0f})" for name in ranked[top:])
+        lines.append(f"- The others, with the largest change they make to either share, in points: {rest}.")
+    return lines
+
+
+def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mapping[str, pd.DataFrame],
+                ends: Mapping[str, pd.DataFrame], params: ParameterSet) -> list[str]:
+    """Markdown lines: each of the article's assumptions, how the model holds it, and what it finds.
+
+    ``sobol`` maps ``days_to_russia_willing`` and ``days_to_talks`` to their Sobol' indices
+    under the reference scenario; ``ends`` maps each assumption's title to
+    :func:`sanctions_model.ensemble.at_each_end` of its parameters under
+    :func:`where_to_vary`; ``runs`` hold every scenario at its central values.
+    """
+    lines = [
+        "Each point below quotes the article, says how the model represents it, and reports what the "
+        f"model finds: first the scenarios that act on it, against `{REFERENCE}` and over the same sampled "
+        "assumption sets; then the uncertain parameters that describe it, each held at the low and then the "
+        "high end of its range while every other assumption keeps its sampled values. The model's findings "
+        "depend on those assumptions; none of them is a verdict on the article's claims.",
+        "",
+    ]
+    for i, item in enumerate(ARTICLE_ASSUMPTIONS, 1):
+        lines += [f"### {i}. {item.title}", "", f"> \"{item.quote}\"", "", f"**In the model.** {item.model}", ""]
+        present = [s for s in item.scenarios if s in runs]
+        if present and REFERENCE in runs:
+            lines += ["**What the scenarios show.** " + " ".join(_contrast(s, ensemble) for s in present), ""]
+            lines += [*_scenario_table([REFERENCE, *present], runs, ensemble), ""]
+        elif item.scenarios:
+            lines += [f"(Scenarios {', '.join(item.scenarios)} were not part of this report.)", ""]
+        else:
+            lines += ["No scenario changes this point: it is an assumption about the two sides' positions, "
+                      "so the model's finding comes from varying it.", ""]
+        names = resolve(item.parameters, list(params.parameters))
+        scenario = where_to_vary(item, list(runs))
+        lines += ["**What its assumptions do.**", "",
+                  *_parameter_findings(names, ends[item.title], scenario, ensemble.n, sobol, params), ""]
+    return lines

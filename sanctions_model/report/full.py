@@ -1,0 +1,275 @@
+"""The full analysis as one report: scenarios, how sure, which assumptions decide, the article.
+
+:func:`write_report` runs, in order,
+
+1. every scenario at the central value of every assumption;
+2. an ensemble: the same Latin-hypercube draws of every uncertainty under each scenario;
+3. one-at-a-time sensitivity (tornado charts) and Sobol' indices with bootstrap intervals,
+   including Sobol' indices of Russia's willingness at each month, under ``status_quo``;
+4. for each of the article's assumptions, its parameters held at each end of their range
+   over the ensemble's draws, and the walk through those assumptions from the numbers above;
+
+and writes ``report.md`` with its figures and tables into a directory, whole or not at all.
+The same arguments and seed give the same files, byte for byte, apart from the date in
+the provenance table.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .. import sensitivity as sa
+from ..designs import uncertainties
+from ..ensemble import Ensemble, at_each_end, run_ensemble
+from ..errors import InputError
+from ..outdir import atomic_directory, check_target
+from ..params import load_params, load_scenario, scenario_names
+from ..run import RunResult, check_days, simulate
+from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, walkthrough, where_to_vary
+from .figures import fan_figure, indices_over_time_figure, trajectories_figure, uncertainty_figure
+from .markdown import (
+    CAVEAT,
+    central_section,
+    combined_digest,
+    headline,
+    provenance,
+    scenarios_section,
+    share_with_interval,
+    uncertainty_section,
+)
+from .sensitivity import label, outcome_section
+
+#: Outcomes of the one-at-a-time analysis (tornado charts), and of the Sobol' analysis.
+OAT_OUTCOMES = ("days_to_russia_willing", "days_to_talks", "reserves_at_horizon")
+SOBOL_OUTCOMES = ("days_to_russia_willing", "days_to_talks")
+#: The trajectory whose Sobol' indices are reported over time, and the interval [day].
+OVER_TIME = ("russia_willingness", 30.0)
+
+
+def _log_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[str]:
+    """One quotable paragraph per scenario: shares of sampled sets with talks, with intervals."""
+    shares, n, horizon = ensemble.shares(), ensemble.n, f"{ensemble.days:g} days"
+    lines = []
+    for run in runs:
+        s = shares.loc[run.label]
+        title = load_scenario(run.label).title if run.label in scenario_names() else run.label
+        o = run.outcomes
+
+        def share(col: str) -> str:
+            return share_with_interval(s[col], n)
+
+        central = ("at the central assumptions, the model finds talks on day "
+                   f"{o['days_to_talks']:.0f}" if o["talks_within_horizon"] else
+                   f"at the central assumptions, the model finds no talks within {horizon}")
+        lines.append(
+            f"- **{run.label}** ({title}): across {n:,} sampled sets of assumptions, Russia becomes willing to "
+            f"negotiate within 100 days in {share('Russia willing within 100 days')} of them and within {horizon} "
+            f"in {share('Russia willing within horizon')}; both sides are willing at once, the model's condition "
+            f"for talks, within 100 days in {share('talks within 100 days')} and within {horizon} in "
+            f"{share('talks within horizon')}. For comparison, {central}.")
+    return lines
+
+
+def _check(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
+    for name in scenarios:
+        load_scenario(name)
+    if REFERENCE not in scenarios:
+        raise InputError(f"the report compares every scenario with '{REFERENCE}'; include it in the scenarios.")
+    for flag, value in (("samples", samples), ("sobol_n", sobol_n)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+            raise InputError(f"{flag} must be a whole number of at least 2, got {value!r}.")
+    if sobol_n & (sobol_n - 1):
+        raise InputError(f"sobol_n must be a power of 2 (Sobol' sequences need it), got {sobol_n}.")
+
+
+def write_report(
+    out: Path | str,
+    command: str,
+    *,
+    scenarios: Sequence[str] | None = None,
+    days: float = 730,
+    samples: int = 1000,
+    sobol_n: int = 1024,
+    seed: int = 20250120,
+    force: bool = False,
+    log: Callable[[str], None] = _log_to_stderr,
+) -> Path:
+    """Run the full analysis and write it as one Markdown report with figures into ``out``.
+
+    Parameters
+    ----------
+    out : path
+        Output directory, written whole or not at all; an existing one needs ``force``.
+    command : str
+        The command line recorded in the provenance table.
+    scenarios : list of str, optional
+        Scenarios to compare (default: every file in ``params/scenarios``).
+    days : float [day]
+        Horizon after 2025-01-20.
+    samples : int
+        Latin-hypercube assumption sets per scenario (the "how sure" shares and fan charts).
+    sobol_n : int
+        Base samples of the Sobol' analysis, a power of 2; it costs ``sobol_n * (k + 2)``
+        runs for k uncertainties (k = 93: 97,280 runs at 1024).
+    seed : int
+        Seed of every sample (ensemble, Sobol' sequence, bootstrap).
+    log : callable
+        Receives one line per stage (default: standard error).
+    """
+    scenarios = list(scenarios) if scenarios is not None else scenario_names()
+    days = check_days(days)
+    _check(scenarios, samples, sobol_n)
+    check_target(out, force)
+
+    log(f"[1/5] {len(scenarios)} scenarios at the central assumptions")
+    runs = [simulate(name, days=days) for name in scenarios]
+    log(f"[2/5] {samples:,} sampled assumption sets x {len(scenarios)} scenarios")
+    ensemble = run_ensemble(scenarios, days, samples, seed)
+    params = load_params(REFERENCE)
+    names = uncertainties(params)
+    problem = sa.problem_from_params(params, names)
+    log(f"[3/5] one at a time: {1 + 2 * len(names)} runs; Sobol': {sobol_n * (len(names) + 2):,} runs")
+    oat = sa.oat(problem, sa.model_function(params, names, OAT_OUTCOMES, days), 1, seed=seed)
+    variable, every = OVER_TIME
+    f = sa.model_function(params, names, SOBOL_OUTCOMES, days, variable=variable, every_days=every)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sa.SensitivityWarning)
+        sobol = sa.sobol(problem, f, sobol_n, seed=seed)
+    wide = [o for o in sobol.columns.get_level_values(0).unique()
+            if any(issubclass(w.category, sa.SensitivityWarning) and f"'{o}'" in str(w.message) for w in caught)]
+    over_time = {float(c.removeprefix("day_")): sobol[c] for c in sobol.columns.get_level_values(0).unique()
+                 if c.startswith("day_")}
+    log(f"[4/5] the article's assumptions: each parameter at both ends of its range, {samples:,} sets each")
+    ends = {}
+    for item in ARTICLE_ASSUMPTIONS:
+        scenario = where_to_vary(item, scenarios)
+        item_names = resolve(item.parameters, names)
+        ends[item.title] = at_each_end(load_params(scenario), item_names, days, samples, seed)
+    log("[5/5] writing the report")
+
+    out = Path(out)
+    with atomic_directory(out, force=force) as tmp:
+        figures = {"trajectories": "scenarios.png", "uncertainty": "uncertainty.png"}
+        trajectories_figure(runs, tmp / figures["trajectories"], "Key trajectories by scenario")
+        shares = ensemble.shares()
+        uncertainty_figure(shares, tmp / figures["uncertainty"], samples)
+        for run in runs:
+            figures[f"fan:{run.label}"] = f"fan-{run.label}.png"
+            fan_figure(ensemble.fans[run.label], run, tmp / figures[f"fan:{run.label}"], samples)
+        pd.DataFrame({r.label: r.outcomes for r in runs}).to_csv(tmp / "outcomes.csv", float_format="%.10g",
+                                                                index_label="outcome")
+        shares.to_csv(tmp / "shares.csv", float_format="%.6g", index_label="scenario")
+        _tidy(oat, OAT_OUTCOMES).to_csv(tmp / "oat.csv", index=False, float_format="%.6g")
+        _tidy(sobol, list(sobol.columns.get_level_values(0).unique())).to_csv(
+            tmp / "sobol.csv", index=False, float_format="%.6g")
+        indices_over_time_figure(over_time, {n: label(params, n) for n in names},
+                                 pd.Timestamp(params.start_date),
+                                 f"Which assumptions drive Russia's willingness over time ({REFERENCE})",
+                                 tmp / "sobol-over-time.png")
+
+        lines = [
+            "# sanctions-model: the full analysis",
+            "",
+            f"Does pressure on Russia's war economy bring Russia to negotiate, and when? Each of {len(runs)} "
+            f"scenarios is run from {params.start_date.isoformat()} over {days:g} days: once at the central value "
+            f"of every assumption, and over {samples:,} sets of assumptions sampled across their plausible ranges. "
+            f"A sensitivity analysis then asks which assumptions decide the answer, and the last section takes "
+            "the article's assumptions one by one.",
+            "",
+            "## Summary",
+            "",
+            headline(runs, shares),
+            "",
+            *journalist_summary(runs, ensemble),
+            "",
+            CAVEAT + " The 95% intervals after each share are the sampling error of estimating it from "
+            f"{samples:,} sets.",
+            "",
+            "## The article's assumptions, one by one",
+            "",
+            *walkthrough({r.label: r for r in runs}, ensemble, {o: sobol[o] for o in SOBOL_OUTCOMES}, ends, params),
+            "## The scenarios at the central assumptions",
+            "",
+            *central_section(runs, figures["trajectories"]),
+            "## How sure: the same question across the plausible range of every assumption",
+            "",
+            *uncertainty_section(runs, shares, figures, samples),
+            *_sensitivity_section(oat, sobol, over_time, wide, params, names, tmp, days, sobol_n, seed),
+            "## The scenarios",
+            "",
+            *scenarios_section(runs),
+            "## Files",
+            "",
+            "`outcomes.csv` (each scenario at the central assumptions), `shares.csv` (share of sampled sets with "
+            "each outcome), `oat.csv` and `sobol.csv` (the indices, tidy: outcome, input, statistic columns).",
+            "",
+            provenance({"scenarios": ", ".join(scenarios), "horizon": f"{days:g} days",
+                        "samples per scenario": f"{samples:,}", "sensitivity reference": REFERENCE,
+                        "Sobol' base samples": f"{sobol_n:,} ({sobol.attrs['n_evaluations']:,} runs)",
+                        "one-at-a-time runs": oat.attrs["n_evaluations"], "seed": seed,
+                        "parameter hash": combined_digest([r.params.digest() for r in runs])}, command),
+            "",
+        ]
+        (tmp / "report.md").write_text("\n".join(lines))
+    return out
+
+
+def _tidy(result: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
+    return pd.concat({o: result[o] for o in outcomes}, names=["outcome", "input"]).reset_index()
+
+
+def _sensitivity_section(oat: pd.DataFrame, sobol: pd.DataFrame, over_time: dict[float, pd.DataFrame],
+                         wide: list[str], params, names: Sequence[str], directory: Path, days: float,
+                         sobol_n: int, seed: int) -> list[str]:
+    k = len(names)
+    lines = [
+        "## Which assumptions decide the answer",
+        "",
+        f"All {k} uncertain parameters of `params/base.toml` (every one that is not a policy lever) are "
+        f"varied over their ranges, with the policy levers as `{REFERENCE}` sets them. Two methods:",
+        "",
+        f"- **One at a time** ({oat.attrs['n_evaluations']} runs): each assumption at its low and its high, "
+        "everything else central. Simple to read (a tornado chart), blind to interactions.",
+        f"- **Sobol' indices** ({sobol.attrs['n_evaluations']:,} runs: {sobol_n:,} base samples, seed {seed}, "
+        "SALib): the share of the outcome's variance due to each assumption alone (first order, S1) and "
+        "with all its interactions (total, ST), with 95% bootstrap intervals.",
+        "",
+        f"A day that does not come within the horizon counts as day {days + 1:g}, so these indices describe "
+        "whether and when within the horizon; not what happens after it.",
+        "",
+    ]
+    if wide:
+        lines += [f"**Warning:** with {sobol_n:,} base samples, the Sobol' intervals are too wide to rank the "
+                  f"assumptions for {', '.join(f'`{w}`' for w in wide)} (the widest total-index interval is more "
+                  "than half the largest index). Read those rankings as rough, or run with more samples.", ""]
+    for outcome in ("days_to_russia_willing", "reserves_at_horizon"):
+        lines += [f"### One at a time: `{outcome}`", "",
+                  *outcome_section("oat", oat[outcome], params, outcome, directory, f"tornado-{outcome}.png")]
+    for outcome in SOBOL_OUTCOMES:
+        table = sobol[outcome]
+        lines += [f"### Sobol' indices: `{outcome}`", "",
+                  *outcome_section("sobol", table, params, outcome, directory, f"sobol-{outcome}.png")]
+        s1 = table["S1"].clip(lower=0).sum()
+        lines += [f"The first-order indices add up to {s1:.2f}: the rest of the variance, {max(1 - s1, 0):.2f}, "
+                  "comes from assumptions acting together, so no single assumption settles this outcome on "
+                  "its own." if s1 < 0.7 else
+                  f"The first-order indices add up to {s1:.2f}: most of the variance comes from assumptions "
+                  "acting one at a time.", ""]
+    final = max(over_time)
+    top = over_time[final]["ST"].idxmax()
+    lines += ["### Over time: Russia's willingness to negotiate", "",
+              f"Total Sobol' indices of Russia's willingness (`{OVER_TIME[0]}`) every {OVER_TIME[1]:g} days, for the "
+              f"six assumptions with the largest indices on average; shaded: 95% intervals. At day {final:g} the "
+              f"largest is *{label(params, top)}* (ST {over_time[final].loc[top, 'ST']:.2f}).", "",
+              "![Total Sobol' indices of Russia's willingness over time](sobol-over-time.png)", ""]
+    return lines
+

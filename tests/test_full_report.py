@@ -1,0 +1,212 @@
+"""The full report (`sanctions-model report`): generated small, checked link by link and table by
+table, reproducible byte for byte, and refusing bad input before any work."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sanctions_model.ensemble import SHARES, run_ensemble
+from sanctions_model.errors import InputError
+from sanctions_model.params import load_params, scenario_names
+from sanctions_model.report.article import ARTICLE_ASSUMPTIONS, resolve
+from sanctions_model.report.full import write_report
+from sanctions_model.report.markdown import share_with_interval
+
+SMALL = {"scenarios": ["status_quo", "hard_way", "frozen_assets"], "days": 730, "samples": 24, "sobol_n": 8,
+         "seed": 7}
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory) -> Path:
+    return write_report(tmp_path_factory.mktemp("rep") / "full", "test", log=_quiet, **SMALL)
+
+
+def _tables(text: str) -> list[list[list[str]]]:
+    """Every Markdown table as rows of cells."""
+    tables, current = [], []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            current.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif current:
+            tables.append(current)
+            current = []
+    return tables + ([current] if current else [])
+
+
+def _without_date(text: str) -> str:
+    return re.sub(r"^\| date \| .* \|$", "| date | |", text, flags=re.M)
+
+
+def test_every_image_link_resolves(small_report):
+    text = (small_report / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", text)
+    expected = {"scenarios.png", "uncertainty.png", "sobol-over-time.png", "tornado-days_to_russia_willing.png",
+                "sobol-days_to_russia_willing.png", *(f"fan-{name}.png" for name in SMALL["scenarios"])}
+    assert expected <= set(links)
+    charts = {"tornado-reserves_at_horizon.png", "sobol-days_to_talks.png"}
+    # an outcome that no assumption moved says so in place of its chart
+    assert len(charts - set(links)) == text.count("No assumption moves this outcome")
+    for link in links:
+        assert not link.startswith("/"), "links are relative"
+        assert (small_report / link).is_file(), link
+        assert (small_report / link).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tables_parse(small_report):
+    text = (small_report / "report.md").read_text()
+    tables = _tables(text)
+    assert len(tables) >= 8
+    for table in tables:
+        header, rule, *rows = table
+        assert set("".join(rule)) <= set("-:"), table[:2]
+        assert rows and all(len(r) == len(header) for r in rows), header
+    for name in ("outcomes.csv", "shares.csv", "oat.csv", "sobol.csv"):
+        assert len(pd.read_csv(small_report / name)) > 0
+
+
+def test_report_content(small_report):
+    text = (small_report / "report.md").read_text()
+    for section in ("## Summary", "## The article's assumptions, one by one", "## Which assumptions decide the answer",
+                    "## How sure", "## Provenance"):
+        assert section in text
+    for item in ARTICLE_ASSUMPTIONS:
+        assert item.title in text and item.quote in text
+    summary = text.split("## Summary", 1)[1].split("##", 1)[0]
+    for name in SMALL["scenarios"]:
+        assert re.search(rf"\*\*{name}\*\* .*within 100 days in [\d.]+% \([\d.]+-[\d.]+%\)", summary), name
+    prov = dict(re.findall(r"^\| ([^|]+) \| (.+) \|$", text.split("## Provenance", 1)[1], flags=re.M))
+    for key in ("package version", "git commit", "parameter hash", "seed", "samples per scenario", "command", "date"):
+        assert key in prov
+    assert prov["seed"] == "7" and prov["samples per scenario"] == "24"
+    assert "Sobol' base samples" in prov and prov["Sobol' base samples"].startswith("8 (760 runs)")
+    # the shares in the table are those of the ensemble the report ran
+    shares = pd.read_csv(small_report / "shares.csv", index_col="scenario")
+    again = run_ensemble(SMALL["scenarios"], SMALL["days"], SMALL["samples"], SMALL["seed"]).shares()
+    pd.testing.assert_frame_equal(shares, again, check_exact=False, rtol=1e-5, check_names=False,
+                                  check_dtype=False)
+    sobol = pd.read_csv(small_report / "sobol.csv")
+    assert {"days_to_russia_willing", "days_to_talks", "day_30", "day_720"} <= set(sobol["outcome"])
+    assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(sobol.columns)
+
+
+def test_same_command_and_seed_give_the_same_files(small_report, tmp_path):
+    again = write_report(tmp_path / "again", "test", log=_quiet, **SMALL)
+    first = sorted(p.name for p in small_report.iterdir())
+    assert first == sorted(p.name for p in again.iterdir())
+    for name in first:
+        a, b = (small_report / name).read_bytes(), (again / name).read_bytes()
+        if name == "report.md":
+            a, b = _without_date(a.decode()).encode(), _without_date(b.decode()).encode()
+        assert a == b, f"{name} differs between two runs of the same command and seed"
+
+
+def test_another_seed_gives_other_samples(small_report, tmp_path):
+    other = write_report(tmp_path / "other", "test", log=_quiet, **{**SMALL, "seed": 8})
+    assert (other / "sobol.csv").read_bytes() != (small_report / "sobol.csv").read_bytes()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"scenarios": ["status_quo", "nope"]}, "unknown scenario 'nope'"),
+    ({"scenarios": ["hard_way"]}, "include it in the scenarios"),
+    ({"sobol_n": 12}, "power of 2"),
+    ({"sobol_n": 1}, "sobol_n must be a whole number of at least 2"),
+    ({"samples": 0}, "samples must be a whole number"),
+    ({"samples": float("nan")}, "samples must be a whole number"),
+    ({"samples": "many"}, "samples must be a whole number"),
+    ({"days": float("nan")}, "days must be between"),
+    ({"days": -5}, "days must be between"),
+])
+def test_bad_input_is_refused_before_any_work(tmp_path, kwargs, message):
+    calls = []
+    with pytest.raises(InputError, match=message):
+        write_report(tmp_path / "x", "test", log=calls.append, **{**SMALL, **kwargs})
+    assert calls == [], "nothing should run before the input is checked"
+    assert not (tmp_path / "x").exists()
+
+
+def test_existing_directory_is_kept_without_force(tmp_path):
+    target = tmp_path / "full"
+    target.mkdir()
+    (target / "mine.txt").write_text("keep me")
+    calls = []
+    with pytest.raises(InputError, match="already exists; use --force"):
+        write_report(target, "test", log=calls.append, **SMALL)
+    assert calls == [] and (target / "mine.txt").read_text() == "keep me"
+    with pytest.raises(InputError, match="parent directory"):
+        write_report(tmp_path / "missing" / "full", "test", log=calls.append, **SMALL)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "sanctions_model.cli", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scenario", "hard_wya"], "Did you mean 'hard_way'"),
+    (["--sobol-n", "100"], "power of 2"),
+    (["--samples", "-3"], "expected a number >= 0"),
+    (["--days", "abc"], "--days must be a number"),
+])
+def test_cli_errors_are_one_line(tmp_path, args, message):
+    res = _cli("report", *args, "--out", str(tmp_path / "r"))
+    assert res.returncode == 2
+    assert message in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_writes_the_report(tmp_path):
+    res = _cli("report", "--scenario", "status_quo", "--days", "120", "--samples", "8", "--sobol-n", "4",
+               "--out", str(tmp_path / "r"))
+    assert res.returncode == 0, res.stderr
+    assert "[5/5]" in res.stderr and (tmp_path / "r" / "report.md").is_file()
+    assert "sanctions-model report --scenario status_quo" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_article_assumptions_point_at_real_parameters_and_scenarios():
+    params = load_params()
+    names = list(params.parameters)
+    for item in ARTICLE_ASSUMPTIONS:
+        assert resolve(item.parameters, names), item.title
+        for pattern in item.parameters:
+            assert resolve([pattern], names), f"{item.title}: '{pattern}' matches no parameter"
+        assert set(item.scenarios) <= set(scenario_names()), item.title
+    assert resolve(["demands.nato_", "demands.nato_ruled_out"], names) == ["demands.nato_ruled_out",
+                                                                          "demands.nato_share_of_political"]
+
+
+def test_ensemble_uses_the_same_draws_for_every_scenario():
+    ens = run_ensemble(["status_quo", "hard_way"], 200, 16, 3)
+    assert ens.n == 16 and len(ens.inputs.columns) == 93
+    again = run_ensemble(["hard_way"], 200, 16, 3)
+    pd.testing.assert_frame_equal(ens.inputs, again.inputs)
+    pd.testing.assert_frame_equal(ens.outcomes["hard_way"], again.outcomes["hard_way"])
+    shares = ens.shares()
+    assert list(shares.columns) == list(SHARES) and ((shares >= 0) & (shares <= 1)).all().all()
+    for col in SHARES:
+        assert ens.happens("status_quo", col).mean() == pytest.approx(shares.loc["status_quo", col])
+    fan = ens.fans["status_quo"]["reserves"]
+    assert (np.diff(fan.to_numpy(), axis=1) >= -1e-12).all(), "percentiles are ordered"
+    with pytest.raises(InputError, match="at least one scenario"):
+        run_ensemble([], 200, 16, 3)
+    with pytest.raises(InputError, match="n must be"):
+        run_ensemble(["status_quo"], 200, 0, 3)
+
+
+def test_share_with_interval():
+    assert share_with_interval(0.0, 1000) == "0% (0-0.4%)"
+    assert share_with_interval(0.004, 1000) == "0.4% (0.2-1%)"
+    assert share_with_interval(0.5, 100) == "50% (40-60%)"
+    text = share_with_interval(0.07, 1000)
+    low, high = map(float, re.search(r"\(([\d.]+)-([\d.]+)%\)", text).groups())
+    assert low <= 7 <= high
