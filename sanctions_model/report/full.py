@@ -79,6 +79,17 @@ def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[st
     return lines
 
 
+def deciders(sobol: pd.DataFrame, params, top: int = 3) -> str:
+    """One sentence: the assumptions with the largest total Sobol' indices, and how many have none."""
+    ranked = sobol.sort_values("ST", ascending=False)
+    named = [f"*{params.parameters[n].description}* (`{n}`, ST {ranked.loc[n, 'ST']:.2f})"
+             for n in ranked.index[:top]]
+    none = int(((sobol["ST"] + sobol["ST_conf"]) < 0.005).sum())
+    return (f"Which assumptions decide it: under `{REFERENCE}`, the day Russia becomes willing to negotiate depends "
+            f"most on {', '.join(named[:-1])} and {named[-1]}; {none} of the {len(sobol)} uncertain assumptions have "
+            "no measurable effect on it (see 'Which assumptions decide the answer').")
+
+
 def _check(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
     for name in scenarios:
         load_scenario(name)
@@ -190,6 +201,8 @@ def write_report(
             headline(runs, shares),
             "",
             *journalist_summary(runs, ensemble),
+            "",
+            deciders(sobol["days_to_russia_willing"], params),
             "",
             CAVEAT + " The 95% intervals after each share are the sampling error of estimating it from "
             f"{samples:,} sets.",
