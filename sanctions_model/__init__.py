@@ -5,7 +5,10 @@ The API a notebook needs:
 
 - :func:`simulate` runs the model once and returns trajectories and outcomes;
 - :func:`simulate_batch` runs many parameter sets in one solver call;
-- :func:`load_params` and :func:`list_scenarios` read the parameter files.
+- :func:`load_params` and :func:`list_scenarios` read the parameter files;
+- :func:`run_ensemble` runs the same sampled assumptions under several scenarios;
+- :func:`run_sweep` runs a sampling design (:class:`Design`) at scale, and
+  :func:`open_sweep` reads one back (tables, shares, fan charts, xarray).
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -15,18 +18,28 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
+from .designs import Design  # noqa: E402
+from .ensemble import Ensemble, run_ensemble  # noqa: E402
 from .errors import InputError, SolverError  # noqa: E402
 from .params import ParameterSet, list_scenarios, load_params  # noqa: E402
 from .run import RunResult, simulate, simulate_batch  # noqa: E402
+from .sweep import run_sweep  # noqa: E402
+from .sweep_result import SweepResult, open_sweep  # noqa: E402
 
 __all__ = [
+    "Design",
+    "Ensemble",
     "InputError",
     "ParameterSet",
     "RunResult",
     "SolverError",
+    "SweepResult",
     "__version__",
     "list_scenarios",
     "load_params",
+    "open_sweep",
+    "run_ensemble",
+    "run_sweep",
     "simulate",
     "simulate_batch",
 ]

@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     rep.add_argument("--force", action="store_true", help="replace an existing output directory")
 
+    exp = sub.add_parser("export", help="write a sweep as an xarray dataset to netCDF (.nc) or Zarr (.zarr)")
+    exp.add_argument("sweep", help="sweep directory")
+    exp.add_argument("--out", required=True, help="FILE.nc (netCDF3, no extra dependency) or DIR.zarr (needs zarr)")
+    exp.add_argument("--force", action="store_true", help="replace an existing file")
+
     sub.add_parser("scenarios", help="list the scenarios with their descriptions")
 
     prm = sub.add_parser("params", help="print every parameter with value, unit, range and source")
@@ -236,6 +241,27 @@ def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> None:
     print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 
+def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    import shutil
+    from pathlib import Path
+
+    from .sweep_result import open_sweep
+
+    out = Path(args.out)
+    if out.suffix not in (".nc", ".zarr"):
+        raise InputError(f"--out must end in .nc (netCDF) or .zarr (Zarr), got {out.name!r}.")
+    sweep = open_sweep(args.sweep)
+    if out.exists() and not args.force:
+        raise InputError(f"{out} already exists; use --force to replace it.")
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+    (sweep.to_netcdf if out.suffix == ".nc" else sweep.to_zarr)(tmp)
+    if out.is_dir():
+        shutil.rmtree(out)
+    tmp.replace(out)
+    print(f"wrote {out}")
+
+
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
     table = list_scenarios()
     for name, row in table.iterrows():
@@ -257,7 +283,7 @@ def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sensitivity": _cmd_sensitivity,
-            "report": _cmd_report, "scenarios": _cmd_scenarios, "params": _cmd_params}
+            "report": _cmd_report, "export": _cmd_export, "scenarios": _cmd_scenarios, "params": _cmd_params}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

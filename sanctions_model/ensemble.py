@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .designs import latin_hypercube, uncertainties
-from .errors import InputError
+from .errors import InputError, suggest
 from .outcomes import compute
 from .params import ParameterSet, load_params
 from .run import check_days, trajectory_values
 from .solve import integrate
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Outcome shares an ensemble reports, each a yes/no per sampled set.
 SHARES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
@@ -52,6 +56,8 @@ class Ensemble:
         Percentiles over the sampled sets every :data:`FAN_EVERY_DAYS` days.
     days : float [day]
     seed : int
+    start_date : str
+        ISO date of day 0.
     """
 
     inputs: pd.DataFrame
@@ -59,6 +65,7 @@ class Ensemble:
     fans: dict[str, dict[str, pd.DataFrame]]
     days: float
     seed: int
+    start_date: str = "2025-01-20"
 
     @property
     def n(self) -> int:
@@ -69,6 +76,35 @@ class Ensemble:
         """Share of sampled sets with each outcome of :data:`SHARES` (scenario x outcome), 0-1."""
         rows = {name: {col: float(f(df).mean()) for col, f in SHARES.items()} for name, df in self.outcomes.items()}
         return pd.DataFrame.from_dict(rows, orient="index")
+
+    def plot(self, scenario: str) -> Figure:
+        """Fan charts of willingness, strain, reserves and territory for one scenario.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .report.figures import fan_figure
+
+        if scenario not in self.fans:
+            raise InputError(f"scenario '{scenario}' is not in this ensemble.{suggest(scenario, self.fans)}")
+        return fan_figure(self.fans[scenario], None, None, self.n, start=pd.Timestamp(self.start_date),
+                          title=f"{scenario}: the range over {self.n:,} sampled sets of assumptions")
+
+    def _table(self) -> pd.DataFrame:
+        from .report.markdown import share_with_interval
+
+        return self.shares().map(lambda v: share_with_interval(v, self.n))
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>Ensemble</b>: {self.n:,} sampled assumption sets per scenario, seed {self.seed}, "
+                f"{self.days:g} days (share of sets with each outcome, 95% interval)</p>{self._table().to_html()}")
+
+    def _repr_markdown_(self) -> str:
+        from .report.markdown import markdown_table
+
+        return (f"**Ensemble**: {self.n:,} sampled assumption sets per scenario, seed {self.seed}, {self.days:g} days\n\n"
+                f"{markdown_table(self._table())}\n")
 
     def happens(self, scenario: str, share: str) -> pd.Series:
         """Whether the outcome ``share`` (a key of :data:`SHARES`) happens in each sampled set."""
@@ -100,7 +136,8 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
         fans[label] = {var: pd.DataFrame(np.percentile(series[var], PERCENTILES, axis=0).T, index=sol.t[cols],
                                          columns=[f"p{q}" for q in PERCENTILES]) for var in FAN_VARIABLES}
     assert inputs is not None
-    return Ensemble(inputs, outcomes, fans, days, seed)
+    start = params.start_date.isoformat()
+    return Ensemble(inputs, outcomes, fans, days, seed, start)
 
 
 def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int, seed: int) -> pd.DataFrame:

@@ -125,6 +125,18 @@ class ParameterSet:
         ]
         return pd.DataFrame(rows).set_index("name")
 
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        base = load_base()
+        changed = [n for n in self.parameters if self.parameters[n].value != base.parameters[n].value]
+        head = (f"<p><b>ParameterSet</b>: {len(self.parameters)} parameters, scenarios: "
+                f"{escape(', '.join(self.scenarios) or '(none)')}, hash {self.digest()}; "
+                f"{len(changed)} differ from the base</p>")
+        frame = self.to_frame().loc[changed] if changed else self.to_frame().head(10)
+        note = "" if changed else f"<p>(first 10 of {len(self.parameters)}; <code>.to_frame()</code> has all)</p>"
+        return head + frame[["value", "unit", "low", "high", "description"]].to_html() + note
+
     def digest(self) -> str:
         """Short hash of every parameter's name and value (what a run's numbers depend on)."""
         h = hashlib.sha256()

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from .model import FLOWS, STATE_NAMES, STATES, auxiliaries
 from .outcomes import OUTCOMES, compute
 from .params import ParameterSet, load_params
 from .solve import BatchSolution, integrate
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MAX_DAYS = 3650
 
@@ -86,6 +90,42 @@ class RunResult:
     def label(self) -> str:
         """Scenarios joined with '+', or 'base'."""
         return "+".join(self.params.scenarios) or "base"
+
+    def plot(self, title: str | None = None) -> Figure:
+        """Key trajectories (willingness of both sides with their thresholds, strain, reserves,
+        territory, oil revenue) with the 100-day mark.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .report.figures import trajectories_figure
+
+        return trajectories_figure([self], None, title or f"sanctions-model: {self.label}")
+
+    def to_markdown(self) -> str:
+        """What the run finds, in plain words, and its outcomes as a Markdown table."""
+        from .report.markdown import outcomes_table, summary
+
+        return (f"**sanctions-model run: {self.label}**, {self.days:g} days from "
+                f"{self.params.start_date.isoformat()}\n\n{summary(self)}\n\n{outcomes_table(self)}\n")
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        from .report.markdown import format_outcome, summary
+
+        rows = "".join(
+            f"<tr><td><code>{name}</code></td><td>{escape(format_outcome(name, self.outcomes[name], self.params.start_date))}"
+            f"</td><td>{escape(unit if unit not in ('bool', 'day') else '')}</td></tr>"
+            for name, (unit, _) in OUTCOMES.items())
+        return (f"<p><b>sanctions-model run: {escape(self.label)}</b>, {self.days:g} days from "
+                f"{self.params.start_date.isoformat()} (parameter hash {self.params.digest()})</p>"
+                f"<p>{escape(summary(self))}</p>"
+                f"<table><thead><tr><th>outcome</th><th>value</th><th>unit</th></tr></thead><tbody>{rows}</tbody></table>")
 
     def provenance(self) -> dict[str, object]:
         """What produced this run: version, scenarios, overrides, parameter hash, horizon."""

@@ -44,8 +44,8 @@ from .model import FLOWS, STATES
 from .outcomes import OUTCOMES, compute
 from .params import ParameterSet
 from .solve import integrate
+from .sweep_result import MANIFEST, SweepResult
 
-MANIFEST = "manifest.json"
 #: Relative tolerance of sweeps: looser than a single run's 1e-6, chosen so that every
 #: sample still agrees with simulate() far inside 1e-3 relative and 0.5 day (tested per
 #: sample in tests/test_sweep.py; measured: 4e-3 day and 3e-5 relative at worst).
@@ -281,7 +281,7 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool | None = None,
     on_chunk: Callable[[int], None] | None = None,
-) -> Path:
+) -> SweepResult:
     """Run (or resume) a sweep into ``out``; see the module docstring for the files.
 
     Parameters
@@ -301,6 +301,13 @@ def run_sweep(
         Address of a Dask scheduler (``tcp://host:port``) to connect to.
     progress : bool, optional
         Progress bar; default: only when stderr is a terminal.
+    on_chunk : callable, optional
+        Called with each chunk's number when it is written.
+
+    Returns
+    -------
+    SweepResult
+        The sweep directory, opened for analysis (it is also a path).
     """
     from .run import check_days
 
@@ -316,7 +323,8 @@ def run_sweep(
     if own_client:
         client = _connect(scheduler)  # before anything is written
     try:
-        return _sweep(design, scenarios, out, settings, days, trajectories, every, workers, client, progress, on_chunk)
+        _sweep(design, scenarios, out, settings, days, trajectories, every, workers, client, progress, on_chunk)
+        return SweepResult(out)
     finally:
         if own_client:
             client.close()

@@ -1,19 +1,21 @@
-"""Figures for the reports (matplotlib, Agg backend, PNG)."""
+"""Figures for reports and notebooks (matplotlib).
+
+Figures are built as :class:`matplotlib.figure.Figure` objects without pyplot, so that
+nothing here changes the user's backend or keeps figures alive in pyplot's registry: each
+function returns its figure, and saves it as PNG when given a path.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..outcomes import GOAL_DAYS  # noqa: E402
-from ..run import RunResult  # noqa: E402
+from ..outcomes import GOAL_DAYS
+from ..run import RunResult
 
 # (column, title, unit label, scale)
 PANELS = [
@@ -25,6 +27,13 @@ PANELS = [
     ("oil_revenue", "Russian oil and gas budget revenue", "US$ bn per year", 1.0),
 ]
 _PNG_META = {"Software": None}
+
+
+def _save(fig: Figure, path: Path | None) -> Figure:
+    """Save ``fig`` as PNG at ``path`` (without the matplotlib version, so files compare byte for byte)."""
+    if path is not None:
+        fig.savefig(path, dpi=110, metadata=_PNG_META)
+    return fig
 
 
 def _goal_line(ax, start: pd.Timestamp) -> None:
@@ -48,9 +57,10 @@ def _thresholds(ax, column: str, thresholds: dict[str, float]) -> None:
         ax.axhline(thresholds[side], color="firebrick", linestyle="--", linewidth=1, label="threshold for talks")
 
 
-def trajectories_figure(runs: Sequence[RunResult], path: Path, title: str) -> Path:
-    """Six panels of key trajectories, one line per run, with the 100-day mark; saved as PNG."""
-    fig, axes = plt.subplots(3, 2, figsize=(10, 9.5), sharex=True)
+def trajectories_figure(runs: Sequence[RunResult], path: Path | None, title: str) -> Figure:
+    """Six panels of key trajectories, one line per run, with the 100-day mark (saved as PNG if ``path``)."""
+    fig = Figure(figsize=(10, 9.5))
+    axes = fig.subplots(3, 2, sharex=True)
     start = runs[0].trajectories.index[0]
     for ax, (column, panel_title, unit, scale) in zip(axes.flat, PANELS):
         for run in runs:
@@ -76,14 +86,13 @@ def trajectories_figure(runs: Sequence[RunResult], path: Path, title: str) -> Pa
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
-    fig.savefig(path, dpi=110, metadata=_PNG_META)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
-def uncertainty_figure(shares: pd.DataFrame, path: Path, n: int) -> Path:
+def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int) -> Figure:
     """Horizontal bars: for each scenario, the share of sampled assumption sets with each outcome."""
-    fig, ax = plt.subplots(figsize=(9, 0.6 * len(shares) + 2.6))
+    fig = Figure(figsize=(9, 0.6 * len(shares) + 2.6))
+    ax = fig.subplots()
     shares.iloc[::-1].mul(100).plot.barh(ax=ax, width=0.8)
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"% of {n} sampled sets of assumptions", fontsize=8)
@@ -93,9 +102,7 @@ def uncertainty_figure(shares: pd.DataFrame, path: Path, n: int) -> Path:
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     ax.set_title("How often each outcome happens across the plausible range of the assumptions", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, metadata=_PNG_META)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 FAN_PANELS = {
@@ -107,35 +114,60 @@ FAN_PANELS = {
 }
 
 
-def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult, path: Path, n: int) -> Path:
-    """Fan charts (5-95% and 25-75% bands, median) of key variables for one scenario."""
-    start = pd.Timestamp(run.params.start_date)
-    fig, axes = plt.subplots(2, 3, figsize=(11, 6.5), sharex=True)
-    for ax, (var, (title, unit, scale)) in zip(axes.flat, FAN_PANELS.items()):
+def _panel(var: str) -> tuple[str, str, float]:
+    """Title, unit label and scale of a variable's panel."""
+    if var in FAN_PANELS:
+        return FAN_PANELS[var]
+    from ..model import FLOWS, STATES
+
+    return var.replace("_", " "), STATES.get(var, FLOWS.get(var, "")), 1.0
+
+
+def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult | None, path: Path | None, n: int, *,
+               start: pd.Timestamp | None = None, title: str | None = None) -> Figure:
+    """Fan charts (5-95% and 25-75% bands, median) of each variable in ``fans``, with the 100-day mark.
+
+    ``fans`` maps a variable to a DataFrame indexed by day with columns ``p5``, ``p25``,
+    ``p50``, ``p75``, ``p95``. ``run``, if given, is drawn dashed (the central assumptions).
+    """
+    if run is not None:
+        start = pd.Timestamp(run.params.start_date)
+    start = pd.Timestamp("2025-01-20") if start is None else start
+    cols = 3 if len(fans) > 2 else len(fans)
+    rows = -(-(len(fans) + 1) // cols) if len(fans) > 2 else 1
+    fig = Figure(figsize=(11 if cols == 3 else 4.5 * cols + 2, 3.25 * rows + 0.5))
+    axes = list(fig.subplots(rows, cols, sharex=True, squeeze=False).flat)
+    for ax, var in zip(axes, fans):
+        panel_title, unit, scale = _panel(var)
         table = fans[var] * scale
         dates = start + pd.to_timedelta(table.index, unit="D")
         ax.fill_between(dates, table["p5"], table["p95"], color="tab:blue", alpha=0.18, label="5-95%")
         ax.fill_between(dates, table["p25"], table["p75"], color="tab:blue", alpha=0.35, label="25-75%")
         ax.plot(dates, table["p50"], color="tab:blue", linewidth=1.6, label="median")
-        ax.plot(run.trajectories.index, run.trajectories[var] * scale, color="black", linewidth=1, linestyle="--",
-                label="central assumptions")
-        _style(ax, title, unit)
+        if run is not None and var in run.trajectories:
+            ax.plot(run.trajectories.index, run.trajectories[var] * scale, color="black", linewidth=1,
+                    linestyle="--", label="central assumptions")
+        _style(ax, panel_title, unit)
         if var.endswith("willingness"):
             ax.set_ylim(0, 1)
         _goal_line(ax, start)
-    axes.flat[-1].axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    axes.flat[-1].legend(handles, labels, loc="center", fontsize=9, frameon=False,
-                         title=f"{n} sampled sets of assumptions")
-    fig.suptitle(f"{run.label}: the range of outcomes across the assumptions", fontsize=11)
+    handles, labels = axes[0].get_legend_handles_labels()
+    legend_title = f"{n} sampled sets of assumptions"
+    if len(fans) % cols or len(fans) <= 2:
+        for ax in axes[len(fans):]:
+            ax.axis("off")
+    if len(fans) > 2 and len(fans) % cols:
+        axes[len(fans)].legend(handles, labels, loc="center", fontsize=9, frameon=False, title=legend_title)
+    else:
+        axes[0].legend(handles, labels, fontsize=7, title=legend_title, title_fontsize=7)
+    label = run.label if run is not None else ""
+    fig.suptitle(title or f"{label}: the range of outcomes across the assumptions", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
-    fig.savefig(path, dpi=110, metadata=_PNG_META)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def indices_over_time_figure(indices: dict[float, pd.DataFrame], labels: dict[str, str], start: pd.Timestamp,
-                             title: str, path: Path, top: int = 6) -> Path:
+                             title: str, path: Path | None, top: int = 6) -> Figure:
     """Total Sobol' index (with its interval) of the ``top`` inputs at each output day.
 
     ``indices`` maps a day to a Sobol' table (input x ``ST``, ``ST_conf``); inputs are ranked
@@ -146,7 +178,8 @@ def indices_over_time_figure(indices: dict[float, pd.DataFrame], labels: dict[st
     conf = pd.DataFrame({d: indices[d]["ST_conf"] for d in days})
     order = st.mean(axis=1).sort_values(ascending=False).index[:top]
     dates = start + pd.to_timedelta(days, unit="D")
-    fig, ax = plt.subplots(figsize=(10, 5.5))
+    fig = Figure(figsize=(10, 5.5))
+    ax = fig.subplots()
     for name in order:
         line, = ax.plot(dates, st.loc[name], marker="o", markersize=3, linewidth=1.4, label=labels[name])
         ax.fill_between(dates, st.loc[name] - conf.loc[name], st.loc[name] + conf.loc[name],
@@ -156,6 +189,4 @@ def indices_over_time_figure(indices: dict[float, pd.DataFrame], labels: dict[st
     _goal_line(ax, start)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, metadata=_PNG_META)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

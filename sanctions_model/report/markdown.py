@@ -302,3 +302,11 @@ def headline(runs: Sequence[RunResult], uncertainty: pd.DataFrame | None) -> str
 def combined_digest(digests: Sequence[str]) -> str:
     """One hash for several parameter sets (a comparison's scenarios, in order)."""
     return hashlib.sha256("".join(digests).encode()).hexdigest()[:12]
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown pipe table, index first (pandas' own needs the tabulate package)."""
+    header = [str(frame.index.name or ""), *map(str, frame.columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join([str(i), *map(str, row)]) + " |" for i, row in zip(frame.index, frame.to_numpy())]
+    return "\n".join(lines)

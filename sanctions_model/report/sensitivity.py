@@ -7,18 +7,16 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .. import sensitivity as sa  # noqa: E402
-from ..outcomes import OUTCOMES  # noqa: E402
-from ..outdir import atomic_directory, check_target  # noqa: E402
-from ..params import ParameterSet  # noqa: E402
-from .markdown import provenance  # noqa: E402
+from .. import sensitivity as sa
+from ..outcomes import OUTCOMES
+from ..outdir import atomic_directory, check_target
+from ..params import ParameterSet
+from .figures import _save
+from .markdown import provenance
 
 METHODS = {"oat": sa.oat, "morris": sa.morris, "sobol": sa.sobol, "mc": sa.monte_carlo}
 DEFAULT_N = {"oat": 1, "morris": 20, "sobol": 256, "mc": 1000}
@@ -26,7 +24,6 @@ RANK_BY = {"oat": "swing", "morris": "mu_star", "sobol": "ST", "mc": "abs"}
 DEFAULT_OUTCOMES = ("talks_within_100_days", "days_to_russia_willing", "days_to_talks", "reserves_at_horizon",
                     "peak_strain")
 TOP = 15
-_PNG_META = {"Software": None}
 
 
 def label(params: ParameterSet, name: str) -> str:
@@ -44,7 +41,8 @@ def _per_outcome(result: pd.DataFrame, outcomes: Sequence[str]) -> dict[str, pd.
 def index_chart(method: str, table: pd.DataFrame, params: ParameterSet, outcome: str, path: Path) -> None:
     top = table.sort_values(RANK_BY[method], ascending=False).head(TOP).iloc[::-1]
     labels = [textwrap.fill(label(params, n), 48) for n in top.index]
-    fig, ax = plt.subplots(figsize=(11, 0.5 * len(top) + 1.6))
+    fig = Figure(figsize=(11, 0.5 * len(top) + 1.6))
+    ax = fig.subplots()
     y = np.arange(len(top))
     unit = OUTCOMES[outcome][0] if outcome in OUTCOMES else "as the outcome"
     if method == "oat":
@@ -70,8 +68,7 @@ def index_chart(method: str, table: pd.DataFrame, params: ParameterSet, outcome:
         ax.legend(fontsize=8, loc="lower right")
     ax.set_title(f"{outcome}: the {min(TOP, len(table))} most influential assumptions", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, metadata=_PNG_META)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def outcome_section(method: str, table: pd.DataFrame, params: ParameterSet, outcome: str, directory: Path,
