@@ -1,6 +1,6 @@
 # Two entry points, both usable on a fresh machine with only Python 3.11 and make:
 #   make report   set up .venv, then write the full analysis into reports/analysis/
-#   make test     set up .venv with the test dependencies, then run the test suite
+#   make test     set up .venv with the test dependencies, then lint (ruff), type-check (mypy) and run the tests
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -19,6 +19,8 @@ report: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/sanctions-model report --out reports/analysis --force
 
 test: $(STAMP)
+	$(BIN)/ruff check sanctions_model tests benchmarks
+	$(BIN)/mypy
 	MPLBACKEND=Agg $(BIN)/python -m pytest
 
 clean:

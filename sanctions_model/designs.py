@@ -88,7 +88,7 @@ class Design:
         fix: Sequence[str] = (),
         chunk_size: int = 2000,
         num_levels: int = 4,
-    ) -> "Design":
+    ) -> Design:
         """A design over the uncertainties of ``params``, with ``vary`` and ``fix`` applied.
 
         Raises
@@ -134,7 +134,7 @@ class Design:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "Design":
+    def from_dict(cls, data: Mapping) -> Design:
         d = dict(data)
         for key in ("names", "lows", "highs", "base"):
             d[key] = tuple(d[key])

@@ -103,8 +103,8 @@ class Ensemble:
     def _repr_markdown_(self) -> str:
         from .report.markdown import markdown_table
 
-        return (f"**Ensemble**: {self.n:,} sampled assumption sets per scenario, seed {self.seed}, {self.days:g} days\n\n"
-                f"{markdown_table(self._table())}\n")
+        return (f"**Ensemble**: {self.n:,} sampled assumption sets per scenario, seed {self.seed}, "
+                f"{self.days:g} days\n\n{markdown_table(self._table())}\n")
 
     def happens(self, scenario: str, share: str) -> pd.Series:
         """Whether the outcome ``share`` (a key of :data:`SHARES`) happens in each sampled set."""

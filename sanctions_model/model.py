@@ -20,6 +20,12 @@ import numpy as np
 
 from .schedules import lever_rate, lever_value
 
+#: Type of a batch quantity: an array (n,) over parameter sets, or a scalar.
+Array = np.ndarray
+Num = np.ndarray | float
+#: Parameters (and reference values) by name, each an array (n,) over the batch.
+Params = Mapping[str, np.ndarray]
+
 #: Stocks, in state-vector order, with their units.
 STATES: dict[str, str] = {
     "sanctions_effective": "index 0-1",
@@ -82,7 +88,7 @@ FISCAL_SMOOTHING = 0.001
 DAYS_PER_YEAR = 365.0
 
 
-def softplus(x, scale):
+def softplus(x: Num, scale: Num) -> Num:
     """Smooth ``max(x, 0)`` [unit of x]: ``(x + sqrt(x^2 + 4 scale^2)) / 2``.
 
     Equals ``scale`` at 0, tends to ``max(x, 0)`` within ``scale^2 / |x|``, and
@@ -92,12 +98,12 @@ def softplus(x, scale):
     return 0.5 * (x + np.sqrt(x * x + 4.0 * scale * scale))
 
 
-def logit(p):
+def logit(p: Num) -> Num:
     """Log-odds of a probability-like index in (0, 1) [logit]."""
     return np.log(p) - np.log1p(-p)
 
 
-def expit(z):
+def expit(z: Num) -> Num:
     """Logistic function, the inverse of :func:`logit` [0-1]."""
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
@@ -106,7 +112,7 @@ def expit(z):
 # Sanctions, evasion and oil
 # --------------------------------------------------------------------------------------
 
-def evasion_indicated(p, ally_pressure, secondary_tariffs):
+def evasion_indicated(p: Params, ally_pressure: Num, secondary_tariffs: Num) -> Num:
     """Evasion capacity Russia can build under current allied help and secondary pressure.
 
     ``E* = E_max * ((1 - a) + a (1 - P_ally)) * (1 - k_sec * P_sec)``
@@ -130,12 +136,12 @@ def evasion_indicated(p, ally_pressure, secondary_tariffs):
     return p["evasion.max"] * ally_help * (1.0 - p["evasion.secondary_effect"] * secondary_tariffs)
 
 
-def sanctions_bite(sanctions_effective, evasion):
+def sanctions_bite(sanctions_effective: Num, evasion: Num) -> Num:
     """Share of full-embargo pressure that actually reaches the economy [0-1]: ``S (1 - E)``."""
     return sanctions_effective * (1.0 - evasion)
 
 
-def oil_revenue(p, bite):
+def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
     """Federal oil and gas revenue [US$ bn per day], with export volume [mb/d] and Urals price [US$/bbl].
 
     ``V = V_pot (1 - k_v B)``; ``P = Brent - d_0 - k_d B``; ``Rev = tax * V * 1e6 * P / 1e9``
@@ -154,7 +160,8 @@ def oil_revenue(p, bite):
 # Federal budget and reserves
 # --------------------------------------------------------------------------------------
 
-def fiscal_flows(p, oil_rev, capacity, reserves, war_debt, key_rate):
+def fiscal_flows(p: Params, oil_rev: Num, capacity: Num, reserves: Num, war_debt: Num,
+                 key_rate: Num) -> dict[str, Num]:
     """Budget balance and how it is financed [US$ bn per day].
 
     ``balance = oil + non_oil * C - (defence + civilian) / 365 - r * debt``;
@@ -189,7 +196,7 @@ def fiscal_flows(p, oil_rev, capacity, reserves, war_debt, key_rate):
 # Inflation, the key rate and civilian capacity
 # --------------------------------------------------------------------------------------
 
-def inflation_indicated(p, defence_share_excess, borrowing_share, bite, real_rate):
+def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: Num, bite: Num, real_rate: Num) -> Num:
     """Inflation the economy is heading to [% per year].
 
     ``I* = I_target + cap * tanh(x / cap)`` with
@@ -214,7 +221,7 @@ def inflation_indicated(p, defence_share_excess, borrowing_share, bite, real_rat
     return p["macro.inflation_target"] + cap * np.tanh(pressure / cap)
 
 
-def key_rate_indicated(p, inflation):
+def key_rate_indicated(p: Params, inflation: Num) -> Num:
     """Taylor-type rule for the key rate [% per year], floored softly at zero.
 
     ``r* = I_target + rr_n + phi (I - I_target)``
@@ -227,7 +234,7 @@ def key_rate_indicated(p, inflation):
     return softplus(rule, 0.5)
 
 
-def capacity_erosion(p, defence_share_excess, real_rate, bite):
+def capacity_erosion(p: Params, defence_share_excess: Num, real_rate: Num, bite: Num) -> Num:
     """Rate at which civilian productive capacity is lost on a war footing [1/year].
 
     ``e = e_d * excess_defence + e_r * max(rr - rr_n, 0) + e_s * B``
@@ -243,7 +250,7 @@ def capacity_erosion(p, defence_share_excess, real_rate, bite):
 # Strain
 # --------------------------------------------------------------------------------------
 
-def strain_indicated(p, reserves, deficit_share, inflation, capacity):
+def strain_indicated(p: Params, reserves: Num, deficit_share: Num, inflation: Num, capacity: Num) -> Num:
     """Indicated strain on the war economy, a weighted mean of four stresses in [0, 1].
 
     reserve stress ``exp(-R / R_s)``; deficit stress ``d / (d + d_h)``;
@@ -279,18 +286,18 @@ def strain_indicated(p, reserves, deficit_share, inflation, capacity):
 # The battlefield
 # --------------------------------------------------------------------------------------
 
-def materiel_quality(materiel, reference):
+def materiel_quality(materiel: Num, reference: Num) -> Num:
     """Ukraine's materiel quality [index, 1 at the reference stock, saturating at 2]: ``2m / (1 + m)``."""
     m = materiel / reference
     return 2.0 * m / (1.0 + m)
 
 
-def force_gate(forces, initial):
+def force_gate(forces: Num, initial: Num) -> Num:
     """Soft gate that takes losses to zero as a force nears zero [index, 1 at the start]."""
     return (forces / (forces + 10.0)) / (initial / (initial + 10.0))
 
 
-def advance_rate(p, relative_ratio):
+def advance_rate(p: Params, relative_ratio: Num) -> Num:
     """Russian rate of advance [share of Ukraine per year]; negative means Ukraine regains ground.
 
     ``a = a_max * tanh(a_0 (1 + eps * ln(rho / rho_0)) / a_max)``
@@ -306,7 +313,7 @@ def advance_rate(p, relative_ratio):
     return p["forces.advance_max"] * np.tanh(raw / p["forces.advance_max"])
 
 
-def territory_change(p, advance, territory):
+def territory_change(p: Params, advance: Num, territory: Num) -> Num:
     """Change of the share of Ukraine Russia holds [share per day], bounded in [0, 1].
 
     Advances slow as the remaining land shrinks, retreats as the held land shrinks.
@@ -316,7 +323,7 @@ def territory_change(p, advance, territory):
     return advance / DAYS_PER_YEAR * room
 
 
-def demand_gap(p, territory):
+def demand_gap(p: Params, territory: Num) -> Num:
     """Gap between Russia's demands and what Ukraine would accept [index, about 0-1].
 
     territorial gap ``max(D_R - c * T, 0) / D_R``; political gap ``pol * (1 - n * NATO_out)``;
@@ -333,7 +340,8 @@ def demand_gap(p, territory):
     return w * territorial + (1.0 - w) * political
 
 
-def ceasefire_durability(p, security_effective, regeneration, regeneration_initial, logit_base=None):
+def ceasefire_durability(p: Params, security_effective: Num, regeneration: Num, regeneration_initial: Num,
+                         logit_base: Num | None = None) -> Num:
     """How durable a ceasefire would be [index 0-1].
 
     ``D = expit(logit(D_0) + d_s * sec + d_n * (1 - NATO_out) - d_r * (g - g_0))``
@@ -353,7 +361,8 @@ def ceasefire_durability(p, security_effective, regeneration, regeneration_initi
 # Willingness to negotiate
 # --------------------------------------------------------------------------------------
 
-def russia_willingness_indicated(p, ref, strain, relief, momentum, forces, gap, security, kursk):
+def russia_willingness_indicated(p: Params, ref: Params, strain: Num, relief: Num, momentum: Num, forces: Num,
+                                 gap: Num, security: Num, kursk: Num) -> Num:
     """Willingness Russia is heading to [index 0-1], as log-odds moved from its starting value.
 
     ``z = logit(W_0) + b_s (X - X_0) + b_r relief / (relief + relief_h)
@@ -376,7 +385,8 @@ def russia_willingness_indicated(p, ref, strain, relief, momentum, forces, gap, 
     return expit(z)
 
 
-def ukraine_willingness_indicated(p, ref, security_effective, durability, momentum, forces, quality, gap):
+def ukraine_willingness_indicated(p: Params, ref: Params, security_effective: Num, durability: Num, momentum: Num,
+                                  forces: Num, quality: Num, gap: Num) -> Num:
     """Willingness Ukraine is heading to [index 0-1], as log-odds moved from its starting value.
 
     ``z = logit(W_0) + b_s sec + b_d (D - D_0) + b_m (M - M_0) * 100 + b_a (1 - F / F_0)
@@ -401,7 +411,7 @@ def ukraine_willingness_indicated(p, ref, security_effective, durability, moment
 # The whole system
 # --------------------------------------------------------------------------------------
 
-def _economy(t, y, p):
+def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
     """Levers, sanctions, oil, budget, inflation and strain: everything that needs no reference."""
     s_target = lever_value(t, p, "sanctions")
     sec_tariffs = lever_value(t, p, "secondary_tariffs")
@@ -431,7 +441,7 @@ def _economy(t, y, p):
     }
 
 
-def _battlefield(t, y, p, ref, ally_pressure, strain):
+def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressure: Num, strain: Num) -> dict[str, Num]:
     """Forces, supplies, territory and momentum."""
     q_r = 1.0 - p["forces.ally_supply_share"] * ally_pressure
     materiel_ref = p["forces.aid_reference"] / DAYS_PER_YEAR * p["forces.materiel_life_days"]
@@ -457,7 +467,7 @@ def _battlefield(t, y, p, ref, ally_pressure, strain):
     }
 
 
-def auxiliaries(t, y, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray]) -> dict:
+def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
     """Every auxiliary and flow of the model at time ``t`` for state ``y`` (shape ``(N_STATES, n)``)."""
     econ = _economy(t, y, p)
     war = _battlefield(t, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])
@@ -478,7 +488,7 @@ def auxiliaries(t, y, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray]
             "russia_willingness_indicated": w_r, "ukraine_willingness_indicated": w_u}
 
 
-def derivatives(t, y, p, ref):
+def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     """Right-hand side ``dy/dt`` [each stock's unit per day], shape ``(N_STATES, n)``."""
     a = auxiliaries(t, y, p, ref)
     d = np.empty_like(y)
@@ -508,7 +518,7 @@ def derivatives(t, y, p, ref):
     return d
 
 
-def initial_state(p: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
     """Starting stocks (shape ``(N_STATES, n)``) and the reference values read at the start.
 
     Perceived strain and momentum start at their indicated values (the system starts in

@@ -9,6 +9,8 @@ the whole batch at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .model import IDX, auxiliaries
@@ -16,14 +18,18 @@ from .solve import BatchSolution
 
 #: Outcomes of a run, with their units and meaning.
 OUTCOMES: dict[str, tuple[str, str]] = {
-    "days_to_russia_willing": ("day", "First day Russia's willingness reaches its threshold (NaN: not within the horizon)"),
-    "days_to_ukraine_willing": ("day", "First day Ukraine's willingness reaches its threshold (NaN: not within the horizon)"),
-    "days_to_talks": ("day", "First day both sides' willingness is at or above threshold (NaN: not within the horizon)"),
+    "days_to_russia_willing": (
+        "day", "First day Russia's willingness reaches its threshold (NaN: not within the horizon)"),
+    "days_to_ukraine_willing": (
+        "day", "First day Ukraine's willingness reaches its threshold (NaN: not within the horizon)"),
+    "days_to_talks": (
+        "day", "First day both sides' willingness is at or above threshold (NaN: not within the horizon)"),
     "russia_willing_within_100_days": ("bool", "Russia willing by day 100 (2025-04-30, the US envoy's goal)"),
     "talks_within_100_days": ("bool", "Talks by day 100"),
     "talks_within_horizon": ("bool", "Talks within the projection"),
     "reserves_at_horizon": ("US$ bn", "Liquid National Wealth Fund assets at the horizon"),
-    "days_to_reserves_exhausted": ("day", "First day reserves fall below the exhaustion threshold (NaN: not within the horizon)"),
+    "days_to_reserves_exhausted": (
+        "day", "First day reserves fall below the exhaustion threshold (NaN: not within the horizon)"),
     "peak_strain": ("index 0-1", "Highest perceived strain on the war economy"),
     "territory_at_horizon": ("% of Ukraine", "Share of Ukraine held by Russia at the horizon"),
     "oil_revenue_lost": ("US$ bn", "Russian federal oil and gas revenue lost to sanctions over the projection"),
@@ -35,7 +41,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
 GOAL_DAYS = 100.0
 
 
-def _cubic_root(t, x, k, threshold, iterations=50):
+def _cubic_root(t: np.ndarray, x: np.ndarray, k: np.ndarray, threshold: float | np.ndarray,
+                iterations: int = 50) -> np.ndarray:
     """Root of ``x - threshold`` in ``[t[k-1], t[k]]`` on the cubic through 4 neighbouring points.
 
     ``x`` has shape (n, n_t); ``k`` (n,) indexes the first point at or above threshold
@@ -48,7 +55,7 @@ def _cubic_root(t, x, k, threshold, iterations=50):
     rows = np.arange(x.shape[0])[:, None]
     nodes_t, nodes_x = t[idx], x[rows, idx] - threshold
 
-    def poly(s):
+    def poly(s: np.ndarray) -> np.ndarray:
         total = np.zeros_like(s)
         m = nodes_t.shape[1]
         for i in range(m):
@@ -71,7 +78,7 @@ def _cubic_root(t, x, k, threshold, iterations=50):
     return 0.5 * (a + b)
 
 
-def first_crossing(t: np.ndarray, x: np.ndarray, threshold) -> np.ndarray:
+def first_crossing(t: np.ndarray, x: np.ndarray, threshold: float | np.ndarray) -> np.ndarray:
     """First time each row of ``x`` reaches ``threshold`` (at or above), in the units of ``t``.
 
     Parameters
@@ -96,7 +103,8 @@ def first_crossing(t: np.ndarray, x: np.ndarray, threshold) -> np.ndarray:
     return out
 
 
-def first_joint_crossing(t, xs, thresholds) -> np.ndarray:
+def first_joint_crossing(t: np.ndarray, xs: Sequence[np.ndarray], thresholds: Sequence[float | np.ndarray]
+                         ) -> np.ndarray:
     """First time every series in ``xs`` is at or above its threshold at once.
 
     Inside the first output interval where that holds, the joint crossing is the latest of

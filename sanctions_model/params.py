@@ -13,7 +13,7 @@ import hashlib
 import math
 import os
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -77,7 +77,7 @@ class ParameterSet:
     meta: Mapping[str, object]
     levers: Mapping[str, Mapping[str, str]]
     scenarios: tuple[str, ...] = ()
-    overrides: Mapping[str, float] = field(default_factory=dict)
+    overrides: Mapping[str, object] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
 
     def __getitem__(self, name: str) -> float:
@@ -86,7 +86,7 @@ class ParameterSet:
     def __contains__(self, name: object) -> bool:
         return name in self.parameters
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.parameters)
 
     def __len__(self) -> int:
@@ -100,7 +100,7 @@ class ParameterSet:
         """Name to value, in file order."""
         return {n: p.value for n, p in self.parameters.items()}
 
-    def with_values(self, values: Mapping[str, object], origin: str = "override") -> "ParameterSet":
+    def with_values(self, values: Mapping[str, object], origin: str = "override") -> ParameterSet:
         """A copy with some values changed, each checked against its parameter's range."""
         params = dict(self.parameters)
         for name, raw in values.items():
@@ -171,7 +171,7 @@ def check_value(spec: Parameter, raw: object, origin: str, start: dt.date | None
         value = float(raw)
     else:
         try:
-            value = float(raw)  # numpy scalars
+            value = float(raw)  # type: ignore[arg-type]  # numbers, numpy scalars, numeric strings
         except (TypeError, ValueError):
             raise InputError(f"{where} must be a number, got {type(raw).__name__} {raw!r}.") from None
     if math.isnan(value) or math.isinf(value):

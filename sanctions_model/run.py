@@ -118,8 +118,9 @@ class RunResult:
 
         from .report.markdown import format_outcome, summary
 
+        start = self.params.start_date
         rows = "".join(
-            f"<tr><td><code>{name}</code></td><td>{escape(format_outcome(name, self.outcomes[name], self.params.start_date))}"
+            f"<tr><td><code>{name}</code></td><td>{escape(format_outcome(name, self.outcomes[name], start))}"
             f"</td><td>{escape(unit if unit not in ('bool', 'day') else '')}</td></tr>"
             for name, (unit, _) in OUTCOMES.items())
         return (f"<p><b>sanctions-model run: {escape(self.label)}</b>, {self.days:g} days from "
@@ -190,7 +191,8 @@ def simulate(
     if params is None:
         params = load_params(scenario, overrides)
     sol = integrate(params.values(), days, step=step, rtol=rtol)
-    outcomes = pd.Series({k: v[0] for k, v in compute(sol).items()}, name=params.scenarios and "+".join(params.scenarios) or "base")
+    label = "+".join(params.scenarios) or "base"
+    outcomes = pd.Series({k: v[0] for k, v in compute(sol).items()}, name=label)
     return RunResult(params, days, _trajectories(sol, params), outcomes, _units())
 
 

@@ -25,7 +25,7 @@ LEVERS = (
 )
 
 
-def ramp_fraction(t, start, phase_in_days):
+def ramp_fraction(t: float | np.ndarray, start: np.ndarray, phase_in_days: np.ndarray) -> np.ndarray:
     """Fraction of the way from ``initial`` to ``level`` at time ``t`` [0-1].
 
     Parameters
@@ -42,7 +42,7 @@ def ramp_fraction(t, start, phase_in_days):
     return np.where(phase_in_days > 0, ramp, (elapsed >= 0).astype(float))
 
 
-def lever_value(t, p: Mapping[str, np.ndarray], lever: str):
+def lever_value(t: float | np.ndarray, p: Mapping[str, np.ndarray], lever: str) -> np.ndarray:
     """Value of ``lever`` at time ``t`` [the lever's unit]."""
     initial, level = p[f"{lever}.initial"], p[f"{lever}.level"]
     if np.shape(t) == () and np.array_equal(initial, level):  # a lever that does not move
@@ -51,7 +51,7 @@ def lever_value(t, p: Mapping[str, np.ndarray], lever: str):
     return initial + (level - initial) * frac
 
 
-def lever_rate(t, p: Mapping[str, np.ndarray], lever: str):
+def lever_rate(t: float | np.ndarray, p: Mapping[str, np.ndarray], lever: str) -> np.ndarray:
     """Rate of change of ``lever`` at ``t`` [the lever's unit per day].
 
     Used for cumulative levers (the frozen-asset transfer), whose rate is the flow.

@@ -102,7 +102,8 @@ def integrate(
 
         calls = [0]
 
-        def rhs(t, flat, t_hi=t_hi, calls=calls, a=a, b=b):
+        def rhs(t: float, flat: np.ndarray, t_hi: float = t_hi, calls: list[int] = calls, a: float = a,
+                b: float = b) -> np.ndarray:
             calls[0] += 1
             if calls[0] > MAX_RHS_CALLS:
                 raise SolverError(f"more than {MAX_RHS_CALLS} steps between day {a:g} and {b:g}: "

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,11 @@ class ChunkTask:
     every: float = 7.0
 
 
-def _evaluate(values: dict[str, np.ndarray], days: float, names: Sequence[str], every: float):
+Trajectories = tuple[np.ndarray, dict[str, np.ndarray]]
+
+
+def _evaluate(values: dict[str, np.ndarray], days: float, names: Sequence[str], every: float
+              ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, Trajectories | None]:
     """Outcomes (and trajectories) of a batch; a failing batch is split until the culprits are alone."""
     n = len(next(iter(values.values())))
     kept = np.arange(0.0, days + 1e-9, every) if names else np.empty(0)
@@ -247,11 +252,11 @@ def _local_executor(workers: int) -> cf.Executor:
 class _worker_environment:
     """Set the workers' environment while they are spawned; restore it afterwards."""
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self.saved = {k: os.environ.get(k) for k in _WORKER_ENV}
         os.environ.update(_WORKER_ENV)
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         for key, value in self.saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -277,7 +282,7 @@ def run_sweep(
     trajectories: Sequence[str] = (),
     every: float = 7.0,
     workers: int | None = None,
-    client=None,
+    client: Any = None,
     scheduler: str | None = None,
     progress: bool | None = None,
     on_chunk: Callable[[int], None] | None = None,
@@ -319,9 +324,9 @@ def run_sweep(
     if trajectories and not (isinstance(every, (int, float)) and every >= 1 and float(every).is_integer()):
         raise InputError(f"--every must be a whole number of days >= 1, got {every!r}.")
     settings = settings_of(design, scenarios, days, trajectories, every)
-    own_client = client is None and scheduler is not None
-    if own_client:
-        client = _connect(scheduler)  # before anything is written
+    own_client = False
+    if client is None and scheduler is not None:
+        client, own_client = _connect(scheduler), True  # before anything is written
     try:
         _sweep(design, scenarios, out, settings, days, trajectories, every, workers, client, progress, on_chunk)
         return SweepResult(out)
@@ -330,7 +335,9 @@ def run_sweep(
             client.close()
 
 
-def _sweep(design, scenarios, out, settings, days, trajectories, every, workers, client, progress, on_chunk) -> Path:
+def _sweep(design: Design, scenarios: Sequence[tuple[str, ParameterSet]], out: Path, settings: dict[str, Any],
+           days: float, trajectories: tuple[str, ...], every: float, workers: int | None, client: Any,
+           progress: bool | None, on_chunk: Callable[[int], None] | None) -> Path:
     manifest = _prepare(out, settings)
     done = _done_chunks(out, design.n_chunks, bool(trajectories))
     todo = [i for i in range(design.n_chunks) if i not in done]
@@ -373,7 +380,8 @@ def _sweep(design, scenarios, out, settings, days, trajectories, every, workers,
     return out
 
 
-def _run_pool(tasks: Sequence[ChunkTask], record, workers: int) -> None:
+def _run_pool(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd.DataFrame]], None],
+              workers: int) -> None:
     """At most two chunks per worker in flight, so memory stays flat however many chunks."""
     with _worker_environment(), _local_executor(workers) as pool:
         pending: dict[cf.Future, int] = {}
@@ -387,26 +395,28 @@ def _run_pool(tasks: Sequence[ChunkTask], record, workers: int) -> None:
                 record(pending.pop(fut), fut.result())
 
 
-def _connect(scheduler: str):
+def _connect(scheduler: str) -> Any:
     """A Dask client for the scheduler at ``scheduler``, or a clear InputError."""
     try:
         from dask.distributed import Client
     except ImportError:
-        raise InputError("running on a Dask cluster needs the dask extra: pip install 'sanctions-model[dask]'") from None
+        raise InputError("running on a Dask cluster needs the dask extra: "
+                         "pip install 'sanctions-model[dask]'") from None
     try:
         return Client(scheduler, timeout="5s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
 
-def _run_dask(tasks: Sequence[ChunkTask], record, client) -> None:
+def _run_dask(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd.DataFrame]], None],
+              client: Any) -> None:
     """At most two chunks per Dask worker in flight; results come back to the driver."""
     from dask.distributed import as_completed
 
     width = max(2 * len(client.scheduler_info().get("workers", {})), 2)
     queue = list(tasks)
     index = {}
-    futures = []
+    futures: list[Any] = []
     while queue and len(futures) < width:
         task = queue.pop(0)
         fut = client.submit(run_chunk, task, pure=False)

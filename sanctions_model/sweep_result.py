@@ -186,10 +186,10 @@ class SweepResult(os.PathLike):
             Dimensions ``scenario``, ``sample`` and, if trajectories were kept, ``time``
             (with a ``day`` coordinate, days after the start). Data variables: each kept
             trajectory variable (scenario x sample x time), each outcome (scenario x
-            sample; yes/no outcomes as 0/1 integers, or 0.0/1.0 with NaN where a sample failed), each varied parameter (sample) and
-            ``status`` (scenario x sample, 1 = ok). Units are in each variable's
-            ``units`` attribute; the design, seed and parameter hashes in the dataset's
-            attributes.
+            sample; yes/no outcomes as 0/1 integers, or 0.0/1.0 with NaN where a sample
+            failed), each varied parameter (sample) and ``status`` (scenario x sample,
+            1 = ok). Units are in each variable's ``units`` attribute; the design, seed
+            and parameter hashes in the dataset's attributes.
         """
         import xarray as xr
 

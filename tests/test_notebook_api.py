@@ -29,6 +29,7 @@ def test_run_displays_and_plots():
     assert md == run.to_markdown() and "| `days_to_talks` |" in md
     fig = run.plot()
     assert isinstance(fig, Figure) and len(fig.axes) == 6
+    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n", "shows itself in Jupyter without pyplot"
     titles = [ax.get_title() for ax in fig.axes]
     assert "Russia's willingness to negotiate" in titles
     assert any(t.get_text().strip() == "100 days" for ax in fig.axes for t in ax.texts), "the 100-day mark"

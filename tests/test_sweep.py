@@ -114,7 +114,8 @@ def test_cli_runs_on_a_dask_scheduler(tmp_path):
         res = _cli("sweep", "-n", "6", "--chunk-size", "3", "--days", "60", "--scheduler", cluster.scheduler_address,
                    "--out", str(tmp_path / "d"))
     assert res.returncode == 0, res.stderr
-    local = _cli("sweep", "-n", "6", "--chunk-size", "3", "--days", "60", "--workers", "1", "--out", str(tmp_path / "l"))
+    local = _cli("sweep", "-n", "6", "--chunk-size", "3", "--days", "60", "--workers", "1",
+                 "--out", str(tmp_path / "l"))
     assert local.returncode == 0
     pd.testing.assert_frame_equal(read_sweep(tmp_path / "d"), read_sweep(tmp_path / "l"))
 

@@ -59,7 +59,7 @@ def write_comparison(
     with atomic_directory(out, force=force) as tmp:
         figures = {"trajectories": "scenarios.png"}
         trajectories_figure(runs, tmp / figures["trajectories"], "Key trajectories by scenario")
-        if shares is not None:
+        if ensemble is not None and shares is not None:
             figures["uncertainty"] = "uncertainty.png"
             uncertainty_figure(shares, tmp / figures["uncertainty"], samples)
             shares.to_csv(tmp / "uncertainty.csv", float_format="%.6g", index_label="scenario")

@@ -7,11 +7,13 @@ function returns its figure, and saves it as PNG when given a path.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.dates as mdates
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..outcomes import GOAL_DAYS
@@ -29,6 +31,19 @@ PANELS = [
 _PNG_META = {"Software": None}
 
 
+class ModelFigure(Figure):
+    """A matplotlib Figure that shows itself as PNG in Jupyter, whatever the backend.
+
+    Built without pyplot, it would otherwise print as ``<Figure size ...>`` unless the
+    user had imported pyplot first.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, metadata=_PNG_META)
+        return buffer.getvalue()
+
+
 def _save(fig: Figure, path: Path | None) -> Figure:
     """Save ``fig`` as PNG at ``path`` (without the matplotlib version, so files compare byte for byte)."""
     if path is not None:
@@ -36,13 +51,13 @@ def _save(fig: Figure, path: Path | None) -> Figure:
     return fig
 
 
-def _goal_line(ax, start: pd.Timestamp) -> None:
+def _goal_line(ax: Axes, start: pd.Timestamp) -> None:
     goal = start + pd.Timedelta(days=GOAL_DAYS)
     ax.axvline(goal, color="0.3", linestyle=":", linewidth=1)
     ax.text(goal, ax.get_ylim()[1], " 100 days", va="top", ha="left", fontsize=7, color="0.3")
 
 
-def _style(ax, title: str, unit: str) -> None:
+def _style(ax: Axes, title: str, unit: str) -> None:
     ax.set_title(title, fontsize=9)
     ax.set_ylabel(unit, fontsize=8)
     ax.tick_params(labelsize=7)
@@ -51,7 +66,7 @@ def _style(ax, title: str, unit: str) -> None:
     ax.grid(alpha=0.3)
 
 
-def _thresholds(ax, column: str, thresholds: dict[str, float]) -> None:
+def _thresholds(ax: Axes, column: str, thresholds: dict[str, float]) -> None:
     side = column.split("_")[0]
     if side in thresholds:
         ax.axhline(thresholds[side], color="firebrick", linestyle="--", linewidth=1, label="threshold for talks")
@@ -59,7 +74,7 @@ def _thresholds(ax, column: str, thresholds: dict[str, float]) -> None:
 
 def trajectories_figure(runs: Sequence[RunResult], path: Path | None, title: str) -> Figure:
     """Six panels of key trajectories, one line per run, with the 100-day mark (saved as PNG if ``path``)."""
-    fig = Figure(figsize=(10, 9.5))
+    fig = ModelFigure(figsize=(10, 9.5))
     axes = fig.subplots(3, 2, sharex=True)
     start = runs[0].trajectories.index[0]
     for ax, (column, panel_title, unit, scale) in zip(axes.flat, PANELS):
@@ -91,7 +106,7 @@ def trajectories_figure(runs: Sequence[RunResult], path: Path | None, title: str
 
 def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int) -> Figure:
     """Horizontal bars: for each scenario, the share of sampled assumption sets with each outcome."""
-    fig = Figure(figsize=(9, 0.6 * len(shares) + 2.6))
+    fig = ModelFigure(figsize=(9, 0.6 * len(shares) + 2.6))
     ax = fig.subplots()
     shares.iloc[::-1].mul(100).plot.barh(ax=ax, width=0.8)
     ax.set_xlim(0, 100)
@@ -135,7 +150,7 @@ def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult | None, path: Path 
     start = pd.Timestamp("2025-01-20") if start is None else start
     cols = 3 if len(fans) > 2 else len(fans)
     rows = -(-(len(fans) + 1) // cols) if len(fans) > 2 else 1
-    fig = Figure(figsize=(11 if cols == 3 else 4.5 * cols + 2, 3.25 * rows + 0.5))
+    fig = ModelFigure(figsize=(11 if cols == 3 else 4.5 * cols + 2, 3.25 * rows + 0.5))
     axes = list(fig.subplots(rows, cols, sharex=True, squeeze=False).flat)
     for ax, var in zip(axes, fans):
         panel_title, unit, scale = _panel(var)
@@ -178,7 +193,7 @@ def indices_over_time_figure(indices: dict[float, pd.DataFrame], labels: dict[st
     conf = pd.DataFrame({d: indices[d]["ST_conf"] for d in days})
     order = st.mean(axis=1).sort_values(ascending=False).index[:top]
     dates = start + pd.to_timedelta(days, unit="D")
-    fig = Figure(figsize=(10, 5.5))
+    fig = ModelFigure(figsize=(10, 5.5))
     ax = fig.subplots()
     for name in order:
         line, = ax.plot(dates, st.loc[name], marker="o", markersize=3, linewidth=1.4, label=labels[name])

@@ -28,7 +28,7 @@ from ..designs import uncertainties
 from ..ensemble import Ensemble, at_each_end, run_ensemble
 from ..errors import InputError
 from ..outdir import atomic_directory, check_target
-from ..params import load_params, load_scenario, scenario_names
+from ..params import ParameterSet, load_params, load_scenario, scenario_names
 from ..run import RunResult, check_days, simulate
 from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, walkthrough, where_to_vary
 from .figures import fan_figure, indices_over_time_figure, trajectories_figure, uncertainty_figure
@@ -64,7 +64,7 @@ def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[st
         title = load_scenario(run.label).title if run.label in scenario_names() else run.label
         o = run.outcomes
 
-        def share(col: str) -> str:
+        def share(col: str, s: pd.Series = s) -> str:
             return share_with_interval(s[col], n)
 
         central = ("at the central assumptions, the model finds talks on day "
@@ -79,7 +79,7 @@ def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[st
     return lines
 
 
-def deciders(sobol: pd.DataFrame, params, top: int = 3) -> str:
+def deciders(sobol: pd.DataFrame, params: ParameterSet, top: int = 3) -> str:
     """One sentence: the assumptions with the largest total Sobol' indices, and how many have none."""
     ranked = sobol.sort_values("ST", ascending=False)
     named = [f"*{params.parameters[n].description}* (`{n}`, ST {ranked.loc[n, 'ST']:.2f})"
@@ -241,7 +241,7 @@ def _tidy(result: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
 
 
 def _sensitivity_section(oat: pd.DataFrame, sobol: pd.DataFrame, over_time: dict[float, pd.DataFrame],
-                         wide: list[str], params, names: Sequence[str], directory: Path, days: float,
+                         wide: list[str], params: ParameterSet, names: Sequence[str], directory: Path, days: float,
                          sobol_n: int, seed: int) -> list[str]:
     k = len(names)
     lines = [

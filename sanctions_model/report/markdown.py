@@ -8,6 +8,7 @@ import math
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -267,7 +268,7 @@ def comparison_report(
     ]
     if uncertainty is not None:
         lines += ["## How sure: the same question across the plausible range of every assumption", "",
-                  *uncertainty_section(runs, uncertainty, figures, int(settings["samples per scenario"]))]
+                  *uncertainty_section(runs, uncertainty, figures, cast(int, settings["samples per scenario"]))]
     lines += ["## The scenarios", "", *scenarios_section(runs),
               provenance({**settings, "parameter hash": combined_digest([r.params.digest() for r in runs])},
                          command), ""]

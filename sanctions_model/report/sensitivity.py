@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import textwrap
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from .. import sensitivity as sa
 from ..outcomes import OUTCOMES
 from ..outdir import atomic_directory, check_target
 from ..params import ParameterSet
-from .figures import _save
+from .figures import ModelFigure, _save
 from .markdown import provenance
 
-METHODS = {"oat": sa.oat, "morris": sa.morris, "sobol": sa.sobol, "mc": sa.monte_carlo}
+METHODS: dict[str, Callable[..., pd.DataFrame]] = {
+    "oat": sa.oat, "morris": sa.morris, "sobol": sa.sobol, "mc": sa.monte_carlo}
 DEFAULT_N = {"oat": 1, "morris": 20, "sobol": 256, "mc": 1000}
 RANK_BY = {"oat": "swing", "morris": "mu_star", "sobol": "ST", "mc": "abs"}
 DEFAULT_OUTCOMES = ("talks_within_100_days", "days_to_russia_willing", "days_to_talks", "reserves_at_horizon",
@@ -41,7 +41,7 @@ def _per_outcome(result: pd.DataFrame, outcomes: Sequence[str]) -> dict[str, pd.
 def index_chart(method: str, table: pd.DataFrame, params: ParameterSet, outcome: str, path: Path) -> None:
     top = table.sort_values(RANK_BY[method], ascending=False).head(TOP).iloc[::-1]
     labels = [textwrap.fill(label(params, n), 48) for n in top.index]
-    fig = Figure(figsize=(11, 0.5 * len(top) + 1.6))
+    fig = ModelFigure(figsize=(11, 0.5 * len(top) + 1.6))
     ax = fig.subplots()
     y = np.arange(len(top))
     unit = OUTCOMES[outcome][0] if outcome in OUTCOMES else "as the outcome"
