@@ -131,6 +131,13 @@ class Design:
         return design
 
     def to_dict(self) -> dict:
+        """The design as plain numbers, for a manifest or a worker.
+
+        Returns
+        -------
+        dict
+            Accepted by :meth:`from_dict`.
+        """
         return asdict(self)
 
     @classmethod
@@ -157,10 +164,32 @@ class Design:
         return -(-self.rows // self.chunk_size)
 
     def chunk_rows(self, i: int) -> range:
+        """Row numbers of chunk ``i``.
+
+        Parameters
+        ----------
+        i : int
+            Chunk number, from 0.
+
+        Returns
+        -------
+        range
+        """
         return range(i * self.chunk_size, min((i + 1) * self.chunk_size, self.rows))
 
     def chunk(self, i: int) -> np.ndarray:
-        """Parameter values of chunk ``i``: an array (rows, k) in the parameters' units."""
+        """Parameter values of chunk ``i``.
+
+        Parameters
+        ----------
+        i : int
+            Chunk number, from 0.
+
+        Returns
+        -------
+        numpy.ndarray
+            (rows, k), in the parameters' units; the same for the same design and ``i``.
+        """
         rows = self.chunk_rows(i)
         lows, highs = np.array(self.lows), np.array(self.highs)
         if self.kind == "lhs":
@@ -182,7 +211,13 @@ class Design:
         return lows + unit * (highs - lows)
 
     def problem(self) -> dict:
-        """The design's uncertainties in SALib's problem format."""
+        """The design's uncertainties in SALib's problem format.
+
+        Returns
+        -------
+        dict
+            ``num_vars``, ``names`` and ``bounds``.
+        """
         return {"num_vars": self.k, "names": list(self.names),
                 "bounds": [[lo, hi] for lo, hi in zip(self.lows, self.highs)]}
 

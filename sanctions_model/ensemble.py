@@ -73,12 +73,22 @@ class Ensemble:
         return len(self.inputs)
 
     def shares(self) -> pd.DataFrame:
-        """Share of sampled sets with each outcome of :data:`SHARES` (scenario x outcome), 0-1."""
+        """Share of sampled sets with each outcome.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Scenario x outcome of :data:`SHARES`, shares 0-1.
+        """
         rows = {name: {col: float(f(df).mean()) for col, f in SHARES.items()} for name, df in self.outcomes.items()}
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def plot(self, scenario: str) -> Figure:
         """Fan charts of willingness, strain, reserves and territory for one scenario.
+
+        Parameters
+        ----------
+        scenario : str
 
         Returns
         -------
@@ -107,16 +117,41 @@ class Ensemble:
                 f"{self.days:g} days\n\n{markdown_table(self._table())}\n")
 
     def happens(self, scenario: str, share: str) -> pd.Series:
-        """Whether the outcome ``share`` (a key of :data:`SHARES`) happens in each sampled set."""
+        """Whether an outcome happens in each sampled set.
+
+        Parameters
+        ----------
+        scenario : str
+        share : str
+            A key of :data:`SHARES`.
+
+        Returns
+        -------
+        pandas.Series of bool, one per sampled set.
+        """
         return SHARES[share](self.outcomes[scenario]).astype(bool)
 
 
 def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float, n: int, seed: int) -> Ensemble:
     """Run ``n`` Latin-hypercube assumption sets under each scenario (the same draws for each).
 
-    ``scenarios`` are scenario names or ``(label, ParameterSet)`` pairs. Every uncertainty
-    (non-lever parameter with a range) is drawn uniformly over its range; each scenario's
-    levers stay as it sets them.
+    Parameters
+    ----------
+    scenarios : list of str or (label, ParameterSet)
+        Scenario names, or labelled parameter sets. Every uncertainty (non-lever parameter
+        with a range) is drawn uniformly over its range; each scenario's levers stay as it
+        sets them.
+    days : float [day]
+        Horizon after the start date.
+    n : int
+        Assumption sets per scenario.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    Ensemble
+        Inputs, outcomes per set, fan-chart percentiles; ``.shares()`` and ``.plot()``.
     """
     days = check_days(days)
     if not scenarios:
@@ -141,12 +176,27 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
 
 
 def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int, seed: int) -> pd.DataFrame:
-    """Shares of :data:`SHARES` over the ensemble's draws with each of ``names`` held at its low, then its high.
+    """Shares of :data:`SHARES` with each parameter held at its low, then its high end.
 
     Every other uncertainty keeps its sampled values (the draws of :func:`run_ensemble` with
     the same ``n`` and ``seed``), so the difference between the two ends is the parameter's
-    own effect, averaged over everything else. Rows: (parameter, ``low``/``high``); columns:
-    the shares, 0-1.
+    own effect, averaged over everything else.
+
+    Parameters
+    ----------
+    params : ParameterSet
+        The scenario's parameters (its levers stay as set).
+    names : list of str
+        Parameters to hold at each end of their range.
+    days : float [day]
+    n : int
+        Sampled sets.
+    seed : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows (parameter, ``low``/``high``), columns the shares, 0-1.
     """
     days = check_days(days)
     values = latin_hypercube(params, n, seed)

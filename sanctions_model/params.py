@@ -97,11 +97,29 @@ class ParameterSet:
         return self.meta["start_date"]  # type: ignore[return-value]
 
     def values(self) -> dict[str, float]:
-        """Name to value, in file order."""
+        """Every parameter's value.
+
+        Returns
+        -------
+        dict
+            Name to value (in the parameter's unit), in file order.
+        """
         return {n: p.value for n, p in self.parameters.items()}
 
     def with_values(self, values: Mapping[str, object], origin: str = "override") -> ParameterSet:
-        """A copy with some values changed, each checked against its parameter's range."""
+        """A copy with some values changed.
+
+        Parameters
+        ----------
+        values : dict
+            Name to new value, each checked against its parameter's range.
+        origin : str
+            How error messages name where the values came from.
+
+        Returns
+        -------
+        ParameterSet
+        """
         params = dict(self.parameters)
         for name, raw in values.items():
             spec = self._spec(name, origin)
@@ -117,7 +135,14 @@ class ParameterSet:
         return self.parameters[name]
 
     def to_frame(self) -> pd.DataFrame:
-        """Every parameter as a table: value, unit, low, high, source, description."""
+        """Every parameter as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by name: ``value``, ``unit``, ``low``, ``high``, ``source``,
+            ``description``, ``group``.
+        """
         rows = [
             {"name": p.name, "value": p.value, "unit": p.unit, "low": p.low, "high": p.high,
              "source": p.source, "description": p.description, "group": p.group}
@@ -138,7 +163,13 @@ class ParameterSet:
         return head + frame[["value", "unit", "low", "high", "description"]].to_html() + note
 
     def digest(self) -> str:
-        """Short hash of every parameter's name and value (what a run's numbers depend on)."""
+        """Short hash of every parameter's name and value (what a run's numbers depend on).
+
+        Returns
+        -------
+        str
+            12 hexadecimal digits of SHA-256.
+        """
         h = hashlib.sha256()
         for name, p in sorted(self.parameters.items()):
             h.update(f"{name}={p.value!r};".encode())
@@ -318,6 +349,10 @@ def load_params(
     origin : str
         How error messages name the overrides (the CLI says ``--set``).
 
+    Returns
+    -------
+    ParameterSet
+
     Raises
     ------
     InputError
@@ -344,7 +379,14 @@ def load_params(
 
 
 def list_scenarios() -> pd.DataFrame:
-    """Every scenario with its title, description and the parameters it changes."""
+    """Every scenario in ``params/scenarios``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by scenario (``status_quo`` first): ``title``, ``description`` and
+        ``changes`` (the parameters it sets).
+    """
     rows = []
     for name in scenario_names():
         sc = load_scenario(name)

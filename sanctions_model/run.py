@@ -95,6 +95,10 @@ class RunResult:
         """Key trajectories (willingness of both sides with their thresholds, strain, reserves,
         territory, oil revenue) with the 100-day mark.
 
+        Parameters
+        ----------
+        title : str, optional
+
         Returns
         -------
         matplotlib.figure.Figure
@@ -104,7 +108,12 @@ class RunResult:
         return trajectories_figure([self], None, title or f"sanctions-model: {self.label}")
 
     def to_markdown(self) -> str:
-        """What the run finds, in plain words, and its outcomes as a Markdown table."""
+        """What the run finds, in plain words, and its outcomes as a Markdown table.
+
+        Returns
+        -------
+        str
+        """
         from .report.markdown import outcomes_table, summary
 
         return (f"**sanctions-model run: {self.label}**, {self.days:g} days from "
@@ -129,7 +138,13 @@ class RunResult:
                 f"<table><thead><tr><th>outcome</th><th>value</th><th>unit</th></tr></thead><tbody>{rows}</tbody></table>")
 
     def provenance(self) -> dict[str, object]:
-        """What produced this run: version, scenarios, overrides, parameter hash, horizon."""
+        """What produced this run.
+
+        Returns
+        -------
+        dict
+            Package version, scenarios, overrides, parameter hash, horizon, start date.
+        """
         return {
             "version": __version__,
             "scenarios": list(self.params.scenarios),

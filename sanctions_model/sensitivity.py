@@ -37,7 +37,21 @@ class SensitivityWarning(UserWarning):
 
 
 def problem_from_params(params: ParameterSet, names: Sequence[str] | None = None) -> dict:
-    """SALib problem over ``names`` (default: every uncertainty), with bounds and base values."""
+    """SALib's problem over some parameters, from their ranges in ``params/``.
+
+    Parameters
+    ----------
+    params : ParameterSet
+        Gives each parameter's range and base value.
+    names : list of str, optional
+        Parameters to vary; default every uncertainty (non-lever parameters with a range).
+
+    Returns
+    -------
+    dict
+        ``num_vars``, ``names``, ``bounds`` ([low, high] in each parameter's unit) and
+        ``base`` (values, used by :func:`oat`).
+    """
     from .designs import uncertainties
 
     names = list(names) if names is not None else uncertainties(params)
@@ -99,10 +113,27 @@ def _frame(per_outcome: dict[str, pd.DataFrame], attrs: dict) -> pd.DataFrame:
 def oat(problem: Mapping, f: Callable, n: int = 1, *, seed: int | None = None) -> pd.DataFrame:
     """One at a time: each input at its low and its high, the others at base.
 
-    ``n`` and ``seed`` are accepted for a common signature; the design is deterministic and
-    has 1 + 2k rows. Base values are ``problem["base"]`` or the middle of the bounds.
-    Columns: ``low``, ``high`` (the outcome there), ``base`` and ``swing`` = |high - low|;
-    rows sorted by swing, largest first (for one outcome).
+    Parameters
+    ----------
+    problem : dict
+        SALib's convention: ``{"names": [...], "bounds": [[low, high], ...]}`` (see
+        :func:`problem_from_params`).
+    f : callable
+        Vectorised model: an array (rows, k) in, an array (rows,) or (rows, m) or a
+        DataFrame out (its column names become the outcome names).
+    n : int
+        Accepted for a common signature; the design is deterministic, 1 + 2k rows.
+    seed : int, optional
+        Accepted for a common signature; unused.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by input: ``low`` and ``high`` (the outcome with the input at that end, in
+        the outcome's unit), ``base`` and ``swing`` = abs(high - low); sorted by swing for
+        one outcome, columns (outcome, statistic) for several. Base values are
+        ``problem["base"]`` or the middle of the bounds. ``.attrs["n_evaluations"]`` counts
+        the model runs.
     """
     names, bounds = _check(problem, n)
     base = np.asarray(problem.get("base", bounds.mean(axis=1)), dtype=float)
@@ -122,10 +153,28 @@ def oat(problem: Mapping, f: Callable, n: int = 1, *, seed: int | None = None) -
 
 
 def morris(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num_levels: int = 4) -> pd.DataFrame:
-    """Morris elementary effects (SALib) from ``n`` trajectories: n (k + 1) evaluations.
+    """Morris elementary effects (SALib): screening many inputs cheaply.
 
-    Columns: ``mu``, ``mu_star``, ``sigma``, ``mu_star_conf`` (95% bootstrap interval of
-    mu_star).
+    Parameters
+    ----------
+    problem : dict
+        SALib's convention: ``{"names": [...], "bounds": [[low, high], ...]}`` (see
+        :func:`problem_from_params`).
+    f : callable
+        Vectorised model: an array (rows, k) in, an array (rows,) or (rows, m) or a
+        DataFrame out (its column names become the outcome names).
+    n : int
+        Trajectories; the model runs n (k + 1) times.
+    seed : int, optional
+        Seed of the trajectories and of the bootstrap.
+    num_levels : int
+        Grid levels of the Morris design.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by input: ``mu``, ``mu_star``, ``sigma`` (in the outcome's unit over the
+        input's range) and ``mu_star_conf`` (95% bootstrap half-width of mu_star).
     """
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
@@ -144,12 +193,37 @@ def morris(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, nu
 
 def sobol(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num_resamples: int = 200,
           conf_level: float = 0.95) -> pd.DataFrame:
-    """First-order and total Sobol' indices (SALib, Saltelli's scheme): n (k + 2) evaluations.
+    """First-order and total Sobol' indices (SALib, Saltelli's scheme).
 
-    ``n`` should be a power of 2. Columns: ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (the
-    half-width of the ``conf_level`` bootstrap interval). Warns (SensitivityWarning) when the
-    intervals are too wide to rank the inputs: when the widest total-index interval exceeds
-    half the largest total index.
+    Parameters
+    ----------
+    problem : dict
+        SALib's convention: ``{"names": [...], "bounds": [[low, high], ...]}`` (see
+        :func:`problem_from_params`).
+    f : callable
+        Vectorised model: an array (rows, k) in, an array (rows,) or (rows, m) or a
+        DataFrame out (its column names become the outcome names).
+    n : int
+        Base samples, a power of 2; the model runs n (k + 2) times.
+    seed : int, optional
+        Seed of the Sobol' sequence's scrambling and of the bootstrap.
+    num_resamples : int
+        Bootstrap resamples for the intervals.
+    conf_level : float
+        Confidence level of the intervals (0-1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by input: ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (shares of variance, 0-1;
+        ``_conf`` is the half-width of the interval). An outcome that never varies gets
+        zeros.
+
+    Warns
+    -----
+    SensitivityWarning
+        When the intervals are too wide to rank the inputs: the widest total-index interval
+        exceeds half the largest total index.
     """
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
@@ -177,7 +251,26 @@ def sobol(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num
 
 def monte_carlo_sample(problem: Mapping, f: Callable, n: int, *, seed: int | None = None
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``n`` Latin-hypercube input sets (uniform over the bounds) and ``f`` at each: (inputs, outputs)."""
+    """``n`` Latin-hypercube input sets, uniform over the bounds, and ``f`` at each.
+
+    Parameters
+    ----------
+    problem : dict
+        SALib's convention: ``{"names": [...], "bounds": [[low, high], ...]}`` (see
+        :func:`problem_from_params`).
+    f : callable
+        Vectorised model: an array (rows, k) in, an array (rows,) or (rows, m) or a
+        DataFrame out (its column names become the outcome names).
+    n : int
+        Input sets.
+    seed : int, optional
+        Seed of the hypercube.
+
+    Returns
+    -------
+    inputs, outputs : pandas.DataFrame
+        One row per set: the inputs (in their units), and the outcomes.
+    """
     names, bounds = _check(problem, n)
     unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(seed)).random(n)
     x = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
@@ -188,8 +281,24 @@ def monte_carlo_sample(problem: Mapping, f: Callable, n: int, *, seed: int | Non
 def monte_carlo(problem: Mapping, f: Callable, n: int, *, seed: int | None = None) -> pd.DataFrame:
     """Rank correlation of each input with each outcome over a Latin hypercube of ``n`` sets.
 
-    Columns: ``spearman`` and ``abs``. For the outcome distributions themselves use
-    :func:`monte_carlo_sample` with the same seed (it draws the same sets).
+    Parameters
+    ----------
+    problem : dict
+        SALib's convention: ``{"names": [...], "bounds": [[low, high], ...]}`` (see
+        :func:`problem_from_params`).
+    f : callable
+        Vectorised model: an array (rows, k) in, an array (rows,) or (rows, m) or a
+        DataFrame out (its column names become the outcome names).
+    n : int
+        Input sets.
+    seed : int, optional
+        Seed of the hypercube; :func:`monte_carlo_sample` with the same seed draws the same
+        sets and returns the outcome distributions themselves.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by input: ``spearman`` (-1 to 1) and ``abs``.
     """
     inputs, outputs = monte_carlo_sample(problem, f, n, seed=seed)
     per = {}
@@ -222,6 +331,29 @@ def model_function(
 ) -> Callable[[np.ndarray], pd.DataFrame]:
     """The model as a vectorised ``f(x) -> DataFrame`` for the methods above.
 
+    Parameters
+    ----------
+    params : ParameterSet
+        Values of every parameter not in ``names`` (the levers, for a scenario).
+    names : list of str
+        The parameters the columns of ``x`` give, in order.
+    outcomes : list of str
+        Outcome columns (see :data:`sanctions_model.outcomes.OUTCOMES`).
+    days : float [day]
+        Horizon.
+    variable : str, optional
+        A stock or flow to return over time as well.
+    every_days : float [day]
+        Interval of ``variable``'s columns.
+
+    Returns
+    -------
+    callable
+        ``f(x)`` with ``x`` an array (rows, len(names)); returns a DataFrame, one row per
+        run, one column per outcome (and per date of ``variable``).
+
+    Notes
+    -----
     ``x`` (n, k) gives values of ``names`` (in that order) over ``params``; each row is one
     run, integrated in batches of :data:`CHUNK_ROWS`. Outcomes are columns of
     :func:`simulate_batch`, with two conventions for sensitivity:
@@ -288,7 +420,22 @@ def trajectory_function(
 ) -> Callable[[np.ndarray], pd.DataFrame]:
     """The model as ``f(x) -> DataFrame`` of one trajectory variable every ``every_days``.
 
-    Columns are named ``day_30``, ``day_60``, ...; run any method on it to get indices over
-    time (sensitivity of a time series, one set of indices per output date).
+    Parameters
+    ----------
+    params : ParameterSet
+    names : list of str
+        The parameters the columns of ``x`` give, in order.
+    variable : str
+        A stock or flow (see :data:`sanctions_model.model.STATES` and ``FLOWS``).
+    every_days : float [day]
+        Interval of the output columns.
+    days : float [day]
+        Horizon.
+
+    Returns
+    -------
+    callable
+        ``f(x)`` returning a DataFrame with columns ``day_30``, ``day_60``, ... in the
+        variable's unit; any method run on it gives indices over time.
     """
     return model_function(params, names, (), days, variable=variable, every_days=every_days)

@@ -297,7 +297,10 @@ def run_sweep(
     out : path
         Sweep directory; an existing one must have been made with the same settings.
     days : float [day]
-    trajectories : names of stocks or flows to keep every ``every`` days
+    trajectories : list of str
+        Stocks or flows to keep every ``every`` days.
+    every : float [day]
+        Interval of the kept trajectories.
     workers : int, optional
         Local processes (default: all cores); 1 runs in this process.
     client : dask.distributed.Client, optional
@@ -438,7 +441,21 @@ def _run_dask(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd
 # --------------------------------------------------------------------------------------
 
 def read_sweep(out: Path | str, table: str = "outcomes") -> pd.DataFrame:
-    """A sweep's table (``samples``, ``outcomes`` or ``trajectories``), sorted by sample and scenario."""
+    """One table of a sweep directory.
+
+    Parameters
+    ----------
+    out : path
+        The sweep directory.
+    table : str
+        ``samples``, ``outcomes`` or ``trajectories``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by sample, scenario (and day). :func:`sanctions_model.open_sweep` gives all
+        three with shares, fan charts and xarray.
+    """
     out = Path(out)
     if table not in TABLES:
         raise InputError(f"unknown sweep table '{table}'.{suggest(table, TABLES)}")

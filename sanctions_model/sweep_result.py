@@ -234,7 +234,17 @@ class SweepResult(os.PathLike):
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
     def to_netcdf(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_xarray` to a netCDF file (netCDF3, via SciPy: no extra dependency)."""
+        """Write :meth:`to_xarray` to a netCDF file (netCDF3, via SciPy: no extra dependency).
+
+        Parameters
+        ----------
+        path : path
+            The file to write.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         path = Path(path)
         if not path.parent.is_dir():
             raise InputError(f"cannot write {path}: parent directory {path.parent} does not exist.")
@@ -242,7 +252,17 @@ class SweepResult(os.PathLike):
         return path
 
     def to_zarr(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_xarray` to a Zarr store (needs the ``zarr`` package)."""
+        """Write :meth:`to_xarray` to a Zarr store (needs the ``zarr`` package).
+
+        Parameters
+        ----------
+        path : path
+            The store to create; it must not exist.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         try:
             import zarr  # noqa: F401
         except ImportError:

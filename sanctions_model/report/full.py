@@ -133,8 +133,15 @@ def write_report(
         runs for k uncertainties (k = 93: 97,280 runs at 1024).
     seed : int
         Seed of every sample (ensemble, Sobol' sequence, bootstrap).
+    force : bool
+        Replace an existing ``out``.
     log : callable
         Receives one line per stage (default: standard error).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
     """
     scenarios = list(scenarios) if scenarios is not None else scenario_names()
     days = check_days(days)
