@@ -1,0 +1,59 @@
+"""data/history.csv: every figure traceable to the sourced figures, and bad files refused."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sanctions_model.errors import InputError
+from sanctions_model.history import data_dir, load_history
+
+
+def test_history_is_tidy_with_units_and_sources():
+    h = load_history()
+    assert {"series", "date", "period", "value", "unit", "source", "confidence"} <= set(h.columns)
+    assert pd.api.types.is_datetime64_any_dtype(h["date"]) and h["value"].dtype == float
+    assert (h.groupby("series")["unit"].nunique() == 1).all()
+    assert (h["source"].str.len() > 0).all()
+    assert h["date"].max() <= pd.Timestamp("2025-01-20"), "nothing after the projection start"
+    # what the back-test targets need
+    for series in ("oil_gas_revenue", "nwf_liquid", "territory", "cpi_dec_dec", "key_rate", "urals_price",
+                   "export_volume", "defence_spending", "deficit", "federal_revenue", "federal_spending",
+                   "russian_casualty_rate", "russian_recruitment", "western_aid_allocated"):
+        assert series in set(h["series"]), series
+
+
+def test_every_number_appears_in_the_row_it_cites():
+    """A transcription check: the figure's text holds the number copied into history.csv."""
+    raw = pd.read_csv(data_dir() / "history.csv", dtype=str, keep_default_na=False)
+    figures = pd.read_csv(data_dir() / "figures-to-2025-01-20.csv", dtype=str, keep_default_na=False)
+    text = {(r.item, r.date): f"{r.value} {r.unit}" for r in figures.itertuples()}
+    for row in raw.itertuples():
+        cited = text[(row.item, row.item_date)]
+        assert row.value in cited.replace("$", ""), f"{row.series} {row.date}: {row.value} not in {cited!r}"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("territory,2023-02-21,point,abc,% of Ukraine,Territory,2023-02 (Guardian/ISW),", "is not a number"),
+    ("territory,2023-02-21,point,nan,% of Ukraine,Territory,2023-02 (Guardian/ISW),", "is not finite"),
+    ("territory,21/02/2023x,point,17,% of Ukraine,Territory,2023-02 (Guardian/ISW),", "is not a date"),
+    ("territory,2023-02-21,weekly,17,% of Ukraine,Territory,2023-02 (Guardian/ISW),", "period 'weekly'"),
+    ("territory,2023-02-21,point,17,% of Ukraine,Territory,2031,", "not a row of"),
+    ("territory,2023-02-21,point,17,km2,Territory,2023-02 (Guardian/ISW),", "more than one unit"),
+])
+def test_bad_history_rows_are_refused_with_their_line(tmp_path, line, message):
+    good = (data_dir() / "history.csv").read_text()
+    path = tmp_path / "history.csv"
+    path.write_text(good + line + "\n")
+    with pytest.raises(InputError, match=message) as err:
+        load_history(path)
+    if "unit" not in message:
+        assert f"line {len(good.splitlines()) + 1}" in str(err.value)
+
+
+def test_missing_or_malformed_history_file(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        load_history(tmp_path / "none.csv")
+    (tmp_path / "cols.csv").write_text("series,date\nx,2024-01-01\n")
+    with pytest.raises(InputError, match="missing column"):
+        load_history(tmp_path / "cols.csv")
