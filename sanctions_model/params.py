@@ -54,14 +54,27 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Step:
+    """A further step of a lever's schedule: from the level before it to ``level``."""
+
+    lever: str
+    start: object  # a day [day after the start] or a date
+    level: float
+    phase_in_days: float
+    why: str
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """A named set of changes to the base parameters, each with its reason."""
+    """A named set of changes to the base parameters, each with its reason, and any further
+    steps of the levers' schedules."""
 
     name: str
     title: str
     description: str
     changes: tuple[tuple[str, float, str], ...]
     path: Path
+    steps: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -315,17 +328,73 @@ def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) ->
         if not isinstance(ch, dict) or "parameter" not in ch or "value" not in ch or "why" not in ch:
             raise InputError(f"{path}: change {i} needs 'parameter', 'value' and 'why'.")
         changes.append((ch["parameter"], ch["value"], ch["why"]))
-    scenario = Scenario(path.stem, data["title"], data["description"], tuple(changes), path)
+    scenario = Scenario(path.stem, data["title"], data["description"], tuple(changes), path,
+                        _steps(path, data.get("step", [])))
     if base is not None:  # validate names and ranges now, with the file in the message
         apply_scenarios(base, [scenario])
     return scenario
 
 
+def _steps(path: Path, raw: object) -> tuple[Step, ...]:
+    """The ``[[step]]`` tables of a scenario file, checked for shape (values are checked later)."""
+    from .schedules import LEVERS
+
+    if not isinstance(raw, list):
+        raise InputError(f"{path}: 'step' must be an array of tables ([[step]]).")
+    out = []
+    for i, st in enumerate(raw, 1):
+        if not isinstance(st, dict) or not {"lever", "level", "why"} <= set(st) or ("day" in st) == ("date" in st):
+            raise InputError(f"{path}: step {i} needs 'lever', 'level', 'why' and one of 'day' or 'date'.")
+        if st["lever"] not in LEVERS:
+            raise InputError(f"{path}: step {i}: unknown lever '{st['lever']}'."
+                             f"{suggest(str(st['lever']), LEVERS)}")
+        out.append(Step(st["lever"], st.get("day", st.get("date")), st["level"], st.get("phase_in_days", 0),
+                        str(st["why"])))
+    return tuple(out)
+
+
+def _add_step(params: ParameterSet, step: Step, origin: str) -> ParameterSet:
+    """``params`` with ``step`` appended to its lever's schedule as parameters ``L.stepk.*``."""
+    from .schedules import steps
+
+    lever = step.lever
+    prefix = f"{lever}.step{len(steps(params, lever)) + 1}"
+    level = params.parameters[f"{lever}.level"]
+    note = f"{origin}: {step.why}"
+    specs = {
+        "start_day": Parameter(f"{prefix}.start_day", 0.0, "day", 0.0, 3650.0, note,
+                               f"Day the {lever} schedule's next step starts", lever),
+        "level": Parameter(f"{prefix}.level", level.value, level.unit, level.low, level.high, note,
+                           f"Level the {lever} schedule's next step moves to", lever),
+        "phase_in_days": Parameter(f"{prefix}.phase_in_days", 0.0, "day", 0.0, 3650.0, note,
+                                   "Days over which that step reaches its level", lever),
+    }
+    where = f"{origin}, step of '{lever}'"
+    values = {
+        "start_day": check_value(specs["start_day"], step.start, where, params.start_date),
+        "level": check_value(specs["level"], step.level, where),
+        "phase_in_days": check_value(specs["phase_in_days"], step.phase_in_days, where),
+    }
+    earlier = steps(params, lever)
+    before = params[f"{earlier[-1]}.start_day"] if earlier else params[f"{lever}.start_day"]
+    if values["start_day"] < before:
+        raise InputError(f"{where}: starts on day {values['start_day']:g}, before the step before it "
+                         f"(day {before:g}); list a lever's steps in date order.")
+    parameters = dict(params.parameters)
+    for key, spec in specs.items():
+        parameters[spec.name] = replace(spec, value=values[key])
+    return replace(params, parameters=parameters)
+
+
 def apply_scenarios(base: ParameterSet, scenarios: Sequence[Scenario]) -> ParameterSet:
-    """Apply scenarios in order: a later scenario's change wins over an earlier one's."""
+    """Apply scenarios in order: a later scenario's change wins over an earlier one's, and a
+    scenario's steps are appended to its levers' schedules."""
     out = base
     for sc in scenarios:
-        out = out.with_values({p: v for p, v, _ in sc.changes}, origin=f"scenario '{sc.name}' ({sc.path})")
+        origin = f"scenario '{sc.name}' ({sc.path})"
+        out = out.with_values({p: v for p, v, _ in sc.changes}, origin=origin)
+        for step in sc.steps:
+            out = _add_step(out, step, origin)
         out = replace(out, scenarios=out.scenarios + (sc.name,), files=out.files + (sc.path,))
     return out
 

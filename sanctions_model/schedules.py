@@ -1,13 +1,16 @@
 """Policy levers as schedules over time, shaped as En-ROADS shapes its levers.
 
 A lever holds ``initial`` until ``start_day``, then moves linearly to ``level`` over
-``phase_in_days`` (0 gives a step). All functions take arrays over a batch of parameter
-sets and broadcast against ``t``; nothing here knows about files or pandas.
+``phase_in_days`` (0 gives a step). A scenario may add further steps: step k moves the
+lever from the level before it to ``L.stepk.level``, starting on ``L.stepk.start_day``,
+over ``L.stepk.phase_in_days`` (the parameters ``L.step1.*``, ``L.step2.*``, ... that
+``[[step]]`` tables of a scenario file create). All functions take arrays over a batch of
+parameter sets and broadcast against ``t``; nothing here knows about files or pandas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 
 import numpy as np
 
@@ -42,13 +45,35 @@ def ramp_fraction(t: float | np.ndarray, start: np.ndarray, phase_in_days: np.nd
     return np.where(phase_in_days > 0, ramp, (elapsed >= 0).astype(float))
 
 
+def steps(p: Container[str], lever: str) -> list[str]:
+    """Prefixes of the extra steps of ``lever`` in ``p`` (``"sanctions.step1"``, ...), in order."""
+    out: list[str] = []
+    while f"{lever}.step{len(out) + 1}.level" in p:
+        out.append(f"{lever}.step{len(out) + 1}")
+    return out
+
+
+def _ramps(p: Mapping[str, np.ndarray], lever: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(change of level, start day, phase-in days) of the main ramp and of every step."""
+    level = p[f"{lever}.level"]
+    ramps = [(level - p[f"{lever}.initial"], p[f"{lever}.start_day"], p[f"{lever}.phase_in_days"])]
+    for step in steps(p, lever):
+        ramps.append((p[f"{step}.level"] - level, p[f"{step}.start_day"], p[f"{step}.phase_in_days"]))
+        level = p[f"{step}.level"]
+    return ramps
+
+
 def lever_value(t: float | np.ndarray, p: Mapping[str, np.ndarray], lever: str) -> np.ndarray:
     """Value of ``lever`` at time ``t`` [the lever's unit]."""
     initial, level = p[f"{lever}.initial"], p[f"{lever}.level"]
-    if np.shape(t) == () and np.array_equal(initial, level):  # a lever that does not move
-        return initial
-    frac = ramp_fraction(t, p[f"{lever}.start_day"], p[f"{lever}.phase_in_days"])
-    return initial + (level - initial) * frac
+    if f"{lever}.step1.level" not in p:
+        if np.shape(t) == () and np.array_equal(initial, level):  # a lever that does not move
+            return initial
+        return initial + (level - initial) * ramp_fraction(t, p[f"{lever}.start_day"], p[f"{lever}.phase_in_days"])
+    value = initial
+    for change, start, phase in _ramps(p, lever):
+        value = value + change * ramp_fraction(t, start, phase)
+    return value
 
 
 def lever_rate(t: float | np.ndarray, p: Mapping[str, np.ndarray], lever: str) -> np.ndarray:
@@ -57,11 +82,12 @@ def lever_rate(t: float | np.ndarray, p: Mapping[str, np.ndarray], lever: str) -
     Used for cumulative levers (the frozen-asset transfer), whose rate is the flow.
     A step (phase-in 0) has no finite rate and gives 0; such levers require a phase-in.
     """
-    start, phase = p[f"{lever}.start_day"], p[f"{lever}.phase_in_days"]
     t = np.asarray(t)
-    inside = (t >= start) & (t < start + phase) & (phase > 0)
-    width = np.where(phase > 0, phase, 1.0)
-    return np.where(inside, (p[f"{lever}.level"] - p[f"{lever}.initial"]) / width, 0.0)
+    rate = np.zeros(np.broadcast_shapes(t.shape, np.shape(p[f"{lever}.level"])))
+    for change, start, phase in _ramps(p, lever):
+        inside = (t >= start) & (t < start + phase) & (phase > 0)
+        rate = rate + np.where(inside, change / np.where(phase > 0, phase, 1.0), 0.0)
+    return rate
 
 
 def breakpoints(p: Mapping[str, np.ndarray], horizon: float) -> np.ndarray:
@@ -71,8 +97,9 @@ def breakpoints(p: Mapping[str, np.ndarray], horizon: float) -> np.ndarray:
     """
     days = []
     for lever in LEVERS:
-        start = np.atleast_1d(p[f"{lever}.start_day"])
-        end = start + np.atleast_1d(p[f"{lever}.phase_in_days"])
-        days.extend([start, end])
+        for prefix in (lever, *steps(p, lever)):
+            start = np.atleast_1d(p[f"{prefix}.start_day"])
+            end = start + np.atleast_1d(p[f"{prefix}.phase_in_days"])
+            days.extend([start, end])
     allday = np.unique(np.concatenate(days))
     return allday[(allday > 0) & (allday < horizon)]

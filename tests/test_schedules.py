@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.integrate import quad
 
 from sanctions_model.schedules import breakpoints, lever_rate, lever_value
@@ -37,3 +38,99 @@ def test_breakpoints_cover_every_lever_edge(base_values):
     bp = breakpoints(p, 730)
     assert 12.5 in bp and 52.5 in bp
     assert np.all(np.diff(bp) > 0) and bp.min() > 0 and bp.max() < 730
+
+
+# --- further steps of a schedule ([[step]] in a scenario file) ----------------------------
+
+STEPPED = '''title = "Stepped"
+description = "Sanctions tightened twice more, then eased."
+
+[[step]]
+lever = "sanctions"
+date = 2025-06-01
+level = 0.75
+phase_in_days = 30
+why = "test: a second tightening"
+
+[[step]]
+lever = "sanctions"
+day = 300
+level = 0.55
+why = "test: an easing, as a step"
+'''
+
+
+def _scenario(tmp_path, text, name="stepped"):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def test_steps_extend_a_schedule(tmp_path):
+    from sanctions_model.params import load_params
+    from sanctions_model.schedules import steps
+
+    params = load_params(_scenario(tmp_path, STEPPED))
+    assert steps(params, "sanctions") == ["sanctions.step1", "sanctions.step2"]
+    assert params["sanctions.step1.start_day"] == 132  # 2025-06-01 is day 132 after 2025-01-20
+    p = {k: np.atleast_1d(v) for k, v in params.values().items()}
+    value = lambda t: float(lever_value(t, p, "sanctions")[0])  # noqa: E731
+    assert value(0) == 0.5 and value(38) == pytest.approx(0.6) and value(100) == pytest.approx(0.6)
+    assert value(147) == pytest.approx(0.675)  # half-way through the 30-day step to 0.75
+    assert value(200) == pytest.approx(0.75) and value(299.9) == pytest.approx(0.75) and value(300) == 0.55
+    assert float(lever_rate(147.0, p, "sanctions")[0]) == pytest.approx(0.15 / 30)
+    assert {132, 162, 300} <= set(breakpoints(p, 730).tolist())
+
+
+def test_a_step_that_changes_nothing_changes_no_outcome(tmp_path):
+    import sanctions_model as sm
+
+    same = STEPPED.split("[[step]]")[0] + '[[step]]\nlever = "sanctions"\nday = 200\nlevel = 0.6\nwhy = "no-op"\n'
+    stepped = sm.simulate(str(_scenario(tmp_path, same)), days=400).outcomes
+    plain = sm.simulate(days=400).outcomes
+    for key, value in plain.items():
+        assert (np.isnan(value) and np.isnan(stepped[key])) or stepped[key] == pytest.approx(value, rel=1e-6, abs=1e-9)
+
+
+def test_steps_move_the_model(tmp_path):
+    import sanctions_model as sm
+
+    stepped = sm.simulate(str(_scenario(tmp_path, STEPPED)), days=400)
+    plain = sm.simulate(days=400)
+    assert stepped.trajectories["sanctions_target"].max() == pytest.approx(0.75, abs=1e-6)
+    assert stepped.outcomes["oil_revenue_lost"] > plain.outcomes["oil_revenue_lost"]
+
+
+@pytest.mark.parametrize("step, message", [
+    ('lever = "sanctionz"\nday = 10\nlevel = 0.7\nwhy = "x"', "unknown lever 'sanctionz'. Did you mean 'sanctions'"),
+    ('lever = "sanctions"\nday = 10\nlevel = 1.7\nwhy = "x"', "outside its range"),
+    ('lever = "sanctions"\nday = 10\nlevel = 0.7', "needs 'lever', 'level', 'why'"),
+    ('lever = "sanctions"\nday = 10\ndate = 2025-03-01\nlevel = 0.7\nwhy = "x"', "one of 'day' or 'date'"),
+    ('lever = "sanctions"\ndate = "soon"\nlevel = 0.7\nwhy = "x"', "must be a number"),
+    ('lever = "sanctions"\nday = nan\nlevel = 0.7\nwhy = "x"', "finite"),
+])
+def test_bad_steps_are_refused(tmp_path, step, message):
+    from sanctions_model.errors import InputError
+    from sanctions_model.params import load_params
+
+    text = 'title = "t"\ndescription = "d"\n\n[[step]]\n' + step + "\n"
+    with pytest.raises(InputError, match=message):
+        load_params(_scenario(tmp_path, text))
+
+
+def test_steps_out_of_order_are_refused(tmp_path):
+    from sanctions_model.errors import InputError
+    from sanctions_model.params import load_params
+
+    text = STEPPED.replace("day = 300", "day = 100")
+    with pytest.raises(InputError, match="before the step before it"):
+        load_params(_scenario(tmp_path, text))
+
+
+def test_steps_are_levers_not_uncertainties(tmp_path):
+    from sanctions_model.designs import uncertainties
+    from sanctions_model.params import load_params
+
+    params = load_params(_scenario(tmp_path, STEPPED))
+    assert not [n for n in uncertainties(params) if ".step" in n]
+    assert params.digest() != load_params().digest()
