@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--sobol-n", type=_non_negative_int, default=1024, dest="sobol_n",
                      help="base samples of the Sobol' analysis, a power of 2 (default 1024: 97,280 runs)")
     rep.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of every sample")
+    rep.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
     rep.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     rep.add_argument("--force", action="store_true", help="replace an existing output directory")
 
@@ -237,7 +238,8 @@ def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
     start = time.perf_counter()
     out = write_report(args.out, _command_line(argv), scenarios=args.scenario or None, days=args.days,
-                       samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force)
+                       samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force,
+                       workers=args.workers)
     print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from .designs import latin_hypercube, uncertainties
 from .errors import InputError, suggest
 from .outcomes import compute
+from .parallel import check_workers, map_in_processes
 from .params import ParameterSet, load_params
 from .run import check_days, trajectory_values
 from .solve import integrate
@@ -36,8 +37,8 @@ SHARES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 #: Variables kept over time for fan charts, and the percentiles kept.
 FAN_VARIABLES = ("russia_willingness", "ukraine_willingness", "strain", "reserves", "territory")
 PERCENTILES = (5, 25, 50, 75, 95)
-#: Rows integrated in one batch by :func:`at_each_end` (bounds memory).
-BATCH_ROWS = 4000
+#: Rows integrated in one batch (bounds memory: a batch holds every state at every day).
+BATCH_ROWS = 2000
 #: Days between kept fan-chart points.
 FAN_EVERY_DAYS = 7.0
 
@@ -132,7 +133,8 @@ class Ensemble:
         return SHARES[share](self.outcomes[scenario]).astype(bool)
 
 
-def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float, n: int, seed: int) -> Ensemble:
+def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float, n: int, seed: int,
+                 workers: int | None = 1) -> Ensemble:
     """Run ``n`` Latin-hypercube assumption sets under each scenario (the same draws for each).
 
     Parameters
@@ -147,6 +149,9 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
         Assumption sets per scenario.
     seed : int
         Seed of the draws.
+    workers : int, optional
+        Local processes (None: every core; 1, the default: this process); the results do
+        not depend on it.
 
     Returns
     -------
@@ -158,24 +163,50 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
         raise InputError("run_ensemble needs at least one scenario.")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
-    inputs, outcomes, fans = None, {}, {}
-    for item in scenarios:
-        label, params = (item, load_params(item)) if isinstance(item, str) else item
+    workers = check_workers(workers)
+    labelled = [(item, load_params(item)) if isinstance(item, str) else item for item in scenarios]
+    tasks = []
+    for label, params in labelled:
         values = latin_hypercube(params, n, seed)
-        if inputs is None:
-            inputs = pd.DataFrame({name: values[name] for name in uncertainties(params)})
-        sol = integrate(values, days)
-        outcomes[label] = pd.DataFrame(compute(sol))
-        cols = np.flatnonzero(np.isclose(np.mod(sol.t, FAN_EVERY_DAYS), 0.0) | (sol.t == sol.t[-1]))
-        series = trajectory_values(sol, FAN_VARIABLES, cols)
-        fans[label] = {var: pd.DataFrame(np.percentile(series[var], PERCENTILES, axis=0).T, index=sol.t[cols],
+        tasks += [_Chunk(label, {k: v[a:a + BATCH_ROWS] for k, v in values.items()}, days, True)
+                  for a in range(0, n, BATCH_ROWS)]
+    results = map_in_processes(_run_chunk, tasks, workers)
+    outcomes, fans = {}, {}
+    for label, _ in labelled:
+        mine = [r for t, r in zip(tasks, results) if t.label == label]
+        outcomes[label] = pd.concat([r[0] for r in mine], ignore_index=True)
+        days_kept = mine[0][2]
+        fans[label] = {var: pd.DataFrame(np.percentile(np.concatenate([r[1][var] for r in mine]), PERCENTILES,
+                                                       axis=0).T, index=days_kept,
                                          columns=[f"p{q}" for q in PERCENTILES]) for var in FAN_VARIABLES}
-    assert inputs is not None
-    start = params.start_date.isoformat()
-    return Ensemble(inputs, outcomes, fans, days, seed, start)
+    first = labelled[0][1]
+    draws = latin_hypercube(first, n, seed)
+    inputs = pd.DataFrame({name: draws[name] for name in uncertainties(first)})
+    return Ensemble(inputs, outcomes, fans, days, seed, first.start_date.isoformat())
 
 
-def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int, seed: int) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Chunk:
+    """Rows of an ensemble to integrate in one batch: all a worker process needs."""
+
+    label: str
+    values: dict[str, np.ndarray]
+    days: float
+    fans: bool
+
+
+def _run_chunk(task: _Chunk) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
+    """Outcomes of a chunk, and (if asked) the fan-chart variables every FAN_EVERY_DAYS days."""
+    sol = integrate(task.values, task.days)
+    outcomes = pd.DataFrame(compute(sol))
+    if not task.fans:
+        return outcomes, {}, np.empty(0)
+    cols = np.flatnonzero(np.isclose(np.mod(sol.t, FAN_EVERY_DAYS), 0.0) | (sol.t == sol.t[-1]))
+    return outcomes, trajectory_values(sol, FAN_VARIABLES, cols), sol.t[cols]
+
+
+def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int, seed: int,
+                workers: int | None = 1) -> pd.DataFrame:
     """Shares of :data:`SHARES` with each parameter held at its low, then its high end.
 
     Every other uncertainty keeps its sampled values (the draws of :func:`run_ensemble` with
@@ -192,6 +223,8 @@ def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int,
     n : int
         Sampled sets.
     seed : int
+    workers : int, optional
+        Local processes (None: every core; 1, the default: this process).
 
     Returns
     -------
@@ -207,10 +240,10 @@ def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int,
     for i, (name, end) in enumerate(keys):
         spec = params.parameters[name]
         stacked[name][i * n:(i + 1) * n] = spec.low if end == "low" else spec.high
-    total = n * len(keys)
-    parts = [pd.DataFrame(compute(integrate({k: v[a:a + BATCH_ROWS] for k, v in stacked.items()}, days)))
-             for a in range(0, total, BATCH_ROWS)]
-    table = pd.concat(parts, ignore_index=True)
+    tasks = [_Chunk("", {k: v[a:a + BATCH_ROWS] for k, v in stacked.items()}, days, False)
+             for a in range(0, n * len(keys), BATCH_ROWS)]
+    table = pd.concat([r[0] for r in map_in_processes(_run_chunk, tasks, check_workers(workers))],
+                      ignore_index=True)
     rows = {key: {col: float(f(table.iloc[i * n:(i + 1) * n]).mean()) for col, f in SHARES.items()}
             for i, key in enumerate(keys)}
     frame = pd.DataFrame.from_dict(rows, orient="index")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from scipy.stats import qmc, spearmanr
 from .designs import overlay
 from .errors import InputError, suggest
 from .outcomes import compute
+from .parallel import check_workers, map_in_processes
 from .params import ParameterSet
 
 
@@ -328,6 +330,7 @@ def model_function(
     *,
     variable: str | None = None,
     every_days: float = 30.0,
+    workers: int | None = 1,
 ) -> Callable[[np.ndarray], pd.DataFrame]:
     """The model as a vectorised ``f(x) -> DataFrame`` for the methods above.
 
@@ -345,6 +348,9 @@ def model_function(
         A stock or flow to return over time as well.
     every_days : float [day]
         Interval of ``variable``'s columns.
+    workers : int, optional
+        Local processes the chunks of ``x`` run on (None: every core; 1, the default: this
+        process). The results are the same whatever the number.
 
     Returns
     -------
@@ -370,8 +376,7 @@ def model_function(
     """
     from .model import FLOWS, STATES
     from .outcomes import OUTCOMES
-    from .run import check_days, trajectory_values
-    from .solve import integrate
+    from .run import check_days
 
     days = check_days(days)
     for out in outcomes:
@@ -385,30 +390,52 @@ def model_function(
     if isinstance(every_days, bool) or not isinstance(every_days, (int, float)) or not (
             every_days >= 1 and float(every_days).is_integer()):
         raise InputError(f"every_days must be a whole number of days >= 1, got {every_days!r}.")
-    kept = np.arange(every_days, days + 1e-9, every_days)
+    workers = check_workers(workers)
+    kept = tuple(np.arange(every_days, days + 1e-9, every_days).tolist())
     base = params.values()
-
-    def batch(x: np.ndarray) -> pd.DataFrame:
-        sol = integrate(overlay(base, names, x), days)
-        table = pd.DataFrame(compute(sol))[list(outcomes)]
-        for out in outcomes:
-            unit = OUTCOMES[out][0]
-            if unit == "bool":
-                table[out] = table[out].astype(float)
-            elif unit == "day":
-                table[out] = table[out].fillna(days + 1.0)
-        if variable is not None:
-            cols = np.flatnonzero(np.isin(sol.t, kept))
-            series = trajectory_values(sol, [variable], cols)[variable]
-            table = pd.concat([table, pd.DataFrame(series, columns=[f"day_{int(d)}" for d in sol.t[cols]])], axis=1)
-        return table
+    outs = tuple(outcomes)
 
     def f(x: np.ndarray) -> pd.DataFrame:
         x = np.atleast_2d(np.asarray(x, dtype=float))
-        parts = [batch(x[i:i + CHUNK_ROWS]) for i in range(0, x.shape[0], CHUNK_ROWS)]
-        return pd.concat(parts, ignore_index=True)
+        tasks = [_ModelChunk(base, tuple(names), x[i:i + CHUNK_ROWS], days, outs, variable, kept)
+                 for i in range(0, x.shape[0], CHUNK_ROWS)]
+        return pd.concat(map_in_processes(_run_model_chunk, tasks, workers), ignore_index=True)
 
     return f
+
+
+@dataclass(frozen=True)
+class _ModelChunk:
+    """One chunk of a model function's rows: all a worker process needs."""
+
+    base: dict[str, float]
+    names: tuple[str, ...]
+    x: np.ndarray
+    days: float
+    outcomes: tuple[str, ...]
+    variable: str | None
+    kept: tuple[float, ...]
+
+
+def _run_model_chunk(task: _ModelChunk) -> pd.DataFrame:
+    """Outcomes (and the variable over time) of one chunk, with the sensitivity conventions."""
+    from .outcomes import OUTCOMES
+    from .run import trajectory_values
+    from .solve import integrate
+
+    sol = integrate(overlay(task.base, task.names, task.x), task.days)
+    table = pd.DataFrame(compute(sol))[list(task.outcomes)]
+    for out in task.outcomes:
+        unit = OUTCOMES[out][0]
+        if unit == "bool":
+            table[out] = table[out].astype(float)
+        elif unit == "day":
+            table[out] = table[out].fillna(task.days + 1.0)
+    if task.variable is not None:
+        cols = np.flatnonzero(np.isin(sol.t, task.kept))
+        series = trajectory_values(sol, [task.variable], cols)[task.variable]
+        table = pd.concat([table, pd.DataFrame(series, columns=[f"day_{int(d)}" for d in sol.t[cols]])], axis=1)
+    return table
 
 
 def trajectory_function(

@@ -26,7 +26,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import json
-import multiprocessing
 import os
 import sys
 import time
@@ -43,6 +42,7 @@ from .designs import Design, overlay
 from .errors import InputError, SolverError, suggest
 from .model import FLOWS, STATES
 from .outcomes import OUTCOMES, compute
+from .parallel import check_workers, local_executor, worker_environment
 from .params import ParameterSet
 from .solve import integrate
 from .sweep_result import MANIFEST, SweepResult
@@ -55,9 +55,6 @@ SWEEP_RTOL = 1e-5
 #: points (plus the kept trajectory days); 2 days halves the output memory of 1 day and
 #: moves no crossing measurably (the solver's tolerance dominates).
 SWEEP_STEP = 2.0
-#: Environment for worker processes: one BLAS thread each, so that N workers on N cores
-#: do not oversubscribe them (measured: three times slower without).
-_WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 TABLES = ("samples", "outcomes", "trajectories")
 
 
@@ -244,26 +241,6 @@ class _Progress:
             self.bar.close()
 
 
-def _local_executor(workers: int) -> cf.Executor:
-    # spawn, not fork: safe in notebooks and threaded programs; the target is importable.
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-
-
-class _worker_environment:
-    """Set the workers' environment while they are spawned; restore it afterwards."""
-
-    def __enter__(self) -> None:
-        self.saved = {k: os.environ.get(k) for k in _WORKER_ENV}
-        os.environ.update(_WORKER_ENV)
-
-    def __exit__(self, *exc: object) -> None:
-        for key, value in self.saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def check_trajectory_names(names: Iterable[str]) -> tuple[str, ...]:
     known = [*STATES, *FLOWS]
     names = tuple(names)
@@ -321,8 +298,7 @@ def run_sweep(
 
     out = Path(out)
     days = check_days(days)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise InputError(f"workers must be a whole number of at least 1, got {workers!r}.")
+    workers = check_workers(workers)
     trajectories = check_trajectory_names(trajectories)
     if trajectories and not (isinstance(every, (int, float)) and every >= 1 and float(every).is_integer()):
         raise InputError(f"--every must be a whole number of days >= 1, got {every!r}.")
@@ -386,7 +362,7 @@ def _sweep(design: Design, scenarios: Sequence[tuple[str, ParameterSet]], out: P
 def _run_pool(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd.DataFrame]], None],
               workers: int) -> None:
     """At most two chunks per worker in flight, so memory stays flat however many chunks."""
-    with _worker_environment(), _local_executor(workers) as pool:
+    with worker_environment(), local_executor(workers) as pool:
         pending: dict[cf.Future, int] = {}
         queue = list(tasks)
         while queue or pending:

@@ -20,7 +20,7 @@ from sanctions_model.report.full import write_report
 from sanctions_model.report.markdown import share_with_interval
 
 SMALL = {"scenarios": ["status_quo", "hard_way", "frozen_assets"], "days": 730, "samples": 24, "sobol_n": 8,
-         "seed": 7}
+         "seed": 7, "workers": 1}
 
 
 def _quiet(_: str) -> None:
@@ -111,6 +111,16 @@ def test_same_command_and_seed_give_the_same_files(small_report, tmp_path):
         assert a == b, f"{name} differs between two runs of the same command and seed"
 
 
+def test_worker_processes_change_nothing(small_report, tmp_path):
+    """The same report on two spawned worker processes as in this process, file for file."""
+    again = write_report(tmp_path / "two", "test", log=_quiet, **{**SMALL, "workers": 2})
+    for path in sorted(small_report.iterdir()):
+        a, b = path.read_bytes(), (again / path.name).read_bytes()
+        if path.name == "report.md":
+            a, b = _without_date(a.decode()).encode(), _without_date(b.decode()).encode()
+        assert a == b, path.name
+
+
 def test_another_seed_gives_other_samples(small_report, tmp_path):
     other = write_report(tmp_path / "other", "test", log=_quiet, **{**SMALL, "seed": 8})
     assert (other / "sobol.csv").read_bytes() != (small_report / "sobol.csv").read_bytes()
@@ -126,6 +136,7 @@ def test_another_seed_gives_other_samples(small_report, tmp_path):
     ({"samples": "many"}, "samples must be a whole number"),
     ({"days": float("nan")}, "days must be between"),
     ({"days": -5}, "days must be between"),
+    ({"workers": 0}, "workers must be a whole number"),
 ])
 def test_bad_input_is_refused_before_any_work(tmp_path, kwargs, message):
     calls = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami, Sobol_G
 
@@ -145,3 +146,24 @@ def test_indices_over_time_for_a_trajectory():
     assert res[("day_360", "ST")]["evasion.max"] > res[("day_90", "ST")]["evasion.max"]
     with pytest.raises(InputError, match="unknown trajectory variable"):
         sa.trajectory_function(params, names, "stress")
+
+
+def test_model_function_on_worker_processes_gives_the_same_numbers():
+    import sanctions_model.sensitivity as sens
+    from sanctions_model.params import load_params
+
+    params = load_params("hard_way")
+    names = ["russia.strain_effect", "oil.brent_price"]
+    x = np.array([[2.0, 60.0], [6.0, 75.0], [11.0, 90.0], [4.0, 55.0], [8.0, 85.0]])
+    outcomes = ["days_to_russia_willing", "peak_strain"]
+    old = sens.CHUNK_ROWS
+    sens.CHUNK_ROWS = 2  # three chunks, here and then on two processes
+    try:
+        one = sens.model_function(params, names, outcomes, 300)(x)
+        two = sens.model_function(params, names, outcomes, 300, workers=2)(x)
+    finally:
+        sens.CHUNK_ROWS = old
+    assert len(one) == 5
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    with pytest.raises(InputError, match="workers must be"):
+        sens.model_function(params, names, ["peak_strain"], 300, workers=0)

@@ -28,6 +28,7 @@ from ..designs import uncertainties
 from ..ensemble import Ensemble, at_each_end, run_ensemble
 from ..errors import InputError
 from ..outdir import atomic_directory, check_target
+from ..parallel import check_workers
 from ..params import ParameterSet, load_params, load_scenario, scenario_names
 from ..run import RunResult, check_days, simulate
 from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, walkthrough, where_to_vary
@@ -112,6 +113,7 @@ def write_report(
     sobol_n: int = 1024,
     seed: int = 20250120,
     force: bool = False,
+    workers: int | None = None,
     log: Callable[[str], None] = _log_to_stderr,
 ) -> Path:
     """Run the full analysis and write it as one Markdown report with figures into ``out``.
@@ -135,6 +137,8 @@ def write_report(
         Seed of every sample (ensemble, Sobol' sequence, bootstrap).
     force : bool
         Replace an existing ``out``.
+    workers : int, optional
+        Local processes (default: every core); the report does not depend on it.
     log : callable
         Receives one line per stage (default: standard error).
 
@@ -147,18 +151,19 @@ def write_report(
     days = check_days(days)
     _check(scenarios, samples, sobol_n)
     check_target(out, force)
+    workers = check_workers(workers)
 
     log(f"[1/5] {len(scenarios)} scenarios at the central assumptions")
     runs = [simulate(name, days=days) for name in scenarios]
     log(f"[2/5] {samples:,} sampled assumption sets x {len(scenarios)} scenarios")
-    ensemble = run_ensemble(scenarios, days, samples, seed)
+    ensemble = run_ensemble(scenarios, days, samples, seed, workers)
     params = load_params(REFERENCE)
     names = uncertainties(params)
     problem = sa.problem_from_params(params, names)
     log(f"[3/5] one at a time: {1 + 2 * len(names)} runs; Sobol': {sobol_n * (len(names) + 2):,} runs")
-    oat = sa.oat(problem, sa.model_function(params, names, OAT_OUTCOMES, days), 1, seed=seed)
+    oat = sa.oat(problem, sa.model_function(params, names, OAT_OUTCOMES, days, workers=workers), 1, seed=seed)
     variable, every = OVER_TIME
-    f = sa.model_function(params, names, SOBOL_OUTCOMES, days, variable=variable, every_days=every)
+    f = sa.model_function(params, names, SOBOL_OUTCOMES, days, variable=variable, every_days=every, workers=workers)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", sa.SensitivityWarning)
         sobol = sa.sobol(problem, f, sobol_n, seed=seed)
@@ -171,7 +176,7 @@ def write_report(
     for item in ARTICLE_ASSUMPTIONS:
         scenario = where_to_vary(item, scenarios)
         item_names = resolve(item.parameters, names)
-        ends[item.title] = at_each_end(load_params(scenario), item_names, days, samples, seed)
+        ends[item.title] = at_each_end(load_params(scenario), item_names, days, samples, seed, workers)
     log("[5/5] writing the report")
 
     out = Path(out)
