@@ -350,7 +350,8 @@ def model_function(
         Interval of ``variable``'s columns.
     workers : int, optional
         Local processes the chunks of ``x`` run on (None: every core; 1, the default: this
-        process). The results are the same whatever the number.
+        process). Chunks are the same whatever the number, so
+        are the results (to rounding).
 
     Returns
     -------

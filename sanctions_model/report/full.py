@@ -138,7 +138,8 @@ def write_report(
     force : bool
         Replace an existing ``out``.
     workers : int, optional
-        Local processes (default: every core); the report does not depend on it.
+        Local processes (default: every core); the numbers do not depend on it (beyond
+        rounding in the last digits, where BLAS threads differ).
     log : callable
         Receives one line per stage (default: standard error).
 
