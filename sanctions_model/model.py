@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .schedules import lever_rate, lever_value
+from .schedules import at_time, lever_rate, lever_value
 
 #: Type of a batch quantity: an array (n,) over parameter sets, or a scalar.
 Array = np.ndarray
@@ -468,7 +468,10 @@ def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressu
 
 
 def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
-    """Every auxiliary and flow of the model at time ``t`` for state ``y`` (shape ``(N_STATES, n)``)."""
+    """Every auxiliary and flow of the model at time ``t`` for state ``y`` (shape ``(N_STATES, n)``).
+
+    ``p`` holds the drivers' values at ``t`` (:func:`sanctions_model.schedules.at_time`).
+    """
     econ = _economy(t, y, p)
     war = _battlefield(t, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])
     security = lever_value(t, p, "security_arrangement")
@@ -490,6 +493,7 @@ def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str,
 
 def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     """Right-hand side ``dy/dt`` [each stock's unit per day], shape ``(N_STATES, n)``."""
+    p = at_time(t, p)
     a = auxiliaries(t, y, p, ref)
     d = np.empty_like(y)
     d[IDX["sanctions_effective"]] = (a["sanctions_target"] - y[IDX["sanctions_effective"]]) / p[
@@ -525,6 +529,7 @@ def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
     perception equilibrium); the reference values anchor the willingness equations so that
     each side's willingness starts at its stated initial value.
     """
+    p = at_time(0.0, p)
     n = np.shape(p["sanctions.initial"])
     y = np.zeros((N_STATES,) + n)
     y[IDX["sanctions_effective"]] = p["sanctions.initial"]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .model import IDX, auxiliaries
+from .schedules import at_time
 from .solve import BatchSolution
 
 #: Outcomes of a run, with their units and meaning.
@@ -144,7 +145,8 @@ def state_at(sol: BatchSolution, when: np.ndarray) -> np.ndarray:
 
 def durability_at(sol: BatchSolution, when: np.ndarray) -> np.ndarray:
     """Ceasefire durability of each member at its own time ``when`` (NaN where ``when`` is NaN)."""
-    aux = auxiliaries(np.where(np.isfinite(when), when, sol.t[-1]), state_at(sol, when), sol.params, sol.ref)
+    t = np.where(np.isfinite(when), when, sol.t[-1])
+    aux = auxiliaries(t, state_at(sol, when), at_time(t, sol.params), sol.ref)
     return np.where(np.isfinite(when), aux["durability"], np.nan)
 
 

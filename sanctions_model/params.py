@@ -55,7 +55,8 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Step:
-    """A further step of a lever's schedule: from the level before it to ``level``."""
+    """A further step of a lever's schedule, or of a driver's path: from the level before it
+    to ``level``. ``lever`` names the lever or the driver parameter."""
 
     lever: str
     start: object  # a day [day after the start] or a date
@@ -75,6 +76,8 @@ class Scenario:
     changes: tuple[tuple[str, float, str], ...]
     path: Path
     steps: tuple[Step, ...] = ()
+    start_date: dt.date | None = None
+    ranges: Mapping[str, tuple[float, float, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -296,10 +299,22 @@ def load_base(path: Path | str | None = None) -> ParameterSet:
     return ParameterSet(params, meta, levers, files=(path,))
 
 
-def scenario_names(directory: Path | None = None) -> list[str]:
-    """Names of the scenarios in ``params/scenarios/``: ``status_quo`` first, then by name."""
+def scenario_names(directory: Path | None = None, *, dated: bool = False) -> list[str]:
+    """Names of the scenarios in ``params/scenarios/``: ``status_quo`` first, then by name.
+
+    Scenarios with their own ``start_date`` (the historical path of the back-test) are
+    projections from another day, and are listed only with ``dated=True``.
+    """
     directory = directory or params_dir() / "scenarios"
-    return sorted((p.stem for p in directory.glob("*.toml")), key=lambda n: (n != "status_quo", n))
+    names = []
+    for path in directory.glob("*.toml"):
+        try:
+            own_start = "start_date" in _read_toml(path, "scenario file")
+        except InputError:
+            own_start = False  # a broken file is listed, so that loading it reports the error
+        if own_start == dated:
+            names.append(path.stem)
+    return sorted(names, key=lambda n: (n != "status_quo", n))
 
 
 def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) -> Scenario:
@@ -323,13 +338,24 @@ def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) ->
     raw_changes = data.get("change", [])
     if not isinstance(raw_changes, list):
         raise InputError(f"{path}: 'change' must be an array of tables ([[change]]).")
-    changes = []
+    start_date = data.get("start_date")
+    if start_date is not None and (not isinstance(start_date, dt.date) or isinstance(start_date, dt.datetime)):
+        raise InputError(f"{path}: start_date must be a date, e.g. start_date = 2022-02-24.")
+    changes, ranges = [], {}
     for i, ch in enumerate(raw_changes, 1):
         if not isinstance(ch, dict) or "parameter" not in ch or "value" not in ch or "why" not in ch:
             raise InputError(f"{path}: change {i} needs 'parameter', 'value' and 'why'.")
         changes.append((ch["parameter"], ch["value"], ch["why"]))
+        if "low" in ch or "high" in ch:
+            if start_date is None:
+                raise InputError(f"{path}: change {i} restates the range of '{ch['parameter']}'; only a scenario "
+                                 "with its own start_date (a different starting state) may do that.")
+            low, high = (_number(path, str(ch["parameter"]), k, ch.get(k)) for k in ("low", "high"))
+            if low > high:
+                raise InputError(f"{path}: change {i}: low {low:g} is above high {high:g}.")
+            ranges[ch["parameter"]] = (low, high, str(ch["why"]))
     scenario = Scenario(path.stem, data["title"], data["description"], tuple(changes), path,
-                        _steps(path, data.get("step", [])))
+                        _steps(path, data.get("step", [])), start_date, ranges)
     if base is not None:  # validate names and ranges now, with the file in the message
         apply_scenarios(base, [scenario])
     return scenario
@@ -337,19 +363,25 @@ def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) ->
 
 def _steps(path: Path, raw: object) -> tuple[Step, ...]:
     """The ``[[step]]`` tables of a scenario file, checked for shape (values are checked later)."""
-    from .schedules import LEVERS
+    from .schedules import DRIVERS, LEVERS
 
     if not isinstance(raw, list):
         raise InputError(f"{path}: 'step' must be an array of tables ([[step]]).")
     out = []
     for i, st in enumerate(raw, 1):
-        if not isinstance(st, dict) or not {"lever", "level", "why"} <= set(st) or ("day" in st) == ("date" in st):
-            raise InputError(f"{path}: step {i} needs 'lever', 'level', 'why' and one of 'day' or 'date'.")
-        if st["lever"] not in LEVERS:
+        if (not isinstance(st, dict) or not {"level", "why"} <= set(st) or ("lever" in st) == ("parameter" in st)
+                or ("day" in st) == ("date" in st)):
+            raise InputError(f"{path}: step {i} needs 'level', 'why', one of 'lever' or 'parameter', and one of "
+                             "'day' or 'date'.")
+        if "lever" in st and st["lever"] not in LEVERS:
             raise InputError(f"{path}: step {i}: unknown lever '{st['lever']}'."
                              f"{suggest(str(st['lever']), LEVERS)}")
-        out.append(Step(st["lever"], st.get("day", st.get("date")), st["level"], st.get("phase_in_days", 0),
-                        str(st["why"])))
+        if "parameter" in st and st["parameter"] not in DRIVERS:
+            raise InputError(f"{path}: step {i}: '{st['parameter']}' cannot follow a path; the parameters that "
+                             f"can are {', '.join(DRIVERS)}.")
+        out.append(Step(str(st["lever"] if "lever" in st else st["parameter"]), st.get("day", st.get("date")),
+                        st["level"],
+                        st.get("phase_in_days", 0), str(st["why"])))
     return tuple(out)
 
 
@@ -359,7 +391,7 @@ def _add_step(params: ParameterSet, step: Step, origin: str) -> ParameterSet:
 
     lever = step.lever
     prefix = f"{lever}.step{len(steps(params, lever)) + 1}"
-    level = params.parameters[f"{lever}.level"]
+    level = params.parameters.get(f"{lever}.level") or params.parameters[lever]  # a lever, or a driver
     note = f"{origin}: {step.why}"
     specs = {
         "start_day": Parameter(f"{prefix}.start_day", 0.0, "day", 0.0, 3650.0, note,
@@ -376,7 +408,8 @@ def _add_step(params: ParameterSet, step: Step, origin: str) -> ParameterSet:
         "phase_in_days": check_value(specs["phase_in_days"], step.phase_in_days, where),
     }
     earlier = steps(params, lever)
-    before = params[f"{earlier[-1]}.start_day"] if earlier else params[f"{lever}.start_day"]
+    before = params[f"{earlier[-1]}.start_day"] if earlier else params.parameters.get(f"{lever}.start_day", specs[
+        "start_day"]).value
     if values["start_day"] < before:
         raise InputError(f"{where}: starts on day {values['start_day']:g}, before the step before it "
                          f"(day {before:g}); list a lever's steps in date order.")
@@ -386,12 +419,24 @@ def _add_step(params: ParameterSet, step: Step, origin: str) -> ParameterSet:
     return replace(params, parameters=parameters)
 
 
+def _restate(params: ParameterSet, scenario: Scenario, origin: str) -> ParameterSet:
+    """A scenario with its own start date: days count from it, and the ranges it restates apply."""
+    parameters = dict(params.parameters)
+    for name, (low, high, why) in scenario.ranges.items():
+        if name not in parameters:
+            raise InputError(f"{origin}: unknown parameter '{name}'.{suggest(name, parameters)}")
+        parameters[name] = replace(parameters[name], low=low, high=high, source=f"{origin}: {why}")
+    return replace(params, parameters=parameters, meta={**params.meta, "start_date": scenario.start_date})
+
+
 def apply_scenarios(base: ParameterSet, scenarios: Sequence[Scenario]) -> ParameterSet:
     """Apply scenarios in order: a later scenario's change wins over an earlier one's, and a
     scenario's steps are appended to its levers' schedules."""
     out = base
     for sc in scenarios:
         origin = f"scenario '{sc.name}' ({sc.path})"
+        if sc.start_date is not None:
+            out = _restate(out, sc, origin)
         out = out.with_values({p: v for p, v, _ in sc.changes}, origin=origin)
         for step in sc.steps:
             out = _add_step(out, step, origin)

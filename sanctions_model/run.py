@@ -22,6 +22,7 @@ from .errors import InputError
 from .model import FLOWS, STATE_NAMES, STATES, auxiliaries
 from .outcomes import OUTCOMES, compute
 from .params import ParameterSet, load_params
+from .schedules import at_time
 from .solve import BatchSolution, integrate
 
 if TYPE_CHECKING:
@@ -250,7 +251,8 @@ def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndar
         flat_y = y.reshape(y.shape[0], n * m)
         p = {k: np.repeat(v, m) for k, v in sol.params.items()}
         ref = {k: np.repeat(v, m) for k, v in sol.ref.items()}
-        aux = auxiliaries(np.tile(sol.t[columns], n), flat_y, p, ref)
+        t = np.tile(sol.t[columns], n)
+        aux = auxiliaries(t, flat_y, at_time(t, p), ref)
         for name in flows:
             key, per_day = _FLOW_SOURCES[name]
             out[name] = np.broadcast_to(aux[key], (n * m,)).reshape(n, m) * (365.0 if per_day else 1.0)

@@ -45,6 +45,39 @@ def ramp_fraction(t: float | np.ndarray, start: np.ndarray, phase_in_days: np.nd
     return np.where(phase_in_days > 0, ramp, (elapsed >= 0).astype(float))
 
 
+#: Parameters that are not policy levers but may follow a path over time (``[[step]]`` with
+#: ``parameter = ...`` in a scenario file): exogenous drivers a back-test needs to follow as
+#: recorded. Any other parameter is constant over a run.
+DRIVERS = (
+    "oil.brent_price",
+    "oil.export_volume_potential",
+    "fiscal.non_oil_revenue",
+    "fiscal.defence_spending",
+    "fiscal.civilian_spending",
+    "forces.russia_recruitment",
+)
+
+
+def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """``p`` with every driver that has steps replaced by its value at ``t`` (``p`` itself if none has).
+
+    A driver holds its value until its first step, then moves by ramps exactly as a lever's
+    further steps do.
+    """
+    stepped = [name for name in DRIVERS if f"{name}.step1.level" in p]
+    if not stepped:
+        return p
+    out = dict(p)
+    for name in stepped:
+        value, before = p[name], p[name]
+        for step in steps(p, name):
+            level = p[f"{step}.level"]
+            value = value + (level - before) * ramp_fraction(t, p[f"{step}.start_day"], p[f"{step}.phase_in_days"])
+            before = level
+        out[name] = value
+    return out
+
+
 def steps(p: Container[str], lever: str) -> list[str]:
     """Prefixes of the extra steps of ``lever`` in ``p`` (``"sanctions.step1"``, ...), in order."""
     out: list[str] = []
@@ -98,6 +131,11 @@ def breakpoints(p: Mapping[str, np.ndarray], horizon: float) -> np.ndarray:
     days = []
     for lever in LEVERS:
         for prefix in (lever, *steps(p, lever)):
+            start = np.atleast_1d(p[f"{prefix}.start_day"])
+            end = start + np.atleast_1d(p[f"{prefix}.phase_in_days"])
+            days.extend([start, end])
+    for name in DRIVERS:
+        for prefix in steps(p, name):
             start = np.atleast_1d(p[f"{prefix}.start_day"])
             end = start + np.atleast_1d(p[f"{prefix}.phase_in_days"])
             days.extend([start, end])

@@ -104,7 +104,11 @@ def test_steps_move_the_model(tmp_path):
 @pytest.mark.parametrize("step, message", [
     ('lever = "sanctionz"\nday = 10\nlevel = 0.7\nwhy = "x"', "unknown lever 'sanctionz'. Did you mean 'sanctions'"),
     ('lever = "sanctions"\nday = 10\nlevel = 1.7\nwhy = "x"', "outside its range"),
-    ('lever = "sanctions"\nday = 10\nlevel = 0.7', "needs 'lever', 'level', 'why'"),
+    ('lever = "sanctions"\nday = 10\nlevel = 0.7', "needs 'level', 'why'"),
+    ('lever = "sanctions"\nparameter = "oil.brent_price"\nday = 10\nlevel = 70\nwhy = "x"',
+     "one of 'lever' or 'parameter'"),
+    ('parameter = "russia.threshold"\nday = 10\nlevel = 0.7\nwhy = "x"', "cannot follow a path"),
+    ('parameter = "oil.brent_price"\nday = 10\nlevel = 500\nwhy = "x"', "outside its range"),
     ('lever = "sanctions"\nday = 10\ndate = 2025-03-01\nlevel = 0.7\nwhy = "x"', "one of 'day' or 'date'"),
     ('lever = "sanctions"\ndate = "soon"\nlevel = 0.7\nwhy = "x"', "must be a number"),
     ('lever = "sanctions"\nday = nan\nlevel = 0.7\nwhy = "x"', "finite"),
@@ -134,3 +138,81 @@ def test_steps_are_levers_not_uncertainties(tmp_path):
     params = load_params(_scenario(tmp_path, STEPPED))
     assert not [n for n in uncertainties(params) if ".step" in n]
     assert params.digest() != load_params().digest()
+
+
+# --- drivers that follow a path, and scenarios with their own start date --------------------
+
+DATED = """title = "From 2024"
+description = "Starts on 2024-01-01 with restated reserves and an oil price path."
+start_date = 2024-01-01
+
+[[change]]
+parameter = "fiscal.reserves_initial"
+value = 60
+low = 50
+high = 70
+why = "test: a restated starting value with its own range"
+
+[[step]]
+parameter = "oil.brent_price"
+date = 2024-07-01
+level = 60
+phase_in_days = 60
+why = "test: a price fall"
+"""
+
+
+def test_a_driver_follows_its_path(tmp_path):
+    import numpy as np
+
+    import sanctions_model as sm
+    from sanctions_model.schedules import at_time
+
+    params = sm.load_params(_scenario(tmp_path, DATED, "dated"))
+    assert params.start_date.isoformat() == "2024-01-01"
+    assert params["oil.brent_price.step1.start_day"] == 182  # 2024-07-01, counted from the scenario's start
+    p = {k: np.atleast_1d(v) for k, v in params.values().items()}
+    price = lambda t: float(at_time(t, p)["oil.brent_price"][0])  # noqa: E731
+    assert price(0) == 75 and price(182) == 75 and price(212) == pytest.approx(67.5) and price(400) == 60
+    run = sm.simulate(params=params, days=400)
+    assert run.trajectories.index[0].isoformat()[:10] == "2024-01-01"
+    urals = run.trajectories["urals_price"]
+    assert urals.iloc[-1] < urals.iloc[100] - 10, "the Urals price follows Brent down"
+    assert run.trajectories["reserves"].iloc[0] == 60
+
+
+def test_a_stepped_driver_left_flat_changes_nothing(tmp_path):
+    import numpy as np
+
+    import sanctions_model as sm
+
+    flat = STEPPED.split("[[step]]")[0] + ('[[step]]\nparameter = "oil.brent_price"\nday = 100\nlevel = 75\n'
+                                           'why = "no change"\n')
+    stepped = sm.simulate(str(_scenario(tmp_path, flat)), days=300).outcomes
+    plain = sm.simulate(days=300).outcomes
+    for key, value in plain.items():
+        assert (np.isnan(value) and np.isnan(stepped[key])) or stepped[key] == pytest.approx(value, rel=1e-6, abs=1e-9)
+
+
+def test_restated_ranges_need_a_start_date(tmp_path):
+    from sanctions_model.errors import InputError
+    from sanctions_model.params import load_params
+
+    undated = DATED.replace("start_date = 2024-01-01\n", "")
+    with pytest.raises(InputError, match="only a scenario with its own start_date"):
+        load_params(_scenario(tmp_path, undated, "undated"))
+    outside = DATED.replace("value = 60\n", "value = 80\n", 1)
+    with pytest.raises(InputError, match="outside its range"):
+        load_params(_scenario(tmp_path, outside, "outside"))
+    bad_date = DATED.replace("start_date = 2024-01-01", 'start_date = "soon"')
+    with pytest.raises(InputError, match="start_date must be a date"):
+        load_params(_scenario(tmp_path, bad_date, "bad_date"))
+
+
+def test_dated_scenarios_are_not_projection_scenarios(tmp_path):
+    from sanctions_model.params import scenario_names
+
+    _scenario(tmp_path, DATED, "dated")
+    _scenario(tmp_path, STEPPED, "stepped")
+    assert scenario_names(tmp_path) == ["stepped"]
+    assert scenario_names(tmp_path, dated=True) == ["dated"]
