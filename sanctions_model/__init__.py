@@ -8,7 +8,8 @@ The API a notebook needs:
 - :func:`load_params` and :func:`list_scenarios` read the parameter files;
 - :func:`run_ensemble` runs the same sampled assumptions under several scenarios;
 - :func:`run_sweep` runs a sampling design (:class:`Design`) at scale, and
-  :func:`open_sweep` reads one back (tables, shares, fan charts, xarray).
+  :func:`open_sweep` reads one back (tables, shares, fan charts, xarray);
+- :func:`backtest` runs 2022-02-24 to 2025-01-20 on the historical path against the record.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -18,6 +19,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
+from .backtest import BacktestResult, backtest  # noqa: E402
 from .designs import Design  # noqa: E402
 from .ensemble import Ensemble, run_ensemble  # noqa: E402
 from .errors import InputError, SolverError  # noqa: E402
@@ -27,6 +29,7 @@ from .sweep import run_sweep  # noqa: E402
 from .sweep_result import SweepResult, open_sweep  # noqa: E402
 
 __all__ = [
+    "BacktestResult",
     "Design",
     "Ensemble",
     "InputError",
@@ -35,6 +38,7 @@ __all__ = [
     "SolverError",
     "SweepResult",
     "__version__",
+    "backtest",
     "list_scenarios",
     "load_params",
     "open_sweep",

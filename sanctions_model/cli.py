@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, help="FILE.nc (netCDF3, no extra dependency) or DIR.zarr (needs zarr)")
     exp.add_argument("--force", action="store_true", help="replace an existing file")
 
+    bt = sub.add_parser("backtest", help="run 2022-02-24 to 2025-01-20 on the historical path and compare with the "
+                                         "record (data/history.csv)")
+    bt.add_argument("--scenario", default="history_2022_2025", help="the historical scenario (name or path)")
+    bt.add_argument("--out", required=True, help="output directory (written whole or not at all)")
+    bt.add_argument("--force", action="store_true", help="replace an existing output directory")
+
     sub.add_parser("scenarios", help="list the scenarios with their descriptions")
 
     prm = sub.add_parser("params", help="print every parameter with value, unit, range and source")
@@ -264,6 +270,17 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
     print(f"wrote {out}")
 
 
+def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .backtest import backtest
+    from .outdir import check_target
+    from .report.backtest import write_backtest
+
+    check_target(args.out, args.force)
+    result = backtest(args.scenario)
+    out = write_backtest(result, args.out, _command_line(argv), force=args.force)
+    print(f"wrote {out}/report.md: {int(result.targets['met'].sum())} of {len(result.targets)} target checks met")
+
+
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
     table = list_scenarios()
     for name, row in table.iterrows():
@@ -285,7 +302,8 @@ def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sensitivity": _cmd_sensitivity,
-            "report": _cmd_report, "export": _cmd_export, "scenarios": _cmd_scenarios, "params": _cmd_params}
+            "report": _cmd_report, "export": _cmd_export, "backtest": _cmd_backtest,
+            "scenarios": _cmd_scenarios, "params": _cmd_params}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

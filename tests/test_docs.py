@@ -3,6 +3,7 @@ every public name in the API reference (docs/api.md)."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -10,12 +11,17 @@ from pathlib import Path
 import pytest
 
 import sanctions_model as sm
-from sanctions_model import ensemble, sensitivity, sweep
+from sanctions_model import ensemble, history, sensitivity, sweep
+from sanctions_model.report import backtest as backtest_report
 from sanctions_model.report import full
+
+backtest_module = importlib.import_module("sanctions_model.backtest")
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 MODULES = {"sanctions_model": sm, "sanctions_model.sensitivity": sensitivity, "sanctions_model.ensemble": ensemble,
-           "sanctions_model.sweep": sweep, "sanctions_model.report.full": full}
+           "sanctions_model.sweep": sweep, "sanctions_model.report.full": full,
+           "sanctions_model.history": history, "sanctions_model.backtest": backtest_module,
+           "sanctions_model.report.backtest": backtest_report}
 PUBLIC = {
     "sanctions_model": list(sm.__all__),
     "sanctions_model.sensitivity": ["oat", "morris", "sobol", "monte_carlo", "monte_carlo_sample",
@@ -23,6 +29,9 @@ PUBLIC = {
     "sanctions_model.ensemble": ["run_ensemble", "at_each_end"],
     "sanctions_model.sweep": ["run_sweep", "read_sweep"],
     "sanctions_model.report.full": ["write_report"],
+    "sanctions_model.history": ["load_history"],
+    "sanctions_model.backtest": ["backtest", "compare", "targets", "comparable"],
+    "sanctions_model.report.backtest": ["write_backtest"],
 }
 
 

@@ -1,0 +1,257 @@
+"""The back-test: the model run over 2022-02-24 to 2025-01-20 on the path actually taken,
+compared series by series with what was recorded (``data/history.csv``).
+
+The model's money is US dollars at the fixed rate of ``params/base.toml`` ([meta], 92 RUB/$);
+recorded rouble figures are compared with the model's dollars times that rate, so the
+model's "roubles" do not move with the real exchange rate (about 68 RUB/$ in 2022, 85 in
+2023, 92 in 2024): a limit the report states.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .history import load_history
+from .params import ParameterSet, load_params
+from .run import RunResult, simulate
+from .schedules import at_time
+
+SCENARIO = "history_2022_2025"
+END = pd.Timestamp("2025-01-20")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How one recorded series is read from the model's trajectories, in the data's unit."""
+
+    column: str
+    how: str  # "at" (value on the date) or "mean" (average over the period ending on the date)
+    scale: Callable[[float], float]
+    meaning: str
+
+
+def _rub_trn(rate: float) -> Callable[[float], float]:
+    return lambda usd_bn: usd_bn * rate / 1000.0
+
+
+def comparisons(rub_per_usd: float) -> dict[str, Comparison]:
+    """Recorded series the model has a counterpart for."""
+    rub = _rub_trn(rub_per_usd)
+    return {
+        "oil_gas_revenue": Comparison("oil_revenue", "mean", rub, "federal oil and gas revenue"),
+        "federal_revenue": Comparison("revenue", "mean", rub, "federal revenue (oil and gas plus the rest)"),
+        "federal_spending": Comparison("spending", "mean", rub, "federal spending"),
+        "defence_spending": Comparison("defence_spending", "mean", rub, "defence spending (followed as recorded)"),
+        "deficit": Comparison("deficit", "mean", rub, "federal deficit"),
+        "nwf_liquid": Comparison("reserves", "at", rub, "liquid National Wealth Fund"),
+        "cpi_dec_dec": Comparison("inflation", "at", float, "inflation (the model's annual rate at the date)"),
+        "key_rate": Comparison("key_rate", "at", float, "the central bank's key rate"),
+        "urals_price": Comparison("urals_price", "mean", float, "Urals price"),
+        "export_volume": Comparison("export_volume", "mean", float, "oil export volume"),
+        "territory": Comparison("territory", "at", lambda s: 100.0 * s, "territory held by Russia"),
+    }
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """A back-test run and its comparison with the record.
+
+    Attributes
+    ----------
+    run : RunResult
+        The model from 2022-02-24 to 2025-01-20 on the historical path.
+    fit : pandas.DataFrame
+        One row per recorded figure the model has a counterpart for: ``series``, ``date``,
+        ``period``, ``model``, ``recorded``, ``unit``, ``error`` (model - recorded) and
+        ``relative_error`` (error / recorded).
+    targets : pandas.DataFrame
+        The back-test's targets, one row per check: ``target``, ``date``, ``model``,
+        ``recorded``, ``error``, ``tolerance`` and ``met``.
+    not_compared : list of str
+        Recorded series the model has no counterpart for.
+    """
+
+    run: RunResult
+    fit: pd.DataFrame
+    targets: pd.DataFrame
+    not_compared: list[str]
+
+    @property
+    def trajectories(self) -> pd.DataFrame:
+        """The run's trajectories (the same columns as a projection's), 2022-02-24 to 2025-01-20."""
+        return self.run.trajectories
+
+    @property
+    def params(self) -> ParameterSet:
+        return self.run.params
+
+
+def _period_start(date: pd.Timestamp, period: str, item_date: str) -> pd.Timestamp:
+    if period == "year":
+        return pd.Timestamp(year=date.year, month=1, day=1)
+    if period == "month":
+        return pd.Timestamp(year=date.year, month=date.month, day=1)
+    if period == "months":  # "2022 Jan-Sep", "2023 Jan-Jun", "2023 (to 2023-07-04)": from January
+        return pd.Timestamp(year=date.year, month=1, day=1)
+    return date
+
+
+def _model_value(traj: pd.DataFrame, comp: Comparison, date: pd.Timestamp, start: pd.Timestamp) -> float:
+    """The model's counterpart on ``date`` (or averaged from ``start``), or NaN outside the run."""
+    first, last = traj.index[0], traj.index[-1]
+    if comp.how == "at":
+        if not first <= date <= last:
+            return math.nan
+        day = (date - first) / pd.Timedelta(days=1)
+        return float(comp.scale(float(np.interp(day, traj["day"].to_numpy(), traj[comp.column].to_numpy()))))
+    window = traj.loc[max(start, first):min(date, last), comp.column]
+    if date < first or len(window) == 0:
+        return math.nan
+    return float(comp.scale(float(window.mean())))
+
+
+def compare(run: RunResult, history: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Each recorded figure next to the model's value for it.
+
+    Parameters
+    ----------
+    run : RunResult
+        A run starting on or before the first date to compare.
+    history : pandas.DataFrame, optional
+        :func:`sanctions_model.history.load_history` (the default).
+
+    Returns
+    -------
+    fit : pandas.DataFrame
+        ``series``, ``date``, ``period``, ``model``, ``recorded``, ``unit``, ``error``,
+        ``relative_error``; figures dated before the run starts are left out (a yearly
+        figure whose year the run covers in part is compared with the model's average
+        over the part it covers).
+    not_compared : list of str
+        Series the model has no counterpart for.
+    """
+    history = load_history() if history is None else history
+    traj = comparable(run)
+    comps = comparisons(float(run.params.meta["rub_per_usd"]))  # type: ignore[arg-type]
+    rows = []
+    for rec in history.itertuples():
+        comp = comps.get(rec.series)
+        if comp is None:
+            continue
+        start = _period_start(rec.date, rec.period, rec.item_date)
+        model = _model_value(traj, comp, rec.date, start)
+        if math.isnan(model):
+            continue
+        rows.append({"series": rec.series, "date": rec.date, "period": rec.period, "model": model,
+                     "recorded": rec.value, "unit": rec.unit, "error": model - rec.value,
+                     "relative_error": (model - rec.value) / rec.value if rec.value else math.nan})
+    fit = pd.DataFrame(rows)
+    not_compared = sorted(set(history["series"]) - set(comps))
+    return fit, not_compared
+
+
+def comparable(run: RunResult) -> pd.DataFrame:
+    """The run's trajectories with the budget columns the record has.
+
+    Parameters
+    ----------
+    run : RunResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        The trajectories plus ``revenue``, ``deficit`` and ``defence_spending`` [US$ bn
+        per year].
+    """
+    traj = run.trajectories.copy()
+    traj["revenue"] = traj["oil_revenue"] + traj["non_oil_revenue"]
+    traj["deficit"] = -traj["balance"]
+    p = {k: np.atleast_1d(v) for k, v in run.params.values().items()}
+    defence = at_time(traj["day"].to_numpy(), p)["fiscal.defence_spending"]
+    traj["defence_spending"] = np.broadcast_to(defence, (len(traj),))
+    return traj
+
+
+#: The targets of the back-test (issue 5): series, from when, tolerance, kind.
+TARGETS = (
+    ("oil and gas revenue within 15% each year", "oil_gas_revenue", "2022-01-01", 0.15, "relative"),
+    ("NWF liquid assets within 20% from 2023-08", "nwf_liquid", "2023-08-01", 0.20, "relative"),
+    ("territory within 2 points from 2023", "territory", "2023-01-01", 2.0, "absolute"),
+)
+
+
+def targets(fit: pd.DataFrame, run: RunResult, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The back-test's targets, checked one figure at a time.
+
+    Parameters
+    ----------
+    fit : pandas.DataFrame
+        From :func:`compare`.
+    run : RunResult
+    history : pandas.DataFrame, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target``, ``date``, ``model``, ``recorded``, ``error``, ``tolerance``, ``met``.
+    """
+    history = load_history() if history is None else history
+    rows = []
+    for name, series, since, tol, kind in TARGETS:
+        sub = fit[(fit["series"] == series) & (fit["date"] >= pd.Timestamp(since))]
+        for r in sub.itertuples():
+            err = r.relative_error if kind == "relative" else r.error
+            rows.append({"target": name, "date": r.date, "model": r.model, "recorded": r.recorded,
+                         "error": err, "tolerance": tol, "met": bool(abs(err) <= tol)})
+    # the direction of inflation each year: the model's change over the year against the record's
+    cpi = history[history["series"] == "cpi_dec_dec"].set_index("date")["value"].sort_index()
+    traj = run.trajectories
+    for year in (2022, 2023, 2024):
+        end = pd.Timestamp(year=year, month=12, day=31)
+        before = pd.Timestamp(year=year - 1, month=12, day=31)
+        if end not in cpi.index or before not in cpi.index or end > traj.index[-1]:
+            continue
+        start_value = traj["inflation"].iloc[0] if before < traj.index[0] else float(traj.loc[before, "inflation"])
+        model_change = float(traj.loc[end, "inflation"]) - float(start_value)
+        recorded_change = float(cpi[end] - cpi[before])
+        rows.append({"target": "direction of inflation each year", "date": end, "model": model_change,
+                     "recorded": recorded_change, "error": model_change - recorded_change, "tolerance": 0.0,
+                     "met": bool(np.sign(model_change) == np.sign(recorded_change))})
+    return pd.DataFrame(rows)
+
+
+def backtest(scenario: str = SCENARIO, overrides: dict[str, object] | None = None, *,
+             params: ParameterSet | None = None) -> BacktestResult:
+    """Run the model over 2022-02-24 to 2025-01-20 on the historical path and compare it with the record.
+
+    Parameters
+    ----------
+    scenario : str
+        The historical scenario (default ``history_2022_2025``), or a path to another with
+        its own ``start_date``.
+    overrides : dict, optional
+        Parameter values set last (each checked against its range).
+    params : ParameterSet, optional
+        Use these parameters instead of ``scenario`` and ``overrides``.
+
+    Returns
+    -------
+    BacktestResult
+        ``.trajectories``, ``.fit``, ``.targets``.
+    """
+    params = load_params(scenario, overrides) if params is None else params
+    days = float((END - pd.Timestamp(params.start_date)).days)
+    if days < 1:
+        raise InputError(f"a back-test runs up to {END.date()} from a scenario's own start_date; "
+                         f"'{'+'.join(params.scenarios) or 'base'}' starts on {params.start_date}. "
+                         f"Use {SCENARIO} or another scenario with start_date before {END.date()}.")
+    run = simulate(params=params, days=days)
+    history = load_history()
+    fit, not_compared = compare(run, history)
+    return BacktestResult(run, fit, targets(fit, run, history), not_compared)

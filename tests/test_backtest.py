@@ -1,0 +1,99 @@
+"""The back-test: the model over 2022-02-24 to 2025-01-20 on the historical path, against the record."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sanctions_model as sm
+from sanctions_model.backtest import TARGETS, backtest
+from sanctions_model.errors import InputError
+from sanctions_model.report.backtest import write_backtest
+
+
+@pytest.fixture(scope="module")
+def result():
+    return backtest()
+
+
+def test_trajectories_cover_the_history_with_a_projections_columns(result):
+    traj = result.trajectories
+    assert traj.index[0] == pd.Timestamp("2022-02-24") and traj.index[-1] == pd.Timestamp("2025-01-20")
+    assert list(traj.columns) == list(sm.simulate(days=30).trajectories.columns)
+    assert np.isfinite(traj.drop(columns=["day"]).to_numpy()).all()
+
+
+def test_the_historical_path_is_followed(result):
+    traj = result.trajectories
+    assert traj.loc["2022-02-24", "sanctions_target"] == pytest.approx(0.05)
+    assert traj.loc["2023-01-01", "sanctions_target"] == pytest.approx(0.42)
+    forces = traj["russia_forces"]
+    mobilised = forces.loc["2022-11-20"] - forces.loc["2022-09-21"]  # the two months of the mobilisation
+    later = forces.loc["2023-03-21"] - forces.loc["2023-01-20"]
+    assert mobilised > later + 200, "about 300,000 mobilised in two months"
+    assert traj.loc["2025-01-20", "sanctions_target"] == pytest.approx(0.5 + 0.1 * 10 / 48, abs=1e-3)
+    assert traj["territory"].iloc[0] == pytest.approx(0.068)
+
+
+def test_fit_is_tidy_and_its_arithmetic_holds(result):
+    fit = result.fit
+    assert {"series", "date", "period", "model", "recorded", "unit", "error", "relative_error"} <= set(fit.columns)
+    assert (fit["date"] >= pd.Timestamp("2022-02-24")).all(), "nothing before the run is compared"
+    np.testing.assert_allclose(fit["error"], fit["model"] - fit["recorded"])
+    # one figure recomputed by hand: liquid NWF on 2024-01-01 = reserves that day x 92 / 1000
+    row = fit[(fit["series"] == "nwf_liquid") & (fit["date"] == pd.Timestamp("2024-01-01"))].iloc[0]
+    assert row["model"] == pytest.approx(result.trajectories.loc["2024-01-01", "reserves"] * 92 / 1000, rel=1e-9)
+    # a yearly figure is the model's average over the year
+    rev = fit[(fit["series"] == "oil_gas_revenue") & (fit["date"] == pd.Timestamp("2023-12-31"))].iloc[0]
+    assert rev["model"] == pytest.approx(result.trajectories.loc["2023", "oil_revenue"].mean() * 92 / 1000)
+    # the defence budget is followed as recorded, so it fits (a check on the path, not on the model)
+    defence = fit[fit["series"] == "defence_spending"]
+    assert (defence["relative_error"].abs() < 0.05).all()
+    assert set(result.not_compared) == {"era_loans", "nwf_liquid_usd", "russian_casualty_rate",
+                                        "russian_recruitment", "western_aid_allocated"}
+
+
+def test_targets_are_checked_figure_by_figure(result):
+    t = result.targets
+    counts = t.groupby("target").size().to_dict()
+    assert counts == {TARGETS[0][0]: 3, TARGETS[1][0]: 7, TARGETS[2][0]: 3, "direction of inflation each year": 3}
+    relative = t[t["target"] == TARGETS[0][0]]
+    assert (relative["met"] == (relative["error"].abs() <= 0.15)).all()
+    inflation = t[t["target"] == "direction of inflation each year"]
+    assert list(inflation["recorded"].round(2)) == [3.55, -4.52, 2.1]  # 8.39 -> 11.94 -> 7.42 -> 9.52
+
+
+def test_report_is_written_with_its_figure_and_tables(result, tmp_path):
+    out = write_backtest(result, tmp_path / "bt", "test")
+    text = (out / "report.md").read_text()
+    met = int(result.targets["met"].sum())
+    assert f"meets {met} of the {len(result.targets)} target checks" in text
+    for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+        assert (out / link).is_file()
+    for name in ("fit.csv", "targets.csv", "trajectories.csv"):
+        assert len(pd.read_csv(out / name)) > 0
+    assert "No exchange rate" in text and "## Provenance" in text
+
+
+def test_bad_input(tmp_path):
+    with pytest.raises(InputError, match="unknown scenario"):
+        backtest("histroy")
+    with pytest.raises(InputError, match="own start_date"):
+        backtest("status_quo")
+    with pytest.raises(InputError, match="outside its range"):
+        backtest(overrides={"fiscal.reserves_initial": 500})
+
+
+def test_cli(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", "--out", str(tmp_path / "b")],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "target checks met" in res.stdout and (tmp_path / "b" / "report.md").is_file()
+    again = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", "--out", str(tmp_path / "b")],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "already exists" in again.stderr
