@@ -1,5 +1,6 @@
 # Two entry points, both usable on a fresh machine with only Python 3.11 and make:
-#   make report   set up .venv, then write the full analysis into reports/analysis/
+#   make report   set up .venv, then write the full analysis into reports/analysis/ and the back-test into
+#                 reports/backtest/
 #   make test     set up .venv with the test dependencies, then lint (ruff), type-check (mypy) and run the tests
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -17,6 +18,7 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	mkdir -p reports
 	MPLBACKEND=Agg $(BIN)/sanctions-model report --out reports/analysis --force
+	MPLBACKEND=Agg $(BIN)/sanctions-model backtest --out reports/backtest --force
 
 test: $(STAMP)
 	$(BIN)/ruff check sanctions_model tests benchmarks

@@ -73,3 +73,22 @@ def test_committed_one_at_a_time_indices_are_reproduced():
         table = committed.loc[outcome].loc[names]
         np.testing.assert_allclose(result[outcome].loc[names, ["low", "high"]].to_numpy(),
                                    table[["low", "high"]].to_numpy(), rtol=1e-5, atol=1e-6, err_msg=STALE)
+
+
+BACKTEST = REPORT.parent.parent / "backtest"
+
+
+def test_committed_backtest_is_current():
+    """The committed back-test (reports/backtest/) matches the current model, path and record."""
+    from sanctions_model.backtest import backtest
+
+    assert (BACKTEST / "report.md").is_file(), "reports/backtest/report.md is missing: run `make report`"
+    text = (BACKTEST / "report.md").read_text()
+    rows = re.findall(r"^\| ([^|]+) \| (.+) \|$", text.split("## Provenance", 1)[1], flags=re.M)
+    prov = {k.strip(): v.strip() for k, v in rows}
+    result = backtest()
+    assert prov["parameter hash"] == result.params.digest(), STALE
+    committed = pd.read_csv(BACKTEST / "targets.csv")
+    assert len(committed) == len(result.targets), STALE
+    np.testing.assert_allclose(committed["model"], result.targets["model"], rtol=1e-5, err_msg=STALE)
+    assert list(committed["met"]) == list(result.targets["met"]), STALE
