@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test clean
+.PHONY: report test calibrate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,15 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	mkdir -p reports
 	MPLBACKEND=Agg $(BIN)/sanctions-model report --out reports/analysis --force
-	MPLBACKEND=Agg $(BIN)/sanctions-model backtest --out reports/backtest --force
+	MPLBACKEND=Agg $(BIN)/sanctions-model backtest --calibrated params/calibrated.toml --out reports/backtest --force
 
 test: $(STAMP)
 	$(BIN)/ruff check sanctions_model tests benchmarks
 	$(BIN)/mypy
 	MPLBACKEND=Agg $(BIN)/python -m pytest
+
+calibrate: $(STAMP)
+	$(BIN)/sanctions-model calibrate --out params/calibrated.toml --force
 
 clean:
 	rm -rf $(VENV) build *.egg-info

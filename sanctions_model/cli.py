@@ -148,8 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     bt = sub.add_parser("backtest", help="run 2022-02-24 to 2025-01-20 on the historical path and compare with the "
                                          "record (data/history.csv)")
     bt.add_argument("--scenario", default="history_2022_2025", help="the historical scenario (name or path)")
+    bt.add_argument("--calibrated", default=None, metavar="FILE",
+                    help="also report the back-test with the values of this calibration (params/calibrated.toml)")
     bt.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     bt.add_argument("--force", action="store_true", help="replace an existing output directory")
+
+    cal = sub.add_parser("calibrate", help="fit the oil revenue chain and reserve rule to the record (least squares, "
+                                           "within each parameter's range)")
+    cal.add_argument("--out", required=True, help="TOML file for the fitted values (e.g. params/calibrated.toml)")
+    cal.add_argument("--max-evals", type=int, default=200, dest="max_evals",
+                     help="most evaluations of the fit (default 200; each Jacobian adds one run per parameter)")
+    cal.add_argument("--force", action="store_true", help="replace an existing file")
 
     sub.add_parser("scenarios", help="list the scenarios with their descriptions")
 
@@ -272,13 +281,41 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .backtest import backtest
+    from .calibrate import load_calibrated
     from .outdir import check_target
     from .report.backtest import write_backtest
 
     check_target(args.out, args.force)
     result = backtest(args.scenario)
-    out = write_backtest(result, args.out, _command_line(argv), force=args.force)
+    calibrated = None
+    if args.calibrated:
+        fit, table = load_calibrated(args.calibrated)
+        calibrated = (fit, table, backtest(args.scenario, overrides=table["value"].to_dict()))
+    out = write_backtest(result, args.out, _command_line(argv), force=args.force, calibrated=calibrated)
     print(f"wrote {out}/report.md: {int(result.targets['met'].sum())} of {len(result.targets)} target checks met")
+
+
+def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from pathlib import Path
+
+    from .backtest import backtest
+    from .calibrate import calibrate, write_calibrated
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise InputError(f"{out} already exists; use --force to replace it.")
+    if not out.parent.is_dir():
+        raise InputError(f"cannot write {out}: parent directory {out.parent} does not exist.")
+    print(f"calibrating (up to {args.max_evals} runs of the back-test, about 1 s each) ...", file=sys.stderr)
+    result = calibrate(max_evaluations=args.max_evals)
+    write_calibrated(result, out, _command_line(argv), force=args.force)
+    before = backtest().targets["met"]
+    after = backtest(overrides=result.table["value"].to_dict()).targets["met"]
+    print(f"wrote {out}: cost {result.cost_before:.3g} -> {result.cost_after:.3g} in {result.evaluations} runs; "
+          f"target checks met {int(before.sum())} -> {int(after.sum())} of {len(after)}")
+    for name, row in result.table.iterrows():
+        bound = "  (at the edge of its range)" if row["at_bound"] else ""
+        print(f"  {name}: {row['before']:g} -> {row['value']:.4g} +/- {row['standard_error']:.2g} {row['unit']}{bound}")
 
 
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
@@ -302,7 +339,7 @@ def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sensitivity": _cmd_sensitivity,
-            "report": _cmd_report, "export": _cmd_export, "backtest": _cmd_backtest,
+            "report": _cmd_report, "export": _cmd_export, "backtest": _cmd_backtest, "calibrate": _cmd_calibrate,
             "scenarios": _cmd_scenarios, "params": _cmd_params}
 
 

@@ -97,3 +97,59 @@ def test_cli(tmp_path):
     again = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", "--out", str(tmp_path / "b")],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+# --- calibration -------------------------------------------------------------------------------
+
+def test_calibration_lowers_the_cost_within_the_ranges(tmp_path):
+    from sanctions_model.calibrate import calibrate, cost_at, load_calibrated, write_calibrated
+
+    result = calibrate(names=["oil.tax_take"], series=["oil_gas_revenue"], max_evaluations=8)
+    row = result.table.loc["oil.tax_take"]
+    assert row["low"] <= row["value"] <= row["high"]
+    assert result.cost_after <= result.cost_before
+    assert result.evaluations <= 1 + 8 * 2, "at most max_evaluations steps, each with its Jacobian column"
+    assert result.cost_after == pytest.approx(cost_at({"oil.tax_take": row["value"]}, series=["oil_gas_revenue"]),
+                                              rel=1e-6)
+    path = write_calibrated(result, tmp_path / "cal.toml", "test")
+    fit, table = load_calibrated(path)
+    assert fit["series"] == ["oil_gas_revenue"] and table.loc["oil.tax_take", "value"] == pytest.approx(
+        row["value"], rel=1e-5)
+    with pytest.raises(InputError, match="already exists"):
+        write_calibrated(result, path, "test")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"names": ["oil.tax_tak"]}, "unknown parameter"),
+    ({"names": ["macro.key_rate_initial"]}, "range .* is a point"),
+    ({"series": ["gdp"]}, "unknown recorded series"),
+    ({"max_evaluations": 1}, "max_evaluations"),
+])
+def test_calibration_bad_input(kwargs, message):
+    from sanctions_model.calibrate import calibrate
+
+    with pytest.raises(InputError, match=message):
+        calibrate(**kwargs)
+
+
+def test_load_calibrated_bad_files(tmp_path):
+    from sanctions_model.calibrate import load_calibrated
+
+    with pytest.raises(InputError, match="file not found"):
+        load_calibrated(tmp_path / "none.toml")
+    (tmp_path / "bad.toml").write_text("[fit]\nid = 'x'\n")
+    with pytest.raises(InputError, match="not a calibration file"):
+        load_calibrated(tmp_path / "bad.toml")
+
+
+def test_committed_calibration_is_current():
+    """params/calibrated.toml: its starting values are today's, and its cost is reproduced at its values."""
+    from sanctions_model.calibrate import cost_at, load_calibrated
+    from sanctions_model.params import load_params
+
+    fit, table = load_calibrated()
+    params = load_params(fit["scenario"])
+    for name, row in table.iterrows():
+        assert row["before"] == pytest.approx(params[name], rel=1e-5), f"{name} changed: run `make calibrate`"
+    assert cost_at(table["value"].to_dict(), fit["scenario"], fit["series"]) == pytest.approx(fit["cost_after"],
+                                                                                            rel=1e-3)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import sanctions_model as sm
-from sanctions_model import ensemble, history, sensitivity, sweep
+from sanctions_model import calibrate, ensemble, history, sensitivity, sweep
 from sanctions_model.report import backtest as backtest_report
 from sanctions_model.report import full
 
@@ -21,7 +21,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 MODULES = {"sanctions_model": sm, "sanctions_model.sensitivity": sensitivity, "sanctions_model.ensemble": ensemble,
            "sanctions_model.sweep": sweep, "sanctions_model.report.full": full,
            "sanctions_model.history": history, "sanctions_model.backtest": backtest_module,
-           "sanctions_model.report.backtest": backtest_report}
+           "sanctions_model.report.backtest": backtest_report, "sanctions_model.calibrate": calibrate}
 PUBLIC = {
     "sanctions_model": list(sm.__all__),
     "sanctions_model.sensitivity": ["oat", "morris", "sobol", "monte_carlo", "monte_carlo_sample",
@@ -32,6 +32,7 @@ PUBLIC = {
     "sanctions_model.history": ["load_history"],
     "sanctions_model.backtest": ["backtest", "compare", "targets", "comparable"],
     "sanctions_model.report.backtest": ["write_backtest"],
+    "sanctions_model.calibrate": ["calibrate", "write_calibrated", "load_calibrated", "cost_at"],
 }
 
 

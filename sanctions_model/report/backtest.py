@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pandas as pd
+
 from ..backtest import BacktestResult, comparable, comparisons
 from ..outdir import atomic_directory, check_target
 from ..params import load_scenario
@@ -58,7 +60,36 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def write_backtest(result: BacktestResult, out: Path | str, command: str, force: bool = False) -> Path:
+def _calibration_section(result: BacktestResult, calibrated: tuple[dict, pd.DataFrame, BacktestResult]) -> list[str]:
+    fit, table, after = calibrated
+    met_before, met_after = int(result.targets["met"].sum()), int(after.targets["met"].sum())
+    edge = [str(n) for n, row in table.iterrows() if row["at_bound"]]
+    rows = table.assign(before=table["before"].map(_fmt), value=table["value"].map(_fmt),
+                        standard_error=table["standard_error"].map(_fmt),
+                        at_bound=table["at_bound"].map({True: "**yes**", False: "no"}))[
+        ["before", "value", "standard_error", "low", "high", "unit", "at_bound"]]
+    rows.index.name = "parameter"
+    lines = [
+        "## Calibration",
+        "",
+        f"`params/calibrated.toml` ({fit['id']}) fits {len(table)} parameters to the series "
+        f"{', '.join(fit['series'])} by least squares within their ranges (cost {fit['cost_before']:.3g} -> "
+        f"{fit['cost_after']:.3g}, {fit['evaluations']} runs). With its values the model meets {met_after} of the "
+        f"{len(after.targets)} target checks (against {met_before} without).",
+        "",
+        markdown_table(rows),
+        "",
+    ]
+    if edge:
+        lines += [f"The fit pushes {', '.join(f'`{n}`' for n in edge)} to the edge of the range its source allows: "
+                  "the data ask for more than the structure can give (the missing exchange rate above), so these "
+                  "values compensate for structure and are not used by the projections. Wide standard errors mean "
+                  "the record does not pin a parameter down.", ""]
+    return lines
+
+
+def write_backtest(result: BacktestResult, out: Path | str, command: str, force: bool = False,
+                   calibrated: tuple[dict, pd.DataFrame, BacktestResult] | None = None) -> Path:
     """Write ``report.md``, ``fit.csv``, ``targets.csv``, ``trajectories.csv`` and ``backtest.png`` into ``out``.
 
     Parameters
@@ -71,6 +102,9 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
         The command line for the provenance table.
     force : bool
         Replace an existing ``out``.
+    calibrated : (dict, DataFrame, BacktestResult), optional
+        A calibration (:func:`sanctions_model.calibrate.load_calibrated`) and the back-test
+        with its values, for a section on what calibration changes.
 
     Returns
     -------
@@ -111,8 +145,9 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
             "With these numbers the model has not earned its projections on this evidence: it follows the "
             "spending it is given and the 2024 revenue, but not 2022-2023 revenue, the reserves, inflation, the "
             "key rate or the front. The parameters were "
-            "not bent outside their ranges to improve the fit, and no calibration has been run yet. Why the "
-            "misses happen:",
+            "not bent outside their ranges to improve the fit" + (
+                " (the calibration below stays inside them too)." if calibrated is not None else ".")
+            + " Why the misses happen:",
             "",
             *[f"- {limit}" for limit in LIMITS],
             "",
@@ -136,6 +171,8 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
             + ".",
             "",
         ]
+        if calibrated is not None:
+            lines += _calibration_section(result, calibrated)
         if sc is not None:
             lines += ["## The historical path", "", f"**{sc.title}.** {sc.description}", ""]
             lines += [f"- `{p}` = {v:g}: {why}" for p, v, why in sc.changes]

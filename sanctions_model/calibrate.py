@@ -1,0 +1,280 @@
+"""Calibration: fit a declared set of uncertain parameters to the record with least squares.
+
+The back-test's residuals (relative errors of the model against ``data/history.csv``),
+weighted by each figure's confidence and so that every series counts the same, are
+minimised by :func:`scipy.optimize.least_squares` within each parameter's range: a
+parameter is never moved outside the range its source gives. Standard errors come from the
+Jacobian at the solution. The result is written to ``params/calibrated.toml``, each value
+marked with the fit that produced it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .backtest import END, SCENARIO, compare
+from .errors import InputError, SolverError
+from .history import load_history
+from .params import ParameterSet, load_params
+from .run import simulate
+
+#: Parameters the calibration fits by default: the oil revenue chain and the reserve rule,
+#: the ones the recorded series can inform.
+PARAMETERS = (
+    "oil.tax_take",
+    "oil.base_discount",
+    "oil.discount_sensitivity",
+    "oil.volume_sanctions_sensitivity",
+    "fiscal.reserves_initial",
+    "fiscal.deficit_share_from_reserves",
+)
+#: Recorded series the fit uses.
+SERIES = ("oil_gas_revenue", "nwf_liquid", "urals_price", "export_volume", "federal_revenue", "deficit")
+#: Weight of a figure by the confidence of its source.
+CONFIDENCE = {"high": 1.0, "med": 0.7, "low": 0.4}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The result of :func:`calibrate`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per fitted parameter: ``before``, ``value``, ``standard_error``, ``low``,
+        ``high``, ``unit``, ``at_bound``.
+    cost_before, cost_after : float
+        Half the sum of squared weighted residuals at the start and at the solution.
+    residuals : pandas.DataFrame
+        Each figure used: ``series``, ``date``, ``weight``, relative error before and after.
+    status : int
+    message : str
+        From :func:`scipy.optimize.least_squares`.
+    evaluations : int
+        Model runs, the Jacobian's included.
+    scenario : str
+    """
+
+    table: pd.DataFrame
+    cost_before: float
+    cost_after: float
+    residuals: pd.DataFrame
+    status: int
+    message: str
+    evaluations: int
+    scenario: str
+
+
+def _weights(history: pd.DataFrame, series: Sequence[str], start: pd.Timestamp) -> pd.DataFrame:
+    """Each figure of ``series`` dated within the run, with its weight: its source's confidence,
+    divided by the square root of its series' count so that every series weighs the same."""
+    rows = history[history["series"].isin(series) & (history["date"] >= start)].copy()
+    counts = rows.groupby("series")["series"].transform("size")
+    rows["weight"] = rows["confidence"].map(CONFIDENCE).fillna(0.5) / np.sqrt(counts)
+    return rows[["series", "date", "period", "weight"]].reset_index(drop=True)
+
+
+def _residual_function(params: ParameterSet, names: Sequence[str], series: Sequence[str], history: pd.DataFrame,
+                       counter: list[int]) -> Callable[[np.ndarray], np.ndarray]:
+    weights = _weights(history, series, pd.Timestamp(params.start_date))
+    days = float((END - pd.Timestamp(params.start_date)).days)
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        counter[0] += 1
+        trial = params.with_values(dict(zip(names, map(float, x))), origin="calibration")
+        try:
+            run = simulate(params=trial, days=days, step=2.0, rtol=1e-7)
+        except SolverError:
+            return np.full(len(weights), 10.0)  # an unsolvable set is a bad fit, not a crash
+        fit, _ = compare(run, history)
+        merged = weights.merge(fit[["series", "date", "period", "relative_error"]], on=["series", "date", "period"],
+                               how="left")
+        return (merged["weight"] * merged["relative_error"].fillna(0.0)).to_numpy()
+
+    return residuals
+
+
+def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, series: Sequence[str] = SERIES, *,
+              max_evaluations: int = 200) -> Calibration:
+    """Fit ``names`` to the recorded ``series`` over the back-test's period.
+
+    Parameters
+    ----------
+    scenario : str
+        The historical scenario the back-test runs.
+    names : list of str
+        Parameters to fit, each within its range.
+    series : list of str
+        Recorded series to fit (see :data:`sanctions_model.backtest.comparisons`).
+    max_evaluations : int
+        Most evaluations of the fit the optimiser may make (SciPy's ``max_nfev``); each
+        finite-difference Jacobian costs one more run per parameter.
+
+    Returns
+    -------
+    Calibration
+    """
+    from scipy.optimize import least_squares
+
+    params = load_params(scenario)
+    for name in names:
+        if name not in params:
+            raise InputError(f"cannot calibrate unknown parameter '{name}'.")
+        spec = params.parameters[name]
+        if not spec.low < spec.high:
+            raise InputError(f"cannot calibrate '{name}': its range [{spec.low:g}, {spec.high:g}] is a point.")
+    if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int) or max_evaluations < 2:
+        raise InputError(f"max_evaluations must be a whole number of at least 2, got {max_evaluations!r}.")
+    history = load_history()
+    unknown = sorted(set(series) - set(history["series"]))
+    if unknown:
+        raise InputError(f"unknown recorded series: {', '.join(unknown)}.")
+    counter = [0]
+    f = _residual_function(params, names, series, history, counter)
+    specs = [params.parameters[n] for n in names]
+    lows, highs = np.array([s.low for s in specs]), np.array([s.high for s in specs])
+    x0 = np.clip([s.value for s in specs], lows, highs)
+    r0 = f(x0)
+    sol = least_squares(f, x0, bounds=(lows, highs), x_scale=highs - lows, diff_step=1e-3,
+                        max_nfev=max_evaluations, method="trf")
+    m, k = sol.fun.size, len(names)
+    s2 = 2.0 * sol.cost / max(m - k, 1)
+    try:
+        cov = np.linalg.pinv(sol.jac.T @ sol.jac) * s2
+        se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    except np.linalg.LinAlgError:
+        se = np.full(k, math.nan)
+    span = highs - lows
+    table = pd.DataFrame({
+        "before": x0, "value": sol.x, "standard_error": se, "low": lows, "high": highs,
+        "unit": [s.unit for s in specs],
+        "at_bound": (np.abs(sol.x - lows) < 1e-6 * span) | (np.abs(sol.x - highs) < 1e-6 * span),
+    }, index=pd.Index(list(names), name="parameter"))
+    weights = _weights(history, series, pd.Timestamp(params.start_date))
+    residuals = weights.assign(before=r0 / weights["weight"], after=sol.fun / weights["weight"])
+    return Calibration(table, float(0.5 * np.sum(r0 ** 2)), float(sol.cost), residuals, int(sol.status),
+                       str(sol.message), counter[0], scenario)
+
+
+def write_calibrated(result: Calibration, path: str | os.PathLike[str], command: str, force: bool = False) -> Path:
+    """Write the fitted values to a TOML file, each marked with the fit that produced it.
+
+    Parameters
+    ----------
+    result : Calibration
+    path : path
+        The file (``params/calibrated.toml`` by convention); replaced only with ``force``,
+        and atomically.
+    command : str
+        The command line recorded in the file.
+    force : bool
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists; use --force to replace it.")
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write {path}: parent directory {path.parent} does not exist.")
+    from .report.markdown import git_commit
+
+    fit_id = f"calibration of {dt.date.today().isoformat()}, {__version__}, commit {git_commit()}"
+    lines = [
+        "# Parameters fitted to the record (data/history.csv) by `sanctions-model calibrate`.",
+        "# Each value stays inside the range of params/base.toml (or of the historical scenario);",
+        "# standard errors are from the Jacobian at the solution.",
+        "",
+        "[fit]",
+        f"id = {json.dumps(fit_id)}",
+        f"scenario = {json.dumps(result.scenario)}",
+        f"command = {json.dumps(command)}",
+        f"series = {json.dumps(sorted(set(result.residuals['series'])))}",
+        f"cost_before = {result.cost_before:.6g}",
+        f"cost_after = {result.cost_after:.6g}",
+        f"evaluations = {result.evaluations}",
+        f"status = {result.status}",
+        f"message = {json.dumps(result.message)}",
+        "",
+    ]
+    for name, row in result.table.iterrows():
+        se = "nan" if not math.isfinite(row["standard_error"]) else f"{row['standard_error']:.6g}"
+        lines += [
+            f"[parameter.{json.dumps(str(name))}]",
+            f"value = {row['value']:.6g}",
+            f"standard_error = {se}",
+            f"before = {row['before']:.6g}",
+            f"low = {row['low']:.6g}",
+            f"high = {row['high']:.6g}",
+            f"unit = {json.dumps(row['unit'])}",
+            f"at_bound = {'true' if row['at_bound'] else 'false'}",
+            f"fit = {json.dumps(fit_id)}",
+            "",
+        ]
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("\n".join(lines))
+    os.replace(tmp, path)
+    return path
+
+
+def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, object], pd.DataFrame]:
+    """Read a file written by :func:`write_calibrated`.
+
+    Parameters
+    ----------
+    path : path, optional
+        Default ``params/calibrated.toml``.
+
+    Returns
+    -------
+    fit : dict
+        What produced it: ``id``, ``scenario``, ``series``, costs, ``evaluations``.
+    table : pandas.DataFrame
+        One row per parameter: ``value``, ``standard_error``, ``before``, ``low``, ``high``,
+        ``unit``, ``at_bound``.
+    """
+    import tomllib
+
+    from .params import params_dir
+
+    path = Path(path) if path is not None else params_dir() / "calibrated.toml"
+    if not path.is_file():
+        raise InputError(f"{path}: file not found (run `sanctions-model calibrate --out {path}`).")
+    try:
+        data = tomllib.loads(path.read_text())
+        table = pd.DataFrame.from_dict(data["parameter"], orient="index").drop(columns=["fit"])
+        return dict(data["fit"]), table
+    except (tomllib.TOMLDecodeError, KeyError) as exc:
+        raise InputError(f"{path}: not a calibration file ({exc}).") from None
+
+
+def cost_at(values: dict[str, float], scenario: str = SCENARIO, series: Sequence[str] = SERIES) -> float:
+    """Half the sum of squared weighted residuals with ``values`` set (the calibration's objective).
+
+    Parameters
+    ----------
+    values : dict
+        Parameter name to value.
+    scenario : str
+    series : list of str
+
+    Returns
+    -------
+    float
+    """
+    params = load_params(scenario)
+    names = list(values)
+    f = _residual_function(params, names, series, load_history(), [0])
+    r = f(np.array([values[n] for n in names], dtype=float))
+    return float(0.5 * np.sum(r ** 2))
