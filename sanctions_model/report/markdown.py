@@ -83,12 +83,15 @@ def summary(run: RunResult) -> str:
 
 
 def git_commit() -> str:
-    """The commit of the source tree, with '-dirty' if it has uncommitted changes, or 'unknown'."""
+    """The commit of the source tree, with '-dirty' if code, parameters or data have uncommitted changes
+    (generated reports/ aside), or 'unknown'."""
     here = Path(__file__).resolve().parent
     try:
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
                              text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+        # generated reports do not change what produces the numbers: a regenerated report is not "dirty"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top)",
+                                ":(top,exclude)reports"], cwd=here,
                                capture_output=True, text=True, timeout=5, check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
