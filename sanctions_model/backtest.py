@@ -92,7 +92,7 @@ class BacktestResult:
         return self.run.params
 
 
-def _period_start(date: pd.Timestamp, period: str, item_date: str) -> pd.Timestamp:
+def _period_start(date: pd.Timestamp, period: str) -> pd.Timestamp:
     if period == "year":
         return pd.Timestamp(year=date.year, month=1, day=1)
     if period == "month":
@@ -144,7 +144,7 @@ def compare(run: RunResult, history: pd.DataFrame | None = None) -> tuple[pd.Dat
         comp = comps.get(rec.series)
         if comp is None:
             continue
-        start = _period_start(rec.date, rec.period, rec.item_date)
+        start = _period_start(rec.date, rec.period)
         model = _model_value(traj, comp, rec.date, start)
         if math.isnan(model):
             continue

@@ -39,8 +39,10 @@ MAX_ROWS = 100_000_000
 
 
 def uncertainties(params: ParameterSet) -> list[str]:
-    """Names of the parameters a sweep varies by default: non-lever, with low < high."""
-    return [n for n, p in params.parameters.items() if p.low < p.high and p.group not in params.levers]
+    """Names of the parameters a sweep varies by default: with low < high, neither a lever nor a
+    further step of a lever's schedule or a driver's path (those are the scenario's choices)."""
+    return [n for n, p in params.parameters.items()
+            if p.low < p.high and p.group not in params.levers and ".step" not in n]
 
 
 def overlay(base: Mapping[str, float], names: Sequence[str], x: np.ndarray) -> dict[str, np.ndarray]:

@@ -209,6 +209,16 @@ def test_restated_ranges_need_a_start_date(tmp_path):
         load_params(_scenario(tmp_path, bad_date, "bad_date"))
 
 
+def test_driver_steps_are_not_uncertainties(tmp_path):
+    from sanctions_model.designs import uncertainties
+    from sanctions_model.params import load_params
+
+    params = load_params(_scenario(tmp_path, DATED, "dated"))
+    assert "oil.brent_price.step1.level" in params
+    assert not [n for n in uncertainties(params) if ".step" in n]
+    assert "oil.brent_price" in uncertainties(params)
+
+
 def test_dated_scenarios_are_not_projection_scenarios(tmp_path):
     from sanctions_model.params import scenario_names
 
