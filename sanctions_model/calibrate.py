@@ -183,12 +183,10 @@ def write_calibrated(result: Calibration, path: str | os.PathLike[str], command:
     -------
     pathlib.Path
     """
-    path = Path(path)
-    if path.exists() and not force:
-        raise InputError(f"{path} already exists; use --force to replace it.")
-    if not path.parent.is_dir():
-        raise InputError(f"cannot write {path}: parent directory {path.parent} does not exist.")
+    from .outdir import check_file
     from .report.markdown import git_commit
+
+    path = check_file(path, force)
 
     fit_id = f"calibration of {dt.date.today().isoformat()}, {__version__}, commit {git_commit()}"
     lines = [

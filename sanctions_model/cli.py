@@ -262,14 +262,14 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
     import shutil
     from pathlib import Path
 
+    from .outdir import check_file
     from .sweep_result import open_sweep
 
     out = Path(args.out)
     if out.suffix not in (".nc", ".zarr"):
         raise InputError(f"--out must end in .nc (netCDF) or .zarr (Zarr), got {out.name!r}.")
     sweep = open_sweep(args.sweep)
-    if out.exists() and not args.force:
-        raise InputError(f"{out} already exists; use --force to replace it.")
+    check_file(out, args.force)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
     (sweep.to_netcdf if out.suffix == ".nc" else sweep.to_zarr)(tmp)
@@ -296,16 +296,11 @@ def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from pathlib import Path
-
     from .backtest import backtest
     from .calibrate import calibrate, write_calibrated
+    from .outdir import check_file
 
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise InputError(f"{out} already exists; use --force to replace it.")
-    if not out.parent.is_dir():
-        raise InputError(f"cannot write {out}: parent directory {out.parent} does not exist.")
+    out = check_file(args.out, args.force)
     print(f"calibrating (up to {args.max_evals} runs of the back-test, about 1 s each) ...", file=sys.stderr)
     result = calibrate(max_evaluations=args.max_evals)
     write_calibrated(result, out, _command_line(argv), force=args.force)

@@ -8,6 +8,7 @@ the policy's, not the sampling's.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,6 +42,21 @@ PERCENTILES = (5, 25, 50, 75, 95)
 BATCH_ROWS = 2000
 #: Days between kept fan-chart points.
 FAN_EVERY_DAYS = 7.0
+
+
+def share_row(outcomes: pd.DataFrame) -> dict[str, float]:
+    """Share of the rows (sampled sets) of ``outcomes`` with each outcome of :data:`SHARES`, 0-1
+    (NaN when there are no rows)."""
+    return {col: float(f(outcomes).mean()) if len(outcomes) else math.nan for col, f in SHARES.items()}
+
+
+def percentile_table(series: np.ndarray, days: np.ndarray) -> pd.DataFrame:
+    """Percentiles :data:`PERCENTILES` over samples of ``series`` (samples x days), by day.
+
+    Columns ``p5`` ... ``p95``; samples that are NaN (failed) are left out.
+    """
+    return pd.DataFrame(np.nanpercentile(series, PERCENTILES, axis=0).T, index=days,
+                        columns=[f"p{q}" for q in PERCENTILES])
 
 
 @dataclass
@@ -81,8 +97,7 @@ class Ensemble:
         pandas.DataFrame
             Scenario x outcome of :data:`SHARES`, shares 0-1.
         """
-        rows = {name: {col: float(f(df).mean()) for col, f in SHARES.items()} for name, df in self.outcomes.items()}
-        return pd.DataFrame.from_dict(rows, orient="index")
+        return pd.DataFrame.from_dict({name: share_row(df) for name, df in self.outcomes.items()}, orient="index")
 
     def plot(self, scenario: str) -> Figure:
         """Fan charts of willingness, strain, reserves and territory for one scenario.
@@ -165,9 +180,11 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
         raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
     workers = check_workers(workers)
     labelled = [(item, load_params(item)) if isinstance(item, str) else item for item in scenarios]
-    tasks = []
+    tasks, inputs = [], None
     for label, params in labelled:
         values = latin_hypercube(params, n, seed)
+        if inputs is None:  # the draws are the same under every scenario
+            inputs = pd.DataFrame({name: values[name] for name in uncertainties(params)})
         tasks += [_Chunk(label, {k: v[a:a + BATCH_ROWS] for k, v in values.items()}, days, True)
                   for a in range(0, n, BATCH_ROWS)]
     results = map_in_processes(_run_chunk, tasks, workers)
@@ -176,13 +193,10 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
         mine = [r for t, r in zip(tasks, results) if t.label == label]
         outcomes[label] = pd.concat([r[0] for r in mine], ignore_index=True)
         days_kept = mine[0][2]
-        fans[label] = {var: pd.DataFrame(np.percentile(np.concatenate([r[1][var] for r in mine]), PERCENTILES,
-                                                       axis=0).T, index=days_kept,
-                                         columns=[f"p{q}" for q in PERCENTILES]) for var in FAN_VARIABLES}
-    first = labelled[0][1]
-    draws = latin_hypercube(first, n, seed)
-    inputs = pd.DataFrame({name: draws[name] for name in uncertainties(first)})
-    return Ensemble(inputs, outcomes, fans, days, seed, first.start_date.isoformat())
+        fans[label] = {var: percentile_table(np.concatenate([r[1][var] for r in mine]), days_kept)
+                       for var in FAN_VARIABLES}
+    assert inputs is not None
+    return Ensemble(inputs, outcomes, fans, days, seed, labelled[0][1].start_date.isoformat())
 
 
 @dataclass(frozen=True)
@@ -244,8 +258,7 @@ def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int,
              for a in range(0, n * len(keys), BATCH_ROWS)]
     table = pd.concat([r[0] for r in map_in_processes(_run_chunk, tasks, check_workers(workers))],
                       ignore_index=True)
-    rows = {key: {col: float(f(table.iloc[i * n:(i + 1) * n]).mean()) for col, f in SHARES.items()}
-            for i, key in enumerate(keys)}
+    rows = {key: share_row(table.iloc[i * n:(i + 1) * n]) for i, key in enumerate(keys)}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index = pd.MultiIndex.from_tuples(keys, names=["parameter", "end"])
     return frame

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +23,16 @@ def check_target(target: Path | str, force: bool = False) -> Path:
     if not parent.is_dir():
         raise InputError(f"cannot write {target}: parent directory {parent} does not exist.")
     return target
+
+
+def check_file(path: str | os.PathLike[str], force: bool = False) -> Path:
+    """Raise InputError now if the file ``path`` could not be written later; call before long work."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists; use --force to replace it.")
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write {path}: parent directory {path.parent} does not exist.")
+    return path
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .ensemble import PERCENTILES, SHARES
+from .ensemble import percentile_table, share_row
 from .errors import InputError, suggest
 from .model import FLOWS, STATES
 from .outcomes import OUTCOMES
@@ -121,8 +121,7 @@ class SweepResult(os.PathLike):
         rows = {}
         for name in self.scenarios:
             df = ok[ok["scenario"] == name]
-            rows[name] = {col: float(f(df).mean()) if len(df) else np.nan for col, f in SHARES.items()}
-            rows[name]["n"] = len(df)
+            rows[name] = {**share_row(df), "n": len(df)}
         return pd.DataFrame.from_dict(rows, orient="index")
 
     def fans(self, scenario: str | None = None) -> dict[str, pd.DataFrame]:
@@ -142,8 +141,7 @@ class SweepResult(os.PathLike):
         fans = {}
         for var in self.variables:
             table = traj.pivot(index="day", columns="sample_id", values=var)
-            fans[var] = pd.DataFrame(np.nanpercentile(table.to_numpy(), PERCENTILES, axis=1).T, index=table.index,
-                                     columns=[f"p{q}" for q in PERCENTILES])
+            fans[var] = percentile_table(table.to_numpy().T, table.index.to_numpy())
         return fans
 
     def plot(self, scenario: str | None = None) -> Figure:
@@ -245,9 +243,9 @@ class SweepResult(os.PathLike):
         -------
         pathlib.Path
         """
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise InputError(f"cannot write {path}: parent directory {path.parent} does not exist.")
+        from .outdir import check_file
+
+        path = check_file(path, force=True)  # the parent must exist; an existing file is replaced
         self.to_xarray().to_netcdf(path, engine="scipy")
         return path
 
