@@ -8,6 +8,12 @@ array of shape ``(n,)``. Time ``t`` is in days after the projection start.
 Units are given in brackets; ``docs/model.md`` writes every equation out and names the
 causal loops. Sources of coefficients are in ``params/base.toml``.
 
+Money: the federal budget is kept in roubles, written as US$ bn at the fixed accounting rate
+:data:`ACCOUNTING_RUB_PER_USD` (``[meta] rub_per_usd`` of ``params/base.toml``), so that a
+budget "dollar" is always 92 roubles. Oil is sold in dollars and the National Wealth Fund
+holds foreign currency: oil revenue enters the budget, and reserves are bought and sold, at
+the day's exchange rate ``macro.rub_per_usd``; the reserves stock is in actual US$ bn.
+
 Smooth forms (softplus instead of ``max``, logistic responses) keep the right-hand side
 differentiable, so that the adaptive solver need not shrink its step at kinks.
 """
@@ -18,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .schedules import at_time, lever_rate, lever_value
+from .schedules import at_time, driver_rate, lever_rate, lever_value
 
 #: Type of a batch quantity: an array (n,) over parameter sets, or a scalar.
 Array = np.ndarray
@@ -32,7 +38,7 @@ STATES: dict[str, str] = {
     "evasion": "share 0-1",
     "reserves": "US$ bn",
     "war_debt": "US$ bn",
-    "inflation": "% per year",
+    "inflation": "% per year (underlying)",
     "key_rate": "% per year",
     "civilian_capacity": "index (1 = 2024 level)",
     "strain": "index 0-1",
@@ -46,6 +52,8 @@ STATES: dict[str, str] = {
     "ukraine_willingness": "index 0-1",
     "oil_revenue_lost": "US$ bn (cumulative)",
     "ukraine_funding": "US$ bn (cumulative)",
+    "reference_power_russia": "thousand persons x quality index",
+    "reference_power_ukraine": "thousand persons x quality index",
 }
 STATE_NAMES = tuple(STATES)
 N_STATES = len(STATE_NAMES)
@@ -53,7 +61,7 @@ IDX = {name: i for i, name in enumerate(STATE_NAMES)}
 
 #: Typical magnitude of each stock, for the solver's absolute tolerance. Reserves get a
 #: tiny one so that the solver tracks them relatively as they drain toward zero.
-STATE_SCALE = np.array([1, 1, 0.01, 50, 10, 20, 1, 1, 700, 500, 50, 0.2, 500, 0.01, 1, 1, 100, 100], float)
+STATE_SCALE = np.array([1, 1, 0.01, 50, 10, 20, 1, 1, 700, 500, 50, 0.2, 500, 0.01, 1, 1, 100, 100, 700, 500], float)
 
 #: Key flows and auxiliaries reported beside the stocks, with their units.
 FLOWS: dict[str, str] = {
@@ -63,6 +71,9 @@ FLOWS: dict[str, str] = {
     "ally_pressure": "index 0-1",
     "relief_offer": "US$ bn per year",
     "security_arrangement": "index 0-1",
+    "rub_per_usd": "RUB per US$",
+    "depreciation": "% per year (rouble against the dollar)",
+    "headline_inflation": "% per year (underlying plus the exchange rate's pass-through)",
     "export_volume": "mb/d",
     "urals_price": "US$/bbl",
     "oil_revenue": "US$ bn per year",
@@ -82,6 +93,12 @@ FLOWS: dict[str, str] = {
     "russia_willingness_indicated": "index 0-1",
     "ukraine_willingness_indicated": "index 0-1",
 }
+
+#: The accounting rate of the budget's money [RUB per US$]: ``[meta] rub_per_usd`` of params/base.toml.
+ACCOUNTING_RUB_PER_USD = 92.0
+#: Time constant [day] with which the territory follows a recorded path while one is imposed,
+#: and the battlefield's reference balance follows the forces' combat power.
+TRACKING_DAYS = 5.0
 
 #: Smoothing scale of the fiscal softplus [US$ bn per day]; small against any deficit.
 FISCAL_SMOOTHING = 0.001
@@ -142,9 +159,11 @@ def sanctions_bite(sanctions_effective: Num, evasion: Num) -> Num:
 
 
 def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
-    """Federal oil and gas revenue [US$ bn per day], with export volume [mb/d] and Urals price [US$/bbl].
+    """Federal oil and gas revenue [budget US$ bn per day], with export volume [mb/d] and Urals price [US$/bbl].
 
-    ``V = V_pot (1 - k_v B)``; ``P = Brent - d_0 - k_d B``; ``Rev = tax * V * 1e6 * P / 1e9``
+    ``V = V_pot (1 - k_v B)``; ``P = Brent - d_0 - k_d B``;
+    ``Rev = tax * V * 1e6 * P / 1e9 * x`` with ``x = rub_per_usd / 92`` (a weaker rouble
+    brings more roubles for the same dollars).
 
     Source: volume and discount sensitivities are assumptions informed by IEA and MinFin
     figures in data/ (Russian oil exports 2022-07 and 2023-07; Urals avg 2023-11); the tax
@@ -152,8 +171,21 @@ def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
     """
     volume = p["oil.export_volume_potential"] * (1.0 - p["oil.volume_sanctions_sensitivity"] * bite)
     price = p["oil.brent_price"] - p["oil.base_discount"] - p["oil.discount_sensitivity"] * bite
-    revenue = p["oil.tax_take"] * volume * 1e6 * price * 1e-9
+    revenue = p["oil.tax_take"] * volume * 1e6 * price * 1e-9 * fx_index(p)
     return revenue, volume, price
+
+
+def fx_index(p: Params) -> Num:
+    """The rouble's rate against the accounting rate [index]: ``x = rub_per_usd / 92``."""
+    return p["macro.rub_per_usd"] / ACCOUNTING_RUB_PER_USD
+
+
+def depreciation(t: float | Array, p: Params) -> Num:
+    """The rouble's rate of depreciation against the dollar [% per year], from the exchange-rate path.
+
+    ``100 * 365 * d ln(rub_per_usd) / dt``; 0 while the rate holds still (a projection's default).
+    """
+    return 100.0 * DAYS_PER_YEAR * driver_rate(t, p, "macro.rub_per_usd") / p["macro.rub_per_usd"]
 
 
 # --------------------------------------------------------------------------------------
@@ -197,7 +229,7 @@ def fiscal_flows(p: Params, oil_rev: Num, capacity: Num, reserves: Num, war_debt
 # --------------------------------------------------------------------------------------
 
 def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: Num, bite: Num, real_rate: Num) -> Num:
-    """Inflation the economy is heading to [% per year].
+    """Underlying inflation the economy is heading to [% per year].
 
     ``I* = I_target + cap * tanh(x / cap)`` with
     ``x = k_d * excess_defence + k_b * borrowing + k_s * B - k_r (rr - rr_n)``: linear for
@@ -219,6 +251,23 @@ def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: N
                 - p["macro.inflation_per_real_rate"] * (real_rate - p["macro.neutral_real_rate"]))
     cap = p["macro.inflation_pressure_max"]
     return p["macro.inflation_target"] + cap * np.tanh(pressure / cap)
+
+
+def passthrough(p: Params, depreciation: Num) -> Num:
+    """Inflation the rouble's moves add to consumer prices at once [% per year].
+
+    ``k_fx (dep+ - a dep-)``: a fall of the rouble by a share ``f`` raises the price level by
+    ``k_fx f``; a rise lowers it only by ``a k_fx f`` (prices are stickier downward).
+    Headline inflation is the underlying stock plus this; 0 while the rate holds still.
+
+    Parameters
+    ----------
+    depreciation : array [% per year], the rouble's fall against the dollar
+
+    Source: assumption.
+    """
+    down, up = softplus(depreciation, 0.01), softplus(-depreciation, 0.01)
+    return p["macro.exchange_rate_passthrough"] * (down - p["macro.appreciation_passthrough_share"] * up)
 
 
 def key_rate_indicated(p: Params, inflation: Num) -> Num:
@@ -429,39 +478,54 @@ def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
     borrowing_share = 100.0 * fisc["borrowing"] / gdp_per_day
     deficit_share = 100.0 * fisc["deficit"] / gdp_per_day
     real_rate = key_rate - inflation
+    dep = depreciation(t, p)
+    headline = inflation + passthrough(p, dep)
     return {
         "sanctions_target": s_target, "secondary_tariffs": sec_tariffs, "ally_pressure": ally,
         "bite": bite, "oil": oil, "oil_lost": oil_free - oil, "volume": volume, "price": price,
         "evasion_indicated": evasion_indicated(p, ally, sec_tariffs),
+        "rub_per_usd": p["macro.rub_per_usd"], "fx_index": fx_index(p), "depreciation": dep,
+        "headline_inflation": headline,
         "inflation_indicated": inflation_indicated(p, defence_excess, borrowing_share, bite, real_rate),
-        "key_rate_indicated": key_rate_indicated(p, inflation),
+        "key_rate_indicated": key_rate_indicated(p, headline),
         "erosion": capacity_erosion(p, defence_excess, real_rate, bite),
         "strain_indicated": strain_indicated(p, reserves, deficit_share, inflation, capacity),
         **fisc,
     }
 
 
+def territory_imposed(t: float | Array, p: Params) -> Num:
+    """1 while the territory follows a recorded path (before ``forces.territory_imposed_days``), else 0."""
+    return (np.asarray(t) < p["forces.territory_imposed_days"]).astype(float)
+
+
 def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressure: Num, strain: Num) -> dict[str, Num]:
-    """Forces, supplies, territory and momentum."""
+    """Forces, supplies, territory and momentum.
+
+    Combat power is measured against the reference balance (the stocks
+    ``reference_power_*``): the balance on the day the model took over the front, which is
+    the start unless a recorded territory path is imposed first.
+    """
     q_r = 1.0 - p["forces.ally_supply_share"] * ally_pressure
     materiel_ref = p["forces.aid_reference"] / DAYS_PER_YEAR * p["forces.materiel_life_days"]
     q_u = materiel_quality(y[IDX["ukraine_materiel"]], materiel_ref)
     f_r, f_u = y[IDX["russia_forces"]], y[IDX["ukraine_forces"]]
     power_r, power_u = f_r * q_r, f_u * q_u
-    relative = (power_r / power_u) / (ref["power_russia"] / ref["power_ukraine"])
-    advance = advance_rate(p, relative)
+    ref_r, ref_u = y[IDX["reference_power_russia"]], y[IDX["reference_power_ukraine"]]
+    relative = (power_r / power_u) / (ref_r / ref_u)
+    imposed = territory_imposed(t, p)
+    followed = (p["forces.territory_recorded"] - y[IDX["territory"]]) / TRACKING_DAYS * DAYS_PER_YEAR
+    advance = imposed * followed + (1.0 - imposed) * advance_rate(p, relative)
     perm = p["forces.permanent_loss_share"]
     recruit_r = p["forces.russia_recruitment"] * softplus(
         1.0 - p["forces.recruitment_strain_sensitivity"] * (strain - ref["strain"]), 0.01)
-    loss_r = p["forces.russia_casualties"] * perm * (power_u / ref["power_ukraine"]) * force_gate(
-        f_r, p["forces.russia_initial"])
-    loss_u = p["forces.ukraine_casualties"] * perm * (power_r / ref["power_russia"]) * force_gate(
-        f_u, p["forces.ukraine_initial"])
+    loss_r = p["forces.russia_casualties"] * perm * (power_u / ref_u) * force_gate(f_r, p["forces.russia_initial"])
+    loss_u = p["forces.ukraine_casualties"] * perm * (power_r / ref_r) * force_gate(f_u, p["forces.ukraine_initial"])
     aid = (lever_value(t, p, "us_aid") + lever_value(t, p, "other_aid")) / DAYS_PER_YEAR + lever_rate(
         t, p, "frozen_assets")
     return {
-        "q_russia": q_r, "quality": q_u, "force_ratio": power_r / power_u, "relative_ratio": relative,
-        "advance": advance, "recruit_russia": recruit_r, "loss_russia": loss_r, "loss_ukraine": loss_u,
+        "q_russia": q_r, "quality": q_u, "power_russia": power_r, "power_ukraine": power_u,
+        "force_ratio": power_r / power_u, "relative_ratio": relative, "imposed": imposed, "advance": advance, "recruit_russia": recruit_r, "loss_russia": loss_r, "loss_ukraine": loss_u,
         "aid": aid, "materiel_ref": materiel_ref,
         "regeneration": recruit_r * q_r / f_r * DAYS_PER_YEAR,
     }
@@ -499,7 +563,7 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     d[IDX["sanctions_effective"]] = (a["sanctions_target"] - y[IDX["sanctions_effective"]]) / p[
         "evasion.implementation_delay_days"]
     d[IDX["evasion"]] = (a["evasion_indicated"] - y[IDX["evasion"]]) / p["evasion.adaptation_days"]
-    d[IDX["reserves"]] = a["surplus"] - a["drawdown"]
+    d[IDX["reserves"]] = (a["surplus"] - a["drawdown"]) / a["fx_index"]  # budget dollars to actual dollars
     d[IDX["war_debt"]] = a["borrowing"]
     d[IDX["inflation"]] = (a["inflation_indicated"] - y[IDX["inflation"]]) / p["macro.inflation_adjustment_days"]
     d[IDX["key_rate"]] = (a["key_rate_indicated"] - y[IDX["key_rate"]]) / p["macro.key_rate_adjustment_days"]
@@ -510,7 +574,9 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     d[IDX["russia_forces"]] = a["recruit_russia"] - a["loss_russia"]
     d[IDX["ukraine_forces"]] = p["forces.ukraine_recruitment"] - a["loss_ukraine"]
     d[IDX["ukraine_materiel"]] = a["aid"] - y[IDX["ukraine_materiel"]] / p["forces.materiel_life_days"]
-    d[IDX["territory"]] = territory_change(p, a["advance"], y[IDX["territory"]])
+    imposed = a["imposed"]
+    d[IDX["territory"]] = (imposed * a["advance"] / DAYS_PER_YEAR
+                           + (1.0 - imposed) * territory_change(p, a["advance"], y[IDX["territory"]]))
     d[IDX["kursk"]] = -p["forces.kursk_loss_per_year"] / DAYS_PER_YEAR * a["relative_ratio"] * y[IDX["kursk"]]
     d[IDX["momentum"]] = (a["advance"] - y[IDX["momentum"]]) / p["forces.momentum_days"]
     d[IDX["russia_willingness"]] = (a["russia_willingness_indicated"] - y[IDX["russia_willingness"]]) / p[
@@ -519,6 +585,9 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
         "ukraine.adjustment_days"]
     d[IDX["oil_revenue_lost"]] = a["oil_lost"]
     d[IDX["ukraine_funding"]] = a["aid"]
+    # while the front is imposed, its reference balance follows the forces; it freezes when the model takes over
+    d[IDX["reference_power_russia"]] = imposed * (a["power_russia"] - y[IDX["reference_power_russia"]]) / TRACKING_DAYS
+    d[IDX["reference_power_ukraine"]] = imposed * (a["power_ukraine"] - y[IDX["reference_power_ukraine"]]) / TRACKING_DAYS
     return d
 
 
@@ -549,16 +618,18 @@ def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
 
     econ = _economy(0.0, y, p)
     y[IDX["strain"]] = econ["strain_indicated"]
-    ref = {"strain": y[IDX["strain"]].copy(), "power_russia": np.ones(n), "power_ukraine": np.ones(n),
+    y[IDX["reference_power_russia"]] = 1.0
+    y[IDX["reference_power_ukraine"]] = 1.0
+    ref = {"strain": y[IDX["strain"]].copy(),
            "logit_russia": logit(p["russia.willingness_initial"]),
            "logit_ukraine": logit(p["ukraine.willingness_initial"]),
            "logit_durability": logit(p["ukraine.durability_base"])}
     war = _battlefield(0.0, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])
-    ref["power_russia"] = y[IDX["russia_forces"]] * war["q_russia"]
-    ref["power_ukraine"] = y[IDX["ukraine_forces"]] * war["quality"]
+    y[IDX["reference_power_russia"]] = war["power_russia"]
+    y[IDX["reference_power_ukraine"]] = war["power_ukraine"]
     ref["quality"] = war["quality"]
     ref["regeneration"] = war["regeneration"]
-    y[IDX["momentum"]] = advance_rate(p, np.ones(n))
+    y[IDX["momentum"]] = _battlefield(0.0, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])["advance"]
     ref["momentum"] = y[IDX["momentum"]].copy()
     ref["gap"] = demand_gap(p, y[IDX["territory"]])
     ref["durability"] = np.ones(n)  # placeholder, replaced below

@@ -55,6 +55,10 @@ DRIVERS = (
     "fiscal.defence_spending",
     "fiscal.civilian_spending",
     "forces.russia_recruitment",
+    "forces.russia_casualties",
+    "forces.ukraine_recruitment",
+    "forces.territory_recorded",
+    "macro.rub_per_usd",
 )
 
 
@@ -76,6 +80,19 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
             before = level
         out[name] = value
     return out
+
+
+def driver_rate(t: float | np.ndarray, p: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    """Rate of change of the driver ``name`` at ``t`` [the driver's unit per day]; 0 if it has no steps."""
+    t = np.asarray(t)
+    rate = np.zeros(np.broadcast_shapes(t.shape, np.shape(p[name])))
+    before = p[name]
+    for step in steps(p, name):
+        level, start, phase = p[f"{step}.level"], p[f"{step}.start_day"], p[f"{step}.phase_in_days"]
+        inside = (t >= start) & (t < start + phase) & (phase > 0)
+        rate = rate + np.where(inside, (level - before) / np.where(phase > 0, phase, 1.0), 0.0)
+        before = level
+    return rate
 
 
 def steps(p: Container[str], lever: str) -> list[str]:
@@ -124,7 +141,8 @@ def lever_rate(t: float | np.ndarray, p: Mapping[str, np.ndarray], lever: str) -
 
 
 def breakpoints(p: Mapping[str, np.ndarray], horizon: float) -> np.ndarray:
-    """Sorted days in (0, horizon) where any lever of any batch member starts or ends a phase.
+    """Sorted days in (0, horizon) where any lever or driver of any batch member starts or ends a
+    phase, and the day the model takes over the front from a recorded territory path.
 
     Integrating piecewise between these days keeps steps and kinks out of the solver's steps.
     """
@@ -139,5 +157,7 @@ def breakpoints(p: Mapping[str, np.ndarray], horizon: float) -> np.ndarray:
             start = np.atleast_1d(p[f"{prefix}.start_day"])
             end = start + np.atleast_1d(p[f"{prefix}.phase_in_days"])
             days.extend([start, end])
+    if "forces.territory_imposed_days" in p:
+        days.append(np.atleast_1d(p["forces.territory_imposed_days"]))
     allday = np.unique(np.concatenate(days))
     return allday[(allday > 0) & (allday < horizon)]
