@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	mkdir -p reports
 	MPLBACKEND=Agg $(BIN)/sanctions-model report --out reports/analysis --force
-	MPLBACKEND=Agg $(BIN)/sanctions-model backtest --calibrated params/calibrated.toml --out reports/backtest --force
+	MPLBACKEND=Agg $(BIN)/sanctions-model backtest --out reports/backtest --force
 
 test: $(STAMP)
 	$(BIN)/ruff check sanctions_model tests benchmarks

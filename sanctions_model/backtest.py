@@ -1,10 +1,11 @@
 """The back-test: the model run over 2022-02-24 to 2025-01-20 on the path actually taken,
 compared series by series with what was recorded (``data/history.csv``).
 
-The model's money is US dollars at the fixed rate of ``params/base.toml`` ([meta], 92 RUB/$);
-recorded rouble figures are compared with the model's dollars times that rate, so the
-model's "roubles" do not move with the real exchange rate (about 68 RUB/$ in 2022, 85 in
-2023, 92 in 2024): a limit the report states.
+The budget's money is roubles written as US dollars at the accounting rate of
+``params/base.toml`` ([meta], 92 RUB/$), so recorded rouble figures are compared with the
+model's budget dollars times 92. Oil revenue enters the budget, and the reserves (held in
+foreign currency, in actual dollars) are valued, at the day's rate of the historical path
+(``macro.rub_per_usd``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
 from .history import load_history
+from .model import ACCOUNTING_RUB_PER_USD
 from .params import ParameterSet, load_params
 from .run import RunResult, simulate
 from .schedules import at_time
@@ -49,8 +52,9 @@ def comparisons(rub_per_usd: float) -> dict[str, Comparison]:
         "federal_spending": Comparison("spending", "mean", rub, "federal spending"),
         "defence_spending": Comparison("defence_spending", "mean", rub, "defence spending (followed as recorded)"),
         "deficit": Comparison("deficit", "mean", rub, "federal deficit"),
-        "nwf_liquid": Comparison("reserves", "at", rub, "liquid National Wealth Fund"),
-        "cpi_dec_dec": Comparison("headline_inflation", "mean", float, "inflation (December on December: the model's rate averaged over the year)"),
+        "nwf_liquid": Comparison("reserves_budget", "at", rub, "liquid National Wealth Fund"),
+        "cpi_dec_dec": Comparison("headline_inflation", "mean", float,
+                                  "inflation (December on December: the model's headline rate averaged over the year)"),
         "key_rate": Comparison("key_rate", "at", float, "the central bank's key rate"),
         "urals_price": Comparison("urals_price", "mean", float, "Urals price"),
         "export_volume": Comparison("export_volume", "mean", float, "oil export volume"),
@@ -166,12 +170,14 @@ def comparable(run: RunResult) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The trajectories plus ``revenue``, ``deficit`` and ``defence_spending`` [US$ bn
-        per year].
+        The trajectories plus ``revenue``, ``deficit`` and ``defence_spending`` [budget
+        US$ bn per year] and ``reserves_budget`` (the reserves at the day's rate, in budget
+        US$ bn).
     """
     traj = run.trajectories.copy()
     traj["revenue"] = traj["oil_revenue"] + traj["non_oil_revenue"]
     traj["deficit"] = -traj["balance"]
+    traj["reserves_budget"] = traj["reserves"] * traj["rub_per_usd"] / ACCOUNTING_RUB_PER_USD
     p = {k: np.atleast_1d(v) for k, v in run.params.values().items()}
     defence = at_time(traj["day"].to_numpy(), p)["fiscal.defence_spending"]
     traj["defence_spending"] = np.broadcast_to(defence, (len(traj),))
@@ -233,7 +239,7 @@ def targets(fit: pd.DataFrame, run: RunResult, history: pd.DataFrame | None = No
 
 
 def backtest(scenario: str = SCENARIO, overrides: dict[str, object] | None = None, *,
-             params: ParameterSet | None = None) -> BacktestResult:
+             params: ParameterSet | None = None, calibration: bool | str | Path = True) -> BacktestResult:
     """Run the model over 2022-02-24 to 2025-01-20 on the historical path and compare it with the record.
 
     Parameters
@@ -244,14 +250,17 @@ def backtest(scenario: str = SCENARIO, overrides: dict[str, object] | None = Non
     overrides : dict, optional
         Parameter values set last (each checked against its range).
     params : ParameterSet, optional
-        Use these parameters instead of ``scenario`` and ``overrides``.
+        Use these parameters instead of ``scenario``, ``overrides`` and ``calibration``.
+    calibration : bool or path
+        The calibration whose fitted values the run uses (default ``params/calibrated.toml``;
+        ``False`` for the base file's values), as :func:`sanctions_model.params.load_params`.
 
     Returns
     -------
     BacktestResult
         ``.trajectories``, ``.fit``, ``.targets``.
     """
-    params = load_params(scenario, overrides) if params is None else params
+    params = load_params(scenario, overrides, calibration=calibration) if params is None else params
     days = float((END - pd.Timestamp(params.start_date)).days)
     if days < 1:
         raise InputError(f"a back-test runs up to {END.date()} from a scenario's own start_date; "

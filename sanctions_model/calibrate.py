@@ -5,7 +5,9 @@ weighted by each figure's confidence and so that every series counts the same, a
 minimised by :func:`scipy.optimize.least_squares` within each parameter's range: a
 parameter is never moved outside the range its source gives. Standard errors come from the
 Jacobian at the solution. The result is written to ``params/calibrated.toml``, each value
-marked with the fit that produced it.
+marked with the fit that produced it, together with the calibrated back-test's state on
+2025-01-20: the projection's default starting state (:data:`JOINED`), so that projection
+and history join without a jump.
 """
 
 from __future__ import annotations
@@ -28,16 +30,32 @@ from .history import load_history
 from .params import ParameterSet, load_params
 from .run import simulate
 
-#: Parameters the calibration fits by default: the oil revenue chain and the reserve rule,
-#: the ones the recorded series can inform.
+#: Parameters the calibration fits by default: the oil revenue chain (with the pace at which
+#: evasion builds up) and the reserve rule, the ones the recorded series can inform.
 PARAMETERS = (
     "oil.tax_take",
     "oil.base_discount",
     "oil.discount_sensitivity",
     "oil.volume_sanctions_sensitivity",
+    "evasion.adaptation_days",
     "fiscal.reserves_initial",
     "fiscal.deficit_share_from_reserves",
 )
+#: Stocks whose state on 2025-01-20 in the calibrated back-test starts the projection, and
+#: the starting parameter each sets. The other stocks start as the model defines them:
+#: debt, lost revenue and Ukraine's funding count from the start, civilian capacity is an
+#: index of its level at the start, perceived strain and momentum start at their indicated
+#: values, Ukraine's materiel from the aid flow, willingness from its stated assumption,
+#: and sanctions from the lever's schedule.
+JOINED = {
+    "evasion": "evasion.initial",
+    "reserves": "fiscal.reserves_initial",
+    "inflation": "macro.inflation_initial",
+    "key_rate": "macro.key_rate_initial",
+    "russia_forces": "forces.russia_initial",
+    "ukraine_forces": "forces.ukraine_initial",
+    "territory": "forces.territory_initial",
+}
 #: Recorded series the fit uses.
 SERIES = ("oil_gas_revenue", "nwf_liquid", "urals_price", "export_volume", "federal_revenue", "deficit")
 #: Weight of a figure by the confidence of its source.
@@ -63,6 +81,12 @@ class Calibration:
     evaluations : int
         Model runs, the Jacobian's included.
     scenario : str
+    start : pandas.DataFrame
+        The calibrated back-test's state on 2025-01-20, one row per starting parameter of
+        :data:`JOINED`: ``stock``, ``value`` (the state), ``recorded`` (the base file's
+        value), ``unit``.
+    restated : tuple of str
+        Fitted parameters the historical scenario restates (their values apply to it only).
     """
 
     table: pd.DataFrame
@@ -73,6 +97,8 @@ class Calibration:
     message: str
     evaluations: int
     scenario: str
+    start: pd.DataFrame
+    restated: tuple[str, ...]
 
 
 def _weights(history: pd.DataFrame, series: Sequence[str], start: pd.Timestamp) -> pd.DataFrame:
@@ -126,7 +152,7 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
     """
     from scipy.optimize import least_squares
 
-    params = load_params(scenario)
+    params = load_params(scenario, calibration=False)
     for name in names:
         if name not in params:
             raise InputError(f"cannot calibrate unknown parameter '{name}'.")
@@ -162,8 +188,41 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
     }, index=pd.Index(list(names), name="parameter"))
     weights = _weights(history, series, pd.Timestamp(params.start_date))
     residuals = weights.assign(before=r0 / weights["weight"], after=sol.fun / weights["weight"])
+    fitted = params.with_values(dict(zip(names, map(float, sol.x))), origin="calibration")
+    from .params import load_scenario
+
+    restated = tuple(n for n in names if n in {name for name, _, _ in load_scenario(scenario).changes})
     return Calibration(table, float(0.5 * np.sum(r0 ** 2)), float(sol.cost), residuals, int(sol.status),
-                       str(sol.message), counter[0], scenario)
+                       str(sol.message), counter[0], scenario, joined_start(fitted), restated)
+
+
+def joined_start(params: ParameterSet) -> pd.DataFrame:
+    """The back-test's state on 2025-01-20 for each stock of :data:`JOINED`.
+
+    Parameters
+    ----------
+    params : ParameterSet
+        The historical scenario's parameters (with the fitted values).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by starting parameter: ``stock``, ``value`` (the state on the day),
+        ``recorded`` (the value of params/base.toml), ``unit``.
+    """
+    from .model import STATES
+
+    days = float((END - pd.Timestamp(params.start_date)).days)
+    if days < 1:
+        raise InputError(f"the back-test's parameters start on {params.start_date}, not before {END.date()}.")
+    run = simulate(params=params, days=days, step=1.0, rtol=1e-7)
+    last = run.trajectories.iloc[-1]
+    base = load_params(calibration=False)
+    rows = {param: {"stock": stock, "value": float(last[stock]), "recorded": base[param],
+                    "unit": STATES[stock]} for stock, param in JOINED.items()}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "parameter"
+    return frame
 
 
 def write_calibrated(result: Calibration, path: str | os.PathLike[str], command: str, force: bool = False) -> Path:
@@ -208,9 +267,11 @@ def write_calibrated(result: Calibration, path: str | os.PathLike[str], command:
     ]
     for name, row in result.table.iterrows():
         se = "nan" if not math.isfinite(row["standard_error"]) else f"{row['standard_error']:.6g}"
+        applies = result.scenario if name in result.restated else ""
         lines += [
             f"[parameter.{json.dumps(str(name))}]",
             f"value = {row['value']:.6g}",
+            f"applies = {json.dumps(applies)}  # \"\": every run; a scenario's name: only runs of it",
             f"standard_error = {se}",
             f"before = {row['before']:.6g}",
             f"low = {row['low']:.6g}",
@@ -220,13 +281,24 @@ def write_calibrated(result: Calibration, path: str | os.PathLike[str], command:
             f"fit = {json.dumps(fit_id)}",
             "",
         ]
+    lines += ["# The projection's starting state: the calibrated back-test's state on 2025-01-20.", ""]
+    for name, row in result.start.iterrows():
+        lines += [
+            f"[start.{json.dumps(str(name))}]",
+            f"value = {row['value']:.6g}",
+            f"stock = {json.dumps(row['stock'])}",
+            f"recorded = {row['recorded']:.6g}",
+            f"unit = {json.dumps(row['unit'])}",
+            f"fit = {json.dumps(fit_id)}",
+            "",
+        ]
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text("\n".join(lines))
     os.replace(tmp, path)
     return path
 
 
-def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, object], pd.DataFrame]:
+def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, object], pd.DataFrame, pd.DataFrame]:
     """Read a file written by :func:`write_calibrated`.
 
     Parameters
@@ -239,8 +311,12 @@ def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[st
     fit : dict
         What produced it: ``id``, ``scenario``, ``series``, costs, ``evaluations``.
     table : pandas.DataFrame
-        One row per parameter: ``value``, ``standard_error``, ``before``, ``low``, ``high``,
-        ``unit``, ``at_bound``.
+        One row per fitted parameter: ``value``, ``applies`` (``""`` for every run, or the
+        scenario it applies to), ``standard_error``, ``before``, ``low``, ``high``, ``unit``,
+        ``at_bound``.
+    start : pandas.DataFrame
+        The projection's starting state, one row per starting parameter: ``value``,
+        ``stock``, ``recorded``, ``unit``.
     """
     import tomllib
 
@@ -252,9 +328,11 @@ def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[st
     try:
         data = tomllib.loads(path.read_text())
         table = pd.DataFrame.from_dict(data["parameter"], orient="index").drop(columns=["fit"])
-        return dict(data["fit"]), table
+        start = pd.DataFrame.from_dict(data["start"], orient="index").drop(columns=["fit"])
+        table.index.name = start.index.name = "parameter"
+        return dict(data["fit"]), table, start
     except (tomllib.TOMLDecodeError, KeyError) as exc:
-        raise InputError(f"{path}: not a calibration file ({exc}).") from None
+        raise InputError(f"{path}: not a calibration file of this version ({exc}).") from None
 
 
 def cost_at(values: dict[str, float], scenario: str = SCENARIO, series: Sequence[str] = SERIES) -> float:
@@ -271,7 +349,7 @@ def cost_at(values: dict[str, float], scenario: str = SCENARIO, series: Sequence
     -------
     float
     """
-    params = load_params(scenario)
+    params = load_params(scenario, calibration=False)
     names = list(values)
     f = _residual_function(params, names, series, load_history(), [0])
     r = f(np.array([values[n] for n in names], dtype=float))

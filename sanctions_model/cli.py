@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .errors import InputError, SolverError, suggest
-from .params import list_scenarios, load_params, scenario_names
+from .params import list_scenarios, load_params, params_dir, scenario_names
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
     run.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     run.add_argument("--force", action="store_true", help="replace an existing output directory")
+    run.add_argument("--uncalibrated", action="store_true",
+                     help="the base file's values and recorded starting state, not params/calibrated.toml's")
 
     cmp_ = sub.add_parser("compare", help="run scenarios side by side and write a comparison report")
     cmp_.add_argument("--scenario", action="append", default=[], metavar="NAME",
@@ -149,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          "record (data/history.csv)")
     bt.add_argument("--scenario", default="history_2022_2025", help="the historical scenario (name or path)")
     bt.add_argument("--calibrated", default=None, metavar="FILE",
-                    help="also report the back-test with the values of this calibration (params/calibrated.toml)")
+                    help="the calibration whose values the back-test uses (default params/calibrated.toml)")
+    bt.add_argument("--uncalibrated", action="store_true", help="use the base file's values instead")
     bt.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     bt.add_argument("--force", action="store_true", help="replace an existing output directory")
 
@@ -166,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     prm.add_argument("--scenario", action="append", default=[], metavar="NAME",
                      help="show values after applying these scenarios")
     prm.add_argument("--group", help="only this group (e.g. oil, fiscal, russia)")
+    prm.add_argument("--uncalibrated", action="store_true", help="show the base file's values")
     return parser
 
 
@@ -181,7 +185,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
         raise InputError(f"--set: parameter '{sorted(duplicates)[0]}' is set more than once.")
-    params = load_params(args.scenario, dict(args.assignments), origin="--set")
+    params = load_params(args.scenario, dict(args.assignments), origin="--set", calibration=not args.uncalibrated)
     run = simulate(params=params, days=args.days)
     out = write_run(run, args.out, _command_line(argv), force=args.force)
     print(f"wrote {out}/report.md, trajectories.csv, outcomes.json, trajectories.png")
@@ -286,11 +290,13 @@ def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .report.backtest import write_backtest
 
     check_target(args.out, args.force)
-    result = backtest(args.scenario)
-    calibrated = None
-    if args.calibrated:
-        fit, table = load_calibrated(args.calibrated)
-        calibrated = (fit, table, backtest(args.scenario, overrides=table["value"].to_dict()))
+    if args.uncalibrated:
+        result, calibrated = backtest(args.scenario, calibration=False), None
+    else:
+        path = args.calibrated or params_dir() / "calibrated.toml"
+        fit, table, start = load_calibrated(path)
+        result = backtest(args.scenario, calibration=path)
+        calibrated = (fit, table, start, backtest(args.scenario, calibration=False))
     out = write_backtest(result, args.out, _command_line(argv), force=args.force, calibrated=calibrated)
     print(f"wrote {out}/report.md: {int(result.targets['met'].sum())} of {len(result.targets)} target checks met")
 
@@ -301,11 +307,11 @@ def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .outdir import check_file
 
     out = check_file(args.out, args.force)
-    print(f"calibrating (up to {args.max_evals} runs of the back-test, about 1 s each) ...", file=sys.stderr)
+    print(f"calibrating (up to {args.max_evals} runs of the back-test, about 2 s each) ...", file=sys.stderr)
     result = calibrate(max_evaluations=args.max_evals)
     write_calibrated(result, out, _command_line(argv), force=args.force)
-    before = backtest().targets["met"]
-    after = backtest(overrides=result.table["value"].to_dict()).targets["met"]
+    before = backtest(calibration=False).targets["met"]
+    after = backtest(calibration=out).targets["met"]
     print(f"wrote {out}: cost {result.cost_before:.3g} -> {result.cost_after:.3g} in {result.evaluations} runs; "
           f"target checks met {int(before.sum())} -> {int(after.sum())} of {len(after)}")
     for name, row in result.table.iterrows():
@@ -320,7 +326,7 @@ def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    params = load_params(args.scenario)
+    params = load_params(args.scenario, calibration=not args.uncalibrated)
     frame = params.to_frame()
     if args.group:
         groups = sorted(set(frame["group"]))

@@ -180,12 +180,14 @@ def fx_index(p: Params) -> Num:
     return p["macro.rub_per_usd"] / ACCOUNTING_RUB_PER_USD
 
 
-def depreciation(t: float | Array, p: Params) -> Num:
+def depreciation(p: Params) -> Num:
     """The rouble's rate of depreciation against the dollar [% per year], from the exchange-rate path.
+
+    ``p`` holds the drivers' values at ``t`` (:func:`sanctions_model.schedules.at_time`).
 
     ``100 * 365 * d ln(rub_per_usd) / dt``; 0 while the rate holds still (a projection's default).
     """
-    return 100.0 * DAYS_PER_YEAR * driver_rate(t, p, "macro.rub_per_usd") / p["macro.rub_per_usd"]
+    return 100.0 * DAYS_PER_YEAR * driver_rate(p, "macro.rub_per_usd") / p["macro.rub_per_usd"]
 
 
 # --------------------------------------------------------------------------------------
@@ -256,7 +258,7 @@ def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: N
 def passthrough(p: Params, depreciation: Num) -> Num:
     """Inflation the rouble's moves add to consumer prices at once [% per year].
 
-    ``k_fx (dep+ - a dep-)``: a fall of the rouble by a share ``f`` raises the price level by
+    ``k_fx (max(dep, 0) - a max(-dep, 0))``: a fall of the rouble by a share ``f`` raises the price level by
     ``k_fx f``; a rise lowers it only by ``a k_fx f`` (prices are stickier downward).
     Headline inflation is the underlying stock plus this; 0 while the rate holds still.
 
@@ -266,7 +268,8 @@ def passthrough(p: Params, depreciation: Num) -> Num:
 
     Source: assumption.
     """
-    down, up = softplus(depreciation, 0.01), softplus(-depreciation, 0.01)
+    # exact kinks: the depreciation only changes at the breakpoints of the rate's path
+    down, up = np.maximum(depreciation, 0.0), np.maximum(-depreciation, 0.0)
     return p["macro.exchange_rate_passthrough"] * (down - p["macro.appreciation_passthrough_share"] * up)
 
 
@@ -478,7 +481,7 @@ def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
     borrowing_share = 100.0 * fisc["borrowing"] / gdp_per_day
     deficit_share = 100.0 * fisc["deficit"] / gdp_per_day
     real_rate = key_rate - inflation
-    dep = depreciation(t, p)
+    dep = depreciation(p)
     headline = inflation + passthrough(p, dep)
     return {
         "sanctions_target": s_target, "secondary_tariffs": sec_tariffs, "ally_pressure": ally,
@@ -525,7 +528,8 @@ def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressu
         t, p, "frozen_assets")
     return {
         "q_russia": q_r, "quality": q_u, "power_russia": power_r, "power_ukraine": power_u,
-        "force_ratio": power_r / power_u, "relative_ratio": relative, "imposed": imposed, "advance": advance, "recruit_russia": recruit_r, "loss_russia": loss_r, "loss_ukraine": loss_u,
+        "force_ratio": power_r / power_u, "relative_ratio": relative, "imposed": imposed, "advance": advance,
+        "recruit_russia": recruit_r, "loss_russia": loss_r, "loss_ukraine": loss_u,
         "aid": aid, "materiel_ref": materiel_ref,
         "regeneration": recruit_r * q_r / f_r * DAYS_PER_YEAR,
     }
@@ -587,7 +591,8 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     d[IDX["ukraine_funding"]] = a["aid"]
     # while the front is imposed, its reference balance follows the forces; it freezes when the model takes over
     d[IDX["reference_power_russia"]] = imposed * (a["power_russia"] - y[IDX["reference_power_russia"]]) / TRACKING_DAYS
-    d[IDX["reference_power_ukraine"]] = imposed * (a["power_ukraine"] - y[IDX["reference_power_ukraine"]]) / TRACKING_DAYS
+    d[IDX["reference_power_ukraine"]] = (imposed * (a["power_ukraine"] - y[IDX["reference_power_ukraine"]])
+                                         / TRACKING_DAYS)
     return d
 
 

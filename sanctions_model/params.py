@@ -449,8 +449,9 @@ def load_params(
     overrides: Mapping[str, object] | None = None,
     base: Path | str | None = None,
     origin: str = "override",
+    calibration: bool | str | Path = True,
 ) -> ParameterSet:
-    """The parameters of a run: base, then each scenario in order, then ``overrides``.
+    """The parameters of a run: base, its calibration, then each scenario in order, then ``overrides``.
 
     Parameters
     ----------
@@ -462,6 +463,11 @@ def load_params(
         Another base parameter file.
     origin : str
         How error messages name the overrides (the CLI says ``--set``).
+    calibration : bool or path
+        ``True`` (the default) applies ``params/calibrated.toml`` to the project's own base:
+        the fitted values, and the projection's starting state taken from the calibrated
+        back-test on 2025-01-20 (see :func:`apply_calibration`); a path applies that file;
+        ``False`` keeps the base file's values.
 
     Returns
     -------
@@ -474,6 +480,16 @@ def load_params(
         valid name), or a value that is not a finite number inside its range.
     """
     params = load_base(base)
+    if calibration is True:
+        calibration = params_dir() / "calibrated.toml" if base is None else False
+    if isinstance(calibration, bool):
+        layer = None
+    elif isinstance(calibration, (str, Path)):
+        layer = read_calibration(Path(calibration))
+    else:
+        raise InputError(f"calibration must be True, False or a path, got {type(calibration).__name__}.")
+    if layer is not None:
+        params = apply_calibration(params, layer, stage="base")
     if scenario is None:
         names: list[str | Path] = []
     elif isinstance(scenario, (str, Path)):
@@ -484,12 +500,88 @@ def load_params(
         if not isinstance(item, (str, Path)):
             raise InputError(f"scenario must be a name or a path, got {type(item).__name__} {item!r}.")
     params = apply_scenarios(params, [load_scenario(n) for n in names])
+    if layer is not None:
+        params = apply_calibration(params, layer, stage="scenario")
     if overrides:
         if not isinstance(overrides, Mapping):
             raise InputError(f"overrides must be a dict of name to value, got {type(overrides).__name__}.")
         params = params.with_values(overrides, origin=origin)
         params = replace(params, overrides=dict(overrides))
     return params
+
+
+@dataclass(frozen=True)
+class CalibrationLayer:
+    """What ``params/calibrated.toml`` sets: fitted values and the projection's starting state.
+
+    ``fitted`` maps a parameter to (value, the scenario it applies to, or ``""`` for every
+    run); ``start`` maps a starting parameter to (value, stock) from the calibrated
+    back-test's state on the projection's start date.
+    """
+
+    path: Path
+    fit_id: str
+    fitted: Mapping[str, tuple[float, str]]
+    start: Mapping[str, tuple[float, str]]
+
+
+def read_calibration(path: Path) -> CalibrationLayer:
+    """Read a calibration file (:func:`sanctions_model.calibrate.write_calibrated`) as a layer of parameters.
+
+    Raises
+    ------
+    InputError
+        For a missing or malformed file, or one written before starting states were part of it.
+    """
+    data = _read_toml(path, "calibration file")
+    hint = "rerun `make calibrate`, or pass calibration=False (--uncalibrated) to use the base values"
+    try:
+        fit_id = str(data["fit"]["id"])
+        fitted = {name: (_number(path, name, "value", row["value"]), str(row["applies"]))
+                  for name, row in data["parameter"].items()}
+        start = {name: (_number(path, name, "value", row["value"]), str(row["stock"]))
+                 for name, row in data["start"].items()}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{path}: not a calibration file of this version (missing {exc}); {hint}.") from None
+    return CalibrationLayer(path, fit_id, fitted, start)
+
+
+def apply_calibration(params: ParameterSet, layer: CalibrationLayer, stage: str) -> ParameterSet:
+    """Set the values of a calibration layer.
+
+    At ``stage="base"`` (before any scenario): the fitted values meant for every run, and the
+    starting state (each starting parameter's range widened, if need be, to take in both the
+    recorded value it had and the back-test's state). At ``stage="scenario"`` (after the
+    scenarios): the fitted values of parameters a scenario restates, if that scenario is
+    loaded. Each value set keeps its unit; its source names the fit.
+    """
+    out = dict(params.parameters)
+    applied = False
+    if stage == "base":
+        for name, (value, applies) in layer.fitted.items():
+            if applies == "" and name in out:
+                spec = out[name]
+                out[name] = replace(spec, value=min(max(value, spec.low), spec.high),
+                                    source=f"calibrated ({layer.fit_id}); before: {spec.value:g}, {spec.source}")
+                applied = True
+        for name, (value, stock) in layer.start.items():
+            if name in out:
+                spec = out[name]
+                out[name] = replace(spec, value=value, low=min(spec.low, value), high=max(spec.high, value),
+                                    source=f"the calibrated back-test's {stock} on {params.start_date} "
+                                           f"({layer.fit_id}); recorded: {spec.value:g}, {spec.source}")
+                applied = True
+    else:
+        for name, (value, applies) in layer.fitted.items():
+            if applies and applies in params.scenarios and name in out:
+                spec = out[name]
+                out[name] = replace(spec, value=min(max(value, spec.low), spec.high),
+                                    source=f"calibrated ({layer.fit_id}); before: {spec.value:g}, {spec.source}")
+                applied = True
+    if not applied:
+        return params
+    meta = {**params.meta, "calibration": layer.fit_id, "calibration_file": str(layer.path)}
+    return replace(params, parameters=out, meta=meta)
 
 
 def list_scenarios() -> pd.DataFrame:

@@ -63,7 +63,8 @@ DRIVERS = (
 
 
 def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
-    """``p`` with every driver that has steps replaced by its value at ``t`` (``p`` itself if none has).
+    """``p`` with every driver that has steps replaced by its value at ``t`` (``p`` itself if none has),
+    and its rate of change at ``t`` added as ``NAME.slope`` [unit per day].
 
     A driver holds its value until its first step, then moves by ramps exactly as a lever's
     further steps do.
@@ -72,27 +73,24 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
     if not stepped:
         return p
     out = dict(p)
+    tt = np.asarray(t)
     for name in stepped:
-        value, before = p[name], p[name]
+        value, before, slope = p[name], p[name], 0.0
         for step in steps(p, name):
-            level = p[f"{step}.level"]
-            value = value + (level - before) * ramp_fraction(t, p[f"{step}.start_day"], p[f"{step}.phase_in_days"])
+            level, start, phase = p[f"{step}.level"], p[f"{step}.start_day"], p[f"{step}.phase_in_days"]
+            value = value + (level - before) * ramp_fraction(t, start, phase)
+            inside = (tt >= start) & (tt < start + phase) & (phase > 0)
+            slope = slope + np.where(inside, (level - before) / np.where(phase > 0, phase, 1.0), 0.0)
             before = level
         out[name] = value
+        out[f"{name}.slope"] = slope
     return out
 
 
-def driver_rate(t: float | np.ndarray, p: Mapping[str, np.ndarray], name: str) -> np.ndarray:
-    """Rate of change of the driver ``name`` at ``t`` [the driver's unit per day]; 0 if it has no steps."""
-    t = np.asarray(t)
-    rate = np.zeros(np.broadcast_shapes(t.shape, np.shape(p[name])))
-    before = p[name]
-    for step in steps(p, name):
-        level, start, phase = p[f"{step}.level"], p[f"{step}.start_day"], p[f"{step}.phase_in_days"]
-        inside = (t >= start) & (t < start + phase) & (phase > 0)
-        rate = rate + np.where(inside, (level - before) / np.where(phase > 0, phase, 1.0), 0.0)
-        before = level
-    return rate
+def driver_rate(p: Mapping[str, np.ndarray], name: str) -> np.ndarray | float:
+    """Rate of change of the driver ``name`` [its unit per day] in ``p`` as :func:`at_time` returns
+    it (the sum of the slopes of the ramps under way); 0 for a driver without steps."""
+    return p.get(f"{name}.slope", 0.0)
 
 
 def steps(p: Container[str], lever: str) -> list[str]:

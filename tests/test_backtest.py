@@ -12,7 +12,9 @@ import pytest
 
 import sanctions_model as sm
 from sanctions_model.backtest import TARGETS, backtest
+from sanctions_model.calibrate import JOINED
 from sanctions_model.errors import InputError
+from sanctions_model.history import load_history
 from sanctions_model.report.backtest import write_backtest
 
 
@@ -45,9 +47,11 @@ def test_fit_is_tidy_and_its_arithmetic_holds(result):
     assert {"series", "date", "period", "model", "recorded", "unit", "error", "relative_error"} <= set(fit.columns)
     assert (fit["date"] >= pd.Timestamp("2022-02-24")).all(), "nothing before the run is compared"
     np.testing.assert_allclose(fit["error"], fit["model"] - fit["recorded"])
-    # one figure recomputed by hand: liquid NWF on 2024-01-01 = reserves that day x 92 / 1000
+    # one figure recomputed by hand: liquid NWF on 2024-01-01 = reserves (actual $) x the day's rate / 1000
     row = fit[(fit["series"] == "nwf_liquid") & (fit["date"] == pd.Timestamp("2024-01-01"))].iloc[0]
-    assert row["model"] == pytest.approx(result.trajectories.loc["2024-01-01", "reserves"] * 92 / 1000, rel=1e-9)
+    day = result.trajectories.loc["2024-01-01"]
+    assert day["rub_per_usd"] == pytest.approx(88.5)
+    assert row["model"] == pytest.approx(day["reserves"] * day["rub_per_usd"] / 1000, rel=1e-9)
     # a yearly figure is the model's average over the year
     rev = fit[(fit["series"] == "oil_gas_revenue") & (fit["date"] == pd.Timestamp("2023-12-31"))].iloc[0]
     assert rev["model"] == pytest.approx(result.trajectories.loc["2023", "oil_revenue"].mean() * 92 / 1000)
@@ -68,6 +72,30 @@ def test_targets_are_checked_figure_by_figure(result):
     assert list(inflation["recorded"].round(2)) == [3.55, -4.52, 2.1]  # 8.39 -> 11.94 -> 7.42 -> 9.52
 
 
+# Each target check of issue 5, as a test of the calibrated back-test. The checks the model
+# misses are listed here (strict: if one starts to pass, the test says so and the list must
+# shrink); the report states the same.
+KNOWN_MISSES = {
+    ("oil and gas revenue within 15% each year", "2023-12-31"),
+    ("NWF liquid assets within 20% from 2023-08", "2024-02-01"),
+}
+CHECKS = [(name, date) for name, series, since, _, _ in TARGETS
+          for date in load_history().query("series == @series")["date"]
+          if date >= pd.Timestamp(since) and date <= pd.Timestamp("2025-01-20")]
+CHECKS += [("direction of inflation each year", f"{year}-12-31") for year in (2022, 2023, 2024)]
+
+
+@pytest.mark.parametrize("target, date", [
+    pytest.param(name, str(pd.Timestamp(date).date()), marks=pytest.mark.xfail(
+        strict=True, reason="a known miss, stated in the report")
+                 if (name, str(pd.Timestamp(date).date())) in KNOWN_MISSES else ())
+    for name, date in CHECKS])
+def test_target(result, target, date):
+    row = result.targets[(result.targets["target"] == target) & (result.targets["date"] == pd.Timestamp(date))]
+    assert len(row) == 1
+    assert bool(row["met"].iloc[0]), row.to_dict("records")
+
+
 def test_report_is_written_with_its_figure_and_tables(result, tmp_path):
     out = write_backtest(result, tmp_path / "bt", "test")
     text = (out / "report.md").read_text()
@@ -77,7 +105,8 @@ def test_report_is_written_with_its_figure_and_tables(result, tmp_path):
         assert (out / link).is_file()
     for name in ("fit.csv", "targets.csv", "trajectories.csv"):
         assert len(pd.read_csv(out / name)) > 0
-    assert "No exchange rate" in text and "## Provenance" in text
+    assert "The war of manoeuvre" in text and "## Provenance" in text
+    assert result.params.meta["calibration"] in text, "the report names the calibration it used"
 
 
 def test_bad_input(tmp_path):
@@ -112,9 +141,15 @@ def test_calibration_lowers_the_cost_within_the_ranges(tmp_path):
     assert result.cost_after == pytest.approx(cost_at({"oil.tax_take": row["value"]}, series=["oil_gas_revenue"]),
                                               rel=1e-6)
     path = write_calibrated(result, tmp_path / "cal.toml", "test")
-    fit, table = load_calibrated(path)
+    fit, table, start = load_calibrated(path)
     assert fit["series"] == ["oil_gas_revenue"] and table.loc["oil.tax_take", "value"] == pytest.approx(
         row["value"], rel=1e-5)
+    assert table.loc["oil.tax_take", "applies"] == "", "not restated by the history: applies to every run"
+    assert set(start["stock"]) == set(JOINED) and set(start.index) == set(JOINED.values())
+    # the written file is a layer load_params applies: the fitted value and the starting state
+    params = sm.load_params(calibration=path)
+    assert params["oil.tax_take"] == pytest.approx(row["value"], rel=1e-5)
+    assert params["forces.territory_initial"] == pytest.approx(start.loc["forces.territory_initial", "value"])
     with pytest.raises(InputError, match="already exists"):
         write_calibrated(result, path, "test")
 
@@ -147,9 +182,16 @@ def test_committed_calibration_is_current():
     from sanctions_model.calibrate import cost_at, load_calibrated
     from sanctions_model.params import load_params
 
-    fit, table = load_calibrated()
-    params = load_params(fit["scenario"])
+    fit, table, start = load_calibrated()
+    params = load_params(fit["scenario"], calibration=False)
     for name, row in table.iterrows():
         assert row["before"] == pytest.approx(params[name], rel=1e-5), f"{name} changed: run `make calibrate`"
     assert cost_at(table["value"].to_dict(), fit["scenario"], fit["series"]) == pytest.approx(fit["cost_after"],
                                                                                             rel=1e-3)
+    base = load_params(calibration=False)
+    for name, row in start.iterrows():
+        assert row["recorded"] == pytest.approx(base[name]), f"{name} changed in params/base.toml: run `make calibrate`"
+    # the starting state is the calibrated back-test's state on 2025-01-20
+    end = backtest(calibration=True).trajectories.iloc[-1]
+    for name, row in start.iterrows():
+        assert row["value"] == pytest.approx(end[row["stock"]], rel=2e-3), f"{name}: run `make calibrate`"

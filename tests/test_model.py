@@ -84,7 +84,9 @@ def test_money_is_conserved_in_the_fiscal_accounts():
     def total(column):  # US$ bn per year, integrated over days
         return np.trapezoid(tr[column].to_numpy() / 365.0, days)
 
-    d_reserves = tr["reserves"].iloc[-1] - tr["reserves"].iloc[0]
+    x = tr["rub_per_usd"].iloc[0] / 92.0  # reserves are actual dollars, the budget's dollars are 92 roubles
+    assert x > 1.05 and (tr["rub_per_usd"] == tr["rub_per_usd"].iloc[0]).all()
+    d_reserves = (tr["reserves"].iloc[-1] - tr["reserves"].iloc[0]) * x
     d_debt = tr["war_debt"].iloc[-1] - tr["war_debt"].iloc[0]
     scale = total("spending")  # about US$900bn over two years
     assert abs(d_reserves - (total("reserve_inflow") - total("reserve_drawdown"))) < 1e-4 * scale

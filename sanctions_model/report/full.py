@@ -35,6 +35,7 @@ from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, walkthrough, where
 from .figures import fan_figure, indices_over_time_figure, trajectories_figure, uncertainty_figure
 from .markdown import (
     CAVEAT,
+    calibration_note,
     central_section,
     combined_digest,
     headline,
@@ -242,7 +243,8 @@ def write_report(
                         "samples per scenario": f"{samples:,}", "sensitivity reference": REFERENCE,
                         "Sobol' base samples": f"{sobol_n:,} ({sobol.attrs['n_evaluations']:,} runs)",
                         "one-at-a-time runs": oat.attrs["n_evaluations"], "seed": seed,
-                        "parameter hash": combined_digest([r.params.digest() for r in runs])}, command),
+                        "parameter hash": combined_digest([r.params.digest() for r in runs]),
+                        "calibration": calibration_note(runs[0].params)}, command),
             "",
         ]
         (tmp / "report.md").write_text("\n".join(lines))

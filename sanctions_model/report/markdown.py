@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import __version__
 from ..outcomes import OUTCOMES
-from ..params import load_base, load_scenario
+from ..params import ParameterSet, load_base, load_scenario
 from ..run import RunResult
 
 CAVEAT = (
@@ -98,6 +98,12 @@ def git_commit() -> str:
     return sha + ("-dirty" if dirty else "")
 
 
+def calibration_note(params: ParameterSet) -> str:
+    """Which calibration a run's parameters carry, for provenance tables."""
+    cal = params.meta.get("calibration")
+    return f"params/calibrated.toml ({cal})" if cal else "none (the base file's values)"
+
+
 def provenance(items: Mapping[str, object], command: str) -> str:
     rows = {"package version": __version__, "git commit": git_commit(), **items,
             "command": f"`{command}`", "date": dt.date.today().isoformat()}
@@ -111,6 +117,10 @@ def assumptions(run: RunResult) -> str:
     lines = ["## Assumptions", ""]
     if not run.params.scenarios:
         lines.append("No scenario: the base parameters of `params/base.toml` (the world of 2025-01-20).")
+    if run.params.meta.get("calibration"):
+        lines += ["", f"Calibrated: `params/calibrated.toml` ({run.params.meta['calibration']}) sets the fitted "
+                  "values and the starting state of the calibrated back-test on 2025-01-20 (see "
+                  "`reports/backtest/`).", ""]
     for path in run.params.files[1:]:
         sc = load_scenario(path)
         lines += [f"**Scenario `{sc.name}`: {sc.title}.** {sc.description}", ""]
@@ -160,7 +170,8 @@ def run_report(run: RunResult, figure: str, command: str) -> str:
         assumptions(run),
         "",
         provenance({"scenarios": ", ".join(run.params.scenarios) or "(none)",
-                    "parameter hash": run.params.digest(), "seed": "none (deterministic run)"}, command),
+                    "parameter hash": run.params.digest(), "calibration": calibration_note(run.params),
+                    "seed": "none (deterministic run)"}, command),
         "",
         parameter_appendix(run),
         "",
@@ -273,7 +284,8 @@ def comparison_report(
         lines += ["## How sure: the same question across the plausible range of every assumption", "",
                   *uncertainty_section(runs, uncertainty, figures, cast(int, settings["samples per scenario"]))]
     lines += ["## The scenarios", "", *scenarios_section(runs),
-              provenance({**settings, "parameter hash": combined_digest([r.params.digest() for r in runs])},
+              provenance({**settings, "parameter hash": combined_digest([r.params.digest() for r in runs]),
+                          "calibration": calibration_note(runs[0].params)},
                          command), ""]
     return "\n".join(lines)
 

@@ -15,7 +15,7 @@ from ..outcomes import OUTCOMES
 from ..outdir import atomic_directory, check_target
 from ..params import ParameterSet
 from .figures import ModelFigure, _save
-from .markdown import provenance
+from .markdown import calibration_note, provenance
 
 METHODS: dict[str, Callable[..., pd.DataFrame]] = {
     "oat": sa.oat, "morris": sa.morris, "sobol": sa.sobol, "mc": sa.monte_carlo}
@@ -140,7 +140,8 @@ def write_sensitivity(
         for outcome, table in per.items():
             lines += [f"## {outcome}", "", *outcome_section(method, table, params, outcome, tmp, f"{outcome}.png")]
         lines.append(provenance({"method": method, "scenarios": ", ".join(params.scenarios) or "(none)",
-                                 "parameter hash": params.digest(), "seed": seed, "n": n,
+                                 "parameter hash": params.digest(), "calibration": calibration_note(params),
+                                 "seed": seed, "n": n,
                                  "model runs": result.attrs["n_evaluations"]}, command))
         lines.append("")
         (tmp / "report.md").write_text("\n".join(lines))

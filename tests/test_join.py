@@ -1,0 +1,151 @@
+"""The exchange rate, the imposed front, and the projection joined to the calibrated back-test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sanctions_model as sm
+from sanctions_model.backtest import backtest
+from sanctions_model.calibrate import JOINED, load_calibrated
+from sanctions_model.errors import InputError
+from sanctions_model.params import load_params
+
+
+@pytest.fixture(scope="module")
+def history():
+    return backtest()
+
+
+# --- the exchange rate ------------------------------------------------------------------------
+
+def test_a_weaker_rouble_brings_more_roubles_for_the_same_dollars():
+    lo = sm.simulate(overrides={"macro.rub_per_usd": 92.0}, days=10).trajectories.iloc[0]
+    hi = sm.simulate(overrides={"macro.rub_per_usd": 110.4}, days=10).trajectories.iloc[0]
+    assert hi["urals_price"] == pytest.approx(lo["urals_price"], rel=1e-12), "the dollar price is the rouble's own"
+    assert hi["oil_revenue"] / lo["oil_revenue"] == pytest.approx(110.4 / 92.0, rel=1e-9)
+
+
+def test_money_is_conserved_at_a_moving_exchange_rate(history):
+    """x dR/dt - dD/dt = Balance, with the reserves in actual dollars and x moving along the recorded path."""
+    tr = history.trajectories
+    days = tr["day"].to_numpy()
+    x = tr["rub_per_usd"].to_numpy() / 92.0
+    assert x.min() < 0.6 and x.max() > 1.2, "the check is not vacuous: the rate moves a lot"
+    d_reserves_budget = np.trapezoid(x * np.gradient(tr["reserves"].to_numpy(), days), days)
+    flows = np.trapezoid((tr["reserve_inflow"] - tr["reserve_drawdown"]).to_numpy() / 365.0, days)
+    assert d_reserves_budget == pytest.approx(flows, rel=0.02)
+
+
+def test_passthrough_moves_the_price_level_by_its_share_of_the_rouble_fall(tmp_path):
+    path = tmp_path / "fall.toml"
+    path.write_text('title = "t"\ndescription = "a fall of the rouble and its recovery"\n'
+                    '[[step]]\nparameter = "macro.rub_per_usd"\nday = 20\nlevel = 110\nphase_in_days = 40\nwhy = "t"\n'
+                    '[[step]]\nparameter = "macro.rub_per_usd"\nday = 100\nlevel = 101.6\nphase_in_days = 40\n'
+                    'why = "t"\n')
+    run = sm.simulate(str(path), days=200, step=0.25)
+    tr = run.trajectories
+    p = run.params
+    extra = (tr["headline_inflation"] - tr["inflation"]).to_numpy()
+    fall = np.log(110 / 101.6)
+    k, a = p["macro.exchange_rate_passthrough"], p["macro.appreciation_passthrough_share"]
+    up = np.trapezoid(np.clip(extra, 0, None), tr["day"].to_numpy()) / 365.0
+    down = np.trapezoid(np.clip(extra, None, 0), tr["day"].to_numpy()) / 365.0
+    assert up == pytest.approx(100 * k * fall, rel=0.01), "a fall by f raises the price level by k f"
+    assert down == pytest.approx(-100 * k * a * fall, rel=0.01), "a rise lowers it by only a k f"
+    assert tr["key_rate"].max() > tr["key_rate"].iloc[0] + 0.5, "the central bank answers headline inflation"
+
+
+def test_projections_hold_the_rate_so_headline_is_underlying():
+    tr = sm.simulate("status_quo", days=60).trajectories
+    assert (tr["depreciation"] == 0).all()
+    np.testing.assert_allclose(tr["headline_inflation"], tr["inflation"], rtol=0, atol=1e-9)
+
+
+# --- the imposed front ------------------------------------------------------------------------
+
+def test_the_war_of_manoeuvre_is_imposed_then_the_model_holds_the_front(history):
+    tr = history.trajectories
+    assert tr.loc["2022-03-25", "territory"] > 0.22, "the invasion's first month, as recorded"
+    assert tr.loc["2022-11-12", "territory"] == pytest.approx(0.172, abs=0.003)
+    ref = tr["reference_power_russia"]
+    assert ref.loc[:"2022-11-01"].std() > 10, "the reference balance follows the forces while the front is imposed"
+    after = ref.loc["2022-11-14":]
+    assert after.max() - after.min() < 1e-6 * after.mean(), "and freezes when the model takes over"
+    assert tr.loc["2023-06-01":, "russia_forces"].std() > 10, "while the forces keep moving"
+
+
+def test_a_projection_measures_the_balance_against_its_start():
+    tr = sm.simulate("hard_way", days=365).trajectories
+    for side in ("russia", "ukraine"):
+        ref = tr[f"reference_power_{side}"]
+        assert ref.max() - ref.min() == 0.0
+    assert tr["russia_forces"].std() > 1.0
+
+
+def test_imposed_days_are_a_breakpoint():
+    from sanctions_model.schedules import breakpoints
+
+    p = {k: np.atleast_1d(v) for k, v in load_params("history_2022_2025").values().items()}
+    assert 261.0 in breakpoints(p, 1061.0)
+
+
+# --- the join ---------------------------------------------------------------------------------
+
+def test_the_projection_starts_where_the_calibrated_history_ends(history):
+    end = history.trajectories.iloc[-1]
+    start = sm.simulate(days=10).trajectories.iloc[0]
+    assert "calibration" in history.params.meta
+    for stock in JOINED:
+        assert start[stock] == pytest.approx(end[stock], rel=2e-3), f"{stock} jumps at the join"
+    assert start["rub_per_usd"] == pytest.approx(end["rub_per_usd"]), "the exchange rate too"
+    recorded = sm.simulate(days=10, params=load_params(calibration=False)).trajectories.iloc[0]
+    jumps = [s for s in JOINED if abs(recorded[s] / end[s] - 1) > 0.05]
+    assert jumps, "without the join the projection would jump: the check is not vacuous"
+
+
+def test_calibration_layers_apply_where_they_belong():
+    fit, table, start = load_calibrated()
+    base = load_params(calibration=False)
+    projection = load_params()
+    hist, hist_base = load_params("history_2022_2025"), load_params("history_2022_2025", calibration=False)
+    for name, row in table.iterrows():
+        if row["applies"]:  # restated for 2022 by the historical scenario: for it alone
+            assert hist[name] == pytest.approx(row["value"]) and hist[name] != hist_base[name]
+        else:
+            assert projection[name] == pytest.approx(row["value"]) and hist[name] == pytest.approx(row["value"])
+    for name, row in start.iterrows():
+        spec = projection.parameters[name]
+        assert spec.value == pytest.approx(row["value"]) and base[name] == pytest.approx(row["recorded"])
+        assert spec.low <= min(row["value"], row["recorded"]) and spec.high >= max(row["value"], row["recorded"])
+        assert "calibrated back-test" in spec.source and hist[name] == hist_base[name], "history restates its start"
+    assert projection.meta["calibration"] == fit["id"] and "calibration" not in base.meta
+
+
+def test_bad_calibration_files_are_refused(tmp_path):
+    with pytest.raises(InputError, match="calibration file not found"):
+        load_params(calibration=tmp_path / "none.toml")
+    old = tmp_path / "old.toml"
+    old.write_text('[fit]\nid = "x"\n[parameter."oil.tax_take"]\nvalue = 0.6\n')
+    with pytest.raises(InputError, match="not a calibration file of this version"):
+        load_params(calibration=old)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[fit]\nid = "x"\n[parameter."oil.tax_take"]\nvalue = nan\napplies = ""\n[start]\n')
+    with pytest.raises(InputError, match="finite number"):
+        load_params(calibration=bad)
+    with pytest.raises(InputError, match="True, False or a path"):
+        load_params(calibration=3)  # type: ignore[arg-type]
+
+
+def test_the_cli_runs_uncalibrated_on_request(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "run", "--days", "30", "--uncalibrated",
+                          "--out", str(tmp_path / "u")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    report = (tmp_path / "u" / "report.md").read_text()
+    assert "none (the base file's values)" in report
+    tr = pd.read_csv(tmp_path / "u" / "trajectories.csv", index_col=0)
+    assert tr["inflation"].iloc[0] == pytest.approx(load_params(calibration=False)["macro.inflation_initial"])
