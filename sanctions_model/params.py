@@ -169,7 +169,7 @@ class ParameterSet:
     def _repr_html_(self) -> str:
         from html import escape
 
-        base = load_base()
+        base = reference_params(self)
         changed = [n for n in self.parameters if self.parameters[n].value != base.parameters[n].value]
         head = (f"<p><b>ParameterSet</b>: {len(self.parameters)} parameters, scenarios: "
                 f"{escape(', '.join(self.scenarios) or '(none)')}, hash {self.digest()}; "
@@ -510,6 +510,13 @@ def load_params(
     return params
 
 
+def reference_params(params: ParameterSet) -> ParameterSet:
+    """What ``params`` is measured against in displays and reports: the base file, with the same
+    calibration as ``params`` (none if it has none)."""
+    file = params.meta.get("calibration_file")
+    return load_params(calibration=Path(str(file)) if file else False)
+
+
 @dataclass(frozen=True)
 class CalibrationLayer:
     """What ``params/calibrated.toml`` sets: fitted values and the projection's starting state.
@@ -556,27 +563,26 @@ def apply_calibration(params: ParameterSet, layer: CalibrationLayer, stage: str)
     loaded. Each value set keeps its unit; its source names the fit.
     """
     out = dict(params.parameters)
+
+    def fitted(name: str, value: float) -> None:
+        spec = out[name]
+        out[name] = replace(spec, value=min(max(value, spec.low), spec.high),
+                            source=f"calibrated ({layer.fit_id}); before: {spec.value:g}, {spec.source}")
+
     applied = False
+    for name, (value, applies) in layer.fitted.items():
+        # "" applies to every run (at the base stage); a scenario's name, after that scenario
+        wanted = applies == "" if stage == "base" else bool(applies) and applies in params.scenarios
+        if wanted and name in out:
+            fitted(name, value)
+            applied = True
     if stage == "base":
-        for name, (value, applies) in layer.fitted.items():
-            if applies == "" and name in out:
-                spec = out[name]
-                out[name] = replace(spec, value=min(max(value, spec.low), spec.high),
-                                    source=f"calibrated ({layer.fit_id}); before: {spec.value:g}, {spec.source}")
-                applied = True
         for name, (value, stock) in layer.start.items():
             if name in out:
                 spec = out[name]
                 out[name] = replace(spec, value=value, low=min(spec.low, value), high=max(spec.high, value),
                                     source=f"the calibrated back-test's {stock} on {params.start_date} "
                                            f"({layer.fit_id}); recorded: {spec.value:g}, {spec.source}")
-                applied = True
-    else:
-        for name, (value, applies) in layer.fitted.items():
-            if applies and applies in params.scenarios and name in out:
-                spec = out[name]
-                out[name] = replace(spec, value=min(max(value, spec.low), spec.high),
-                                    source=f"calibrated ({layer.fit_id}); before: {spec.value:g}, {spec.source}")
                 applied = True
     if not applied:
         return params

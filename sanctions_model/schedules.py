@@ -75,7 +75,8 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
     out = dict(p)
     tt = np.asarray(t)
     for name in stepped:
-        value, before, slope = p[name], p[name], 0.0
+        value, before = p[name], p[name]
+        slope = np.zeros(np.broadcast_shapes(tt.shape, np.shape(value)))
         for step in steps(p, name):
             level, start, phase = p[f"{step}.level"], p[f"{step}.start_day"], p[f"{step}.phase_in_days"]
             value = value + (level - before) * ramp_fraction(t, start, phase)
@@ -87,10 +88,10 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
     return out
 
 
-def driver_rate(p: Mapping[str, np.ndarray], name: str) -> np.ndarray | float:
+def driver_rate(p: Mapping[str, np.ndarray], name: str) -> np.ndarray:
     """Rate of change of the driver ``name`` [its unit per day] in ``p`` as :func:`at_time` returns
     it (the sum of the slopes of the ramps under way); 0 for a driver without steps."""
-    return p.get(f"{name}.slope", 0.0)
+    return p.get(f"{name}.slope", np.zeros(np.shape(p[name])))
 
 
 def steps(p: Container[str], lever: str) -> list[str]:

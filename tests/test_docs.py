@@ -32,7 +32,7 @@ PUBLIC = {
     "sanctions_model.history": ["load_history"],
     "sanctions_model.backtest": ["backtest", "compare", "targets", "comparable"],
     "sanctions_model.report.backtest": ["write_backtest"],
-    "sanctions_model.calibrate": ["calibrate", "write_calibrated", "load_calibrated", "cost_at"],
+    "sanctions_model.calibrate": ["calibrate", "write_calibrated", "load_calibrated", "cost_at", "joined_start"],
 }
 
 

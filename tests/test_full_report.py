@@ -89,7 +89,7 @@ def test_report_content(small_report):
     for key in ("package version", "git commit", "parameter hash", "seed", "samples per scenario", "command", "date"):
         assert key in prov
     assert prov["seed"] == "7" and prov["samples per scenario"] == "24"
-    assert "Sobol' base samples" in prov and prov["Sobol' base samples"].startswith("8 (760 runs)")
+    assert "Sobol' base samples" in prov and prov["Sobol' base samples"].startswith("8 (792 runs)")
     # the shares in the table are those of the ensemble the report ran
     shares = pd.read_csv(small_report / "shares.csv", index_col="scenario")
     again = run_ensemble(SMALL["scenarios"], SMALL["days"], SMALL["samples"], SMALL["seed"]).shares()
@@ -198,7 +198,7 @@ def test_article_assumptions_point_at_real_parameters_and_scenarios():
 
 def test_ensemble_uses_the_same_draws_for_every_scenario():
     ens = run_ensemble(["status_quo", "hard_way"], 200, 16, 3)
-    assert ens.n == 16 and len(ens.inputs.columns) == 93
+    assert ens.n == 16 and len(ens.inputs.columns) == 97  # every uncertainty of the calibrated base
     again = run_ensemble(["hard_way"], 200, 16, 3)
     pd.testing.assert_frame_equal(ens.inputs, again.inputs)
     pd.testing.assert_frame_equal(ens.outcomes["hard_way"], again.outcomes["hard_way"])

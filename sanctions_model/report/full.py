@@ -221,6 +221,10 @@ def write_report(
             CAVEAT + " The 95% intervals after each share are the sampling error of estimating it from "
             f"{samples:,} sets.",
             "",
+            *([f"Every run starts on 2025-01-20 from the state of the calibrated back-test of 2022-02-24 to "
+               f"2025-01-20, with its fitted values (`params/calibrated.toml`, {params.meta['calibration']}); "
+               "`reports/backtest/report.md` says which of its targets the model meets and how that starting "
+               "state differs from the recorded figures.", ""] if params.meta.get("calibration") else []),
             "## The article's assumptions, one by one",
             "",
             *walkthrough({r.label: r for r in runs}, ensemble, {o: sobol[o] for o in SOBOL_OUTCOMES}, ends, params),

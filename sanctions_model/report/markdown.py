@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import __version__
 from ..outcomes import OUTCOMES
-from ..params import ParameterSet, load_base, load_scenario
+from ..params import ParameterSet, load_scenario, reference_params
 from ..run import RunResult
 
 CAVEAT = (
@@ -128,7 +128,7 @@ def assumptions(run: RunResult) -> str:
         lines.append("")
     if run.params.overrides:
         lines += ["**Set by hand:** " + ", ".join(f"`{k}` = {v}" for k, v in run.params.overrides.items()), ""]
-    base = load_base()
+    base = reference_params(run.params)
     changed = [n for n in run.params if run.params[n] != base[n]]
     if changed:
         lines += ["Parameters that differ from the base:", "", "| parameter | base | this run | unit |",
