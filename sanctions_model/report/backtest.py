@@ -116,8 +116,8 @@ def _calibration_section(result: BacktestResult, calibrated: Calibrated) -> list
         markdown_table(rows),
         "",
         "The fitted values are the projections' defaults too" + (
-            f", except {', '.join(f'`{n}`' for n in history_only)}, which the historical scenario restates for "
-            "2022 and which apply to it alone." if history_only else "."),
+            f", except {', '.join(f'`{n}`' for n in history_only)}: the historical scenario restates it for 2022, "
+            "and the fitted value applies to that scenario alone." if history_only else "."),
         "Wide standard errors mean the record does not pin a parameter down.",
         "",
     ]
@@ -140,6 +140,12 @@ def _calibration_section(result: BacktestResult, calibrated: Calibrated) -> list
         markdown_table(shown.rename(columns={"value": "back-test on 2025-01-20", "recorded": "base file"})),
         "",
     ]
+    if "macro.inflation_initial" in start.index:
+        end_2024 = result.trajectories.loc[:"2024-12-31"].iloc[-1]
+        lines += [f"Inflation joins as the underlying rate. The back-test's headline rate at the end of 2024, with "
+                  f"the rouble's fall of late 2024 passed through, was {end_2024['headline_inflation']:.1f}% a "
+                  "year; the projections hold the exchange rate still, so from 2025-01-20 headline and underlying "
+                  "inflation are the same.", ""]
     return lines
 
 
@@ -190,7 +196,8 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
             "",
             "The model is run from the day of the invasion on the path actually taken (the scenario "
             f"`{result.params.scenarios[-1] if result.params.scenarios else 'base'}`: the sanctions packages, Western "
-            "aid, the mobilisation, and the recorded oil price and budget) and compared with what was recorded "
+            "aid, the mobilisation, the recorded oil price, exchange rate, casualties and budget, and the front of "
+            "2022) and compared with what was recorded "
             "(`data/history.csv`)" + (f", with the calibrated values of `params/calibrated.toml` "
                                       f"({result.params.meta['calibration']})"
                                       if "calibration" in result.params.meta else ", with the base file's values")
