@@ -27,7 +27,7 @@ from . import __version__
 from .backtest import END, SCENARIO, compare
 from .errors import InputError, SolverError
 from .history import load_history
-from .params import ParameterSet, load_params
+from .params import ParameterSet, load_params, load_scenario
 from .run import simulate
 
 #: Parameters the calibration fits by default: the oil revenue chain (with the pace at which
@@ -189,8 +189,6 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
     weights = _weights(history, series, pd.Timestamp(params.start_date))
     residuals = weights.assign(before=r0 / weights["weight"], after=sol.fun / weights["weight"])
     fitted = params.with_values(dict(zip(names, map(float, sol.x))), origin="calibration")
-    from .params import load_scenario
-
     restated = tuple(n for n in names if n in {name for name, _, _ in load_scenario(scenario).changes})
     return Calibration(table, float(0.5 * np.sum(r0 ** 2)), float(sol.cost), residuals, int(sol.status),
                        str(sol.message), counter[0], scenario, joined_start(fitted), restated)

@@ -290,6 +290,8 @@ def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .report.backtest import write_backtest
 
     check_target(args.out, args.force)
+    if args.uncalibrated and args.calibrated:
+        raise InputError("--calibrated and --uncalibrated: give one or the other.")
     if args.uncalibrated:
         result, calibrated = backtest(args.scenario, calibration=False), None
     else:
@@ -307,7 +309,8 @@ def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .outdir import check_file
 
     out = check_file(args.out, args.force)
-    print(f"calibrating (up to {args.max_evals} runs of the back-test, about 2 s each) ...", file=sys.stderr)
+    print(f"calibrating: up to {args.max_evals} steps, each a run of the back-test (about 3 s) and one more per "
+          "fitted parameter for the Jacobian; about 25 minutes with the defaults ...", file=sys.stderr)
     result = calibrate(max_evaluations=args.max_evals)
     write_calibrated(result, out, _command_line(argv), force=args.force)
     before = backtest(calibration=False).targets["met"]

@@ -126,6 +126,18 @@ def test_cli(tmp_path):
     again = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", "--out", str(tmp_path / "b")],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "already exists" in again.stderr
+    report = (tmp_path / "b" / "report.md").read_text()
+    assert "## Where the projection starts" in report and "with the base file's values" in report
+    for args, message in ((["--calibrated", str(tmp_path / "none.toml")], "file not found"),
+                          (["--calibrated", "params/calibrated.toml", "--uncalibrated"], "one or the other")):
+        bad = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", *args,
+                              "--out", str(tmp_path / "c")], capture_output=True, text=True, timeout=300)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+        assert not (tmp_path / "c").exists(), "nothing written"
+    plain = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", "--uncalibrated",
+                            "--out", str(tmp_path / "u")], capture_output=True, text=True, timeout=300)
+    assert plain.returncode == 0, plain.stderr
+    assert "none (base values)" in (tmp_path / "u" / "report.md").read_text()
 
 
 # --- calibration -------------------------------------------------------------------------------
