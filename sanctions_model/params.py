@@ -280,6 +280,12 @@ def load_base(path: Path | str | None = None) -> ParameterSet:
     meta = data.get("meta", {})
     if not isinstance(meta.get("start_date"), dt.date):
         raise InputError(f"{path}: [meta] needs start_date as a date, e.g. start_date = 2025-01-20.")
+    from .model import ACCOUNTING_RUB_PER_USD
+
+    if meta.get("rub_per_usd", ACCOUNTING_RUB_PER_USD) != ACCOUNTING_RUB_PER_USD:
+        raise InputError(f"{path}: [meta] rub_per_usd = {meta['rub_per_usd']!r}, but the model keeps its budget at "
+                         f"{ACCOUNTING_RUB_PER_USD:g} RUB/$ (model.ACCOUNTING_RUB_PER_USD); the day's rate is the "
+                         "parameter macro.rub_per_usd.")
     params: dict[str, Parameter] = {}
     levers: dict[str, dict[str, str]] = {}
     for group, table in data.items():

@@ -151,3 +151,14 @@ def test_the_cli_runs_uncalibrated_on_request(tmp_path):
     assert "none (the base file's values)" in report
     tr = pd.read_csv(tmp_path / "u" / "trajectories.csv", index_col=0)
     assert tr["inflation"].iloc[0] == pytest.approx(load_params(calibration=False)["macro.inflation_initial"])
+
+
+def test_a_base_file_with_another_accounting_rate_is_refused(tmp_path):
+    from sanctions_model.params import params_dir
+
+    text = (params_dir() / "base.toml").read_text()
+    assert "rub_per_usd = 92.0\n" in text
+    other = tmp_path / "base.toml"
+    other.write_text(text.replace("rub_per_usd = 92.0\n", "rub_per_usd = 100.0\n", 1))
+    with pytest.raises(InputError, match="accounting|92 RUB/\\$"):
+        load_params(base=other)
