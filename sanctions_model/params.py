@@ -16,12 +16,15 @@ import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .errors import InputError, suggest
 
-REQUIRED_FIELDS = ("value", "unit", "low", "high", "source", "description")
+if TYPE_CHECKING:
+    from .schema import Step as StepTable
+
 LEVER_FIELDS = ("initial", "level", "start_day", "phase_in_days")
 
 
@@ -230,6 +233,15 @@ def check_value(spec: Parameter, raw: object, origin: str, start: dt.date | None
     return value
 
 
+def format_value(value: object) -> str:
+    """A value as a scenario file writes it: a number in short form, a date as 2025-03-01."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    return str(value)
+
+
 def _looks_like_date(text: str) -> bool:
     try:
         dt.date.fromisoformat(text.strip())
@@ -239,15 +251,18 @@ def _looks_like_date(text: str) -> bool:
 
 
 def _read_toml(path: Path, what: str) -> dict:
-    if not path.is_file():
-        raise InputError(f"{what} not found: {path}")
+    return _read_toml_text(path, what)[0]
+
+
+def _read_toml_text(path: Path, what: str) -> tuple[dict, str]:
+    """A TOML file's data and its text (for line numbers in messages)."""
+    from .schema import read_text
+
+    text = read_text(path, what)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: malformed TOML: {exc}") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _number(path: Path, name: str, key: str, raw: object) -> float:
@@ -256,30 +271,19 @@ def _number(path: Path, name: str, key: str, raw: object) -> float:
     return float(raw)
 
 
-def _parameter(path: Path, name: str, group: str, table: Mapping) -> Parameter:
-    missing = [f for f in REQUIRED_FIELDS if f not in table]
-    if missing:
-        raise InputError(f"{path}: parameter '{name}' lacks {', '.join(missing)}.")
-    value, low, high = (_number(path, name, k, table[k]) for k in ("value", "low", "high"))
-    if low > high:
-        raise InputError(f"{path}: parameter '{name}': low {low:g} is above high {high:g}.")
-    if not low <= value <= high:
-        raise InputError(
-            f"{path}: parameter '{name}': value {value:g} is outside its range [{low:g}, {high:g}]."
-        )
-    for key in ("unit", "source", "description"):
-        if not isinstance(table[key], str) or not table[key].strip():
-            raise InputError(f"{path}: parameter '{name}': '{key}' must be a non-empty string.")
-    return Parameter(name, value, table["unit"], low, high, table["source"], table["description"], group)
-
-
 def load_base(path: Path | str | None = None) -> ParameterSet:
-    """Read and validate the base parameter file (default ``params/base.toml``)."""
+    """Read and validate the base parameter file (default ``params/base.toml``).
+
+    The file's shape is checked by :class:`sanctions_model.schema.ParameterFile`: an unknown
+    key, a wrong type, a missing field or a value outside its range is refused with the
+    file and line.
+    """
+    from .schema import ParameterFile, validate
+
     path = Path(path) if path is not None else params_dir() / "base.toml"
-    data = _read_toml(path, "parameter file")
-    meta = data.get("meta", {})
-    if not isinstance(meta.get("start_date"), dt.date):
-        raise InputError(f"{path}: [meta] needs start_date as a date, e.g. start_date = 2025-01-20.")
+    data, text = _read_toml_text(path, "parameter file")
+    model = validate(ParameterFile, data, path, text)
+    meta = model.meta.model_dump(exclude_none=True)
     from .model import ACCOUNTING_RUB_PER_USD
 
     if meta.get("rub_per_usd", ACCOUNTING_RUB_PER_USD) != ACCOUNTING_RUB_PER_USD:
@@ -288,20 +292,16 @@ def load_base(path: Path | str | None = None) -> ParameterSet:
                          "parameter macro.rub_per_usd.")
     params: dict[str, Parameter] = {}
     levers: dict[str, dict[str, str]] = {}
-    for group, table in data.items():
-        if group == "meta":
-            continue
-        if not isinstance(table, dict):
-            raise InputError(f"{path}: top-level key '{group}' must be a table of parameters.")
-        for key, sub in table.items():
-            if isinstance(sub, dict):
-                name = f"{group}.{key}"
-                params[name] = _parameter(path, name, group, sub)
-        if table.get("kind") == "lever":
+    for group, table in (model.model_extra or {}).items():
+        for key, entry in (table.model_extra or {}).items():
+            name = f"{group}.{key}"
+            params[name] = Parameter(name, entry.value, entry.unit, entry.low, entry.high, entry.source,
+                                     entry.description, group)
+        if table.kind == "lever":
             missing = [f for f in LEVER_FIELDS if f"{group}.{f}" not in params]
             if missing:
                 raise InputError(f"{path}: lever '{group}' lacks {', '.join(missing)}.")
-            levers[group] = {"unit": table.get("unit", ""), "description": table.get("description", "")}
+            levers[group] = {"unit": table.unit or "", "description": table.description or ""}
     return ParameterSet(params, meta, levers, files=(path,))
 
 
@@ -337,57 +337,40 @@ def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) ->
             raise InputError(
                 f"unknown scenario '{text}'.{suggest(text, names)} Known scenarios: {', '.join(names)}."
             )
-    data = _read_toml(path, "scenario file")
-    for key in ("title", "description"):
-        if not isinstance(data.get(key), str):
-            raise InputError(f"{path}: scenario needs a '{key}' string.")
-    raw_changes = data.get("change", [])
-    if not isinstance(raw_changes, list):
-        raise InputError(f"{path}: 'change' must be an array of tables ([[change]]).")
-    start_date = data.get("start_date")
-    if start_date is not None and (not isinstance(start_date, dt.date) or isinstance(start_date, dt.datetime)):
-        raise InputError(f"{path}: start_date must be a date, e.g. start_date = 2022-02-24.")
+    from .schema import ScenarioFile, validate
+
+    data, text = _read_toml_text(path, "scenario file")
+    model = validate(ScenarioFile, data, path, text)
     changes, ranges = [], {}
-    for i, ch in enumerate(raw_changes, 1):
-        if not isinstance(ch, dict) or "parameter" not in ch or "value" not in ch or "why" not in ch:
-            raise InputError(f"{path}: change {i} needs 'parameter', 'value' and 'why'.")
-        changes.append((ch["parameter"], ch["value"], ch["why"]))
-        if "low" in ch or "high" in ch:
-            if start_date is None:
-                raise InputError(f"{path}: change {i} restates the range of '{ch['parameter']}'; only a scenario "
+    for i, ch in enumerate(model.change, 1):
+        changes.append((ch.parameter, ch.value, ch.why))
+        if ch.low is not None and ch.high is not None:
+            if model.start_date is None:
+                raise InputError(f"{path}: [[change]] {i} restates the range of '{ch.parameter}'; only a scenario "
                                  "with its own start_date (a different starting state) may do that.")
-            low, high = (_number(path, str(ch["parameter"]), k, ch.get(k)) for k in ("low", "high"))
-            if low > high:
-                raise InputError(f"{path}: change {i}: low {low:g} is above high {high:g}.")
-            ranges[ch["parameter"]] = (low, high, str(ch["why"]))
-    scenario = Scenario(path.stem, data["title"], data["description"], tuple(changes), path,
-                        _steps(path, data.get("step", [])), start_date, ranges)
+            ranges[ch.parameter] = (ch.low, ch.high, ch.why)
+    steps = _steps(path, model.step)
+    scenario = Scenario(path.stem, model.title, model.description, tuple(changes), path, steps, model.start_date,
+                        ranges)
     if base is not None:  # validate names and ranges now, with the file in the message
         apply_scenarios(base, [scenario])
     return scenario
 
 
-def _steps(path: Path, raw: object) -> tuple[Step, ...]:
-    """The ``[[step]]`` tables of a scenario file, checked for shape (values are checked later)."""
+def _steps(path: Path, raw: Sequence[StepTable]) -> tuple[Step, ...]:
+    """The ``[[step]]`` tables of a scenario file, checked for names (values are checked later)."""
     from .schedules import DRIVERS, LEVERS
 
-    if not isinstance(raw, list):
-        raise InputError(f"{path}: 'step' must be an array of tables ([[step]]).")
     out = []
     for i, st in enumerate(raw, 1):
-        if (not isinstance(st, dict) or not {"level", "why"} <= set(st) or ("lever" in st) == ("parameter" in st)
-                or ("day" in st) == ("date" in st)):
-            raise InputError(f"{path}: step {i} needs 'level', 'why', one of 'lever' or 'parameter', and one of "
-                             "'day' or 'date'.")
-        if "lever" in st and st["lever"] not in LEVERS:
-            raise InputError(f"{path}: step {i}: unknown lever '{st['lever']}'."
-                             f"{suggest(str(st['lever']), LEVERS)}")
-        if "parameter" in st and st["parameter"] not in DRIVERS:
-            raise InputError(f"{path}: step {i}: '{st['parameter']}' cannot follow a path; the parameters that "
-                             f"can are {', '.join(DRIVERS)}.")
-        out.append(Step(str(st["lever"] if "lever" in st else st["parameter"]), st.get("day", st.get("date")),
-                        st["level"],
-                        st.get("phase_in_days", 0), str(st["why"])))
+        lever, parameter = st.lever, st.parameter
+        if lever is not None and lever not in LEVERS:
+            raise InputError(f"{path}: [[step]] {i}: unknown lever '{lever}'.{suggest(str(lever), LEVERS)}"
+                             f" Levers: {', '.join(LEVERS)}.")
+        if parameter is not None and parameter not in DRIVERS:
+            raise InputError(f"{path}: [[step]] {i}: '{parameter}' cannot follow a path.{suggest(parameter, DRIVERS)}"
+                             f" The parameters that can are {', '.join(DRIVERS)}.")
+        out.append(Step(st.target, st.start, st.level, st.phase_in_days, st.why))
     return tuple(out)
 
 
@@ -408,6 +391,9 @@ def _add_step(params: ParameterSet, step: Step, origin: str) -> ParameterSet:
                                    "Days over which that step reaches its level", lever),
     }
     where = f"{origin}, step of '{lever}'"
+    if isinstance(step.start, dt.date) and step.start < params.start_date:
+        raise InputError(f"{where}: starts on {step.start.isoformat()}, before the start date "
+                         f"{params.start_date.isoformat()}.")
     values = {
         "start_day": check_value(specs["start_day"], step.start, where, params.start_date),
         "level": check_value(specs["level"], step.level, where),
@@ -609,5 +595,5 @@ def list_scenarios() -> pd.DataFrame:
     for name in scenario_names():
         sc = load_scenario(name)
         rows.append({"scenario": name, "title": sc.title, "description": sc.description,
-                     "changes": ", ".join(f"{p}={v:g}" for p, v, _ in sc.changes) or "(none)"})
+                     "changes": ", ".join(f"{p}={format_value(v)}" for p, v, _ in sc.changes) or "(none)"})
     return pd.DataFrame(rows).set_index("scenario")

@@ -135,7 +135,7 @@ def test_base_file_errors(tmp_path):
     with pytest.raises(InputError, match="outside its range"):
         load_base(f)
     f.write_text('[meta]\nstart_date = 2025-01-20\n[oil.x]\nvalue = 1\nunit = "u"\n')
-    with pytest.raises(InputError, match="lacks low, high, source, description"):
+    with pytest.raises(InputError, match=r"line 3: \[oil.x\] lacks 'low'"):
         load_base(f)
 
 

@@ -53,7 +53,8 @@ def write_comparison(
     """Run each scenario, and write a side-by-side report with figures into ``out``."""
     check_target(out, force)
     runs = [simulate(name, days=days) for name in scenarios]
-    ensemble = run_ensemble(scenarios, days, samples, seed) if samples > 0 else None
+    # the runs' own labels and parameters, so that a scenario given as a path is the same everywhere
+    ensemble = run_ensemble([(r.label, r.params) for r in runs], days, samples, seed) if samples > 0 else None
     shares = ensemble.shares() if ensemble is not None else None
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
