@@ -240,10 +240,10 @@ def write_calibrated(result: Calibration, path: str | os.PathLike[str], command:
     -------
     pathlib.Path
     """
-    from .outdir import check_file
+    from .outdir import check_file, make_parents
     from .report.markdown import git_commit
 
-    path = check_file(path, force)
+    path = make_parents(check_file(path, force))
 
     fit_id = f"calibration of {dt.date.today().isoformat()}, {__version__}, commit {git_commit()}"
     lines = [

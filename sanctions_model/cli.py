@@ -266,14 +266,14 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
     import shutil
     from pathlib import Path
 
-    from .outdir import check_file
+    from .outdir import check_file, make_parents
     from .sweep_result import open_sweep
 
     out = Path(args.out)
     if out.suffix not in (".nc", ".zarr"):
         raise InputError(f"--out must end in .nc (netCDF) or .zarr (Zarr), got {out.name!r}.")
     sweep = open_sweep(args.sweep)
-    check_file(out, args.force)
+    make_parents(check_file(out, args.force))
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
     (sweep.to_netcdf if out.suffix == ".nc" else sweep.to_zarr)(tmp)

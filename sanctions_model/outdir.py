@@ -12,26 +12,76 @@ from pathlib import Path
 from .errors import InputError
 
 
+def check_names(path: Path) -> None:
+    """Refuse a path with a name longer than file systems allow (255 bytes), before touching it."""
+    for name in path.parts:
+        if len(os.fsencode(name)) > 255:
+            raise InputError(f"cannot write {str(path)[:60]}...: the name {name[:20]}... is {len(os.fsencode(name))} "
+                             "bytes long; file systems allow 255.")
+
+
+def _check_writable_place(path: Path) -> None:
+    """Raise InputError unless ``path`` could be created: its nearest existing ancestor must be a
+    directory we can write in (proved by creating and removing a probe), and every missing name
+    must be short enough for the file system. Nothing is left behind."""
+    missing: list[str] = []
+    ancestor = path
+    while not ancestor.exists():
+        if ancestor.parent == ancestor:
+            break
+        missing.append(ancestor.name)
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"cannot write {path}: {ancestor} is a file, not a directory.")
+    try:
+        name_max = os.pathconf(ancestor, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    too_long = [name for name in missing if len(os.fsencode(name)) > name_max]
+    if too_long:
+        raise InputError(f"cannot write {path}: the name {too_long[0][:40]}... is longer than the "
+                         f"{name_max} bytes the file system allows.")
+    try:
+        probe = tempfile.mkdtemp(prefix=".sanctions-model-probe-", dir=ancestor)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {ancestor} is not writable ({exc.strerror}).") from None
+
+
 def check_target(target: Path | str, force: bool = False) -> Path:
-    """Raise InputError now if ``target`` could not be written later; call before long work."""
+    """Raise InputError now if the directory ``target`` could not be written later; call before long work.
+
+    Missing parent directories are fine (they are created when the output is written, as
+    ``mkdir -p`` would); an existing ``target`` is refused unless ``force``.
+    """
     target = Path(target)
-    if target.exists() and not force:
-        raise InputError(f"output directory {target} already exists; use --force to replace it.")
+    check_names(target)
     if target.exists() and not target.is_dir():
         raise InputError(f"output path {target} exists and is not a directory.")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"cannot write {target}: parent directory {parent} does not exist.")
+    if target.exists() and not force:
+        raise InputError(f"output directory {target} already exists; use --force to replace it.")
+    _check_writable_place(target.absolute())
     return target
 
 
 def check_file(path: str | os.PathLike[str], force: bool = False) -> Path:
-    """Raise InputError now if the file ``path`` could not be written later; call before long work."""
+    """Raise InputError now if the file ``path`` could not be written later; call before long work.
+
+    Missing parent directories are fine (create them with :func:`make_parents` just before
+    writing); an existing file is refused unless ``force``.
+    """
     path = Path(path)
+    check_names(path)
     if path.exists() and not force:
         raise InputError(f"{path} already exists; use --force to replace it.")
-    if not path.parent.is_dir():
-        raise InputError(f"cannot write {path}: parent directory {path.parent} does not exist.")
+    _check_writable_place(path.absolute())
+    return path
+
+
+def make_parents(path: Path | str) -> Path:
+    """Create the missing parent directories of ``path`` (``mkdir -p``); return ``path``."""
+    path = Path(path)
+    path.absolute().parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -43,8 +93,8 @@ def atomic_directory(target: Path | str, force: bool = False) -> Iterator[Path]:
     An existing ``target`` is replaced only with ``force``, and only after the new one is
     complete; it is moved aside first and deleted last, so it is never half-overwritten.
     """
-    target = check_target(target, force)
-    parent = target.parent
+    target = make_parents(check_target(target, force))
+    parent = target.absolute().parent
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     try:
         yield tmp

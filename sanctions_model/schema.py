@@ -323,7 +323,7 @@ def validate(model: type[BaseModel], data: object, path: Path, text: str) -> Any
         raise InputError(f"{where}: {_message(first, model)}{extra}") from None
 
 
-SCHEMAS = {"scenario.schema.json": ScenarioFile, "parameters.schema.json": ParameterFile}
+SCHEMAS: dict[str, type[BaseModel]] = {"scenario.schema.json": ScenarioFile, "parameters.schema.json": ParameterFile}
 
 
 def schema_text(model: type[BaseModel]) -> str:

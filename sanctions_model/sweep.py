@@ -190,6 +190,9 @@ def _done_chunks(out: Path, n_chunks: int, with_traj: bool) -> set[int]:
 
 def _prepare(out: Path, settings: dict) -> dict:
     """Create the sweep directory, or check that an existing one was made with the same settings."""
+    from .outdir import check_names, check_target
+
+    check_names(out)
     manifest_path = out / MANIFEST
     if out.exists() and not out.is_dir():
         raise InputError(f"output path {out} exists and is not a directory.")
@@ -208,9 +211,9 @@ def _prepare(out: Path, settings: dict) -> dict:
         return old
     if out.exists() and any(out.iterdir()):
         raise InputError(f"{out} exists, is not empty and holds no sweep manifest; use a new --out directory.")
-    if not out.parent.is_dir():
-        raise InputError(f"cannot write {out}: parent directory {out.parent} does not exist.")
-    out.mkdir(exist_ok=True)
+    if not out.exists():
+        check_target(out)
+    out.mkdir(parents=True, exist_ok=True)
     manifest = {"settings": settings, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     _write_json_atomic(manifest, manifest_path)
     return manifest

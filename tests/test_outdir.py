@@ -1,0 +1,60 @@
+"""Output paths: missing parents are created (as mkdir -p would), existing outputs are not
+replaced without --force, and an impossible path is refused before any work, with nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sanctions_model.errors import InputError
+from sanctions_model.outdir import atomic_directory, check_file, check_target
+
+CLI = [sys.executable, "-m", "sanctions_model.cli"]
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_run_creates_missing_parents_and_still_refuses_to_overwrite(tmp_path):
+    res = cli("run", "--days", "20", "--out", "out/a/b", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "out/a/b/report.md").is_file()
+    before = (tmp_path / "out/a/b/report.md").read_bytes()
+    res = cli("run", "--days", "30", "--out", "out/a/b", cwd=tmp_path)
+    assert res.returncode == 2 and "already exists; use --force" in res.stderr
+    assert (tmp_path / "out/a/b/report.md").read_bytes() == before
+
+
+def test_sweep_and_export_create_missing_parents(tmp_path):
+    res = cli("sweep", "-n", "4", "--workers", "1", "--out", "out/sweeps/one", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    res = cli("export", "out/sweeps/one", "--out", "out/exports/one.nc", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "out/exports/one.nc").stat().st_size > 0
+
+
+@pytest.mark.parametrize("make_bad, message", [
+    (lambda d: (d / "afile").write_text("x") and d / "afile" / "out", "is a file, not a directory"),
+    (lambda d: Path("/proc/sanctions-model-out"), "is not writable"),
+    (lambda d: d / ("x" * 300), "bytes long; file systems allow 255"),
+])
+def test_impossible_outputs_are_refused_before_any_work(tmp_path, make_bad, message):
+    target = make_bad(tmp_path)
+    for check in (check_target, check_file):
+        with pytest.raises(InputError, match=message):
+            check(target)
+    res = cli("run", "--days", "20", "--out", str(target), cwd=tmp_path)
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], ["afile"])  # no probe or temporary left
+
+
+def test_atomic_directory_leaves_nothing_when_the_body_fails(tmp_path):
+    with pytest.raises(RuntimeError), atomic_directory(tmp_path / "new" / "out") as tmp:
+        (tmp / "half.txt").write_text("x")
+        raise RuntimeError("boom")
+    assert not (tmp_path / "new" / "out").exists()
+    assert list((tmp_path / "new").iterdir()) == []
