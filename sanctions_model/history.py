@@ -24,9 +24,11 @@ COLUMNS = ("series", "date", "period", "value", "unit", "item", "item_date", "no
 
 
 def data_dir() -> Path:
-    """Folder holding the data files: ``$SANCTIONS_MODEL_DATA`` or the repository's ``data/``."""
-    env = os.environ.get("SANCTIONS_MODEL_DATA")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+    """Folder holding the data files: ``$SANCTIONS_MODEL_DATA``, the clone's ``data/``, or the
+    copy inside the installed package (see :mod:`sanctions_model.resources`)."""
+    from .resources import resource_dir
+
+    return resource_dir("data")
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -29,13 +29,14 @@ LEVER_FIELDS = ("initial", "level", "start_day", "phase_in_days")
 
 
 def params_dir() -> Path:
-    """Folder holding ``base.toml`` and ``scenarios/``.
+    """Folder holding ``base.toml``, ``scenarios/`` and ``calibrated.toml``.
 
-    ``$SANCTIONS_MODEL_PARAMS`` if set, else the ``params/`` folder of the checkout the
-    package was installed from.
+    ``$SANCTIONS_MODEL_PARAMS`` if set, else the clone's ``params/``, else the copy inside the
+    installed package (see :mod:`sanctions_model.resources`).
     """
-    env = os.environ.get("SANCTIONS_MODEL_PARAMS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "params"
+    from .resources import resource_dir
+
+    return resource_dir("params")
 
 
 @dataclass(frozen=True)
