@@ -57,3 +57,26 @@ def test_missing_or_malformed_history_file(tmp_path):
     (tmp_path / "cols.csv").write_text("series,date\nx,2024-01-01\n")
     with pytest.raises(InputError, match="missing column"):
         load_history(tmp_path / "cols.csv")
+
+
+
+def test_no_parameter_cites_a_figure_from_after_the_projection_start():
+    """Every 'data: ITEM, DATE' citation in params/ names a figure dated no later than 2025-01-20
+    (the model is judged on what came after)."""
+    import datetime as dt
+    import re
+    from pathlib import Path
+
+    cutoff = dt.date(2025, 1, 20)
+    late, seen = [], 0
+    for path in (Path(__file__).resolve().parent.parent / "params").rglob("*.toml"):
+        for item, when in re.findall(r"data: ([^,;()]+), (\d{4}-\d{4}\b|\d{4}(?:-\d{2}){0,2})", path.read_text()):
+            seen += 1
+            last = when.split("-")
+            if len(last) == 2 and len(last[1]) == 4:  # a span of years, 2022-2024
+                day = dt.date(int(last[1]), 1, 1)
+            else:
+                day = dt.date(int(last[0]), int(last[1]) if len(last) > 1 else 1, int(last[2]) if len(last) > 2 else 1)
+            if day > cutoff:
+                late.append((path.name, item, when))
+    assert seen > 50 and not late, late
