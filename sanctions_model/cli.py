@@ -62,6 +62,29 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    from .parallel import check_workers
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers must be a whole number, got {text!r}") from None
+    try:
+        check_workers(value)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("workers", "--workers", 1)) from None
+    return value
+
+
+def _execution_options(parser: argparse.ArgumentParser) -> None:
+    """--workers, --scheduler and --progress, the same on every command that runs many models."""
+    parser.add_argument("--workers", type=_workers, default=None,
+                        help="local processes (default: every core; the numbers do not depend on it)")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="run on this Dask cluster")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bars (default: only on a terminal)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sanctions-model", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -87,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of the sampled assumptions")
     cmp_.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     cmp_.add_argument("--force", action="store_true", help="replace an existing output directory")
+    _execution_options(cmp_)
 
     swp = sub.add_parser("sweep", help="run the model over a sampling design, streamed to Parquet, resumable")
     swp.add_argument("--design", default="lhs", help="lhs, sobol, grid, oat, morris or saltelli (default lhs)")
@@ -108,11 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--trajectories", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=[],
                      metavar="NAME,...", help="stocks or flows to keep over time")
     swp.add_argument("--every", type=float, default=7.0, help="days between kept trajectory points (default 7)")
-    swp.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
-    swp.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="run on this Dask cluster")
     swp.add_argument("--levels", type=int, default=4, help="grid levels of the Morris design (default 4)")
-    swp.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="progress bar (default: only on a terminal)")
+    _execution_options(swp)
     swp.add_argument("--out", required=True, help="sweep directory (resumed if it holds the same sweep)")
 
     sen = sub.add_parser("sensitivity", help="which assumptions decide the outcomes (SALib methods)")
@@ -127,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
     sen.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     sen.add_argument("--force", action="store_true", help="replace an existing output directory")
+    _execution_options(sen)
 
     rep = sub.add_parser("report", help="the full analysis as one report: scenarios, how sure, which assumptions "
                                         "decide, and the article's assumptions one by one")
@@ -138,9 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--sobol-n", type=_non_negative_int, default=1024, dest="sobol_n",
                      help="base samples of the Sobol' analysis, a power of 2 (default 1024: 97,280 runs)")
     rep.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of every sample")
-    rep.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
     rep.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     rep.add_argument("--force", action="store_true", help="replace an existing output directory")
+    _execution_options(rep)
 
     exp = sub.add_parser("export", help="write a sweep as an xarray dataset to netCDF (.nc) or Zarr (.zarr)")
     exp.add_argument("sweep", help="sweep directory")
@@ -192,18 +214,21 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .outdir import check_target
     from .params import load_scenario
     from .report import write_comparison
 
     scenarios = args.scenario or scenario_names()
     for name in scenarios:
         load_scenario(name)  # fail fast, before any work
+    check_target(args.out, args.force)
     if args.samples:
         print(f"running {len(scenarios)} scenarios, each at its central assumptions and over "
               f"{args.samples} sampled assumption sets ...", file=sys.stderr)
+    start = time.perf_counter()
     out = write_comparison(scenarios, args.out, _command_line(argv), days=args.days, samples=args.samples,
                            seed=args.seed, force=args.force)
-    print(f"wrote {out}/report.md")
+    print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 
 def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
@@ -216,18 +241,27 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
                      for name in args.across]
     else:
         scenarios = [("+".join(args.scenario) or "base", base)]
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers must be at least 1, got {args.workers}.")
     design = Design.build(args.design, base, args.n, args.seed, vary=dict(args.vary), fix=args.fix,
                           chunk_size=args.chunk_size, num_levels=args.levels)
-    print(f"sweep: {args.design} design, {design.rows:,} samples x {len(scenarios)} scenario(s), "
-          f"{design.k} varied parameters, {design.n_chunks} chunks -> {args.out}", file=sys.stderr)
+    ran: list[int] = []
+
+    def log(line: str) -> None:  # after every check, once the directory is ready
+        print(f"sweep: {args.design} design, {design.rows:,} samples x {len(scenarios)} scenario(s), "
+              f"{design.k} varied parameters, {design.n_chunks} chunks. {line}", file=sys.stderr)
+
     start = time.perf_counter()
     out = run_sweep(design, scenarios, args.out, days=args.days, trajectories=args.trajectories, every=args.every,
-                    workers=args.workers, scheduler=args.scheduler, progress=args.progress)
+                    workers=args.workers, scheduler=args.scheduler, progress=args.progress, on_chunk=ran.append,
+                    log=log)
     elapsed = time.perf_counter() - start
-    print(f"wrote {out}/outcomes.parquet, samples.parquet{', trajectories.parquet' if args.trajectories else ''}"
-          f" and manifest.json in {elapsed:.1f} s")
+    files = f"outcomes.parquet, samples.parquet{', trajectories.parquet' if args.trajectories else ''}"
+    if not ran:
+        print(f"{out} already holds this sweep, complete ({design.n_chunks} chunks); nothing was run.")
+    elif len(ran) < design.n_chunks:
+        print(f"wrote the {len(ran)} missing chunks of {design.n_chunks} into {out} ({files}, manifest.json) in "
+              f"{elapsed:.1f} s; the other {design.n_chunks - len(ran)} were written by an earlier run.")
+    else:
+        print(f"wrote {files} and manifest.json into {out} in {elapsed:.1f} s")
 
 
 def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
@@ -257,8 +291,7 @@ def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
     start = time.perf_counter()
     out = write_report(args.out, _command_line(argv), scenarios=args.scenario or None, days=args.days,
-                       samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force,
-                       workers=args.workers)
+                       samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force)
     print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 
@@ -352,7 +385,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
-        COMMANDS[args.command](args, argv)
+        from .parallel import execution
+
+        if hasattr(args, "workers"):  # the commands that run many models
+            with execution(workers=args.workers, scheduler=args.scheduler if args.command != "sweep" else None,
+                           progress=args.progress):
+                COMMANDS[args.command](args, argv)
+        else:
+            COMMANDS[args.command](args, argv)
     except InputError as exc:
         print(f"sanctions-model: error: {exc}", file=sys.stderr)
         return 2

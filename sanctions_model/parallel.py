@@ -1,4 +1,10 @@
-"""Local worker processes, as sweeps, sensitivity analyses and ensembles use them.
+"""Where batches of runs execute: local worker processes, or a Dask cluster, with progress.
+
+Sweeps, sensitivity analyses, ensembles and reports all hand their chunks of work to
+:func:`map_in_processes`. By default it uses every local core; inside ``with
+execution(...)`` it uses what that says (a number of workers, a Dask scheduler, a progress
+bar), which is how the command line's ``--workers``, ``--scheduler`` and ``--progress``
+reach every analysis without each function growing three arguments.
 
 Processes are started with ``spawn`` (safe in notebooks and threaded programs: no
 ``if __name__ == "__main__"`` needed, as long as the function is importable), each with one
@@ -8,10 +14,14 @@ BLAS thread, so that N workers on N cores do not oversubscribe them.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -41,24 +51,157 @@ def local_executor(workers: int) -> cf.Executor:
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
+#: More local processes than this many per core only adds overhead (and memory: ~230 MB each).
+MAX_WORKERS_PER_CORE = 4
+
+
 def check_workers(workers: object) -> int | None:
-    """``workers`` as given (None = every core), or an InputError for anything but a whole number >= 1."""
+    """``workers`` as given (None = every core), or an InputError for anything but a whole number
+    from 1 to ``MAX_WORKERS_PER_CORE`` per core."""
     from .errors import InputError
 
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InputError(f"workers must be a whole number of at least 1 (or None for every core), got {workers!r}.")
+    cores = os.cpu_count() or 1
+    if workers is not None and workers > MAX_WORKERS_PER_CORE * cores:
+        raise InputError(f"workers = {workers} is more than {MAX_WORKERS_PER_CORE} per core on this machine "
+                         f"({cores} cores); use at most {MAX_WORKERS_PER_CORE * cores}, or a Dask cluster.")
     return workers
 
 
-def map_in_processes(fn: Callable[[T], R], items: Iterable[T], workers: int | None = 1) -> list[R]:
-    """``[fn(item) for item in items]``, in order, on ``workers`` local processes (None: every core).
+@dataclass(frozen=True)
+class Execution:
+    """How batches run: local ``workers`` (None: every core), or a Dask ``client``; ``progress``
+    True, False or None (a bar only when standard error is a terminal)."""
 
-    One worker, or one item, runs in this process. ``fn`` must be a module-level function.
+    workers: int | None = None
+    client: Any = None
+    progress: bool | None = None
+
+
+_CURRENT: ContextVar[Execution] = ContextVar("sanctions_model_execution", default=Execution())  # noqa: B039 (frozen)
+
+
+def current_execution() -> Execution:
+    """The settings in force (see :func:`execution`)."""
+    return _CURRENT.get()
+
+
+def connect(scheduler: str) -> Any:
+    """A Dask client for the scheduler at ``scheduler``, or a clear InputError."""
+    from .errors import InputError
+
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise InputError("running on a Dask cluster needs the dask extra: "
+                         "pip install 'sanctions-model[dask]'") from None
+    try:
+        return Client(scheduler, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
+@contextlib.contextmanager
+def execution(*, workers: int | None = None, scheduler: str | None = None, client: Any = None,
+              progress: bool | None = None) -> Iterator[Execution]:
+    """Run every batch inside the ``with`` block on these workers, or on a Dask cluster.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Local processes (default: every core). A function's own ``workers`` argument wins.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:port``); connected here, closed on exit.
+    client : dask.distributed.Client, optional
+        A Dask client of your own (left open).
+    progress : bool, optional
+        Progress bars: True, False, or None for only on a terminal.
+
+    Yields
+    ------
+    Execution
+        The settings in force.
+
+    Examples
+    --------
+    >>> with execution(workers=2, progress=False):
+    ...     ens = run_ensemble(["status_quo"], 730, 100, seed=1)  # doctest: +SKIP
+    """
+    workers = check_workers(workers)
+    own = None
+    if client is None and scheduler is not None:
+        client = own = connect(scheduler)
+    settings = Execution(workers, client, progress)
+    token = _CURRENT.set(settings)
+    try:
+        yield settings
+    finally:
+        _CURRENT.reset(token)
+        if own is not None:
+            own.close()
+
+
+class ProgressBar:
+    """tqdm on standard error when ``show`` (None: only on a terminal), silence otherwise."""
+
+    def __init__(self, total: int, desc: str, show: bool | None, unit: str = "chunk", initial: int = 0):
+        show = sys.stderr.isatty() if show is None else show
+        self.bar: Any = None
+        if show and total > 0:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, smoothing=0.1, dynamic_ncols=True,
+                            file=sys.stderr)
+
+    def update(self, n: int = 1, postfix: str | None = None) -> None:
+        if self.bar is not None:
+            if postfix is not None:
+                self.bar.set_postfix_str(postfix, refresh=False)
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def map_in_processes(fn: Callable[[T], R], items: Iterable[T], workers: int | None = None,
+                     desc: str = "runs") -> list[R]:
+    """``[fn(item) for item in items]``, in order, on local processes or a Dask cluster.
+
+    ``workers`` (None: what :func:`execution` says, else every core); one worker, or one
+    item, runs in this process. Inside ``execution(client=...)`` or ``execution(scheduler=...)``
+    the items run on that cluster. A progress bar counts finished items (see :func:`execution`).
+    ``fn`` must be a module-level function.
     """
     items = list(items)
     workers = check_workers(workers)
-    n = min(workers or os.cpu_count() or 1, len(items))
-    if n <= 1:
-        return [fn(item) for item in items]
-    with worker_environment(), local_executor(n) as pool:
-        return list(pool.map(fn, items))
+    settings = current_execution()
+    if workers is None:
+        workers = settings.workers
+    with ProgressBar(len(items), desc, settings.progress) as bar:
+        if settings.client is not None and len(items) > 1:
+            from dask.distributed import as_completed
+
+            futures = settings.client.map(fn, items, pure=False)
+            for _ in as_completed(futures):
+                bar.update()
+            return list(settings.client.gather(futures))
+        n = min(workers or os.cpu_count() or 1, len(items))
+        if n <= 1:
+            out = []
+            for item in items:
+                out.append(fn(item))
+                bar.update()
+            return out
+        with worker_environment(), local_executor(n) as pool:
+            futures_local = [pool.submit(fn, item) for item in items]
+            for _ in cf.as_completed(futures_local):
+                bar.update()
+            return [f.result() for f in futures_local]

@@ -330,7 +330,7 @@ def model_function(
     *,
     variable: str | None = None,
     every_days: float = 30.0,
-    workers: int | None = 1,
+    workers: int | None = None,
 ) -> Callable[[np.ndarray], pd.DataFrame]:
     """The model as a vectorised ``f(x) -> DataFrame`` for the methods above.
 
@@ -349,9 +349,9 @@ def model_function(
     every_days : float [day]
         Interval of ``variable``'s columns.
     workers : int, optional
-        Local processes the chunks of ``x`` run on (None: every core; 1, the default: this
-        process). Chunks are the same whatever the number, so
-        are the results (to rounding).
+        Local processes the chunks of ``x`` run on (default None: what
+        ``sanctions_model.execution`` says, else every core; 1: this process). Chunks are the
+        same whatever the number, so are the results (to rounding).
 
     Returns
     -------

@@ -42,7 +42,7 @@ from .designs import Design, overlay
 from .errors import InputError, SolverError, suggest
 from .model import FLOWS, STATES
 from .outcomes import OUTCOMES, compute
-from .parallel import check_workers, local_executor, worker_environment
+from .parallel import check_workers, current_execution, local_executor, worker_environment
 from .params import ParameterSet
 from .solve import integrate
 from .sweep_result import MANIFEST, SweepResult
@@ -266,6 +266,7 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> SweepResult:
     """Run (or resume) a sweep into ``out``; see the module docstring for the files.
 
@@ -291,6 +292,9 @@ def run_sweep(
         Progress bar; default: only when stderr is a terminal.
     on_chunk : callable, optional
         Called with each chunk's number when it is written.
+    log : callable, optional
+        Receives a line saying whether the sweep starts afresh, resumes (and how many chunks
+        are already written) or is already complete.
 
     Returns
     -------
@@ -307,10 +311,16 @@ def run_sweep(
         raise InputError(f"--every must be a whole number of days >= 1, got {every!r}.")
     settings = settings_of(design, scenarios, days, trajectories, every)
     own_client = False
+    settings_in_force = current_execution()  # sanctions_model.execution(...) around the call
+    workers = workers if workers is not None else settings_in_force.workers
+    progress = progress if progress is not None else settings_in_force.progress
+    if client is None and scheduler is None:
+        client = settings_in_force.client
     if client is None and scheduler is not None:
         client, own_client = _connect(scheduler), True  # before anything is written
     try:
-        _sweep(design, scenarios, out, settings, days, trajectories, every, workers, client, progress, on_chunk)
+        _sweep(design, scenarios, out, settings, days, trajectories, every, workers, client, progress, on_chunk,
+               log)
         return SweepResult(out)
     finally:
         if own_client:
@@ -319,10 +329,19 @@ def run_sweep(
 
 def _sweep(design: Design, scenarios: Sequence[tuple[str, ParameterSet]], out: Path, settings: dict[str, Any],
            days: float, trajectories: tuple[str, ...], every: float, workers: int | None, client: Any,
-           progress: bool | None, on_chunk: Callable[[int], None] | None) -> Path:
+           progress: bool | None, on_chunk: Callable[[int], None] | None,
+           log: Callable[[str], None] | None = None) -> Path:
     manifest = _prepare(out, settings)
     done = _done_chunks(out, design.n_chunks, bool(trajectories))
     todo = [i for i in range(design.n_chunks) if i not in done]
+    if log is not None:
+        if not todo:
+            log(f"{out}: all {design.n_chunks} chunks are already written; nothing to run.")
+        elif done:
+            log(f"{out}: resuming: {len(done)} of {design.n_chunks} chunks already written, running the other "
+                f"{len(todo)}.")
+        else:
+            log(f"{out}: running {design.n_chunks} chunk{'s' if design.n_chunks > 1 else ''}.")
     scen = tuple((label, tuple(params.values().items())) for label, params in scenarios)
     tasks = [ChunkTask(design.to_dict(), i, scen, float(days), trajectories, float(every)) for i in todo]
     status = {str(i): "done" for i in done}
@@ -378,16 +397,9 @@ def _run_pool(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd
 
 
 def _connect(scheduler: str) -> Any:
-    """A Dask client for the scheduler at ``scheduler``, or a clear InputError."""
-    try:
-        from dask.distributed import Client
-    except ImportError:
-        raise InputError("running on a Dask cluster needs the dask extra: "
-                         "pip install 'sanctions-model[dask]'") from None
-    try:
-        return Client(scheduler, timeout="5s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    from .parallel import connect
+
+    return connect(scheduler)
 
 
 def _run_dask(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd.DataFrame]], None],

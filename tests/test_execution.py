@@ -1,0 +1,100 @@
+"""Long work shows progress and runs where the user says: the same --workers, --scheduler and
+--progress on every command that runs many models, the same default (every core), and a sweep
+that says whether it started, resumed or had nothing to do."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import sanctions_model as sm
+from sanctions_model import sensitivity as sa
+from sanctions_model.cli import build_parser
+from sanctions_model.ensemble import at_each_end, run_ensemble
+from sanctions_model.errors import InputError
+from sanctions_model.parallel import execution, map_in_processes
+from sanctions_model.report import write_comparison
+from sanctions_model.report.full import write_report
+
+CLI = [sys.executable, "-m", "sanctions_model.cli"]
+MANY = ("compare", "sweep", "sensitivity", "report")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600)
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_every_command_that_runs_many_models_takes_the_same_options_and_default():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices  # type: ignore[attr-defined]
+    for command in MANY:
+        actions = {a.dest: a for a in sub[command]._actions}
+        assert {"workers", "scheduler", "progress"} <= set(actions), command
+        assert actions["workers"].default is None and actions["progress"].default is None, command
+    for fn in (run_ensemble, at_each_end, sa.model_function, sm.run_sweep, write_report):
+        assert inspect.signature(fn).parameters["workers"].default is None, fn.__name__
+
+
+def test_api_default_follows_the_execution_context_and_results_do_not_depend_on_it():
+    with execution(workers=1, progress=False):
+        one = run_ensemble(["status_quo"], 120, 2500, seed=3)
+    with execution(workers=2, progress=False):
+        two = run_ensemble(["status_quo"], 120, 2500, seed=3)
+    pd.testing.assert_frame_equal(one.shares(), two.shares())
+    assert map_in_processes(_square, range(5)) == [0, 1, 4, 9, 16]
+
+
+def test_workers_out_of_bounds_are_refused():
+    for bad in (0, -1, 10_000, 1.5, True):
+        with pytest.raises(InputError, match="workers"):
+            with execution(workers=bad):  # type: ignore[arg-type]
+                pass
+    res = _cli("compare", "--workers", "1000", "--out", "/tmp/never-written-by-this-test")
+    assert res.returncode == 2 and "--workers = 1000 is more than" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_progress_is_shown_when_asked_and_silent_otherwise(tmp_path):
+    shown = _cli("compare", "--scenario", "status_quo", "--scenario", "hard_way", "--samples", "40", "--days", "60",
+                 "--workers", "1", "--progress", "--out", str(tmp_path / "a"))
+    assert shown.returncode == 0, shown.stderr
+    assert "100%" in shown.stderr
+    quiet = _cli("compare", "--scenario", "status_quo", "--samples", "40", "--days", "60", "--workers", "1",
+                 "--out", str(tmp_path / "b"))  # not a terminal: no bar
+    assert quiet.returncode == 0 and "100%" not in quiet.stderr
+    sens = _cli("sensitivity", "--method", "oat", "--param", "oil.brent_price", "--param", "evasion.max",
+                "--days", "60", "--workers", "1", "--progress", "--out", str(tmp_path / "s"))
+    assert sens.returncode == 0 and "100%" in sens.stderr, sens.stderr
+
+
+def test_compare_runs_on_a_dask_scheduler_with_the_same_numbers(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with execution(scheduler=cluster.scheduler_address, progress=False):
+            remote = run_ensemble(["status_quo", "hard_way"], 90, 2500, seed=4)
+    local = run_ensemble(["status_quo", "hard_way"], 90, 2500, seed=4, workers=1)
+    pd.testing.assert_frame_equal(remote.shares(), local.shares())
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
+        with execution(scheduler="tcp://127.0.0.1:9"):
+            write_comparison(["status_quo"], tmp_path / "o", "test", samples=5)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_sweep_says_whether_it_started_resumed_or_had_nothing_to_do(tmp_path):
+    args = ["sweep", "-n", "6", "--chunk-size", "2", "--days", "30", "--workers", "1", "--out", str(tmp_path / "s")]
+    first = _cli(*args)
+    assert first.returncode == 0 and "running 3 chunks" in first.stderr and "wrote" in first.stdout
+    (tmp_path / "s" / "outcomes.parquet" / "part-00001.parquet").unlink()  # as if killed before chunk 1 was written
+    resumed = _cli(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming: 2 of 3 chunks already written" in resumed.stderr
+    assert "wrote the 1 missing chunks of 3" in resumed.stdout
+    again = _cli(*args)
+    assert "nothing to run" in again.stderr and "nothing was run" in again.stdout and " in 0.0 s" not in again.stdout
