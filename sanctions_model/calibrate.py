@@ -152,6 +152,8 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
     """
     from scipy.optimize import least_squares
 
+    from .parallel import ProgressBar, current_execution
+
     params = load_params(scenario, calibration=False)
     for name in names:
         if name not in params:
@@ -166,13 +168,23 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
     if unknown:
         raise InputError(f"unknown recorded series: {', '.join(unknown)}.")
     counter = [0]
-    f = _residual_function(params, names, series, history, counter)
+    residuals_of = _residual_function(params, names, series, history, counter)
+    bar = ProgressBar(None, "back-test runs", current_execution().progress, unit="run")
+
+    def f(x: np.ndarray) -> np.ndarray:
+        out = residuals_of(x)
+        bar.update()
+        return out
+
     specs = [params.parameters[n] for n in names]
     lows, highs = np.array([s.low for s in specs]), np.array([s.high for s in specs])
     x0 = np.clip([s.value for s in specs], lows, highs)
     r0 = f(x0)
-    sol = least_squares(f, x0, bounds=(lows, highs), x_scale=highs - lows, diff_step=1e-3,
-                        max_nfev=max_evaluations, method="trf")
+    try:
+        sol = least_squares(f, x0, bounds=(lows, highs), x_scale=highs - lows, diff_step=1e-3,
+                            max_nfev=max_evaluations, method="trf")
+    finally:
+        bar.close()
     m, k = sol.fun.size, len(names)
     s2 = 2.0 * sol.cost / max(m - k, 1)
     try:

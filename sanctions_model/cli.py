@@ -184,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--max-evals", type=int, default=200, dest="max_evals",
                      help="most evaluations of the fit (default 200; each Jacobian adds one run per parameter)")
     cal.add_argument("--force", action="store_true", help="replace an existing file")
+    cal.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="count the back-test runs as they finish (default: only on a terminal)")
 
     sub.add_parser("scenarios", help="list the scenarios with their descriptions")
 
@@ -387,11 +389,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         from .parallel import execution
 
-        if hasattr(args, "workers"):  # the commands that run many models
-            with execution(workers=args.workers, scheduler=args.scheduler if args.command != "sweep" else None,
-                           progress=args.progress):
-                COMMANDS[args.command](args, argv)
-        else:
+        # --workers, --scheduler, --progress reach every batch (a sweep connects to its scheduler itself)
+        options = {k: getattr(args, k, None) for k in ("workers", "scheduler", "progress")}
+        if args.command == "sweep":
+            options["scheduler"] = None
+        with execution(**options):
             COMMANDS[args.command](args, argv)
     except InputError as exc:
         print(f"sanctions-model: error: {exc}", file=sys.stderr)

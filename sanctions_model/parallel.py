@@ -145,10 +145,10 @@ def execution(*, workers: int | None = None, scheduler: str | None = None, clien
 class ProgressBar:
     """tqdm on standard error when ``show`` (None: only on a terminal), silence otherwise."""
 
-    def __init__(self, total: int, desc: str, show: bool | None, unit: str = "chunk", initial: int = 0):
+    def __init__(self, total: int | None, desc: str, show: bool | None, unit: str = "chunk", initial: int = 0):
         show = sys.stderr.isatty() if show is None else show
         self.bar: Any = None
-        if show and total > 0:
+        if show and (total is None or total > 0):
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, smoothing=0.1, dynamic_ncols=True,
