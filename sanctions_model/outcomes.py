@@ -32,7 +32,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "days_to_reserves_exhausted": (
         "day", "First day reserves fall below the exhaustion threshold (NaN: not within the horizon)"),
     "peak_strain": ("index 0-1", "Highest perceived strain on the war economy"),
-    "territory_at_horizon": ("% of Ukraine", "Share of Ukraine held by Russia at the horizon"),
+    "territory_at_horizon": ("share of Ukraine", "Share of Ukraine held by Russia at the horizon (0-1, as the "
+                             "trajectory `territory`)"),
     "oil_revenue_lost": ("US$ bn", "Russian federal oil and gas revenue lost to sanctions over the projection"),
     "ukraine_funding": ("US$ bn", "Aid and transferred assets received by Ukraine over the projection"),
     "ceasefire_durability_at_talks": ("index 0-1", "Ceasefire durability on the day talks start (NaN: no talks)"),
@@ -169,7 +170,7 @@ def compute(sol: BatchSolution) -> dict[str, np.ndarray]:
         "reserves_at_horizon": reserves[:, -1],
         "days_to_reserves_exhausted": exhausted,
         "peak_strain": y[IDX["strain"]].max(axis=1),
-        "territory_at_horizon": 100.0 * y[IDX["territory"]][:, -1],
+        "territory_at_horizon": y[IDX["territory"]][:, -1],
         "oil_revenue_lost": y[IDX["oil_revenue_lost"]][:, -1],
         "ukraine_funding": y[IDX["ukraine_funding"]][:, -1],
         "ceasefire_durability_at_talks": durability_at(sol, talks),

@@ -105,9 +105,10 @@ def test_output_directory_is_written_whole_or_not_at_all(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
-def test_output_parent_must_exist(tmp_path):
-    res = cli("run", "--days", "30", "--out", str(tmp_path / "no" / "such" / "dir"))
-    assert res.returncode == 2 and "parent directory" in res.stderr
+def test_output_under_a_file_is_refused(tmp_path):
+    (tmp_path / "file").write_text("x")
+    res = cli("run", "--days", "30", "--out", str(tmp_path / "file" / "such" / "dir"))
+    assert res.returncode == 2 and "is a file, not a directory" in res.stderr
 
 
 def test_compare_writes_a_report_whose_links_resolve_and_tables_parse(tmp_path):

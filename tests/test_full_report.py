@@ -83,8 +83,15 @@ def test_report_content(small_report):
     for item in ARTICLE_ASSUMPTIONS:
         assert item.title in text and item.quote in text
     summary = text.split("## Summary", 1)[1].split("##", 1)[0]
-    for name in SMALL["scenarios"]:
-        assert re.search(rf"\*\*{name}\*\* .*within 100 days in [\d.]+% \([\d.]+-[\d.]+%\)", summary), name
+    # the summary opens with one table: a row per scenario, each share with its interval
+    table = _tables(summary)[0]
+    assert summary.strip().startswith("| scenario |")
+    assert table[0][1:5] == ["Russia willing within 100 days", "Russia willing within 730 days",
+                             "talks within 100 days", "talks within 730 days"]
+    assert [row[0].split()[0] for row in table[2:]] == [f"`{name}`" for name in SMALL["scenarios"]]
+    for row in table[2:]:
+        assert all(re.fullmatch(r"[\d.]+% \([\d.]+-[\d.]+%\)", cell) for cell in row[1:5]), row
+    assert "most often under" not in summary
     prov = dict(re.findall(r"^\| ([^|]+) \| (.+) \|$", text.split("## Provenance", 1)[1], flags=re.M))
     for key in ("package version", "git commit", "parameter hash", "seed", "samples per scenario", "command", "date"):
         assert key in prov
@@ -154,8 +161,10 @@ def test_existing_directory_is_kept_without_force(tmp_path):
     with pytest.raises(InputError, match="already exists; use --force"):
         write_report(target, "test", log=calls.append, **SMALL)
     assert calls == [] and (target / "mine.txt").read_text() == "keep me"
-    with pytest.raises(InputError, match="parent directory"):
-        write_report(tmp_path / "missing" / "full", "test", log=calls.append, **SMALL)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="is a file, not a directory"):
+        write_report(tmp_path / "file" / "full", "test", log=calls.append, **SMALL)
+    assert calls == []
 
 
 def _cli(*args):
@@ -215,8 +224,8 @@ def test_ensemble_uses_the_same_draws_for_every_scenario():
 
 
 def test_share_with_interval():
-    assert share_with_interval(0.0, 1000) == "0% (0-0.4%)"
-    assert share_with_interval(0.004, 1000) == "0.4% (0.2-1%)"
+    assert share_with_interval(0.0, 1000) == "0.0% (0.0-0.4%)"
+    assert share_with_interval(0.004, 1000) == "0.4% (0.2-1.0%)"
     assert share_with_interval(0.5, 100) == "50% (40-60%)"
     text = share_with_interval(0.07, 1000)
     low, high = map(float, re.search(r"\(([\d.]+)-([\d.]+)%\)", text).groups())

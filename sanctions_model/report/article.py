@@ -17,7 +17,7 @@ import pandas as pd
 from ..ensemble import Ensemble
 from ..params import ParameterSet
 from ..run import RunResult
-from .markdown import percent, share_with_interval
+from .markdown import percent, percents, rank_range, share_with_interval
 from .sensitivity import label
 
 
@@ -134,9 +134,10 @@ def _contrast(name: str, ensemble: Ensemble) -> str:
         ours, ref = shares.loc[name, share], shares.loc[REFERENCE, share]
         gained, lost = _switches(ensemble, name, share)
         if gained == lost == 0:
-            change = f"in exactly the same sets as under `{REFERENCE}` ({100 * ref:.0f}%)"
+            change = f"in exactly the same sets as under `{REFERENCE}` ({percent(ref)}%)"
         else:
-            change = (f"in {100 * ours:.0f}% of sets against {100 * ref:.0f}% under `{REFERENCE}` "
+            ours_text, ref_text = percents(ours, ref)
+            change = (f"in {ours_text}% of sets against {ref_text}% under `{REFERENCE}` "
                       f"({_sets(gained)} gained, {_sets(lost)} lost)")
         parts.append(f"{words} within the horizon {change}")
     return f"Under `{name}`, over the same {ensemble.n:,} sampled assumption sets, " + "; ".join(parts) + "."
@@ -157,8 +158,10 @@ def _rank(sobol: pd.DataFrame, name: str) -> str:
     st, conf = sobol.loc[name, "ST"], sobol.loc[name, "ST_conf"]
     if st + conf < 0.005:
         return "no measurable effect"
-    rank = int((sobol["ST"] > st).sum()) + 1
-    return f"rank {rank} of {len(sobol)}, ST {st:.2f} ± {conf:.2f}"
+    best, worst = rank_range(name, {str(k): (float(r["ST"]), float(r["ST_conf"])) for k, r in sobol.iterrows()})
+    if best == worst:
+        return f"rank {best} of {len(sobol)}, ST {st:.2f} ± {conf:.2f}"
+    return f"rank {best} to {worst} of {len(sobol)} within the 95% intervals, ST {st:.2f} ± {conf:.2f}"
 
 
 def _parameter_findings(names: Sequence[str], ends: pd.DataFrame, scenario: str, n: int,
@@ -177,11 +180,12 @@ def _parameter_findings(names: Sequence[str], ends: pd.DataFrame, scenario: str,
     for name in ranked[:top]:
         p = params.parameters[name]
         low, high = ends.loc[(name, "low")], ends.loc[(name, "high")]
+        willing, talks = percents(low[cols[0]], high[cols[0]]), percents(low[cols[1]], high[cols[1]])
         lines.append(
             f"- *{label(params, name)}* (`{name}`, {p.low:g} to {p.high:g}). Held at its low, then its high, "
             f"across the same {n:,} sampled sets under `{scenario}`: Russia becomes willing within the horizon in "
-            f"{percent(low[cols[0]])}% then {percent(high[cols[0]])}% of sets, and talks happen in "
-            f"{percent(low[cols[1]])}% then {percent(high[cols[1]])}%. Its total Sobol' index under `{REFERENCE}`: "
+            f"{willing[0]}% then {willing[1]}% of sets, and talks happen in {talks[0]}% then {talks[1]}%. "
+            f"Its total Sobol' index under `{REFERENCE}`: "
             f"{_rank(sobol['days_to_russia_willing'], name)} for when Russia becomes willing; "
             f"{_rank(sobol['days_to_talks'], name)} for when talks start.")
     if len(ranked) > top:

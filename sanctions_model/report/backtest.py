@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..backtest import TARGETS, BacktestResult, comparable, comparisons
 from ..outdir import atomic_directory, check_target
-from ..params import load_scenario
+from ..params import format_value, load_scenario
 from .figures import ModelFigure, _save, _style
 from .markdown import markdown_table, provenance
 
@@ -51,17 +51,20 @@ def _figure(result: BacktestResult, path: Path) -> ModelFigure:
     cols = 3
     rows = -(-len(series) // cols)
     fig = ModelFigure(figsize=(12, 3.1 * rows + 0.6))
-    axes = fig.subplots(rows, cols, sharex=True, squeeze=False).flat
+    axes = list(fig.subplots(rows, cols, sharex=True, squeeze=False).flat)
     for ax, name in zip(axes, series):
         comp = comps[name]
         data = fit[fit["series"] == name]
         ax.plot(traj.index, [comp.scale(v) for v in traj[comp.column]], color="tab:blue", linewidth=1.4,
                 label="model")
         ax.scatter(data["date"], data["recorded"], color="black", zorder=3, s=16, label="recorded")
-        _style(ax, textwrap.fill(comp.meaning, 40), data["unit"].iloc[0])
-    for ax in list(axes)[len(series):]:
-        ax.axis("off")
-    handles, labels = list(fig.axes)[0].get_legend_handles_labels()
+        _style(ax, textwrap.fill(comp.meaning[:1].upper() + comp.meaning[1:], 40), data["unit"].iloc[0])
+    for i, ax in enumerate(axes[len(series):], start=len(series)):
+        # an unused panel is removed, and the panel above it shows the date ticks it shared
+        ax.remove()
+        if i - cols >= 0:
+            axes[i - cols].xaxis.set_tick_params(which="both", labelbottom=True)
+    handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.suptitle("Back-test, 2022-02-24 to 2025-01-20: the model (line) and the record (points)", fontsize=11)
     fig.tight_layout(rect=(0, 0.03, 1, 0.97))
@@ -245,7 +248,7 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
             lines += _calibration_section(result, calibrated)
         if sc is not None:
             lines += ["## The historical path", "", f"**{sc.title}.** {sc.description}", ""]
-            lines += [f"- `{p}` = {v:g}: {why}" for p, v, why in sc.changes]
+            lines += [f"- `{p}` = {format_value(v)}: {why}" for p, v, why in sc.changes]
             lines += [f"- step of `{st.lever}` to {st.level:g} from {st.start} over {st.phase_in_days:g} days: "
                       f"{st.why}" for st in sc.steps]
             lines.append("")

@@ -8,12 +8,16 @@ function returns its figure, and saves it as PNG when given a path.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib.dates as mdates
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..outcomes import GOAL_DAYS
@@ -29,14 +33,23 @@ PANELS = [
     ("oil_revenue", "Russian oil and gas budget revenue", "US$ bn per year", 1.0),
 ]
 _PNG_META = {"Software": None}
+#: Resolution of saved figures [dots per inch].
+SAVE_DPI = 110
 
 
 class ModelFigure(Figure):
     """A matplotlib Figure that shows itself as PNG in Jupyter, whatever the backend.
 
     Built without pyplot, it would otherwise print as ``<Figure size ...>`` unless the
-    user had imported pyplot first.
+    user had imported pyplot first. It draws on an Agg canvas from the start, so that
+    ``tight_layout`` measures text as the saved PNG will show it (no label cut at the edge:
+    text does not scale exactly with the resolution).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("dpi", SAVE_DPI)  # laid out at the resolution it is saved at
+        super().__init__(*args, **kwargs)
+        FigureCanvasAgg(self)
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
@@ -47,7 +60,7 @@ class ModelFigure(Figure):
 def _save(fig: Figure, path: Path | None) -> Figure:
     """Save ``fig`` as PNG at ``path`` (without the matplotlib version, so files compare byte for byte)."""
     if path is not None:
-        fig.savefig(path, dpi=110, metadata=_PNG_META)
+        fig.savefig(path, dpi=SAVE_DPI, metadata=_PNG_META)
     return fig
 
 
@@ -66,31 +79,101 @@ def _style(ax: Axes, title: str, unit: str) -> None:
     ax.grid(alpha=0.3)
 
 
-def _thresholds(ax: Axes, column: str, thresholds: dict[str, float]) -> None:
-    side = column.split("_")[0]
-    if side in thresholds:
-        ax.axhline(thresholds[side], color="firebrick", linestyle="--", linewidth=1, label="threshold for talks")
+def _thresholds(ax: Axes, column: str, runs: Sequence[RunResult], sampled: bool = False) -> None:
+    """Each side's threshold for talks, dashed and labelled, in its willingness panel; one line per
+    distinct value among ``runs`` (with ``sampled``, say that the sampled sets vary it)."""
+    if not column.endswith("_willingness"):
+        return
+    name = f"{column.removesuffix('_willingness')}.threshold"
+    values = sorted({float(run.params[name]) for run in runs})
+    for value in values:
+        p = runs[0].params.parameters[name]
+        side = column.removesuffix("_willingness").capitalize()
+        words = ("threshold for talks at the central\nvalues (varies across the sets)" if sampled else
+                 f"{side}'s threshold for talks ({value:g})")
+        ax.axhline(value, color="firebrick", linestyle="--", linewidth=1, label=words)
+        ax.text(ax.get_xlim()[0], value, f" threshold {value:g}" + (f" (sampled {p.low:g}-{p.high:g})" if sampled
+                                                                     else ""),
+                va="bottom", ha="left", fontsize=7, color="firebrick")
+
+
+def coincident(lines: Mapping[str, np.ndarray], rtol: float = 1e-3) -> dict[str, list[str]]:
+    """Series that a chart would draw on top of each other: each name that has followers, mapped
+    to the later names whose values differ from its own by at most ``rtol`` times the span of
+    all the values (every point; NaN equal to NaN). Names keep their order; each follower is
+    counted under the first name it matches."""
+    finite = [v[np.isfinite(v)] for v in lines.values()]
+    values = np.concatenate(finite) if finite else np.array([])
+    span = float(values.max() - values.min()) if values.size else 0.0
+    groups: dict[str, list[str]] = {}
+    taken: set[str] = set()
+    names = list(lines)
+    for i, lead in enumerate(names):
+        if lead in taken:
+            continue
+        for other in names[i + 1:]:
+            a, b = np.asarray(lines[lead], float), np.asarray(lines[other], float)
+            if other in taken or a.shape != b.shape:
+                continue
+            same_nan = np.array_equal(np.isnan(a), np.isnan(b))
+            ok = np.isfinite(a)
+            if same_nan and (not ok.any() or float(np.max(np.abs(a[ok] - b[ok]))) <= rtol * span):
+                groups.setdefault(lead, []).append(other)
+                taken.add(other)
+    return groups
+
+
+def _names(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def coincidence_notes(runs: Sequence[RunResult]) -> dict[str, str]:
+    """For each panel of :func:`trajectories_figure` in which some runs' lines coincide, the words
+    that say so, e.g. 'hard_way and easy_way coincide with status_quo' (the highlighted
+    ``status_quo`` first, so lines hidden under it are named)."""
+    ordered = sorted(runs, key=lambda r: r.label != "status_quo")
+    notes = {}
+    for column, title, _, scale in PANELS:
+        groups = coincident({r.label: r.trajectories[column].to_numpy() * scale for r in ordered})
+        if groups:
+            notes[title] = "; ".join(f"{_names(f)} {'coincides' if len(f) == 1 else 'coincide'} with {lead}"
+                                     for lead, f in groups.items())
+    return notes
+
+
+def coincidence_caption(runs: Sequence[RunResult]) -> str:
+    """One sentence for a report, under the figure: which lines of which panels lie on top of others."""
+    notes = coincidence_notes(runs)
+    if not notes:
+        return ""
+    return ("In the figure, some lines lie on top of others and hide them. "
+            + " ".join(f"*{title}*: {words}." for title, words in notes.items()))
 
 
 def trajectories_figure(runs: Sequence[RunResult], path: Path | None, title: str) -> Figure:
-    """Six panels of key trajectories, one line per run, with the 100-day mark (saved as PNG if ``path``)."""
+    """Six panels of key trajectories, one line per run, with the 100-day mark and each side's
+    threshold for talks; a panel where lines coincide says which (saved as PNG if ``path``)."""
     fig = ModelFigure(figsize=(10, 9.5))
     axes = fig.subplots(3, 2, sharex=True)
     start = runs[0].trajectories.index[0]
+    notes = coincidence_notes(runs) if len(runs) > 1 else {}
     for ax, (column, panel_title, unit, scale) in zip(axes.flat, PANELS):
         for run in runs:
             style = {"color": "black", "linewidth": 2.2, "zorder": 3} if (
                 run.label == "status_quo" and len(runs) > 1) else {"linewidth": 1.4}
             ax.plot(run.trajectories.index, run.trajectories[column] * scale, label=run.label, **style)
-        if len(runs) == 1:
-            _thresholds(ax, column, {"russia": runs[0].params["russia.threshold"],
-                                     "ukraine": runs[0].params["ukraine.threshold"]})
-            if column == "reserves":
-                ax.axhline(runs[0].params["fiscal.reserves_exhausted"], color="firebrick", linestyle="--",
-                           linewidth=1, label="counted as exhausted")
-        _style(ax, panel_title, unit)
         if column.endswith("willingness"):
             ax.set_ylim(0, 1)
+        _thresholds(ax, column, runs)
+        if len(runs) == 1 and column == "reserves":
+            ax.axhline(runs[0].params["fiscal.reserves_exhausted"], color="firebrick", linestyle="--",
+                       linewidth=1, label="reserves counted as exhausted")
+        _style(ax, panel_title, unit)
+        if panel_title in notes:
+            note = textwrap.fill(notes[panel_title], 80)
+            ax.set_title(panel_title, fontsize=9, pad=4 + 8 * (note.count("\n") + 1))
+            ax.text(0.5, 1.015, note, transform=ax.transAxes, fontsize=6.5, ha="center", va="bottom",
+                    color="0.3", style="italic")
         _goal_line(ax, start)
     handles, labels = [], []
     for ax in axes.flat:
@@ -105,19 +188,38 @@ def trajectories_figure(runs: Sequence[RunResult], path: Path | None, title: str
 
 
 def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int) -> Figure:
-    """Horizontal bars: for each scenario, the share of sampled assumption sets with each outcome."""
-    fig = ModelFigure(figsize=(9, 0.6 * len(shares) + 2.6))
+    """Horizontal bars: for each scenario, the share of ``n`` sampled assumption sets with each
+    outcome, with its 95% Wilson interval as an error bar."""
+    from .markdown import wilson_interval
+
+    fig = ModelFigure(figsize=(9, 0.75 * len(shares) + 2.8))
     ax = fig.subplots()
-    shares.iloc[::-1].mul(100).plot.barh(ax=ax, width=0.8)
+    rows, cols = list(shares.index)[::-1], list(shares.columns)
+    height = 0.8 / len(cols)
+    for j, col in enumerate(cols):
+        y = np.arange(len(rows)) - 0.4 + height * (j + 0.5)
+        values = np.array([float(shares.loc[r, col]) for r in rows])
+        bounds = np.array([wilson_interval(v, n) for v in values])
+        err = 100 * np.abs(np.vstack([values - bounds[:, 0], bounds[:, 1] - values]))
+        ax.barh(y, 100 * values, height=height, xerr=err, label=col, color=f"C{j}",
+                error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "0.15"})
+    ax.set_yticks(np.arange(len(rows)), [_scenario_label(r) for r in rows])
     ax.set_xlim(0, 100)
-    ax.set_xlabel(f"% of {n} sampled sets of assumptions", fontsize=8)
-    ax.set_ylabel("")
+    ax.set_xlabel(f"% of {n:,} sampled sets of assumptions; error bars: 95% interval (Wilson) of that share",
+                  fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
     ax.set_title("How often each outcome happens across the plausible range of the assumptions", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _scenario_label(name: str) -> str:
+    """A scenario's title with its name, e.g. 'The hard way (hard_way)', or the name if it has no file."""
+    from ..params import load_scenario, scenario_names
+
+    return f"{load_scenario(name).title}\n({name})" if name in scenario_names() else name
 
 
 FAN_PANELS = {
@@ -162,9 +264,11 @@ def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult | None, path: Path 
         if run is not None and var in run.trajectories:
             ax.plot(run.trajectories.index, run.trajectories[var] * scale, color="black", linewidth=1,
                     linestyle="--", label="central assumptions")
-        _style(ax, panel_title, unit)
         if var.endswith("willingness"):
             ax.set_ylim(0, 1)
+        if run is not None:
+            _thresholds(ax, var, [run], sampled=True)
+        _style(ax, panel_title, unit)
         _goal_line(ax, start)
     handles, labels = axes[0].get_legend_handles_labels()
     legend_title = f"{n} sampled sets of assumptions"
@@ -175,7 +279,7 @@ def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult | None, path: Path 
         axes[len(fans)].legend(handles, labels, loc="center", fontsize=9, frameon=False, title=legend_title)
     else:
         axes[0].legend(handles, labels, fontsize=7, title=legend_title, title_fontsize=7)
-    label = run.label if run is not None else ""
+    label = _scenario_label(run.label).replace("\n", " ") if run is not None else ""
     fig.suptitle(title or f"{label}: the range of outcomes across the assumptions", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return _save(fig, path)

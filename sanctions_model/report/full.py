@@ -40,11 +40,12 @@ from .markdown import (
     combined_digest,
     headline,
     provenance,
+    ranking,
     scenarios_section,
     share_with_interval,
     uncertainty_section,
 )
-from .sensitivity import label, outcome_section
+from .sensitivity import label, outcome_section, plain_name
 
 #: Outcomes of the one-at-a-time analysis (tornado charts), and of the Sobol' analysis.
 OAT_OUTCOMES = ("days_to_russia_willing", "days_to_talks", "reserves_at_horizon")
@@ -57,39 +58,43 @@ def _log_to_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: The summary table's share columns: (column of :meth:`Ensemble.shares`, heading; {h} is the horizon).
+SUMMARY_COLUMNS = (("Russia willing within 100 days", "Russia willing within 100 days"),
+                   ("Russia willing within horizon", "Russia willing within {h}"),
+                   ("talks within 100 days", "talks within 100 days"),
+                   ("talks within horizon", "talks within {h}"))
+
+
 def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[str]:
-    """One quotable paragraph per scenario: shares of sampled sets with talks, with intervals."""
+    """The summary table: a row per scenario, the share of sampled sets with each outcome (with its
+    95% Wilson interval), and what the model finds at the central assumptions."""
     shares, n, horizon = ensemble.shares(), ensemble.n, f"{ensemble.days:g} days"
-    lines = []
+    heads = [h.format(h=horizon) for _, h in SUMMARY_COLUMNS]
+    lines = [f"| scenario | {' | '.join(heads)} | talks at the central assumptions |",
+             "|---|" + "---|" * (len(heads) + 1)]
     for run in runs:
-        s = shares.loc[run.label]
         title = load_scenario(run.label).title if run.label in scenario_names() else run.label
         o = run.outcomes
-
-        def share(col: str, s: pd.Series = s) -> str:
-            return share_with_interval(s[col], n)
-
-        central = ("at the central assumptions, the model finds talks on day "
-                   f"{o['days_to_talks']:.0f}" if o["talks_within_horizon"] else
-                   f"at the central assumptions, the model finds no talks within {horizon}")
-        lines.append(
-            f"- **{run.label}** ({title}): across {n:,} sampled sets of assumptions, Russia becomes willing to "
-            f"negotiate within 100 days in {share('Russia willing within 100 days')} of them and within {horizon} "
-            f"in {share('Russia willing within horizon')}; both sides are willing at once, the model's condition "
-            f"for talks, within 100 days in {share('talks within 100 days')} and within {horizon} in "
-            f"{share('talks within horizon')}. For comparison, {central}.")
+        central = f"day {o['days_to_talks']:.0f}" if o["talks_within_horizon"] else f"none within {horizon}"
+        cells = [share_with_interval(shares.loc[run.label, col], n) for col, _ in SUMMARY_COLUMNS]
+        lines.append(f"| `{run.label}` ({title}) | {' | '.join(cells)} | {central} |")
+    lines += ["", f"Each share is of the {n:,} sets of assumptions sampled across their ranges, the same sets under "
+              "every scenario, with its 95% interval (Wilson) for the sampling error of estimating it from "
+              f"{n:,} sets. *Talks* means both sides are willing at once, the model's condition for talks."]
     return lines
 
 
-def deciders(sobol: pd.DataFrame, params: ParameterSet, top: int = 3) -> str:
-    """One sentence: the assumptions with the largest total Sobol' indices, and how many have none."""
-    ranked = sobol.sort_values("ST", ascending=False)
-    named = [f"*{params.parameters[n].description}* (`{n}`, ST {ranked.loc[n, 'ST']:.2f})"
-             for n in ranked.index[:top]]
+def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:
+    """Sentences: which assumptions lead on the total Sobol' index of the day Russia becomes willing
+    (a leader named only when its interval is clear of the others', :func:`ranking`), and how many
+    have no measurable effect."""
+    indices = {str(k): (float(r["ST"]), float(r["ST_conf"])) for k, r in sobol.iterrows()}
+    labels = {k: f"*{params.parameters[k].description}*" for k in indices}
     none = int(((sobol["ST"] + sobol["ST_conf"]) < 0.005).sum())
-    return (f"Which assumptions decide it: under `{REFERENCE}`, the day Russia becomes willing to negotiate depends "
-            f"most on {', '.join(named[:-1])} and {named[-1]}; {none} of the {len(sobol)} uncertain assumptions have "
-            "no measurable effect on it (see 'Which assumptions decide the answer').")
+    return (f"**Which assumptions decide it** (total Sobol' indices under `{REFERENCE}`). "
+            + ranking("the day Russia becomes willing to negotiate", indices, labels)
+            + f" {none} of the {len(sobol)} uncertain assumptions have no measurable effect on it (see 'Which "
+            "assumptions decide the answer').")
 
 
 def _check(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
@@ -158,7 +163,7 @@ def write_report(
     log(f"[1/5] {len(scenarios)} scenarios at the central assumptions")
     runs = [simulate(name, days=days) for name in scenarios]
     log(f"[2/5] {samples:,} sampled assumption sets x {len(scenarios)} scenarios")
-    ensemble = run_ensemble(scenarios, days, samples, seed, workers)
+    ensemble = run_ensemble([(r.label, r.params) for r in runs], days, samples, seed, workers)
     params = load_params(REFERENCE)
     names = uncertainties(params)
     problem = sa.problem_from_params(params, names)
@@ -212,14 +217,13 @@ def write_report(
             "",
             "## Summary",
             "",
-            headline(runs, shares),
-            "",
             *journalist_summary(runs, ensemble),
+            "",
+            headline(runs, shares, samples),
             "",
             deciders(sobol["days_to_russia_willing"], params),
             "",
-            CAVEAT + " The 95% intervals after each share are the sampling error of estimating it from "
-            f"{samples:,} sets.",
+            CAVEAT,
             "",
             *([f"Every run starts on 2025-01-20 from the state of the calibrated back-test of 2022-02-24 to "
                f"2025-01-20, with its fitted values (`params/calibrated.toml`, {params.meta['calibration']}); "
@@ -284,12 +288,14 @@ def _sensitivity_section(oat: pd.DataFrame, sobol: pd.DataFrame, over_time: dict
                   f"assumptions for {', '.join(f'`{w}`' for w in wide)} (the widest total-index interval is more "
                   "than half the largest index). Read those rankings as rough, or run with more samples.", ""]
     for outcome in ("days_to_russia_willing", "reserves_at_horizon"):
-        lines += [f"### One at a time: `{outcome}`", "",
-                  *outcome_section("oat", oat[outcome], params, outcome, directory, f"tornado-{outcome}.png")]
+        lines += [f"### One at a time: {plain_name(outcome)}", "",
+                  *outcome_section("oat", oat[outcome], params, outcome, directory, f"tornado-{outcome}.png",
+                                   horizon=days)]
     for outcome in SOBOL_OUTCOMES:
         table = sobol[outcome]
-        lines += [f"### Sobol' indices: `{outcome}`", "",
-                  *outcome_section("sobol", table, params, outcome, directory, f"sobol-{outcome}.png")]
+        lines += [f"### Sobol' indices: {plain_name(outcome)}", "",
+                  *outcome_section("sobol", table, params, outcome, directory, f"sobol-{outcome}.png",
+                                   horizon=days)]
         s1 = table["S1"].clip(lower=0).sum()
         lines += [f"The first-order indices add up to {s1:.2f}: the rest of the variance, {max(1 - s1, 0):.2f}, "
                   "comes from assumptions acting together, so no single assumption settles this outcome on "
@@ -297,11 +303,12 @@ def _sensitivity_section(oat: pd.DataFrame, sobol: pd.DataFrame, over_time: dict
                   f"The first-order indices add up to {s1:.2f}: most of the variance comes from assumptions "
                   "acting one at a time.", ""]
     final = max(over_time)
-    top = over_time[final]["ST"].idxmax()
+    at_end = {str(k): (float(r["ST"]), float(r["ST_conf"])) for k, r in over_time[final].iterrows()}
     lines += ["### Over time: Russia's willingness to negotiate", "",
               f"Total Sobol' indices of Russia's willingness (`{OVER_TIME[0]}`) every {OVER_TIME[1]:g} days, for the "
-              f"six assumptions with the largest indices on average; shaded: 95% intervals. At day {final:g} the "
-              f"largest is *{label(params, top)}* (ST {over_time[final].loc[top, 'ST']:.2f}).", "",
+              "six assumptions with the largest indices on average; shaded: 95% intervals. "
+              + ranking(f"Russia's willingness on day {final:g}", at_end,
+                        {k: f"*{label(params, k)}*" for k in at_end}), "",
               "![Total Sobol' indices of Russia's willingness over time](sobol-over-time.png)", ""]
     return lines
 

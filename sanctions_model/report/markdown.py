@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import __version__
 from ..outcomes import OUTCOMES
-from ..params import ParameterSet, load_scenario, reference_params
+from ..params import ParameterSet, Scenario, format_value, load_scenario, reference_params
 from ..run import RunResult
 
 CAVEAT = (
@@ -42,6 +42,8 @@ def format_outcome(name: str, value: object, start: dt.date) -> str:
         return f"{v:,.1f}"
     if unit.startswith("%"):
         return f"{v:.2f}"
+    if unit.startswith("share of"):
+        return f"{v:.4f}"
     return f"{v:.3f}"
 
 
@@ -76,7 +78,7 @@ def summary(run: RunResult) -> str:
         when("days_to_reserves_exhausted",
              "The liquid National Wealth Fund is exhausted on day {day} ({date}).",
              f"The liquid National Wealth Fund holds US${o['reserves_at_horizon']:.1f}bn on {end}."),
-        f"Russia holds {o['territory_at_horizon']:.1f}% of Ukraine at the horizon "
+        f"Russia holds {100 * o['territory_at_horizon']:.1f}% of Ukraine at the horizon "
         f"({100 * run.params['forces.territory_initial']:.1f}% at the start).",
     ]
     return " ".join(parts)
@@ -123,22 +125,30 @@ def assumptions(run: RunResult) -> str:
                   "`reports/backtest/`).", ""]
     for path in run.params.files[1:]:
         sc = load_scenario(path)
-        lines += [f"**Scenario `{sc.name}`: {sc.title}.** {sc.description}", ""]
-        lines += [f"- `{p}` = {v:g}: {why}" for p, v, why in sc.changes] or ["- changes nothing"]
-        lines.append("")
+        lines += [f"**Scenario `{sc.name}`: {sc.title}.** {sc.description}", "", *scenario_lines(sc), ""]
     if run.params.overrides:
         lines += ["**Set by hand:** " + ", ".join(f"`{k}` = {v}" for k, v in run.params.overrides.items()), ""]
     base = reference_params(run.params)
-    changed = [n for n in run.params if run.params[n] != base[n]]
+    changed = [n for n in run.params if n not in base or run.params[n] != base[n]]
     if changed:
-        lines += ["Parameters that differ from the base:", "", "| parameter | base | this run | unit |",
-                  "|---|---|---|---|"]
-        lines += [f"| `{n}` | {base[n]:g} | {run.params[n]:g} | {run.params.parameters[n].unit} |"
-                  for n in changed]
+        lines += ["Parameters that differ from the base (a scenario's further steps are new parameters, "
+                  "`LEVER.stepK.*`):", "", "| parameter | base | this run | unit |", "|---|---|---|---|"]
+        lines += [f"| `{n}` | {f'{base[n]:g}' if n in base else '(new)'} | {run.params[n]:g} | "
+                  f"{run.params.parameters[n].unit} |" for n in changed]
         lines.append("")
     lines.append("Every other parameter keeps its base value; the full list, with ranges and sources, "
                  "is in the appendix.")
     return "\n".join(lines)
+
+
+def scenario_lines(sc: Scenario) -> list[str]:
+    """A scenario's changes and further steps as Markdown bullets, each with its reason."""
+    lines = [f"- `{p}` = {format_value(v)}: {why}" for p, v, why in sc.changes]
+    lines += [f"- from {format_value(st.start)}{'' if isinstance(st.start, dt.date) else ' (day)'}, `{st.lever}` "
+              f"moves to {format_value(st.level)}"
+              + (f" over {format_value(st.phase_in_days)} days" if st.phase_in_days else "") + f": {st.why}"
+              for st in sc.steps]
+    return lines or ["- changes nothing"]
 
 
 def parameter_appendix(run: RunResult) -> str:
@@ -184,23 +194,125 @@ KEY_OUTCOMES = ["days_to_russia_willing", "days_to_ukraine_willing", "days_to_ta
                 "oil_revenue_lost", "ukraine_funding", "ceasefire_durability_at_horizon"]
 
 
-def share_with_interval(share: float, n: int) -> str:
-    """A share of ``n`` sampled sets as a percentage with its 95% Wilson interval, e.g. '7% (5-10%)'.
-
-    The interval is the sampling error of estimating the share from ``n`` sets (the spread of
-    the assumptions themselves is what the share describes).
-    """
+def wilson_interval(share: float, n: int) -> tuple[float, float]:
+    """The 95% Wilson interval (0-1) of a share of ``n`` sampled sets, the count rounded to a whole set."""
     from scipy.stats import binomtest
 
-    k = int(round(share * n))
+    k = min(max(int(round(share * n)), 0), n)
     ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
-    return f"{percent(share)}% ({percent(ci.low)}-{percent(ci.high)}%)"
+    return float(ci.low), float(ci.high)
+
+
+def percents(*shares: float) -> tuple[str, ...]:
+    """Shares 0-1 as percentages under one rule for all of them: one decimal when any is below
+    10%, whole points when none is (so a share and its interval bounds are rounded alike)."""
+    values = [100 * s for s in shares]
+    digits = 1 if any(v < 10 for v in values) else 0
+    return tuple(f"{v:.{digits}f}" for v in values)
+
+
+def share_with_interval(share: float, n: int) -> str:
+    """A share of ``n`` sampled sets as a percentage with its 95% Wilson interval, e.g. '6.6% (5.2-8.3%)'.
+
+    The interval is the sampling error of estimating the share from ``n`` sets (the spread of
+    the assumptions themselves is what the share describes). The share and both bounds are
+    rounded by one rule (:func:`percents`).
+    """
+    value, low, high = percents(share, *wilson_interval(share, n))
+    return f"{value}% ({low}-{high}%)"
 
 
 def percent(share: float) -> str:
-    """A share 0-1 as a percentage: whole points, or one decimal below 1% so that small is not zero."""
-    value = 100 * share
-    return "0" if value == 0 else f"{value:.1f}" if value < 1 else f"{value:.0f}"
+    """A share 0-1 as a percentage, by the rule of :func:`percents`: one decimal below 10%, else whole."""
+    return percents(share)[0]
+
+
+def leading_group(estimates: Mapping[str, tuple[float, float, float]]) -> list[str]:
+    """The names whose interval overlaps that of the highest estimate, highest first.
+
+    ``estimates`` maps a name to (estimate, low, high). A name outside the group has an
+    interval wholly below the leader's; inside it, the data cannot say which is highest.
+    """
+    best = max(estimates, key=lambda k: (estimates[k][0], k))
+    floor = estimates[best][1]
+    group = [k for k, (_, _, high) in estimates.items() if high >= floor]
+    return sorted(group, key=lambda k: (-estimates[k][0], k))
+
+
+def _names(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def most_often(what: str, shares: Mapping[str, float], n: int, most: int = 4) -> str:
+    """One sentence: under which scenario ``what`` happens in the most sampled sets, claimed only when
+    its 95% Wilson interval does not overlap any other scenario's; else which ones the sets cannot
+    tell apart (up to ``most`` of them named, highest first).
+
+    ``shares`` maps a scenario to its share 0-1 of ``n`` sets.
+    """
+    if max(shares.values()) <= 0:
+        return f"No sampled set gives {what}, under any scenario."
+    estimates = {k: (v, *wilson_interval(v, n)) for k, v in shares.items()}
+    group = leading_group(estimates)
+    if len(group) == 1:
+        rest = sorted((k for k in shares if k != group[0]), key=lambda k: (-shares[k], k))
+        runner = f" (next: `{rest[0]}`, {share_with_interval(shares[rest[0]], n)})" if rest else ""
+        return (f"`{group[0]}` gives {what} most often, in {share_with_interval(shares[group[0]], n)} of sets: its "
+                f"95% interval lies above every other scenario's{runner}.")
+    cells = [f"`{k}` at {share_with_interval(shares[k], n)}" for k in group[:most]]
+    if len(group) > most:
+        cells.append(f"{len(group) - most} more")
+    if len(group) == len(shares):
+        return (f"The {n:,} sampled sets cannot tell which scenario gives {what} most often: the 95% intervals of "
+                f"all {len(group)} scenarios overlap ({_names(cells)}).")
+    return (f"The {n:,} sampled sets cannot tell which scenario gives {what} most often: the 95% intervals of "
+            f"{len(group)} of the {len(shares)} scenarios overlap that of the highest ({_names(cells)}); the "
+            "others' intervals lie below it.")
+
+
+def rank_range(name: str, indices: Mapping[str, tuple[float, float]]) -> tuple[int, int]:
+    """The best and worst rank (1 = largest) of ``name``'s total index that its 95% interval and the
+    others' allow: an assumption whose interval overlaps another's could be on either side of it.
+
+    ``indices`` maps an assumption to (ST, half-width of its 95% interval).
+    """
+    st, conf = indices[name]
+    others = [(s, c) for k, (s, c) in indices.items() if k != name]
+    best = 1 + sum(s - c > st + conf for s, c in others)
+    worst = 1 + sum(s + c >= st - conf for s, c in others)
+    return best, worst
+
+
+def ranking(what: str, indices: Mapping[str, tuple[float, float]], labels: Mapping[str, str] | None = None,
+            most: int = 4) -> str:
+    """One sentence: which assumption has the largest total Sobol' index for ``what``, claimed only when
+    its 95% interval lies above every other's; else that the ranking is not resolved at this sample
+    size, naming the assumptions whose intervals overlap the largest (up to ``most`` of them).
+
+    ``indices`` maps an assumption to (ST, half-width of its 95% interval); ``labels`` gives each
+    a description to print before its name.
+    """
+    estimates = {k: (st, st - conf, st + conf) for k, (st, conf) in indices.items()}
+    group = leading_group(estimates)
+
+    def named(k: str) -> str:
+        st, conf = indices[k]
+        return f"{labels[k] + ' ' if labels else ''}(`{k}`, ST {st:.2f} ± {conf:.2f})"
+
+    if len(group) == 1:
+        return (f"{_first_upper(what)} depends most on {named(group[0])}: its 95% interval lies above every other "
+                "assumption's.")
+    shown = [named(k) for k in group[:most]]
+    if len(group) > most:
+        shown.append(f"{len(group) - most} more")
+    whose = (f"all {len(group)} assumptions overlap" if len(group) == len(indices) else
+             f"{len(group)} assumptions overlap that of the largest, and every other assumption's lies below it")
+    return (f"Which assumption {what} depends on most is not resolved at this sample size: the 95% intervals of "
+            f"the total indices of {whose}. Largest first: {_names(shown)}.")
 
 
 def central_section(runs: Sequence[RunResult], figure: str) -> list[str]:
@@ -213,7 +325,13 @@ def central_section(runs: Sequence[RunResult], figure: str) -> list[str]:
         unit = OUTCOMES[name][0]
         cells = [format_outcome(name, r.outcomes[name], start).replace(" (", "<br>(") for r in runs]
         lines.append(f"| `{name}` | {'' if unit in ('bool', 'day') else unit} | " + " | ".join(cells) + " |")
-    lines += ["", f"![Key trajectories by scenario; the dotted line marks 100 days]({figure})", ""]
+    from .figures import coincidence_caption
+
+    caption = ("Key trajectories by scenario; the dotted line marks 100 days, the dashed lines each side's "
+               "threshold for talks")
+    lines += ["", f"![{caption}]({figure})", ""]
+    hidden = coincidence_caption(runs)
+    lines += [hidden, ""] if hidden else []
     return lines
 
 
@@ -233,7 +351,8 @@ def uncertainty_section(runs: Sequence[RunResult], uncertainty: pd.DataFrame, fi
     ]
     for label, row in uncertainty.iterrows():
         lines.append(f"| `{label}` | " + " | ".join(share_with_interval(v, n) for v in row) + " |")
-    lines += ["", f"![Share of sampled assumption sets with each outcome]({figures['uncertainty']})", "",
+    lines += ["", f"![Share of sampled assumption sets with each outcome, with 95% intervals as error bars]"
+              f"({figures['uncertainty']})", "",
               "### The range of trajectories, scenario by scenario", "",
               "Shaded bands hold the middle 50% and 90% of the sampled sets of assumptions at each date; "
               "the solid line is their median, the dashed line the run at the central assumptions. Read "
@@ -251,9 +370,7 @@ def scenarios_section(runs: Sequence[RunResult]) -> list[str]:
     for run in runs:
         for path in run.params.files[1:]:
             sc = load_scenario(path)
-            lines += [f"**`{sc.name}`: {sc.title}.** {sc.description}", ""]
-            lines += [f"- `{p}` = {v:g}: {why}" for p, v, why in sc.changes] or ["- changes nothing"]
-            lines.append("")
+            lines += [f"**`{sc.name}`: {sc.title}.** {sc.description}", "", *scenario_lines(sc), ""]
     return lines
 
 
@@ -274,7 +391,7 @@ def comparison_report(
         "",
         "## Headline",
         "",
-        headline(runs, uncertainty),
+        headline(runs, uncertainty, cast(int, settings["samples per scenario"]) if uncertainty is not None else None),
         "",
         "## What the model finds at the central assumptions",
         "",
@@ -290,8 +407,12 @@ def comparison_report(
     return "\n".join(lines)
 
 
-def headline(runs: Sequence[RunResult], uncertainty: pd.DataFrame | None) -> str:
-    """Two or three sentences that sum up the comparison, generated from its numbers."""
+def headline(runs: Sequence[RunResult], uncertainty: pd.DataFrame | None, n_sets: int | None = None) -> str:
+    """A few sentences that sum up the comparison, generated from its numbers.
+
+    With ``n_sets`` (the sampled sets behind ``uncertainty``), a scenario is said to give talks
+    most often only when its interval is clear of the others' (:func:`most_often`).
+    """
     horizon = f"{runs[0].days:g} days"
     talks = [r.label for r in runs if r.outcomes["talks_within_horizon"]]
     willing = [r.label for r in runs if not math.isnan(r.outcomes["days_to_russia_willing"])]
@@ -303,15 +424,18 @@ def headline(runs: Sequence[RunResult], uncertainty: pd.DataFrame | None) -> str
         + (f"{len(willing)} ({', '.join(willing)})." if willing else "none."),
     ]
     if uncertainty is not None:
-        col100, colh = "talks within 100 days", "talks within horizon"
-        best100, besth = uncertainty[col100].idxmax(), uncertainty[colh].idxmax()
-        within100 = (f"in at most {100 * uncertainty[col100].max():.0f}% of sets (`{best100}`)"
-                     if uncertainty[col100].max() > 0 else "in none of the sampled sets, under any scenario")
-        text.append(
-            f"Across the sampled range of the assumptions, talks within 100 days happen {within100}, "
-            f"and talks within {horizon} in "
-            f"{100 * uncertainty[colh].min():.0f}% to {100 * uncertainty[colh].max():.0f}% of sets "
-            f"(most often under `{besth}`).")
+        n = int(n_sets) if n_sets is not None else 0
+        ranges = []
+        for col, words in (("talks within 100 days", "talks within 100 days"),
+                           ("talks within horizon", f"talks within {horizon}")):
+            low, high = percents(uncertainty[col].min(), uncertainty[col].max())
+            ranges.append(f"{words} in {low}% to {high}%")
+        text.append(f"Across the sampled range of the assumptions, {ranges[0].replace(' in ', ' happen in ', 1)} of "
+                    f"sets, depending on the scenario, and {ranges[1]}.")
+        if n:
+            for col, words in (("talks within 100 days", "talks within 100 days"),
+                               ("talks within horizon", f"talks within {horizon}")):
+                text.append(most_often(words, uncertainty[col].to_dict(), n))
     return " ".join(text)
 
 

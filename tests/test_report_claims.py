@@ -1,0 +1,124 @@
+"""Claims in reports follow from the intervals: rounding of a share and its interval by one
+rule, 'most often' only when intervals are clear of each other, and Sobol' rankings only when
+resolved."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sanctions_model.report.markdown import (
+    leading_group,
+    most_often,
+    percents,
+    rank_range,
+    ranking,
+    share_with_interval,
+    wilson_interval,
+)
+
+CELL = re.compile(r"^([\d.]+)% \(([\d.]+)-([\d.]+)%\)$")
+
+
+def _decimals(number: str) -> int:
+    return len(number.split(".")[1]) if "." in number else 0
+
+
+@pytest.mark.parametrize("n", [24, 100, 256, 1000, 2000])
+def test_a_share_and_its_interval_are_rounded_alike(n):
+    for k in range(n + 1):
+        text = share_with_interval(k / n, n)
+        match = CELL.match(text)
+        assert match, text
+        numbers = match.groups()
+        assert len({_decimals(x) for x in numbers}) == 1, f"mixed rounding in {text!r}"
+        value, low, high = map(float, numbers)
+        assert low <= value <= high, text
+
+
+def test_the_rounding_rule():
+    # the report's old '2% (0.9-2%)' cannot happen: one decimal for all three when any is below 10%
+    assert share_with_interval(0.015, 1000) == "1.5% (0.9-2.5%)"
+    assert share_with_interval(0.0, 1000) == "0.0% (0.0-0.4%)"
+    assert share_with_interval(0.5, 100) == "50% (40-60%)"
+    assert share_with_interval(0.105, 1000) == "10.5% (8.7-12.6%)"  # low bound below 10%: one decimal
+    assert share_with_interval(0.42, 1000) == "42% (39-45%)"
+    assert percents(0.42, 0.099) == ("42.0", "9.9")
+    assert percents(0.42, 0.1) == ("42", "10")
+
+
+def test_wilson_interval():
+    low, high = wilson_interval(0.0, 1000)
+    assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.00383, abs=1e-4)
+    low, high = wilson_interval(0.5, 100)
+    assert low == pytest.approx(0.4038, abs=1e-3) and high == pytest.approx(0.5962, abs=1e-3)
+
+
+def test_leading_group():
+    clear = {"a": (0.5, 0.45, 0.55), "b": (0.3, 0.25, 0.35), "c": (0.1, 0.05, 0.15)}
+    assert leading_group(clear) == ["a"]
+    touching = {"a": (0.5, 0.40, 0.60), "b": (0.38, 0.30, 0.41), "c": (0.1, 0.05, 0.15)}
+    assert leading_group(touching) == ["a", "b"]
+    assert leading_group({"x": (0.2, 0.1, 0.3)}) == ["x"]
+
+
+def test_most_often_claims_a_scenario_only_when_intervals_do_not_overlap():
+    # the report's case: 10.5% against 9.7% of 1,000 sets overlap, so no 'most often'
+    close = {"status_quo": 0.062, "easy_way": 0.105, "security_guarantee": 0.097, "frozen_assets": 0.029}
+    text = most_often("talks within 730 days", close, 1000)
+    assert "cannot tell" in text and "most often" in text
+    assert "`easy_way`" in text and "`security_guarantee`" in text
+    assert "`frozen_assets`" not in text, "a scenario whose interval is below the leader's is not in the group"
+    assert not text.startswith("`easy_way` gives")
+    # well apart: the claim is made, and names the runner-up
+    apart = {"status_quo": 0.06, "easy_way": 0.25, "hard_way": 0.08}
+    text = most_often("talks within 730 days", apart, 1000)
+    assert text.startswith("`easy_way` gives talks within 730 days most often, in 25% (22-28%) of sets")
+    assert "next: `hard_way`" in text and "cannot tell" not in text
+    # the same numbers from few sets overlap again
+    assert "cannot tell" in most_often("talks within 730 days", apart, 20)
+    # every interval overlapping says so
+    text = most_often("x", {"a": 0.1, "b": 0.11, "c": 0.09}, 1000)
+    assert "all 3 scenarios overlap" in text and "below" not in text
+    text = most_often("x", {f"s{i}": 0.1 + 0.001 * i for i in range(7)}, 1000, most=4)
+    assert "all 7 scenarios" in text and "3 more" in text and "`s2`" not in text
+    assert most_often("x", {"a": 0.0, "b": 0.0}, 1000) == "No sampled set gives x, under any scenario."
+
+
+def test_ranking_claims_a_leader_only_when_resolved():
+    # the committed report's top three: 0.344 ± 0.058 overlaps 0.25 ± 0.048, not 0.17 ± 0.029
+    overlapping = {"russia.willingness_initial": (0.344, 0.058), "russia.threshold": (0.25, 0.048),
+                   "russia.strain_effect": (0.17, 0.029), "oil.brent_price": (0.06, 0.02)}
+    text = ranking("the day Russia becomes willing", overlapping)
+    assert "not resolved at this sample size" in text
+    assert "`russia.willingness_initial`" in text and "`russia.threshold`" in text
+    assert "`russia.strain_effect`" not in text
+    assert "2 assumptions overlap that of the largest" in text
+    resolved = {"a": (0.6, 0.05), "b": (0.3, 0.05), "c": (0.1, 0.05)}
+    text = ranking("the day Russia becomes willing", resolved, {"a": "*A*", "b": "*B*", "c": "*C*"})
+    assert text == ("The day Russia becomes willing depends most on *A* (`a`, ST 0.60 ± 0.05): its 95% interval "
+                    "lies above every other assumption's.")
+    wide = {f"p{i}": (0.3 - 0.01 * i, 0.2) for i in range(8)}
+    text = ranking("x", wide, most=3)
+    assert "all 8 assumptions overlap" in text and "5 more" in text and "`p3`" not in text
+    assert "lies below" not in text, "no assumption lies below the largest when all overlap"
+
+
+def test_rank_range_widens_with_overlapping_intervals():
+    indices = {"a": (0.6, 0.05), "b": (0.3, 0.05), "c": (0.28, 0.05), "d": (0.1, 0.01)}
+    assert rank_range("a", indices) == (1, 1)
+    assert rank_range("b", indices) == (2, 3)
+    assert rank_range("c", indices) == (2, 3)
+    assert rank_range("d", indices) == (4, 4)
+    assert rank_range("b", {**indices, "c": (0.28, 0.001)}) == (2, 3)
+    assert rank_range("b", {**indices, "c": (0.2, 0.01)}) == (2, 2)
+
+
+def test_the_docs_example_is_what_the_function_prints():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "reports.md").read_text()
+    printed, share, n = re.search(r'"([^"]+)" \(what `share_with_interval\(([\d.]+), (\d+)\)` prints\)',
+                                  text).groups()
+    assert share_with_interval(float(share), int(n)) == printed
