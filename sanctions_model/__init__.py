@@ -9,7 +9,8 @@ The API a notebook needs:
 - :func:`run_ensemble` runs the same sampled assumptions under several scenarios;
 - :func:`run_sweep` runs a sampling design (:class:`Design`) at scale, and
   :func:`open_sweep` reads one back (tables, shares, fan charts, xarray);
-- :func:`backtest` runs 2022-02-24 to 2025-01-20 on the historical path against the record.
+- :func:`backtest` runs 2022-02-24 to 2025-01-20 on the historical path against the record;
+- ``with execution(workers=..., scheduler=..., progress=...)`` says where every batch inside runs.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -23,6 +24,7 @@ from .backtest import BacktestResult, backtest  # noqa: E402
 from .designs import Design  # noqa: E402
 from .ensemble import Ensemble, run_ensemble  # noqa: E402
 from .errors import InputError, SolverError  # noqa: E402
+from .parallel import execution  # noqa: E402
 from .params import ParameterSet, list_scenarios, load_params  # noqa: E402
 from .run import RunResult, simulate, simulate_batch  # noqa: E402
 from .sweep import run_sweep  # noqa: E402
@@ -39,6 +41,7 @@ __all__ = [
     "SweepResult",
     "__version__",
     "backtest",
+    "execution",
     "list_scenarios",
     "load_params",
     "open_sweep",

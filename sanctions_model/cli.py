@@ -85,12 +85,45 @@ def _execution_options(parser: argparse.ArgumentParser) -> None:
                         help="progress bars (default: only on a terminal)")
 
 
+#: The example that ends each subcommand's --help (tests parse each one).
+EXAMPLES = {
+    "run": "sanctions-model run --scenario hard_way --set oil.brent_price=65 --days 730 --out out/hard",
+    "compare": "sanctions-model compare --scenario status_quo --scenario hard_way --samples 256 --out out/compare",
+    "sweep": "sanctions-model sweep --design lhs -n 2000 --across status_quo,hard_way --trajectories strain "
+             "--out out/lhs",
+    "sensitivity": "sanctions-model sensitivity --method morris -n 20 --scenario hard_way --out out/morris",
+    "report": "sanctions-model report --samples 200 --sobol-n 64 --out out/full",
+    "export": "sanctions-model export out/lhs --out out/lhs.nc",
+    "backtest": "sanctions-model backtest --out out/backtest",
+    "calibrate": "sanctions-model calibrate --out out/calibrated.toml",
+    "scenarios": "sanctions-model scenarios",
+    "params": "sanctions-model params --group oil --scenario hard_way",
+}
+
+
+def _sobol_runs(n: int) -> str:
+    """What a Sobol' analysis of every uncertainty costs, from the parameter files in use."""
+    try:
+        from .designs import uncertainties
+
+        k = len(uncertainties(load_params()))
+    except InputError:  # a broken parameter folder is reported by the command itself
+        return f"{n} x (k + 2) runs for k uncertainties"
+    return f"{n * (k + 2):,} runs for the {k} uncertainties"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sanctions-model", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run the model once and write trajectories, outcomes and a report")
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        """A subcommand whose --help ends with an example (EXAMPLES)."""
+        return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",
+                              epilog=f"example:\n  {EXAMPLES[name]}",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    run = command("run", "run the model once and write trajectories, outcomes and a report")
     run.add_argument("--scenario", action="append", default=[], metavar="NAME",
                      help="scenario name or TOML path; repeat to apply several in order")
     run.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE",
@@ -101,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--uncalibrated", action="store_true",
                      help="the base file's values and recorded starting state, not params/calibrated.toml's")
 
-    cmp_ = sub.add_parser("compare", help="run scenarios side by side and write a comparison report")
+    cmp_ = command("compare", "run scenarios side by side and write a comparison report")
     cmp_.add_argument("--scenario", action="append", default=[], metavar="NAME",
                       help="scenario to include (default: every scenario in params/scenarios)")
     cmp_.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
@@ -112,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(cmp_)
 
-    swp = sub.add_parser("sweep", help="run the model over a sampling design, streamed to Parquet, resumable")
+    swp = command("sweep", "run the model over a sampling design, streamed to Parquet, resumable")
     swp.add_argument("--design", default="lhs", help="lhs, sobol, grid, oat, morris or saltelli (default lhs)")
     swp.add_argument("-n", type=int, required=True, dest="n",
                      help="samples (lhs, sobol), levels per parameter (grid), trajectories (morris) "
@@ -136,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     _execution_options(swp)
     swp.add_argument("--out", required=True, help="sweep directory (resumed if it holds the same sweep)")
 
-    sen = sub.add_parser("sensitivity", help="which assumptions decide the outcomes (SALib methods)")
+    sen = command("sensitivity", "which assumptions decide the outcomes (SALib methods)")
     sen.add_argument("--method", required=True, choices=["oat", "morris", "sobol", "mc"])
     sen.add_argument("-n", type=int, default=None, dest="n",
                      help="trajectories (morris), base samples (sobol, a power of 2) or samples (mc)")
@@ -150,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(sen)
 
-    rep = sub.add_parser("report", help="the full analysis as one report: scenarios, how sure, which assumptions "
+    rep = command("report", "the full analysis as one report: scenarios, how sure, which assumptions "
                                         "decide, and the article's assumptions one by one")
     rep.add_argument("--scenario", action="append", default=[], metavar="NAME",
                      help="scenario to include (default: every scenario in params/scenarios)")
@@ -158,18 +191,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--samples", type=_non_negative_int, default=1000,
                      help="Latin-hypercube assumption sets per scenario (default 1000)")
     rep.add_argument("--sobol-n", type=_non_negative_int, default=1024, dest="sobol_n",
-                     help="base samples of the Sobol' analysis, a power of 2 (default 1024: 97,280 runs)")
+                     help=f"base samples of the Sobol' analysis, a power of 2 (default 1024: {_sobol_runs(1024)})")
     rep.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of every sample")
     rep.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     rep.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(rep)
 
-    exp = sub.add_parser("export", help="write a sweep as an xarray dataset to netCDF (.nc) or Zarr (.zarr)")
+    exp = command("export", "write a sweep as an xarray dataset to netCDF (.nc) or Zarr (.zarr)")
     exp.add_argument("sweep", help="sweep directory")
     exp.add_argument("--out", required=True, help="FILE.nc (netCDF3, no extra dependency) or DIR.zarr (needs zarr)")
     exp.add_argument("--force", action="store_true", help="replace an existing file")
 
-    bt = sub.add_parser("backtest", help="run 2022-02-24 to 2025-01-20 on the historical path and compare with the "
+    bt = command("backtest", "run 2022-02-24 to 2025-01-20 on the historical path and compare with the "
                                          "record (data/history.csv)")
     bt.add_argument("--scenario", default="history_2022_2025", help="the historical scenario (name or path)")
     bt.add_argument("--calibrated", default=None, metavar="FILE",
@@ -178,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     bt.add_argument("--force", action="store_true", help="replace an existing output directory")
 
-    cal = sub.add_parser("calibrate", help="fit the oil revenue chain and reserve rule to the record (least squares, "
+    cal = command("calibrate", "fit the oil revenue chain and reserve rule to the record (least squares, "
                                            "within each parameter's range)")
     cal.add_argument("--out", required=True, help="TOML file for the fitted values (e.g. params/calibrated.toml)")
     cal.add_argument("--max-evals", type=int, default=200, dest="max_evals",
@@ -187,9 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="count the back-test runs as they finish (default: only on a terminal)")
 
-    sub.add_parser("scenarios", help="list the scenarios with their descriptions")
+    command("scenarios", "list the scenarios with their descriptions")
 
-    prm = sub.add_parser("params", help="print every parameter with value, unit, range and source")
+    prm = command("params", "print every parameter with value, unit, range and source")
     prm.add_argument("--scenario", action="append", default=[], metavar="NAME",
                      help="show values after applying these scenarios")
     prm.add_argument("--group", help="only this group (e.g. oil, fiscal, russia)")
