@@ -167,3 +167,63 @@ def test_sensitivity_bad_input(tmp_path, args, message):
     res = cli("sensitivity", *args, "--out", str(tmp_path / "o"))
     assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+STEPPED = '''title = "Cap enforced, then eased"
+description = "A scenario of a user's own, with a change and a further step."
+
+[[change]]
+parameter = "sanctions.level"
+value = 0.75
+why = "assumption: enforcement"
+
+[[step]]
+lever = "sanctions"
+date = 2025-03-01
+level = 0.5
+phase_in_days = 10
+why = "assumption: partial relief"
+'''
+
+
+def test_every_command_accepts_every_scenario_that_simulate_accepts(tmp_path):
+    """A scenario of one's own with [[step]] tables, given by path, and the built-in history,
+    go through every command that takes a scenario (they used to crash in reports)."""
+    import sanctions_model as sm
+
+    mine = tmp_path / "my" / "cap.toml"
+    mine.parent.mkdir()
+    mine.write_text(STEPPED)
+    assert sm.simulate(str(mine), days=60).params["sanctions.step1.level"] == 0.5
+    commands = [
+        ["run", "--scenario", str(mine), "--days", "60", "--out", str(tmp_path / "run")],
+        ["run", "--scenario", "history_2022_2025", "--days", "60", "--out", str(tmp_path / "history")],
+        ["compare", "--scenario", "status_quo", "--scenario", str(mine), "--samples", "8", "--days", "60",
+         "--workers", "1", "--out", str(tmp_path / "compare")],
+        ["sweep", "-n", "4", "--scenario", str(mine), "--across", f"status_quo,{mine}", "--days", "60",
+         "--workers", "1", "--out", str(tmp_path / "sweep")],
+        ["sensitivity", "--method", "oat", "--scenario", str(mine), "--param", "oil.brent_price", "--days", "60",
+         "--workers", "1", "--out", str(tmp_path / "sens")],
+        ["params", "--scenario", str(mine), "--group", "sanctions"],
+    ]
+    for args in commands:
+        res = cli(*args)
+        assert res.returncode == 0, (args[0], res.stderr[-2000:])
+        assert "Traceback" not in res.stderr
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "`sanctions.level` = 0.75: assumption: enforcement" in report
+    assert "from 2025-03-01, `sanctions` moves to 0.5 over 10 days: assumption: partial relief" in report
+    assert "| `sanctions.step1.level` | (new) | 0.5 |" in report
+    assert "cap" in (tmp_path / "compare" / "report.md").read_text()
+
+
+def test_a_quoted_number_is_refused_the_same_way_by_every_command(tmp_path):
+    bad = tmp_path / "quoted.toml"
+    bad.write_text(STEPPED.replace("value = 0.75", 'value = "0.75"'))
+    for args in (["run", "--out", str(tmp_path / "o")], ["compare", "--out", str(tmp_path / "o")],
+                 ["sweep", "-n", "4", "--out", str(tmp_path / "o")], ["params"],
+                 ["sensitivity", "--method", "oat", "--out", str(tmp_path / "o")]):
+        res = cli(*args, "--scenario", str(bad))
+        assert res.returncode == 2, (args[0], res.stderr)
+        assert "line 6: 'value' in [[change]] 1 must be a number (write it without quotes)" in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
