@@ -29,7 +29,7 @@ def _days(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--days must be a number, got {text!r}") from None
-    if not 0 < value <= 3650 or value != value:
+    if not 1 <= value <= 3650:  # NaN fails too
         raise argparse.ArgumentTypeError(f"--days must be between 1 and 3650, got {text}")
     return value
 
@@ -234,14 +234,19 @@ def _command_line(argv: Sequence[str]) -> str:
     return "sanctions-model " + " ".join(shlex.quote(a) for a in argv)
 
 
+def _once(option: str, names: Sequence[str], what: str = "parameter") -> None:
+    """Refuse a name given twice to one option (which of the two should win?)."""
+    duplicates = sorted({n for n in names if list(names).count(n) > 1})
+    if duplicates:
+        verb = "is set" if option == "--set" else "is given"
+        raise InputError(f"{option}: {what} '{duplicates[0]}' {verb} more than once.")
+
+
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .report import write_run
     from .run import simulate
 
-    names = [name for name, _ in args.assignments]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        raise InputError(f"--set: parameter '{sorted(duplicates)[0]}' is set more than once.")
+    _once("--set", [name for name, _ in args.assignments])
     params = load_params(args.scenario, dict(args.assignments), origin="--set", calibration=not args.uncalibrated)
     run = simulate(params=params, days=args.days)
     out = write_run(run, args.out, _command_line(argv), force=args.force)
@@ -270,6 +275,11 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .designs import Design
     from .sweep import run_sweep
 
+    _once("--set", [name for name, _ in args.assignments])
+    _once("--vary", [name for name, _ in args.vary])
+    _once("--fix", args.fix)
+    _once("--across", args.across or [], "scenario")
+    _once("--trajectories", args.trajectories, "variable")
     base = load_params(args.scenario, dict(args.assignments), origin="--set")
     if args.across:
         scenarios = [(name, load_params([*args.scenario, name], dict(args.assignments), origin="--set"))

@@ -23,7 +23,6 @@ saltelli   Saltelli's scheme for Sobol' indices (SALib)            n (k + 2)
 from __future__ import annotations
 
 import functools
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -32,7 +31,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .errors import InputError, suggest
-from .params import ParameterSet
+from .params import ParameterSet, check_range
 
 DESIGNS = ("lhs", "sobol", "grid", "oat", "morris", "saltelli")
 MAX_ROWS = 100_000_000
@@ -105,6 +104,13 @@ class Design:
             raise InputError(f"-n must be a whole number of at least 1, got {n!r}.")
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
             raise InputError(f"chunk size must be a whole number of at least 1, got {chunk_size!r}.")
+        check_seed(seed)
+        if isinstance(num_levels, bool) or not isinstance(num_levels, (int, np.integer)) or num_levels < 2:
+            raise InputError(f"--levels (num_levels) must be a whole number of at least 2, got {num_levels!r}.")
+        if isinstance(fix, str):  # one name, not its letters
+            fix = [fix]
+        if vary is not None and not isinstance(vary, Mapping):
+            raise InputError(f"vary must be a dict of name to (low, high), got {type(vary).__name__}.")
         names = uncertainties(params)
         for name in list(fix):
             _known(params, name, "--fix")
@@ -115,10 +121,7 @@ class Design:
             _known(params, name, "--vary")
             if name in fix:
                 raise InputError(f"--vary and --fix both name '{name}'.")
-            if not (math.isfinite(low) and math.isfinite(high)):
-                raise InputError(f"--vary {name}: bounds must be finite numbers, got {low}:{high}.")
-            if low > high:
-                raise InputError(f"--vary {name}: LOW {low:g} is above HIGH {high:g}.")
+            check_range(params.parameters[name], low, high, "--vary")
             if name not in names:
                 names.append(name)
             bounds[name] = (float(low), float(high))
@@ -242,6 +245,13 @@ def _whole(design: Design) -> np.ndarray:
     if design.kind == "morris":
         return morris.sample(problem, design.n, num_levels=design.num_levels, seed=design.seed)
     return sobol.sample(problem, design.n, calc_second_order=False, seed=design.seed)
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as a whole number NumPy accepts (0 to 2**32 - 1), or an InputError."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
+        raise InputError(f"seed must be a whole number from 0 to {2 ** 32 - 1}, got {seed!r}.")
+    return int(seed)
 
 
 def _known(params: ParameterSet, name: str, option: str) -> None:

@@ -196,6 +196,37 @@ class ParameterSet:
         return h.hexdigest()[:12]
 
 
+#: Units whose values are shares or indices: nothing can put them outside [0, 1].
+SHARE_UNITS = frozenset({"share 0-1", "index 0-1", "share of Ukraine", "share of export value",
+                         "share of held territory", "share of capacity lost"})
+#: The longest horizon, and so the latest day a schedule can name [day].
+MAX_DAY = 3650.0
+
+
+def hard_bounds(spec: Parameter) -> tuple[float, float]:
+    """What no scenario, ``--vary`` or restated range may go beyond: every quantity of the model
+    is non-negative (a price, a stock, a rate, a coefficient whose sign the equations fix), a
+    share or an index is at most 1, a day at most :data:`MAX_DAY`."""
+    if spec.unit in SHARE_UNITS:
+        return 0.0, 1.0
+    if spec.unit == "day":
+        return 0.0, MAX_DAY
+    return 0.0, math.inf
+
+
+def check_range(spec: Parameter, low: float, high: float, origin: str) -> None:
+    """Raise InputError unless ``[low, high]`` is a finite range within ``spec``'s hard bounds."""
+    lo, hi = hard_bounds(spec)
+    where = f"{origin}: parameter '{spec.name}'"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise InputError(f"{where}: the range must be finite numbers, got {low}:{high}.")
+    if low > high:
+        raise InputError(f"{where}: LOW {low:g} is above HIGH {high:g}.")
+    if low < lo or high > hi:
+        raise InputError(f"{where}: the range [{low:g}, {high:g}] goes beyond what the quantity allows "
+                         f"([{lo:g}, {hi:g}] {spec.unit}).")
+
+
 def check_value(spec: Parameter, raw: object, origin: str, start: dt.date | None = None) -> float:
     """Turn ``raw`` into a float inside ``[spec.low, spec.high]``, or raise InputError.
 
@@ -418,6 +449,7 @@ def _restate(params: ParameterSet, scenario: Scenario, origin: str) -> Parameter
     for name, (low, high, why) in scenario.ranges.items():
         if name not in parameters:
             raise InputError(f"{origin}: unknown parameter '{name}'.{suggest(name, parameters)}")
+        check_range(parameters[name], low, high, origin)
         parameters[name] = replace(parameters[name], low=low, high=high, source=f"{origin}: {why}")
     return replace(params, parameters=parameters, meta={**params.meta, "start_date": scenario.start_date})
 

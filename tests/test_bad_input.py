@@ -1,0 +1,124 @@
+"""Bad input, command by command and function by function: every case exits 2 with one line
+(the command line) or raises InputError naming the problem (the API), before any work, and
+writes nothing. Run in-process (sanctions_model.cli.main), so that a broad table stays fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sanctions_model as sm
+from sanctions_model.cli import main
+from sanctions_model.errors import InputError
+
+NOT_UTF8 = b'title = "caf\xe9"\ndescription = "d"\n'
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "latin.toml").write_bytes(NOT_UTF8)
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "restate.toml").write_text(
+        'title = "t"\ndescription = "d"\nstart_date = 2022-02-24\n[[change]]\nparameter = "oil.brent_price"\n'
+        'value = 80\nlow = -500\nhigh = 120\nwhy = "x"\n')
+    (tmp_path / "typo.toml").write_text('title = "t"\ndescription = "d"\n[[chnage]]\nparameter = "x"\n')
+    return tmp_path
+
+
+CLI_CASES = {
+    "run": [
+        (["--days", "0.5"], "--days must be between 1 and 3650"),
+        (["--days", "1e-9"], "--days must be between 1 and 3650"),
+        (["--days", "nan"], "--days must be between 1 and 3650"),
+        (["--days", "5000"], "--days must be between 1 and 3650"),
+        (["--scenario", "{d}/latin.toml"], "not UTF-8 text"),
+        (["--scenario", "{d}/typo.toml"], "unknown key 'chnage'"),
+        (["--scenario", "{d}/restate.toml"], "goes beyond what the quantity allows"),
+        (["--set", "sanctions.level=0.5", "--set", "sanctions.level=0.6"], "is set more than once"),
+        (["--out", "{d}/afile/x"], "is a file, not a directory"),
+        (["--out", "/proc/sanctions-model-x"], "is not writable"),
+    ],
+    "compare": [
+        (["--workers", "0"], "--workers"),
+        (["--workers", "1000"], "more than 4 per core"),
+        (["--days", "0.5"], "--days must be between 1 and 3650"),
+        (["--scenario", "{d}/latin.toml"], "not UTF-8 text"),
+        (["--out", "{d}/afile/x"], "is a file, not a directory"),
+    ],
+    "sweep": [
+        (["-n", "4", "--vary", "oil.brent_price=-5:100"], "goes beyond what the quantity allows"),
+        (["-n", "4", "--vary", "sanctions.level=2:5"], "goes beyond what the quantity allows"),
+        (["-n", "4", "--vary", "oil.brent_price=60:70", "--vary", "oil.brent_price=50:60"], "given more than once"),
+        (["-n", "4", "--fix", "oil.brent_price", "--fix", "oil.brent_price"], "given more than once"),
+        (["-n", "4", "--across", "hard_way,hard_way"], "scenario 'hard_way' is given more than once"),
+        (["-n", "4", "--set", "oil.brent_price=60", "--set", "oil.brent_price=70"], "is set more than once"),
+        (["-n", "4", "--design", "morris", "--levels", "0"], "--levels"),
+        (["-n", "4", "--design", "morris", "--levels", "1"], "--levels"),
+        (["-n", "4", "--workers", "1000"], "more than 4 per core"),
+        (["-n", "4", "--scenario", "{d}/latin.toml"], "not UTF-8 text"),
+        (["-n", "4", "--out", "{d}/afile/x"], "is a file, not a directory"),
+    ],
+    "sensitivity": [
+        (["--method", "oat", "--workers", "0"], "--workers"),
+        (["--method", "oat", "--scenario", "{d}/typo.toml"], "unknown key 'chnage'"),
+        (["--method", "oat", "--out", "{d}/afile/x"], "is a file, not a directory"),
+    ],
+    "report": [
+        (["--workers", "-1"], "--workers"),
+        (["--days", "0.5"], "--days must be between 1 and 3650"),
+        (["--out", "/proc/sanctions-model-x"], "is not writable"),
+    ],
+    "params": [
+        (["--scenario", "{d}/latin.toml"], "not UTF-8 text"),
+    ],
+}
+
+
+@pytest.mark.parametrize("command, args, message", [
+    (command, args, message) for command, cases in CLI_CASES.items() for args, message in cases])
+def test_cli_bad_input_exits_2_with_one_line(files, capsys, command, args, message):
+    args = [a.format(d=files) for a in args]
+    needs_out = command not in ("params",) and "--out" not in args
+    argv = [command, *args, *(["--out", str(files / "o")] if needs_out else [])]
+    before = sorted(p.name for p in files.iterdir())
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert sorted(p.name for p in files.iterdir()) == before  # nothing written
+
+
+API_CASES = [
+    (lambda: sm.simulate(days=0.5), "days must be between 1"),
+    (lambda: sm.simulate(days="long"), "days must be a number"),
+    (lambda: sm.Design.build("lhs", sm.load_params(), 8, seed=1.7), "seed must be a whole number"),
+    (lambda: sm.Design.build("lhs", sm.load_params(), 8, seed=-1), "seed must be a whole number"),
+    (lambda: sm.Design.build("lhs", sm.load_params(), 8, seed=np.int64(2 ** 40)), "seed must be a whole number"),
+    (lambda: sm.Design.build("morris", sm.load_params(), 8, seed=1, num_levels=1), "num_levels"),
+    (lambda: sm.Design.build("lhs", sm.load_params(), 8, seed=1, vary={"oil.brent_price": (-1.0, 9.0)}),
+     "goes beyond what the quantity allows"),
+    (lambda: sm.Design.build("lhs", sm.load_params(), 8, seed=1, vary=[("oil.brent_price", (1, 2))]),
+     "vary must be a dict"),
+    (lambda: sm.execution(workers=0).__enter__(), "workers must be a whole number"),
+    (lambda: sm.load_params("../nowhere/x.toml"), "scenario file not found"),
+]
+
+
+@pytest.mark.parametrize("call, message", API_CASES, ids=[m for _, m in API_CASES])
+def test_api_bad_input_raises_input_error(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_a_single_name_to_fix_is_one_name_not_its_letters():
+    design = sm.Design.build("lhs", sm.load_params(), 8, seed=1, fix="oil.brent_price")
+    assert "oil.brent_price" not in design.names and len(design.names) > 50
+
+
+def test_export_of_a_missing_sweep(tmp_path, capsys):
+    assert main(["export", str(tmp_path / "none"), "--out", str(tmp_path / "x.nc")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert not Path(tmp_path / "x.nc").exists()
