@@ -74,6 +74,10 @@ def _check(problem: Mapping, n: int) -> tuple[list[str], np.ndarray]:
         raise InputError("problem bounds must be finite [low, high] pairs, one per name, with low <= high.")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
+    point = [name for name, (low, high) in zip(names, bounds) if low == high]
+    if point:
+        raise InputError(f"'{point[0]}' cannot vary: its range [{bounds[names.index(point[0])][0]:g}, "
+                         f"{bounds[names.index(point[0])][1]:g}] is a single point.")
     return names, bounds
 
 
@@ -98,6 +102,14 @@ def _evaluate(f: Callable, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
         names = ["y"] if y.shape[1] == 1 else [f"y{i}" for i in range(y.shape[1])]
     if y.shape[0] != x.shape[0]:
         raise InputError(f"f returned {y.shape[0]} rows for {x.shape[0]} inputs.")
+    undefined = ~np.isfinite(y)
+    if undefined.any():  # SALib would count them as zeros or drop them: indices of nothing, or "no effect"
+        m = int(np.flatnonzero(undefined.any(axis=0))[0])
+        raise InputError(
+            f"outcome '{names[m]}' is undefined (NaN or infinite) in {int(undefined[:, m].sum()):,} of {y.shape[0]:,} "
+            "runs (for a model outcome: the event it is measured at does not happen in those runs); sensitivity "
+            "indices need a value in every run. Analyse a defined outcome instead: a yes/no event, or a day "
+            "(censored at the horizon + 1 when it does not come).")
     return y, names
 
 
@@ -231,6 +243,9 @@ def sobol(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num
     from SALib.sample import sobol as sample
 
     names, bounds = _check(problem, n)
+    if n & (n - 1):
+        raise InputError(f"n must be a power of 2 for Sobol' indices (the Sobol' sequence needs it), got {n}; "
+                         f"the nearest are {1 << (n.bit_length() - 1)} and {1 << n.bit_length()}.")
     prob = _salib_problem(names, bounds)
     x = sample.sample(prob, n, calc_second_order=False, seed=seed)
     y, outcomes = _evaluate(f, x)

@@ -62,6 +62,8 @@ CLI_CASES = {
     ],
     "sensitivity": [
         (["--method", "oat", "--workers", "0"], "--workers"),
+        (["--method", "sobol", "-n", "3"], "must be a power of 2"),
+        (["--method", "oat", "--param", "forces.aid_reference"], "is a single point"),
         (["--method", "oat", "--scenario", "{d}/typo.toml"], "unknown key 'chnage'"),
         (["--method", "oat", "--out", "{d}/afile/x"], "is a file, not a directory"),
     ],
@@ -122,3 +124,20 @@ def test_export_of_a_missing_sweep(tmp_path, capsys):
     assert main(["export", str(tmp_path / "none"), "--out", str(tmp_path / "x.nc")]) == 2
     assert "Traceback" not in capsys.readouterr().err
     assert not Path(tmp_path / "x.nc").exists()
+
+
+@pytest.mark.parametrize("method", ["oat", "morris", "sobol", "mc"])
+def test_an_outcome_undefined_in_some_runs_is_refused_not_reported_as_no_effect(method):
+    """ceasefire_durability_at_talks is NaN when there are no talks: every method refuses it, saying
+    in how many runs, rather than reporting indices of zero."""
+    from sanctions_model import sensitivity as sa
+
+    problem = {"names": ["a", "b"], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
+
+    def f(x):
+        return np.where(x[:, 0] > 0.5, x[:, 1], np.nan)
+
+    call = {"oat": lambda: sa.oat(problem, f, 1), "morris": lambda: sa.morris(problem, f, 4, seed=1),
+            "sobol": lambda: sa.sobol(problem, f, 8, seed=1), "mc": lambda: sa.monte_carlo(problem, f, 16, seed=1)}
+    with pytest.raises(InputError, match=r"outcome 'y' is undefined \(NaN or infinite\) in [\d,]+ of [\d,]+ runs"):
+        call[method]()
