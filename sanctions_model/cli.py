@@ -7,6 +7,7 @@ half-written.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -63,16 +64,17 @@ def _non_negative_int(text: str) -> int:
 
 
 def _workers(text: str) -> int:
-    from .parallel import check_workers
+    from .parallel import MAX_WORKERS_PER_CORE, check_workers
 
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--workers must be a whole number, got {text!r}") from None
-    try:
-        check_workers(value)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc).replace("workers", "--workers", 1)) from None
+    most = MAX_WORKERS_PER_CORE * (os.cpu_count() or 1)
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"--workers must be a whole number from 1 to {most} ({MAX_WORKERS_PER_CORE} "
+                                         f"per core on this machine), got {value}")
+    check_workers(value)
     return value
 
 

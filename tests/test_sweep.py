@@ -217,7 +217,7 @@ def test_killed_sweep_resumes_to_the_same_result(tmp_path):
     (["--fix", "oil.brnt"], "unknown parameter 'oil.brnt'"),
     (["--across", "status_quo,hardway"], "Did you mean 'hard_way'?"),
     (["--trajectories", "stran"], "Did you mean 'strain'?"),
-    (["--workers", "0"], "--workers must be at least 1"),
+    (["--workers", "0"], "--workers must be a whole number from 1 to"),
 ])
 def test_bad_sweep_input_exits_2(tmp_path, args, message):
     res = _cli("sweep", "-n", "4", *args, "--out", str(tmp_path / "o"))
