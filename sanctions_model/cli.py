@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .errors import InputError, SolverError, suggest
+from .parallel import WorkerError
 from .params import list_scenarios, load_params, params_dir, scenario_names
 
 
@@ -255,6 +258,21 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     print(f"wrote {out}/report.md, trajectories.csv, outcomes.json, trajectories.png")
 
 
+class Interrupted(Exception):
+    """Stopped by Ctrl-C or SIGTERM; the message says what was kept."""
+
+
+def _chunks_written(out: str) -> int:
+    import json
+    from pathlib import Path
+
+    try:
+        status = json.loads((Path(out) / "manifest.json").read_text()).get("chunk_status", {})
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return sum(v == "done" for v in status.values())
+
+
 def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .outdir import check_target
     from .params import load_scenario
@@ -297,9 +315,14 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
               f"{design.k} varied parameters, {design.n_chunks} chunks. {line}", file=sys.stderr)
 
     start = time.perf_counter()
-    out = run_sweep(design, scenarios, args.out, days=args.days, trajectories=args.trajectories, every=args.every,
-                    workers=args.workers, scheduler=args.scheduler, progress=args.progress, on_chunk=ran.append,
-                    log=log)
+    try:
+        out = run_sweep(design, scenarios, args.out, days=args.days, trajectories=args.trajectories,
+                        every=args.every, workers=args.workers, scheduler=args.scheduler, progress=args.progress,
+                        on_chunk=ran.append, log=log)
+    except KeyboardInterrupt:
+        written = _chunks_written(args.out)
+        raise Interrupted(f"{written} of {design.n_chunks} chunks written in {args.out}; run the same command to "
+                          "resume.") from None
     elapsed = time.perf_counter() - start
     files = f"outcomes.parquet, samples.parquet{', trajectories.parquet' if args.trajectories else ''}"
     if not ran:
@@ -430,6 +453,7 @@ COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sens
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``sanctions-model``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    previous = _terminate_as_interrupt()
     try:
         args = build_parser().parse_args(argv)
         from .parallel import execution
@@ -446,12 +470,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SolverError as exc:
         print(f"sanctions-model: the solver failed: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("sanctions-model: interrupted; nothing was written.", file=sys.stderr)
+    except Interrupted as exc:
+        print(f"sanctions-model: interrupted: {exc}", file=sys.stderr)
         return 130
+    except KeyboardInterrupt:
+        print("sanctions-model: interrupted; nothing was written (outputs are written whole or not at all).",
+              file=sys.stderr)
+        return 130
+    except WorkerError as exc:
+        print(f"sanctions-model: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _terminate_as_interrupt() -> Any:
+    """SIGTERM (a scheduler stopping the job) cleans up as Ctrl-C does: temporary outputs removed,
+    the sweep's lock released. Only in the main thread (signals cannot be set elsewhere)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,28 @@ def make_parents(path: Path | str) -> Path:
     return path
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(parent: Path, name: str) -> list[Path]:
+    """Remove the temporary folders that writing ``name`` in ``parent`` left behind when its
+    writer was killed (``.NAME.tmp-PID-*`` whose process is gone); return them."""
+    removed = []
+    for path in parent.glob(f".{name}.tmp-*-*"):
+        pid = path.name.removeprefix(f".{name}.tmp-").split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_directory(target: Path | str, force: bool = False) -> Iterator[Path]:
     """Yield a temporary directory beside ``target``; on success, rename it to ``target``.
@@ -95,7 +117,8 @@ def atomic_directory(target: Path | str, force: bool = False) -> Iterator[Path]:
     """
     target = make_parents(check_target(target, force))
     parent = target.absolute().parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    remove_leftovers(parent, target.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
     try:
         yield tmp
     except BaseException:

@@ -18,7 +18,9 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -46,9 +48,28 @@ class worker_environment:
                 os.environ[key] = value
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: end this process when the process that started it is gone (killed with -9,
+    say), instead of living on with its memory."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 def local_executor(workers: int) -> cf.Executor:
-    """A pool of ``workers`` spawned processes."""
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    """A pool of ``workers`` spawned processes, each of which exits if this process dies."""
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+
+class WorkerError(RuntimeError):
+    """A worker process died (killed, or out of memory) twice on the same piece of work."""
 
 
 #: More local processes than this many per core only adds overhead (and memory: ~230 MB each).
@@ -200,8 +221,19 @@ def map_in_processes(fn: Callable[[T], R], items: Iterable[T], workers: int | No
                 out.append(fn(item))
                 bar.update()
             return out
-        with worker_environment(), local_executor(n) as pool:
-            futures_local = [pool.submit(fn, item) for item in items]
-            for _ in cf.as_completed(futures_local):
-                bar.update()
-            return [f.result() for f in futures_local]
+        results: dict[int, R] = {}
+        for attempt in (1, 2):  # a worker killed from outside: its items run once more in a new pool
+            todo = [i for i in range(len(items)) if i not in results]
+            try:
+                with worker_environment(), local_executor(min(n, len(todo))) as pool:
+                    futures_local = {pool.submit(fn, items[i]): i for i in todo}
+                    for fut in cf.as_completed(futures_local):
+                        results[futures_local[fut]] = fut.result()
+                        bar.update()
+                return [results[i] for i in range(len(items))]
+            except BrokenProcessPool:
+                if attempt == 2:
+                    raise WorkerError(f"a worker process died twice ({len(items) - len(results)} of {len(items)} "
+                                      "pieces of work unfinished): killed from outside, or out of memory; "
+                                      "try fewer --workers.") from None
+        raise AssertionError("unreachable")

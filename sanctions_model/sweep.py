@@ -30,6 +30,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -535,19 +536,49 @@ def _sweep_locked(design: Design, scenarios: Sequence[tuple[str, ParameterSet]],
     return out
 
 
+def failed_chunk(task: ChunkTask, message: str) -> dict[str, pd.DataFrame]:
+    """A chunk's tables when it could not be computed: its samples, and every outcome NaN with
+    status ``failed`` and ``message``."""
+    design = Design.from_dict(task.design)
+    rows = design.chunk_rows(task.index)
+    sample_ids = np.arange(rows.start, rows.stop, dtype=np.int64)
+    samples = pd.DataFrame(design.chunk(task.index), columns=list(design.names))
+    samples.insert(0, "sample_id", sample_ids)
+    frames = [pd.DataFrame({"sample_id": sample_ids, "scenario": label, "status": "failed", "message": message,
+                            **{k: np.full(len(sample_ids), np.nan) for k in OUTCOMES}})
+              for label, _ in task.scenarios]
+    out = {"samples": samples, "outcomes": pd.concat(frames, ignore_index=True)}
+    if task.trajectories:
+        out["trajectories"] = pd.DataFrame(columns=["sample_id", "scenario", "day", *task.trajectories])
+    return out
+
+
 def _run_pool(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd.DataFrame]], None],
               workers: int) -> None:
-    """At most two chunks per worker in flight, so memory stays flat however many chunks."""
-    with worker_environment(), local_executor(workers) as pool:
-        pending: dict[cf.Future, int] = {}
-        queue = list(tasks)
-        while queue or pending:
-            while queue and len(pending) < 2 * workers:
-                task = queue.pop(0)
-                pending[pool.submit(run_chunk, task)] = task.index
-            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in finished:
-                record(pending.pop(fut), fut.result())
+    """At most two chunks per worker in flight, so memory stays flat however many chunks. If a
+    worker dies (killed from outside, out of memory), the chunks in flight run once more in a
+    new pool; a chunk in flight when a second pool breaks is recorded as failed."""
+    queue = list(tasks)
+    attempts: dict[int, int] = {}
+    while queue:
+        pending: dict[cf.Future, ChunkTask] = {}
+        try:
+            with worker_environment(), local_executor(workers) as pool:
+                while queue or pending:
+                    while queue and len(pending) < 2 * workers:
+                        task = queue.pop(0)
+                        pending[pool.submit(run_chunk, task)] = task
+                    finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                    for fut in finished:
+                        result = fut.result()
+                        record(pending.pop(fut).index, result)
+        except BrokenProcessPool:
+            for task in pending.values():
+                attempts[task.index] = attempts.get(task.index, 0) + 1
+                if attempts[task.index] >= 2:
+                    record(task.index, failed_chunk(task, "a worker process died twice on this chunk"))
+                else:
+                    queue.insert(0, task)
 
 
 def _connect(scheduler: str) -> Any:

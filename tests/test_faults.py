@@ -1,0 +1,120 @@
+"""Faults survived: SIGTERM and Ctrl-C clean up and say what was kept, kill -9 leaves no
+workers behind, a killed worker is retried, and a dead writer's temporary folders go at the
+next run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sanctions_model.outdir import atomic_directory
+from sanctions_model.sweep import read_sweep
+
+CLI = [sys.executable, "-m", "sanctions_model.cli"]
+SWEEP = ["sweep", "-n", "160", "--chunk-size", "4", "--days", "60"]
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+def _wait_for(condition, timeout: float = 60.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _chunks_done(out: Path) -> int:
+    try:
+        status = json.loads((out / "manifest.json").read_text()).get("chunk_status", {})
+        return sum(v == "done" for v in status.values())
+    except (OSError, ValueError):
+        return 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_sweep_says_how_many_chunks_it_kept(tmp_path, sig):
+    out = tmp_path / "s"
+    proc = subprocess.Popen([*CLI, *SWEEP, "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert _wait_for(lambda: _chunks_done(out) >= 2)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    kept = _chunks_done(out)
+    assert f"interrupted: {kept} of 40 chunks written in {out}; run the same command to resume." in err
+    assert "Traceback" not in err and not (out / ".lock").exists()
+    if sig == signal.SIGINT:
+        resumed = subprocess.run([*CLI, *SWEEP, "--workers", "1", "--out", str(out)], capture_output=True,
+                                 text=True, timeout=300)
+        assert resumed.returncode == 0 and f"resuming: {kept} of 40" in resumed.stderr
+
+
+def test_kill_9_leaves_no_worker_behind(tmp_path):
+    proc = subprocess.Popen([*CLI, *SWEEP, "--workers", "2", "--out", str(tmp_path / "s")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert _wait_for(lambda: len(_children(proc.pid)) >= 2)
+    assert _wait_for(lambda: _chunks_done(tmp_path / "s") >= 1)
+    workers = _children(proc.pid)
+    proc.kill()
+    proc.wait()
+    assert _wait_for(lambda: not any(_alive(w) for w in workers), timeout=15), "workers outlived their parent"
+
+
+def test_a_killed_worker_is_retried_and_the_results_are_whole(tmp_path):
+    reference = subprocess.run([*CLI, *SWEEP, "--workers", "1", "--out", str(tmp_path / "ref")],
+                               capture_output=True, text=True, timeout=300)
+    assert reference.returncode == 0
+    proc = subprocess.Popen([*CLI, *SWEEP, "--workers", "2", "--out", str(tmp_path / "s")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert _wait_for(lambda: _chunks_done(tmp_path / "s") >= 1)
+    victims = [p for p in _children(proc.pid) if "multiprocessing" in Path(f"/proc/{p}/cmdline").read_text()]
+    os.kill(victims[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    pd.testing.assert_frame_equal(read_sweep(tmp_path / "s", "outcomes"), read_sweep(tmp_path / "ref", "outcomes"))
+
+
+def test_sigterm_during_report_leaves_nothing(tmp_path):
+    proc = subprocess.Popen([*CLI, "report", "--samples", "50", "--sobol-n", "16", "--days", "120", "--workers", "1",
+                             "--out", str(tmp_path / "full")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(6)  # past the imports, inside the ensemble or the Sobol' runs
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "nothing was written" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dead_writers_temporary_folder_goes_at_the_next_run(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    leftover = tmp_path / f".out.tmp-{dead.pid}-abc123"
+    leftover.mkdir()
+    (leftover / "half.csv").write_text("x")
+    mine = tmp_path / f".out.tmp-{os.getpid()}-live"  # a live writer's is kept
+    mine.mkdir()
+    with atomic_directory(tmp_path / "out") as tmp:
+        (tmp / "whole.csv").write_text("y")
+    assert not leftover.exists() and mine.exists() and (tmp_path / "out" / "whole.csv").is_file()
