@@ -282,12 +282,9 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
     for name in scenarios:
         load_scenario(name)  # fail fast, before any work
     check_target(args.out, args.force)
-    if args.samples:
-        print(f"running {len(scenarios)} scenarios, each at its central assumptions and over "
-              f"{args.samples} sampled assumption sets ...", file=sys.stderr)
     start = time.perf_counter()
     out = write_comparison(scenarios, args.out, _command_line(argv), days=args.days, samples=args.samples,
-                           seed=args.seed, force=args.force)
+                           seed=args.seed, force=args.force, log=lambda line: print(line, file=sys.stderr))
     print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 

@@ -72,6 +72,8 @@ def check_file(path: str | os.PathLike[str], force: bool = False) -> Path:
     """
     path = Path(path)
     check_names(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give the path of a file.")
     if path.exists() and not force:
         raise InputError(f"{path} already exists; use --force to replace it.")
     _check_writable_place(path.absolute())

@@ -74,6 +74,9 @@ def _check(problem: Mapping, n: int) -> tuple[list[str], np.ndarray]:
         raise InputError("problem bounds must be finite [low, high] pairs, one per name, with low <= high.")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
+    from .limits import check_memory
+
+    check_memory(float(n) * (len(names) + 2) * len(names), f"a sample of n = {n:,} over {len(names)} inputs")
     point = [name for name, (low, high) in zip(names, bounds) if low == high]
     if point:
         raise InputError(f"'{point[0]}' cannot vary: its range [{bounds[names.index(point[0])][0]:g}, "

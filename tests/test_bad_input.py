@@ -46,6 +46,7 @@ CLI_CASES = {
         (["--days", "0.5"], "--days must be between 1 and 3650"),
         (["--scenario", "{d}/latin.toml"], "not UTF-8 text"),
         (["--out", "{d}/afile/x"], "is a file, not a directory"),
+        (["--samples", "90000000"], "GiB, more than the"),
     ],
     "sweep": [
         (["-n", "4", "--vary", "oil.brent_price=-5:100"], "goes beyond what the quantity allows"),
@@ -64,13 +65,19 @@ CLI_CASES = {
         (["--method", "oat", "--workers", "0"], "--workers"),
         (["--method", "sobol", "-n", "3"], "must be a power of 2"),
         (["--method", "oat", "--param", "forces.aid_reference"], "is a single point"),
+        (["--method", "sobol", "-n", "1073741824"], "GiB, more than the"),
         (["--method", "oat", "--scenario", "{d}/typo.toml"], "unknown key 'chnage'"),
         (["--method", "oat", "--out", "{d}/afile/x"], "is a file, not a directory"),
     ],
     "report": [
         (["--workers", "-1"], "--workers"),
+        (["--samples", "90000000"], "GiB, more than the"),
+        (["--sobol-n", "67108864"], "GiB, more than the"),
         (["--days", "0.5"], "--days must be between 1 and 3650"),
         (["--out", "/proc/sanctions-model-x"], "is not writable"),
+    ],
+    "calibrate": [
+        (["--out", "{d}", "--force"], "is a directory; give the path of a file"),
     ],
     "params": [
         (["--scenario", "{d}/latin.toml"], "not UTF-8 text"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -49,9 +49,20 @@ def write_comparison(
     samples: int = 256,
     seed: int = 20250120,
     force: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> Path:
-    """Run each scenario, and write a side-by-side report with figures into ``out``."""
+    """Run each scenario, and write a side-by-side report with figures into ``out``; ``log``
+    receives one line once every check has passed and the work starts."""
+    from ..designs import uncertainties
+    from ..limits import check_memory
+    from ..params import load_params
+
     check_target(out, force)
+    check_memory(float(samples) * len(uncertainties(load_params())) * len(scenarios),
+                 f"{samples:,} sampled sets per scenario")
+    if log is not None:
+        log(f"running {len(scenarios)} scenarios, each at its central assumptions"
+            + (f" and over {samples:,} sampled assumption sets" if samples else "") + " ...")
     runs = [simulate(name, days=days) for name in scenarios]
     # the runs' own labels and parameters, so that a scenario given as a path is the same everywhere
     ensemble = run_ensemble([(r.label, r.params) for r in runs], days, samples, seed) if samples > 0 else None

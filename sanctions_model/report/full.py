@@ -107,6 +107,11 @@ def _check(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
             raise InputError(f"{flag} must be a whole number of at least 2, got {value!r}.")
     if sobol_n & (sobol_n - 1):
         raise InputError(f"sobol_n must be a power of 2 (Sobol' sequences need it), got {sobol_n}.")
+    from ..limits import check_memory
+
+    k = len(uncertainties(load_params(REFERENCE)))
+    check_memory(float(samples) * k * len(scenarios), f"{samples:,} sampled sets of {k} assumptions per scenario")
+    check_memory(float(sobol_n) * (k + 2) * k, f"a Sobol' analysis at n = {sobol_n:,}")
 
 
 def write_report(
