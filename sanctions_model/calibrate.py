@@ -335,13 +335,16 @@ def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[st
     path = Path(path) if path is not None else params_dir() / "calibrated.toml"
     if not path.is_file():
         raise InputError(f"{path}: file not found (run `sanctions-model calibrate --out {path}`).")
+    from .schema import read_text
+
+    text = read_text(path, "calibration file")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(text)
         table = pd.DataFrame.from_dict(data["parameter"], orient="index").drop(columns=["fit"])
         start = pd.DataFrame.from_dict(data["start"], orient="index").drop(columns=["fit"])
         table.index.name = start.index.name = "parameter"
         return dict(data["fit"]), table, start
-    except (tomllib.TOMLDecodeError, KeyError) as exc:
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{path}: not a calibration file of this version ({exc}).") from None
 
 

@@ -12,7 +12,7 @@ import shlex
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import __version__
@@ -54,6 +54,41 @@ def _range(text: str) -> tuple[str, tuple[float, float]]:
         return name.strip(), (float(low), float(high))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--vary takes NAME=LOW:HIGH with numbers, got {text!r}") from None
+
+
+def _whole(option: str, minimum: int) -> Callable[[str], int]:
+    """A converter for a whole-number option of at least ``minimum``, with a message naming it."""
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{option} must be at least {minimum}, got {value}")
+        return value
+
+    return convert
+
+
+def _every(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--every must be a whole number of days, got {text!r}") from None
+    if not (value >= 1 and value.is_integer()):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"--every must be a whole number of days >= 1, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    from .designs import check_seed
+
+    try:
+        return check_seed(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a whole number, got {text!r}") from None
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(f"--{exc}".rstrip(".")) from None
 
 
 def _non_negative_int(text: str) -> int:
@@ -145,14 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
     cmp_.add_argument("--samples", type=_non_negative_int, default=256,
                       help="Latin-hypercube assumption sets per scenario for the 'how sure' section (0 skips it)")
-    cmp_.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of the sampled assumptions")
+    cmp_.add_argument("--seed", type=_seed, default=20250120, help="seed of the sampled assumptions")
     cmp_.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     cmp_.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(cmp_)
 
     swp = command("sweep", "run the model over a sampling design, streamed to Parquet, resumable")
     swp.add_argument("--design", default="lhs", help="lhs, sobol, grid, oat, morris or saltelli (default lhs)")
-    swp.add_argument("-n", type=int, required=True, dest="n",
+    swp.add_argument("-n", type=_whole("-n", 1), required=True, dest="n",
                      help="samples (lhs, sobol), levels per parameter (grid), trajectories (morris) "
                           "or base samples (saltelli)")
     swp.add_argument("--vary", action="append", default=[], type=_range, metavar="NAME=LOW:HIGH",
@@ -164,25 +199,27 @@ def build_parser() -> argparse.ArgumentParser:
                      metavar="S1,S2,...", help="run the same samples under each of these scenarios")
     swp.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE",
                      dest="assignments", help="set a parameter of the base; repeatable")
-    swp.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of the design")
+    swp.add_argument("--seed", type=_seed, default=20250120, help="seed of the design")
     swp.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
-    swp.add_argument("--chunk-size", type=int, default=2000, help="samples per chunk (default 2000)")
+    swp.add_argument("--chunk-size", type=_whole("--chunk-size", 1), default=2000,
+                     help="samples per chunk (default 2000)")
     swp.add_argument("--trajectories", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=[],
                      metavar="NAME,...", help="stocks or flows to keep over time")
-    swp.add_argument("--every", type=float, default=7.0, help="days between kept trajectory points (default 7)")
-    swp.add_argument("--levels", type=int, default=4, help="grid levels of the Morris design (default 4)")
+    swp.add_argument("--every", type=_every, default=7.0, help="days between kept trajectory points (default 7)")
+    swp.add_argument("--levels", type=_whole("--levels", 2), default=4,
+                     help="grid levels of the Morris design (default 4)")
     _execution_options(swp)
     swp.add_argument("--out", required=True, help="sweep directory (resumed if it holds the same sweep)")
 
     sen = command("sensitivity", "which assumptions decide the outcomes (SALib methods)")
     sen.add_argument("--method", required=True, choices=["oat", "morris", "sobol", "mc"])
-    sen.add_argument("-n", type=int, default=None, dest="n",
+    sen.add_argument("-n", type=_whole("-n", 1), default=None, dest="n",
                      help="trajectories (morris), base samples (sobol, a power of 2) or samples (mc)")
     sen.add_argument("--scenario", action="append", default=[], metavar="NAME", help="scenario(s) for the levers")
     sen.add_argument("--outcome", action="append", default=[], metavar="NAME", help="outcome to analyse; repeatable")
     sen.add_argument("--param", action="append", default=[], metavar="NAME",
                      help="assumption to vary (default: every uncertainty); repeatable")
-    sen.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of the sample")
+    sen.add_argument("--seed", type=_seed, default=20250120, help="seed of the sample")
     sen.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
     sen.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     sen.add_argument("--force", action="store_true", help="replace an existing output directory")
@@ -197,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Latin-hypercube assumption sets per scenario (default 1000)")
     rep.add_argument("--sobol-n", type=_non_negative_int, default=1024, dest="sobol_n",
                      help=f"base samples of the Sobol' analysis, a power of 2 (default 1024: {_sobol_runs(1024)})")
-    rep.add_argument("--seed", type=_non_negative_int, default=20250120, help="seed of every sample")
+    rep.add_argument("--seed", type=_seed, default=20250120, help="seed of every sample")
     rep.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     rep.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(rep)
@@ -219,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal = command("calibrate", "fit the oil revenue chain and reserve rule to the record (least squares, "
                                            "within each parameter's range)")
     cal.add_argument("--out", required=True, help="TOML file for the fitted values (e.g. params/calibrated.toml)")
-    cal.add_argument("--max-evals", type=int, default=200, dest="max_evals",
+    cal.add_argument("--max-evals", type=_whole("--max-evals", 2), default=200, dest="max_evals",
                      help="most evaluations of the fit (default 200; each Jacobian adds one run per parameter)")
     cal.add_argument("--force", action="store_true", help="replace an existing file")
     cal.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -431,7 +468,7 @@ def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
 def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
     params = load_params(args.scenario, calibration=not args.uncalibrated)
     frame = params.to_frame()
-    if args.group:
+    if args.group is not None:
         groups = sorted(set(frame["group"]))
         if args.group not in groups:
             raise InputError(f"unknown group '{args.group}'.{suggest(args.group, groups)} Groups: {', '.join(groups)}.")

@@ -148,3 +148,100 @@ def test_an_outcome_undefined_in_some_runs_is_refused_not_reported_as_no_effect(
             "sobol": lambda: sa.sobol(problem, f, 8, seed=1), "mc": lambda: sa.monte_carlo(problem, f, 16, seed=1)}
     with pytest.raises(InputError, match=r"outcome 'y' is undefined \(NaN or infinite\) in [\d,]+ of [\d,]+ runs"):
         call[method]()
+
+
+# --- a generated matrix: every option of every subcommand, each with values it must refuse -------------------
+
+#: What each subcommand needs besides the option under test (kept small, so that a value that
+#: slipped through would still run quickly and be caught by the exit-status assertion).
+BASE = {
+    "run": ["--days", "20"], "compare": ["--samples", "4", "--days", "20", "--workers", "1"],
+    "sweep": ["-n", "4", "--days", "20", "--workers", "1"],
+    "sensitivity": ["--method", "oat", "--param", "oil.brent_price", "--days", "20", "--workers", "1"],
+    "report": ["--samples", "4", "--sobol-n", "4", "--days", "20", "--workers", "1"],
+    "export": ["{d}/nosweep"], "backtest": [], "calibrate": ["--max-evals", "2"], "scenarios": [], "params": [],
+}
+NUMBERS = {  # option -> values it must refuse
+    "--days": ["abc", "nan", "inf", "-5", "0", "0.5", "1e-9", "3651", "", "1e400", "0x10"],
+    "-n": ["abc", "nan", "-5", "0", "2.5", ""],
+    "--samples": ["abc", "-1", "2.5", "nan", "", "1e3"],
+    "--sobol-n": ["abc", "-1", "3", "0", "2.5", "", "1e3"],
+    "--seed": ["abc", "-1", "2.5", "nan", "4294967296", ""],
+    "--chunk-size": ["abc", "0", "-3", "2.5", "", "nan"],
+    "--every": ["abc", "0", "0.5", "nan", "-7"],
+    "--levels": ["abc", "0", "1", "-2", "", "2.5"],
+    "--workers": ["abc", "0", "-1", "1000", "2.5", "", "nan"],
+    "--max-evals": ["abc", "1", "-1", "2.5", "", "nan"],
+}
+NAMES = {  # option -> values naming nothing that exists
+    "--scenario": ["nope", "hardway", "{d}/missing.toml", "{d}/latin.toml", "{d}/typo.toml", "{d}/afile", "",
+                   "status_quo,hard_way", "{d}/restate.toml"],
+    "--param": ["nope", "oil.brent", "", "forces.aid_reference"],
+    "--outcome": ["nope", "days_to_talk", "", "ceasefire_durability_at_talks"],
+    "--fix": ["nope"],
+    "--trajectories": ["nope", "stran"],
+    "--group": ["nope", "oill", ""],
+    "--design": ["nope", "lhss"],
+    "--method": ["nope"],
+    "--across": ["nope", "status_quo,nope"],
+    "--set": ["oil.brent_price", "=3", "oil.brent=70", "oil.brent_price=500", "oil.brent_price=nan",
+              "oil.brent_price=cheap", "sanctions.start_day=1900-01-01", "", "sanctions.level=2",
+              "sanctions.level=true"],
+    "--vary": ["oil.brent_price", "oil.brent_price=1", "oil.brent_price=b:c", "oil.brent_price=9:1",
+               "oil.brent_price=-5:100", "nope=1:2", "oil.brent_price=nan:5"],
+    "--calibrated": ["{d}/missing.toml", "{d}/latin.toml"],
+    "--out": ["{d}/afile/x", "/proc/sanctions-model-x", "{d}/" + "x" * 300, "{d}", "{d}/afile"],
+}
+
+
+def _matrix() -> list[tuple[str, str, str]]:
+    from sanctions_model.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices  # type: ignore[attr-defined]
+    cases = []
+    for command, p in sub.items():
+        options = {s for a in p._actions for s in a.option_strings}
+        for option, values in {**NUMBERS, **NAMES}.items():
+            if option in options:
+                cases += [(command, option, v) for v in values]
+    return cases
+
+
+MATRIX = _matrix()
+
+
+@pytest.mark.parametrize("command, option, value", MATRIX, ids=[f"{c} {o} {v[:20]}" for c, o, v in MATRIX])
+def test_every_option_refuses_bad_values(files, capsys, command, option, value):
+    value = value.format(d=files)
+    base = [a.format(d=files) for a in BASE[command] if True]
+    if option == "--every":
+        base += ["--trajectories", "strain"]
+    if option in ("--param", "--method"):  # the option under test replaces the base's
+        base = [a for i, a in enumerate(base) if not (a == option or (i and base[i - 1] == option))]
+        if option == "--param":
+            base += ["--method", "oat"] if "--method" not in base else []
+    if option == "-n" or option == "--max-evals":
+        base = [a for i, a in enumerate(base) if not (a == option or (i and base[i - 1] == option))]
+    argv = [command, *base, f"{option}={value}" if value.startswith("-") or not value else option,
+            *([] if value.startswith("-") or not value else [value])]
+    takes_out = any(a.dest == "out" for a in _parser_of(command)._actions)
+    if takes_out and option != "--out":
+        argv += ["--out", str(files / "o")]
+    before = sorted(p.name for p in files.iterdir())
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 2, (argv, err)
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert sorted(p.name for p in files.iterdir()) == before
+
+
+def _parser_of(command: str):
+    from sanctions_model.cli import build_parser
+
+    parser = build_parser()
+    return next(a for a in parser._actions if a.dest == "command").choices[command]  # type: ignore[attr-defined]
+
+
+def test_the_matrix_is_broad():
+    assert len(MATRIX) >= 300, len(MATRIX)

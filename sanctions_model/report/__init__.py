@@ -57,6 +57,8 @@ def write_comparison(
     from ..limits import check_memory
     from ..params import load_params
 
+    for name in scenarios:  # every scenario whole (names, values, restated ranges) before any work
+        load_params(name)
     check_target(out, force)
     check_memory(float(samples) * len(uncertainties(load_params())) * len(scenarios),
                  f"{samples:,} sampled sets per scenario")

@@ -98,8 +98,8 @@ def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:
 
 
 def _check(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
-    for name in scenarios:
-        load_scenario(name)
+    for name in scenarios:  # every scenario whole (names, values, restated ranges) before any work
+        load_params(name)
     if REFERENCE not in scenarios:
         raise InputError(f"the report compares every scenario with '{REFERENCE}'; include it in the scenarios.")
     for flag, value in (("samples", samples), ("sobol_n", sobol_n)):
