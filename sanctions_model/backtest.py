@@ -86,6 +86,11 @@ class BacktestResult:
     targets: pd.DataFrame
     not_compared: list[str]
 
+    def __repr__(self) -> str:
+        met = int(self.targets["met"].sum()) if len(self.targets) else 0
+        return (f"<BacktestResult: {self.run.params.start_date} to 2025-01-20, {met} of {len(self.targets)} target "
+                f"checks met, {len(self.fit)} recorded figures compared; .targets, .fit, .trajectories>")
+
     @property
     def trajectories(self) -> pd.DataFrame:
         """The run's trajectories (the same columns as a projection's), 2022-02-24 to 2025-01-20."""

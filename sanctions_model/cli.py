@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = command("export", "write a sweep as an xarray dataset to netCDF (.nc) or Zarr (.zarr)")
     exp.add_argument("sweep", help="sweep directory")
-    exp.add_argument("--out", required=True, help="FILE.nc (netCDF3, no extra dependency) or DIR.zarr (needs zarr)")
+    exp.add_argument("--out", required=True, help="FILE.nc (compressed netCDF4 via h5netcdf) or DIR.zarr (needs zarr)")
     exp.add_argument("--force", action="store_true", help="replace an existing file")
 
     bt = command("backtest", "run 2022-02-24 to 2025-01-20 on the historical path and compare with the "

@@ -50,6 +50,51 @@ def share_row(outcomes: pd.DataFrame) -> dict[str, float]:
     return {col: float(f(outcomes).mean()) if len(outcomes) else math.nan for col, f in SHARES.items()}
 
 
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval (0-1) of ``k`` successes in ``n`` trials (NaN, NaN when n is 0).
+
+    The same interval as the reports print (:func:`scipy.stats.binomtest`'s ``proportion_ci``
+    with ``method="wilson"``).
+    """
+    if n == 0:
+        return math.nan, math.nan
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def share_table(outcomes: pd.DataFrame, scenarios: Sequence[str], interval: bool = False,
+                confidence: float = 0.95, counts: bool = False) -> pd.DataFrame:
+    """Shares of :data:`SHARES` per scenario from a tidy outcome table (one row per sample and scenario).
+
+    ``outcomes`` needs a ``scenario`` column and the outcome columns :data:`SHARES` reads;
+    every row counts (drop failed samples first). Wide (scenario x share, with a column ``n``
+    if ``counts``) by default; with ``interval``, tidy: one row per scenario and share with
+    ``n``, ``share``, ``low`` and ``high`` (the Wilson interval at ``confidence``).
+    """
+    groups = dict(tuple(outcomes.groupby("scenario", sort=False)))
+    empty = outcomes.iloc[:0]
+    if not interval:
+        rows = {}
+        for name in scenarios:
+            df = groups.get(name, empty)
+            rows[name] = {**share_row(df), **({"n": len(df)} if counts else {})}
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        if counts:
+            frame["n"] = frame["n"].astype("int64")
+        return frame
+    records = []
+    for name in scenarios:
+        df = groups.get(name, empty)
+        for share, f in SHARES.items():
+            k = int(f(df).astype(bool).sum()) if len(df) else 0
+            low, high = wilson_interval(k, len(df), confidence)
+            records.append({"scenario": name, "outcome": share, "n": len(df),
+                            "share": k / len(df) if len(df) else math.nan, "low": low, "high": high})
+    return pd.DataFrame.from_records(records, columns=["scenario", "outcome", "n", "share", "low", "high"])
+
+
 def percentile_table(series: np.ndarray, days: np.ndarray) -> pd.DataFrame:
     """Percentiles :data:`PERCENTILES` over samples of ``series`` (samples x days), by day.
 
@@ -59,7 +104,7 @@ def percentile_table(series: np.ndarray, days: np.ndarray) -> pd.DataFrame:
                         columns=[f"p{q}" for q in PERCENTILES])
 
 
-@dataclass
+@dataclass(repr=False)
 class Ensemble:
     """Results of :func:`run_ensemble`.
 
@@ -67,8 +112,11 @@ class Ensemble:
     ----------
     inputs : DataFrame (sample x uncertain parameter)
         The sampled values, the same under every scenario.
-    outcomes : dict of scenario -> DataFrame (sample x outcome)
-        Every outcome of :data:`sanctions_model.outcomes.OUTCOMES` for every sampled set.
+    outcomes : DataFrame
+        Tidy, as :attr:`SweepResult.outcomes <sanctions_model.SweepResult.outcomes>`: one row
+        per sampled set and scenario, columns ``sample_id``, ``scenario`` and every outcome
+        of :data:`sanctions_model.outcomes.OUTCOMES`. :meth:`outcomes_of` gives one
+        scenario's rows indexed by ``sample_id``.
     fans : dict of scenario -> dict of variable -> DataFrame (day x ``p5`` ... ``p95``)
         Percentiles over the sampled sets every :data:`FAN_EVERY_DAYS` days.
     days : float [day]
@@ -78,7 +126,7 @@ class Ensemble:
     """
 
     inputs: pd.DataFrame
-    outcomes: dict[str, pd.DataFrame]
+    outcomes: pd.DataFrame
     fans: dict[str, dict[str, pd.DataFrame]]
     days: float
     seed: int
@@ -89,15 +137,46 @@ class Ensemble:
         """Sampled sets per scenario."""
         return len(self.inputs)
 
-    def shares(self) -> pd.DataFrame:
-        """Share of sampled sets with each outcome.
+    @property
+    def scenarios(self) -> list[str]:
+        """Scenario labels, in the order they ran."""
+        return list(self.fans)
+
+    def outcomes_of(self, scenario: str) -> pd.DataFrame:
+        """The outcomes of one scenario, one row per sampled set.
+
+        Parameters
+        ----------
+        scenario : str
 
         Returns
         -------
         pandas.DataFrame
-            Scenario x outcome of :data:`SHARES`, shares 0-1.
+            Indexed by ``sample_id`` (the row of :attr:`inputs`), one column per outcome.
         """
-        return pd.DataFrame.from_dict({name: share_row(df) for name, df in self.outcomes.items()}, orient="index")
+        self._check(scenario)
+        rows = self.outcomes[self.outcomes["scenario"] == scenario]
+        return rows.drop(columns="scenario").set_index("sample_id")
+
+    def shares(self, interval: bool = False, confidence: float = 0.95) -> pd.DataFrame:
+        """Share of sampled sets with each outcome of :data:`SHARES`, optionally with intervals.
+
+        Parameters
+        ----------
+        interval : bool
+            False (default): a wide table of shares. True: a tidy table with each share's
+            Wilson interval, the sampling error of estimating the share from :attr:`n` sets.
+        confidence : float
+            Confidence level of the intervals (default 0.95).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Default: scenario (index) x outcome of :data:`SHARES`, shares 0-1. With
+            ``interval=True``: one row per scenario and outcome, columns ``scenario``,
+            ``outcome``, ``n``, ``share``, ``low``, ``high`` (0-1).
+        """
+        return share_table(self.outcomes, self.scenarios, interval=interval, confidence=confidence)
 
     def plot(self, scenario: str) -> Figure:
         """Fan charts of willingness, strain, reserves and territory for one scenario.
@@ -112,25 +191,38 @@ class Ensemble:
         """
         from .report.figures import fan_figure
 
-        if scenario not in self.fans:
-            raise InputError(f"scenario '{scenario}' is not in this ensemble.{suggest(scenario, self.fans)}")
+        self._check(scenario)
         return fan_figure(self.fans[scenario], None, None, self.n, start=pd.Timestamp(self.start_date),
                           title=f"{scenario}: the range over {self.n:,} sampled sets of assumptions")
+
+    def _check(self, scenario: str) -> None:
+        if scenario not in self.fans:
+            raise InputError(f"scenario '{scenario}' is not in this ensemble.{suggest(scenario, self.fans)}")
 
     def _table(self) -> pd.DataFrame:
         from .report.markdown import share_with_interval
 
         return self.shares().map(lambda v: share_with_interval(v, self.n))
 
+    def _head(self) -> str:
+        return (f"{self.n:,} sampled assumption sets per scenario, seed {self.seed}, {self.days:g} days "
+                f"from {self.start_date}")
+
+    def __repr__(self) -> str:
+        shares = self.shares()
+        lines = [f"Ensemble: {self._head()}; share of sets with each outcome:"]
+        lines += [f"  {name}: " + ", ".join(f"{col} {100 * v:.1f}%" for col, v in shares.loc[name].items())
+                  for name in self.scenarios]
+        return "\n".join(lines)
+
     def _repr_html_(self) -> str:
-        return (f"<p><b>Ensemble</b>: {self.n:,} sampled assumption sets per scenario, seed {self.seed}, "
-                f"{self.days:g} days (share of sets with each outcome, 95% interval)</p>{self._table().to_html()}")
+        return (f"<p><b>Ensemble</b>: {self._head()} (share of sets with each outcome, 95% interval)</p>"
+                f"{self._table().to_html()}")
 
     def _repr_markdown_(self) -> str:
         from .report.markdown import markdown_table
 
-        return (f"**Ensemble**: {self.n:,} sampled assumption sets per scenario, seed {self.seed}, "
-                f"{self.days:g} days\n\n{markdown_table(self._table())}\n")
+        return f"**Ensemble**: {self._head()}\n\n{markdown_table(self._table())}\n"
 
     def happens(self, scenario: str, share: str) -> pd.Series:
         """Whether an outcome happens in each sampled set.
@@ -145,11 +237,13 @@ class Ensemble:
         -------
         pandas.Series of bool, one per sampled set.
         """
-        return SHARES[share](self.outcomes[scenario]).astype(bool)
+        if share not in SHARES:
+            raise InputError(f"unknown share '{share}'.{suggest(share, SHARES)}")
+        return SHARES[share](self.outcomes_of(scenario)).astype(bool)
 
 
 def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float, n: int, seed: int,
-                 workers: int | None = 1) -> Ensemble:
+                 workers: int | None = None) -> Ensemble:
     """Run ``n`` Latin-hypercube assumption sets under each scenario (the same draws for each).
 
     Parameters
@@ -165,8 +259,8 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
     seed : int
         Seed of the draws.
     workers : int, optional
-        Local processes (None: every core; 1, the default: this process); the results do
-        not depend on it.
+        Local processes (default None: what ``sanctions_model.execution`` says, else every
+        core; 1: this process); the results do not depend on it.
 
     Returns
     -------
@@ -188,14 +282,18 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
         tasks += [_Chunk(label, {k: v[a:a + BATCH_ROWS] for k, v in values.items()}, days, True)
                   for a in range(0, n, BATCH_ROWS)]
     results = map_in_processes(_run_chunk, tasks, workers)
-    outcomes, fans = {}, {}
+    frames, fans = [], {}
     for label, _ in labelled:
         mine = [r for t, r in zip(tasks, results) if t.label == label]
-        outcomes[label] = pd.concat([r[0] for r in mine], ignore_index=True)
+        frame = pd.concat([r[0] for r in mine], ignore_index=True)
+        frame.insert(0, "scenario", label)
+        frame.insert(0, "sample_id", np.arange(len(frame), dtype=np.int64))
+        frames.append(frame)
         days_kept = mine[0][2]
         fans[label] = {var: percentile_table(np.concatenate([r[1][var] for r in mine]), days_kept)
                        for var in FAN_VARIABLES}
     assert inputs is not None
+    outcomes = pd.concat(frames, ignore_index=True)
     return Ensemble(inputs, outcomes, fans, days, seed, labelled[0][1].start_date.isoformat())
 
 
@@ -220,7 +318,7 @@ def _run_chunk(task: _Chunk) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.nd
 
 
 def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int, seed: int,
-                workers: int | None = 1) -> pd.DataFrame:
+                workers: int | None = None) -> pd.DataFrame:
     """Shares of :data:`SHARES` with each parameter held at its low, then its high end.
 
     Every other uncertainty keeps its sampled values (the draws of :func:`run_ensemble` with
@@ -238,7 +336,8 @@ def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int,
         Sampled sets.
     seed : int
     workers : int, optional
-        Local processes (None: every core; 1, the default: this process).
+        Local processes (default None: what ``sanctions_model.execution`` says, else every
+        core; 1: this process).
 
     Returns
     -------

@@ -60,7 +60,7 @@ def check_target(target: Path | str, force: bool = False) -> Path:
         raise InputError(f"output path {target} exists and is not a directory.")
     if target.exists() and not force:
         raise InputError(f"output directory {target} already exists; use --force to replace it.")
-    _check_writable_place(target.absolute())
+    _check_writable_place(target.absolute().parent if target.exists() else target.absolute())
     return target
 
 
@@ -76,7 +76,7 @@ def check_file(path: str | os.PathLike[str], force: bool = False) -> Path:
         raise InputError(f"{path} is a directory; give the path of a file.")
     if path.exists() and not force:
         raise InputError(f"{path} already exists; use --force to replace it.")
-    _check_writable_place(path.absolute())
+    _check_writable_place(path.absolute().parent if path.exists() else path.absolute())
     return path
 
 

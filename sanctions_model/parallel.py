@@ -139,10 +139,11 @@ def execution(*, workers: int | None = None, scheduler: str | None = None, clien
     progress : bool, optional
         Progress bars: True, False, or None for only on a terminal.
 
-    Yields
-    ------
-    Execution
-        The settings in force.
+    Returns
+    -------
+    context manager of Execution
+        Entering it gives the settings in force; leaving it restores the ones before (and
+        closes a client it connected).
 
     Examples
     --------

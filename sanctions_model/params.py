@@ -170,6 +170,13 @@ class ParameterSet:
         ]
         return pd.DataFrame(rows).set_index("name")
 
+    def __repr__(self) -> str:
+        scenarios = ", ".join(self.scenarios) or "(none)"
+        cal = self.meta.get("calibration")
+        return (f"<ParameterSet: {len(self.parameters)} parameters, scenarios: {scenarios}, "
+                f"overrides: {len(self.overrides)}, start {self.start_date}, hash {self.digest()}"
+                + (f", calibrated ({cal})" if cal else "") + "; .to_frame() has every value>")
+
     def _repr_html_(self) -> str:
         from html import escape
 

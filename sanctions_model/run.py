@@ -63,7 +63,7 @@ _FLOW_SOURCES: dict[str, tuple[str, bool]] = {
 assert set(_FLOW_SOURCES) == set(FLOWS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RunResult:
     """One run of the model.
 
@@ -74,8 +74,10 @@ class RunResult:
         scenarios applied in order.
     trajectories : pandas.DataFrame
         Indexed by date; a ``day`` column, one column per stock and key flow.
-    outcomes : pandas.Series
-        The outcomes of :data:`sanctions_model.outcomes.OUTCOMES`.
+    outcomes : pandas.Series of float64
+        The outcomes of :data:`sanctions_model.outcomes.OUTCOMES`; yes/no outcomes are 1.0
+        or 0.0 and a crossing that does not happen is NaN, so the Series is numeric
+        (``.round()``, arithmetic and ``bool(run.outcomes["talks_within_horizon"])`` work).
     units : dict
         Unit of every trajectory column and outcome.
     """
@@ -126,6 +128,26 @@ class RunResult:
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def __repr__(self) -> str:
+        from .report.markdown import format_outcome
+
+        start = self.params.start_date
+
+        def show(name: str) -> str:
+            text = format_outcome(name, self.outcomes[name], start)
+            unit = OUTCOMES[name][0]
+            return text if unit in ("bool", "day") else f"{text} {unit}"
+
+        return (f"RunResult {self.label}: {self.days:g} days from {start.isoformat()} "
+                f"(parameter hash {self.params.digest()})\n"
+                f"  Russia willing: {show('days_to_russia_willing')}; Ukraine willing: "
+                f"{show('days_to_ukraine_willing')}; talks: {show('days_to_talks')}\n"
+                f"  talks within 100 days: {show('talks_within_100_days')}; reserves at horizon: "
+                f"{show('reserves_at_horizon')}; territory held by Russia at horizon: "
+                f"{show('territory_at_horizon')}\n"
+                f"  .outcomes ({len(self.outcomes)} values), .trajectories ({len(self.trajectories)} days x "
+                f"{self.trajectories.shape[1]} columns), .units, .plot()")
+
     def _repr_html_(self) -> str:
         from html import escape
 
@@ -164,7 +186,7 @@ def check_days(days: object) -> float:
     """Validate a horizon in days: a finite number in (0, MAX_DAYS]."""
     if isinstance(days, bool) or not isinstance(days, (int, float, np.integer, np.floating)):
         raise InputError(f"days must be a number, got {type(days).__name__} {days!r}.")
-    if not math.isfinite(days) or not 0 < days <= MAX_DAYS:
+    if not math.isfinite(days) or not 1 <= days <= MAX_DAYS:
         raise InputError(f"days must be between 1 and {MAX_DAYS}, got {days}.")
     return float(days)
 
@@ -211,7 +233,7 @@ def simulate(
         params = load_params(scenario, overrides)
     sol = integrate(params.values(), days, step=step, rtol=rtol)
     label = "+".join(params.scenarios) or "base"
-    outcomes = pd.Series({k: v[0] for k, v in compute(sol).items()}, name=label)
+    outcomes = pd.Series({k: float(v[0]) for k, v in compute(sol).items()}, name=label, dtype="float64")
     return RunResult(params, days, _trajectories(sol, params), outcomes, _units())
 
 

@@ -3,13 +3,15 @@
 >>> sw = sm.open_sweep("out/lhs")          # or the value run_sweep() returns
 >>> sw.outcomes.groupby("scenario")["talks_within_100_days"].mean()
 >>> sw.plot()                              # fan charts of the kept trajectories
->>> sw.to_xarray().to_netcdf("lhs.nc")     # scenario x sample x time x variable
+>>> sw.to_xarray()                         # scenario x sample x time, lazy (dask)
+>>> sw.to_netcdf("lhs.nc")                 # compressed netCDF4, streamed block by block
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .ensemble import percentile_table, share_row
+from .ensemble import percentile_table, share_table
 from .errors import InputError, suggest
 from .model import FLOWS, STATES
 from .outcomes import OUTCOMES
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 MANIFEST = "manifest.json"
+#: Largest sweep :meth:`SweepResult.to_xarray` reads into memory when dask is not installed [byte].
+EAGER_LIMIT_BYTES = 1 << 30
+#: Arrays read per block of a lazy dataset [byte]: whole chunks of samples up to about this size.
+BLOCK_BYTES = 32 << 20
 
 
 class SweepResult(os.PathLike):
@@ -109,20 +115,28 @@ class SweepResult(os.PathLike):
 
     # -- summaries -----------------------------------------------------------------------
 
-    def shares(self) -> pd.DataFrame:
+    def shares(self, interval: bool = False, confidence: float = 0.95) -> pd.DataFrame:
         """Share of successful samples with each outcome of :data:`sanctions_model.ensemble.SHARES`.
+
+        Samples whose integration failed are left out of the counts.
+
+        Parameters
+        ----------
+        interval : bool
+            False (default): a wide table of shares. True: a tidy table with each share's
+            Wilson interval, the sampling error of estimating the share from ``n`` samples.
+        confidence : float
+            Confidence level of the intervals (default 0.95).
 
         Returns
         -------
         pandas.DataFrame
-            Scenario x outcome, shares 0-1, with a column ``n`` of samples counted.
+            Default: scenario (index) x outcome, shares 0-1, with a column ``n`` of samples
+            counted. With ``interval=True``: one row per scenario and outcome, columns
+            ``scenario``, ``outcome``, ``n``, ``share``, ``low``, ``high`` (0-1).
         """
         ok = self.outcomes[self.outcomes["status"] == "ok"]
-        rows = {}
-        for name in self.scenarios:
-            df = ok[ok["scenario"] == name]
-            rows[name] = {**share_row(df), "n": len(df)}
-        return pd.DataFrame.from_dict(rows, orient="index")
+        return share_table(ok, self.scenarios, interval=interval, confidence=confidence, counts=True)
 
     def fans(self, scenario: str | None = None) -> dict[str, pd.DataFrame]:
         """Percentiles (5, 25, 50, 75, 95) over samples of each kept variable, by day.
@@ -162,8 +176,9 @@ class SweepResult(os.PathLike):
         scenario = self._scenario(scenario)
         start = pd.Timestamp(load_base().start_date)
         n = int((self.outcomes["scenario"] == scenario).sum())
-        return fan_figure(self.fans(scenario), None, None, n, start=start,
-                          title=f"sweep {self.path.name}, scenario {scenario}: the range over {n:,} samples")
+        fig = fan_figure(self.fans(scenario), None, None, n, start=start,
+                         title=f"sweep {self.path.name}, scenario {scenario}: the range over {n:,} samples")
+        return _drop_blank_panels(fig)
 
     def _scenario(self, scenario: str | None) -> str:
         if scenario is None:
@@ -175,78 +190,218 @@ class SweepResult(os.PathLike):
 
     # -- interop -------------------------------------------------------------------------
 
-    def to_xarray(self) -> xr.Dataset:
-        """The sweep as an :class:`xarray.Dataset`.
+    def to_xarray(self, lazy: bool | None = None) -> xr.Dataset:
+        """The sweep as an :class:`xarray.Dataset`, read lazily from the Parquet files.
+
+        Parameters
+        ----------
+        lazy : bool, optional
+            True: every data variable is a dask array whose blocks are read from the sweep's
+            Parquet parts (checked against the manifest's checksums first) only when
+            computed, so a sweep of any size opens without filling memory and
+            :meth:`to_netcdf` streams it block by block (needs dask: ``pip install
+            'sanctions-model[dask]'``). False: read everything into memory now. Default:
+            lazy when dask is installed; without it, a sweep that would take more than
+            :data:`EAGER_LIMIT_BYTES` in memory raises :class:`InputError` instead.
 
         Returns
         -------
         xarray.Dataset
             Dimensions ``scenario``, ``sample`` and, if trajectories were kept, ``time``
-            (with a ``day`` coordinate, days after the start). Data variables: each kept
-            trajectory variable (scenario x sample x time), each outcome (scenario x
-            sample; yes/no outcomes as 0/1 integers, or 0.0/1.0 with NaN where a sample
-            failed), each varied parameter (sample) and ``status`` (scenario x sample,
-            1 = ok). Units are in each variable's ``units`` attribute; the design, seed
-            and parameter hashes in the dataset's attributes.
+            (dates, with a ``day`` coordinate, days after the start). Data variables: each
+            kept trajectory variable (scenario x sample x time), each outcome (scenario x
+            sample; yes/no outcomes as 0/1 ``int8``, other outcomes float with NaN where a
+            crossing did not happen or the sample failed), each varied parameter (sample),
+            and ``status`` (scenario x sample, 1 = solved, 0 = failed). Only finished chunks
+            are included. Every variable has ``units`` and ``long_name`` attributes; a
+            sampled parameter also has ``description``, ``source`` and the range it was
+            sampled over (``sampled_low``, ``sampled_high``). The design, seed and
+            parameter hashes are in the dataset's attributes.
         """
         import xarray as xr
 
+        from .designs import Design
         from .params import load_base
 
-        outcomes = self.outcomes.set_index(["scenario", "sample_id"])
-        samples = self.samples.set_index("sample_id")
-        ids = samples.index.to_numpy()
-        full = pd.MultiIndex.from_product([self.scenarios, ids], names=["scenario", "sample_id"])
-        outcomes = outcomes.reindex(full)
-        shape = (len(self.scenarios), len(ids))
+        if lazy is None:
+            lazy = _have_dask()
+        elif lazy and not _have_dask():
+            raise InputError("a lazy dataset needs dask: pip install 'sanctions-model[dask]'")
+        settings = self.settings
+        design = Design.from_dict(settings["design"])
+        done = self._finished_chunks()
+        ranges = [design.chunk_rows(i) for i in done]
+        ids = np.concatenate([np.arange(r.start, r.stop, dtype=np.int64) for r in ranges])
+        scenarios = self.scenarios
+        n_s = len(scenarios)
+        days = self._kept_days() if self.variables else np.empty(0)
+        n_t = days.size
+        if not lazy:
+            need = ids.size * 8 * (len(design.names) + n_s * (len(OUTCOMES) + 1 + n_t * len(self.variables)))
+            if need > EAGER_LIMIT_BYTES:
+                raise InputError(f"{self.path}: this sweep takes {need / 2**30:.1f} GiB in memory; install dask "
+                                 "(pip install 'sanctions-model[dask]') to open it lazily, block by block.")
+        base = load_base()
         data: dict[str, tuple] = {}
+
+        # blocks of whole chunks, each about BLOCK_BYTES of arrays, in sample order
+        def blocks(row_bytes: int) -> list[list[int]]:
+            per = max(1, BLOCK_BYTES // max(1, row_bytes * design.chunk_size))
+            return [list(range(a, min(a + per, len(done)))) for a in range(0, len(done), per)]
+
+        def stack(table: str, reader: Callable[..., dict[str, np.ndarray]], row_bytes: int,
+                  shapes: Mapping[str, tuple[tuple[int, ...], np.dtype]], axis: int, *extra: object
+                  ) -> dict[str, object]:
+            parts: dict[str, list] = {name: [] for name in shapes}
+            for group in blocks(row_bytes):
+                files = [_part_path(self.path, table, done[j]) for j in group]
+                block_ids = np.concatenate([ids_of[j] for j in group])
+                m = block_ids.size
+                if lazy:
+                    import dask
+                    import dask.array as da
+
+                    task = dask.delayed(reader, pure=True)(files, block_ids, *extra)
+                    for name, (shape, dtype) in shapes.items():
+                        full = tuple(m if d == -1 else d for d in shape)
+                        parts[name].append(da.from_delayed(task[name], full, dtype=dtype))
+                else:
+                    result = reader(files, block_ids, *extra)
+                    for name in shapes:
+                        parts[name].append(result[name])
+            if lazy:
+                import dask.array as da
+
+                return {name: da.concatenate(p, axis=axis) for name, p in parts.items()}
+            return {name: np.concatenate(p, axis=axis) for name, p in parts.items()}
+
+        ids_of = [np.arange(r.start, r.stop, dtype=np.int64) for r in ranges]
+        outcome_shapes = {name: ((n_s, -1), np.dtype("int8") if unit == "bool" else np.dtype("float64"))
+                          for name, (unit, _) in OUTCOMES.items()}
+        outcome_shapes["status"] = ((n_s, -1), np.dtype("int8"))
+        arrays = stack("outcomes", _read_outcomes, n_s * 8 * len(outcome_shapes), outcome_shapes, 1, tuple(scenarios))
         for name, (unit, meaning) in OUTCOMES.items():
-            column = outcomes[name]
-            if unit == "bool" and column.notna().all():
-                values = column.to_numpy().astype("int8")
-            else:  # a failed sample has no outcomes: NaN (yes/no as 1.0/0.0 then)
-                values = column.astype(float).to_numpy()
-            data[name] = (("scenario", "sample"), values.reshape(shape), {"units": unit, "long_name": meaning})
-        ok = (outcomes["status"] == "ok").to_numpy().astype("int8").reshape(shape)
-        data["status"] = (("scenario", "sample"), ok, {"long_name": "1 if the sample solved, 0 if it failed"})
-        for name in samples.columns:
-            data[name] = (("sample",), samples[name].to_numpy(), {"long_name": f"sampled value of {name}"})
-        coords: dict[str, object] = {"scenario": self.scenarios, "sample": ids}
+            data[name] = (("scenario", "sample"), arrays[name], {"units": unit, "long_name": meaning})
+        data["status"] = (("scenario", "sample"), arrays["status"],
+                          {"units": "1", "long_name": "1 if the sample solved, 0 if it failed"})
+
+        sample_shapes = {name: ((-1,), np.dtype("float64")) for name in design.names}
+        arrays = stack("samples", _read_samples, 8 * len(design.names), sample_shapes, 0, tuple(design.names))
+        for name, low, high in zip(design.names, design.lows, design.highs):
+            spec = base.parameters.get(name)
+            attrs: dict[str, object] = {"long_name": f"sampled value of {name}", "sampled_low": float(low),
+                                        "sampled_high": float(high)}
+            if spec is not None:
+                attrs.update(units=spec.unit, description=spec.description, source=spec.source)
+            data[name] = (("sample",), arrays[name], attrs)
+
+        coords: dict[str, object] = {"scenario": scenarios, "sample": ids}
         if self.variables:
-            traj = self.trajectories.set_index(["scenario", "sample_id", "day"]).sort_index()
-            days = np.unique(traj.index.get_level_values("day").to_numpy())
-            full = pd.MultiIndex.from_product([self.scenarios, ids, days])
-            traj = traj.reindex(full)
+            traj_shapes = {var: ((n_s, -1, n_t), np.dtype("float64")) for var in self.variables}
+            arrays = stack("trajectories", _read_trajectories, n_s * n_t * 8 * len(self.variables), traj_shapes, 1,
+                           tuple(scenarios), days, tuple(self.variables))
             for var in self.variables:
-                unit = STATES.get(var, FLOWS.get(var, ""))
-                data[var] = (("scenario", "sample", "time"), traj[var].to_numpy().reshape(*shape, days.size),
-                             {"units": unit})
-            start = pd.Timestamp(load_base().start_date)
+                data[var] = (("scenario", "sample", "time"), arrays[var],
+                             {"units": STATES.get(var, FLOWS.get(var, "")), "long_name": var.replace("_", " ")})
+            start = pd.Timestamp(base.start_date)
             coords["time"] = start + pd.to_timedelta(days, unit="D")
             coords["day"] = ("time", days, {"units": "day", "long_name": "days after the start"})
-        settings = self.settings
         attrs = {"title": "sanctions-model sweep", "source": str(self.path), "version": str(settings["version"]),
                  "design": str(settings["design"]["kind"]), "seed": int(settings["design"]["seed"]),
-                 "days": float(settings["days"]),
+                 "days": float(settings["days"]), "chunk_size": int(design.chunk_size),
                  "parameter_hashes": json.dumps(settings["scenarios"]), "complete": int(self.complete)}
-        return xr.Dataset(data, coords=coords, attrs=attrs)
+        ds = xr.Dataset(data, coords=coords, attrs=attrs)
+        ds["sample"].attrs.update(long_name="sample number (row of the design)")
+        return ds
 
-    def to_netcdf(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_xarray` to a netCDF file (netCDF3, via SciPy: no extra dependency).
+    def _finished_chunks(self) -> list[int]:
+        """Chunks whose parts the manifest lists (each checked against its checksum), in order."""
+        from .sweep import sweep_parts
+
+        tables = ["outcomes", "samples", *(["trajectories"] if self.variables else [])]
+        found = {t: [int(p.stem.removeprefix("part-")) for p in sweep_parts(self.path, t)] for t in tables}
+        done = found["outcomes"]  # written last: a chunk with its outcomes is complete
+        for table in tables[1:]:
+            missing = sorted(set(done) - set(found[table]))
+            if missing:
+                raise InputError(f"{self.path}: chunk {missing[0]} has outcomes but no {table}; run the sweep's "
+                                 "command again to recompute it.")
+        if not done:
+            raise InputError(f"{self.path}: no chunk of this sweep has finished yet.")
+        return done
+
+    def _kept_days(self) -> np.ndarray:
+        """The days at which trajectories were kept (as the sweep computes them)."""
+        s = self.settings
+        return np.arange(0.0, float(s["days"]) + 1e-9, float(s["every"]))
+
+    def to_netcdf(self, path: str | os.PathLike[str], force: bool = False, complevel: int = 4) -> Path:
+        """Write :meth:`to_xarray` to a compressed netCDF4 file, block by block.
+
+        The file is written with ``h5netcdf`` (gzip level ``complevel`` with byte shuffling,
+        HDF5 chunks of one sweep chunk of samples), under a temporary name beside ``path``
+        and renamed into place when complete. With dask installed the sweep is streamed
+        from its Parquet parts, so memory stays flat however many samples it holds.
 
         Parameters
         ----------
         path : path
-            The file to write.
+            The file to write; missing parent directories are created.
+        force : bool
+            Replace ``path`` if it exists (default: refuse).
+        complevel : int
+            gzip level 1-9 (default 4).
 
         Returns
         -------
         pathlib.Path
-        """
-        from .outdir import check_file
 
-        path = check_file(path, force=True)  # the parent must exist; an existing file is replaced
-        self.to_xarray().to_netcdf(path, engine="scipy")
+        Raises
+        ------
+        InputError
+            If ``path`` exists and ``force`` is False, or cannot be written (under a file,
+            in a read-only place, a name too long).
+        """
+        import tempfile
+
+        from .outdir import check_file, check_names, make_parents
+
+        path = Path(path)
+        if path.exists():  # replaced only with force, and only once the new file is complete
+            check_names(path)
+            if not force:
+                raise InputError(f"{path} already exists; pass force=True to replace it.")
+            if not path.is_file():
+                raise InputError(f"{path} exists and is not a file.")
+        else:
+            make_parents(check_file(path))
+        if not 1 <= int(complevel) <= 9:
+            raise InputError(f"complevel must be 1-9, got {complevel!r}.")
+        ds = self.to_xarray()
+        chunk = max(1, min(int(ds.attrs["chunk_size"]), ds.sizes["sample"]))
+        encoding: dict[str, dict[str, object]] = {}
+        for name, var in ds.data_vars.items():
+            sizes = {"scenario": 1, "sample": chunk, "time": ds.sizes.get("time", 1)}
+            encoding[str(name)] = {"zlib": True, "complevel": int(complevel), "shuffle": True,
+                                   "chunksizes": tuple(sizes[str(d)] for d in var.dims)}
+        if "time" in ds.coords:
+            encoding["time"] = {"units": f"days since {pd.Timestamp(ds['time'].values[0]):%Y-%m-%d}",
+                                "calendar": "proleptic_gregorian"}
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if _have_dask():
+                import dask
+
+                with dask.config.set(scheduler="threads"):  # read beside the file, not on a cluster
+                    ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
+            else:
+                ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return path
 
     def to_zarr(self, path: str | os.PathLike[str]) -> Path:
@@ -291,6 +446,110 @@ class SweepResult(os.PathLike):
         head, table = self._summary()
         return f"**{head}**\n\n{markdown_table(table)}\n"
 
+
+# -- reading blocks of a sweep (module-level so that dask can run them anywhere) -------------
+
+def _have_dask() -> bool:
+    try:
+        import dask.array  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _part_path(directory: Path, table: str, index: int) -> Path:
+    return directory / f"{table}.parquet" / f"part-{index:05d}.parquet"
+
+
+def _read(files: Sequence[Path], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    frames = [pd.read_parquet(f, columns=list(columns) if columns is not None else None) for f in files]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _positions(frame: pd.DataFrame, ids: np.ndarray, scenarios: Sequence[str] | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row positions of ``frame``'s samples in ``ids`` (sorted) and of its scenarios; and which rows fit."""
+    sample = frame["sample_id"].to_numpy(dtype=np.int64)
+    pos = np.clip(np.searchsorted(ids, sample), 0, max(ids.size - 1, 0))
+    keep = ids[pos] == sample if ids.size else np.zeros(len(frame), dtype=bool)
+    if scenarios is None:
+        return pos, np.zeros_like(pos), keep
+    codes = pd.Categorical(frame["scenario"], categories=list(scenarios)).codes.astype(np.int64)
+    return pos, codes, keep & (codes >= 0)
+
+
+def _read_outcomes(files: Sequence[Path], ids: np.ndarray, scenarios: Sequence[str]) -> dict[str, np.ndarray]:
+    """Outcomes and status of the samples ``ids`` as (scenario, sample) arrays."""
+    frame = _read(files, ["sample_id", "scenario", "status", *OUTCOMES])
+    pos, codes, keep = _positions(frame, ids, scenarios)
+    pos, codes = pos[keep], codes[keep]
+    shape = (len(scenarios), ids.size)
+    out: dict[str, np.ndarray] = {}
+    for name, (unit, _) in OUTCOMES.items():
+        column = frame[name].to_numpy()[keep]
+        if unit == "bool":
+            values = np.zeros(shape, dtype=np.int8)
+            values[codes, pos] = column.astype(bool)
+        else:
+            values = np.full(shape, np.nan)
+            values[codes, pos] = column.astype(float)
+        out[name] = values
+    status = np.zeros(shape, dtype=np.int8)
+    status[codes, pos] = (frame["status"].to_numpy()[keep] == "ok")
+    out["status"] = status
+    return out
+
+
+def _read_samples(files: Sequence[Path], ids: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The sampled values of ``ids``, one array per varied parameter."""
+    frame = _read(files, ["sample_id", *names])
+    pos, _, keep = _positions(frame, ids, None)
+    out = {}
+    for name in names:
+        values = np.full(ids.size, np.nan)
+        values[pos[keep]] = frame[name].to_numpy(dtype=float)[keep]
+        out[name] = values
+    return out
+
+
+def _read_trajectories(files: Sequence[Path], ids: np.ndarray, scenarios: Sequence[str], days: np.ndarray,
+                       variables: Sequence[str]) -> dict[str, np.ndarray]:
+    """Kept trajectories of ``ids`` as (scenario, sample, time) arrays (NaN where a sample failed)."""
+    frame = _read(files)
+    shape = (len(scenarios), ids.size, days.size)
+    out = {var: np.full(shape, np.nan) for var in variables}
+    if frame.empty:
+        return out
+    pos, codes, keep = _positions(frame, ids, scenarios)
+    day = frame["day"].to_numpy(dtype=float)
+    t = np.clip(np.searchsorted(days, day - 1e-6), 0, max(days.size - 1, 0))
+    keep &= np.abs(days[t] - day) < 1e-6
+    for var in variables:
+        out[var][codes[keep], pos[keep], t[keep]] = frame[var].to_numpy(dtype=float)[keep]
+    return out
+
+
+def _drop_blank_panels(fig: Figure) -> Figure:
+    """Remove panels that show nothing (no data, no legend) and shrink the figure to the rows left."""
+    specs = {ax: ax.get_subplotspec() for ax in fig.axes}
+    grid = {ax: spec for ax, spec in specs.items() if spec is not None}
+    blank = [ax for ax in grid if not ax.has_data() and ax.get_legend() is None]
+    if not blank:
+        return fig
+    for ax in blank:
+        fig.delaxes(ax)
+        del grid[ax]
+    rows = sorted({spec.rowspan.start for spec in grid.values()})
+    cols = max(spec.colspan.stop for spec in grid.values())
+    width, height = fig.get_size_inches()
+    before = next(iter(grid.values())).get_gridspec().nrows
+    fig.set_size_inches(width, 0.5 + (height - 0.5) * len(rows) / before)
+    new = fig.add_gridspec(len(rows), cols)
+    for ax, spec in grid.items():
+        ax.set_subplotspec(new[rows.index(spec.rowspan.start), spec.colspan.start])
+        ax.xaxis.set_tick_params(labelbottom=True)  # a panel above a removed one keeps its dates
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return fig
 
 def open_sweep(path: str | os.PathLike[str]) -> SweepResult:
     """Open a sweep directory for analysis.

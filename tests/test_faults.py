@@ -100,9 +100,15 @@ def test_sigterm_during_report_leaves_nothing(tmp_path):
     proc = subprocess.Popen([*CLI, "report", "--samples", "50", "--sobol-n", "16", "--days", "120", "--workers", "1",
                              "--out", str(tmp_path / "full")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    time.sleep(6)  # past the imports, inside the ensemble or the Sobol' runs
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # wait until it is inside the work (the ensemble), past the imports
+        seen.append(line)
+        if line.startswith("[2/5]"):
+            break
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
+    _, rest = proc.communicate(timeout=120)
+    err = "".join(seen) + rest
     assert proc.returncode == 130 and "nothing was written" in err, err
     assert list(tmp_path.iterdir()) == []
 

@@ -210,7 +210,7 @@ def test_ensemble_uses_the_same_draws_for_every_scenario():
     assert ens.n == 16 and len(ens.inputs.columns) == 97  # every uncertainty of the calibrated base
     again = run_ensemble(["hard_way"], 200, 16, 3)
     pd.testing.assert_frame_equal(ens.inputs, again.inputs)
-    pd.testing.assert_frame_equal(ens.outcomes["hard_way"], again.outcomes["hard_way"])
+    pd.testing.assert_frame_equal(ens.outcomes_of("hard_way"), again.outcomes_of("hard_way"))
     shares = ens.shares()
     assert list(shares.columns) == list(SHARES) and ((shares >= 0) & (shares <= 1)).all().all()
     for col in SHARES:

@@ -76,9 +76,8 @@ def test_sweep_as_xarray_and_netcdf(sweep, tmp_path):
     assert float(ds["oil.brent_price"].sel(sample=2)) == pytest.approx(
         float(sweep.samples.set_index("sample_id").loc[2, "oil.brent_price"]))
     path = sweep.to_netcdf(tmp_path / "s.nc")
-    back = xr.open_dataset(path, engine="scipy")
-    np.testing.assert_allclose(back["strain"].to_numpy(), ds["strain"].to_numpy())
-    back.close()
+    with xr.open_dataset(path, engine="h5netcdf") as back:
+        np.testing.assert_allclose(back["strain"].to_numpy(), ds["strain"].to_numpy())
 
 
 def test_sweep_bad_input(sweep, tmp_path):
@@ -86,8 +85,10 @@ def test_sweep_bad_input(sweep, tmp_path):
         sm.open_sweep(tmp_path / "nothing")
     with pytest.raises(InputError, match="not in this sweep"):
         sweep.plot("easy_way")
-    with pytest.raises(InputError, match="parent directory"):
-        sweep.to_netcdf(tmp_path / "missing" / "s.nc")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(InputError, match="is a file, not a directory"):
+        sweep.to_netcdf(tmp_path / "a-file" / "s.nc")
+    assert sweep.to_netcdf(tmp_path / "missing" / "s.nc").is_file(), "missing parents are made, as mkdir -p"
     base = sm.load_params()
     bare = sm.run_sweep(sm.Design.build("lhs", base, 2, 1), [("status_quo", base)], tmp_path / "bare", days=30,
                         workers=1, progress=False)

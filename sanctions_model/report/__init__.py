@@ -30,7 +30,7 @@ def write_run(run: RunResult, out: Path | str, command: str, force: bool = False
     with atomic_directory(out, force=force) as tmp:
         run.trajectories.to_csv(tmp / "trajectories.csv", float_format="%.10g")
         payload = {
-            "outcomes": {k: _json_value(v) for k, v in run.outcomes.items()},
+            "outcomes": {k: bool(v) if run.units[k] == "bool" else _json_value(v) for k, v in run.outcomes.items()},
             "units": {k: run.units[k] for k in run.outcomes.index},
             "provenance": {**run.provenance(), "command": command},
         }

@@ -251,7 +251,7 @@ def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult | None, path: Path 
         start = pd.Timestamp(run.params.start_date)
     start = pd.Timestamp("2025-01-20") if start is None else start
     cols = 3 if len(fans) > 2 else len(fans)
-    rows = -(-(len(fans) + 1) // cols) if len(fans) > 2 else 1
+    rows = -(-len(fans) // cols)  # the legend takes the first free panel, or sits in the first
     fig = ModelFigure(figsize=(11 if cols == 3 else 4.5 * cols + 2, 3.25 * rows + 0.5))
     axes = list(fig.subplots(rows, cols, sharex=True, squeeze=False).flat)
     for ax, var in zip(axes, fans):

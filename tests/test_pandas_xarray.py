@@ -1,0 +1,230 @@
+"""pandas and xarray as a notebook user meets them: numeric outcomes, short reprs, tidy tables,
+shares with intervals, and sweeps exported lazily to compressed netCDF4 with units."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from scipy.stats import binomtest
+
+import sanctions_model as sm
+import sanctions_model.sweep_result as sweep_result
+from sanctions_model.ensemble import SHARES
+from sanctions_model.errors import InputError
+from sanctions_model.outcomes import OUTCOMES
+
+xr = pytest.importorskip("xarray")
+SCENARIOS = ["status_quo", "hard_way"]
+VARIABLES = ["russia_willingness", "strain", "reserves"]
+
+
+@pytest.fixture(scope="module")
+def run():
+    return sm.simulate("easy_way", days=730)
+
+
+@pytest.fixture(scope="module")
+def ensemble():
+    return sm.run_ensemble(SCENARIOS, 400, 24, 5)
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """Three chunks (the last one short), two scenarios, three kept variables."""
+    base = sm.load_params()
+    design = sm.Design.build("lhs", base, 10, 3, chunk_size=4)
+    out = tmp_path_factory.mktemp("sw") / "sweep"
+    return sm.run_sweep(design, [(name, sm.load_params(name)) for name in SCENARIOS], out, days=150,
+                        trajectories=VARIABLES, every=10, workers=1, progress=False)
+
+
+# -- one run ---------------------------------------------------------------------------------
+
+def test_run_outcomes_are_numeric(run):
+    o = run.outcomes
+    assert o.dtype == np.float64 and list(o.index) == list(OUTCOMES)
+    rounded = o.round(1)  # failed with dtype object
+    assert rounded["days_to_talks"] == round(o["days_to_talks"], 1)
+    for name, (unit, _) in OUTCOMES.items():
+        if unit == "bool":
+            assert o[name] in (0.0, 1.0), name
+    assert bool(o["talks_within_horizon"]) == (not math.isnan(o["days_to_talks"]))
+    assert o["talks_within_horizon"] == 1.0, "easy_way reaches talks within two years at the central assumptions"
+    assert run.to_markdown().count("| yes |") + run.to_markdown().count("| no |") == 3, "yes/no still read as such"
+
+
+def test_run_repr_is_short_and_says_what_matters(run):
+    text = repr(run)
+    assert len(text) <= 600 and len(text.splitlines()) <= 5, text
+    assert text.startswith("RunResult easy_way: 730 days from 2025-01-20")
+    assert "talks: day 708" in text and "reserves at horizon" in text and "territory" in text
+
+
+def test_ensemble_repr_is_short(ensemble):
+    text = repr(ensemble)
+    assert len(text) <= 200 * (1 + len(SCENARIOS)) and len(text.splitlines()) == 1 + len(SCENARIOS), text
+    assert "24 sampled assumption sets" in text and "talks within horizon" in text
+
+
+# -- ensembles: a tidy outcome table, shares with intervals -----------------------------------
+
+def test_ensemble_outcomes_are_tidy_like_a_sweeps(ensemble, sweep):
+    table = ensemble.outcomes
+    assert isinstance(table, pd.DataFrame) and len(table) == 24 * len(SCENARIOS)
+    assert list(table.columns) == ["sample_id", "scenario", *OUTCOMES]
+    assert [c for c in sweep.outcomes.columns if c not in ("status", "message")] == list(table.columns)
+    assert list(table["scenario"].unique()) == SCENARIOS
+    assert (table.groupby("scenario")["sample_id"].apply(list) == [list(range(24))] * 2).all()
+    one = ensemble.outcomes_of("hard_way")
+    assert one.index.name == "sample_id" and list(one.columns) == list(OUTCOMES) and len(one) == 24
+    pd.testing.assert_series_equal(one["peak_strain"], table[table["scenario"] == "hard_way"].set_index(
+        "sample_id")["peak_strain"])
+    assert table.groupby("scenario")["talks_within_100_days"].mean().between(0, 1).all()
+    with pytest.raises(InputError, match="Did you mean 'hard_way'"):
+        ensemble.outcomes_of("hard_wya")
+
+
+def _check_intervals(tidy: pd.DataFrame, wide: pd.DataFrame, n: pd.Series) -> None:
+    assert list(tidy.columns) == ["scenario", "outcome", "n", "share", "low", "high"]
+    assert len(tidy) == len(wide) * len(SHARES)
+    for row in tidy.itertuples(index=False):
+        assert row.share == pytest.approx(wide.loc[row.scenario, row.outcome]), row
+        assert row.n == n[row.scenario]
+        k = round(row.share * row.n)
+        ci = binomtest(k, row.n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert (row.low, row.high) == pytest.approx((ci.low, ci.high)), row
+        assert 0 <= row.low <= row.share <= row.high <= 1 and row.high > row.low
+
+
+def test_ensemble_shares_with_wilson_intervals(ensemble):
+    wide = ensemble.shares()
+    assert list(wide.columns) == list(SHARES) and list(wide.index) == SCENARIOS, "the default is unchanged"
+    tidy = ensemble.shares(interval=True)
+    _check_intervals(tidy, wide, pd.Series(24, index=SCENARIOS))
+    wider = ensemble.shares(interval=True, confidence=0.99)
+    assert (wider["high"] - wider["low"] > tidy["high"] - tidy["low"]).all()
+
+
+def test_sweep_shares_with_wilson_intervals(sweep):
+    wide = sweep.shares()
+    assert list(wide.columns) == [*SHARES, "n"] and (wide["n"] == 10).all()
+    _check_intervals(sweep.shares(interval=True), wide.drop(columns="n"), wide["n"])
+
+
+# -- sweeps: lazy xarray, compressed netCDF4 with units -------------------------------------
+
+def test_to_xarray_is_lazy_and_equals_the_tables(sweep, monkeypatch):
+    pytest.importorskip("dask")
+    reads = []
+    for name in ("_read_outcomes", "_read_samples", "_read_trajectories"):
+        real = getattr(sweep_result, name)
+        monkeypatch.setattr(sweep_result, name, lambda *a, _real=real, _name=name: reads.append(_name) or _real(*a))
+    monkeypatch.setattr(sweep_result, "BLOCK_BYTES", 1)  # one block per chunk
+    ds = sweep.to_xarray()
+    assert reads == [], "nothing is read before it is needed"
+    assert ds["strain"].chunks == ((2,), (4, 4, 2), (16,)) and ds["oil.brent_price"].chunks == ((4, 4, 2),)
+    eager = sweep.to_xarray(lazy=False)
+    assert all(not hasattr(v.data, "dask") for v in eager.data_vars.values())
+    xr.testing.assert_identical(ds.compute(), eager)
+    assert dict(ds.sizes) == {"scenario": 2, "sample": 10, "time": 16}
+    traj = sweep.trajectories.set_index(["scenario", "sample_id", "day"])
+    for (scenario, sample, day), row in traj.sample(25, random_state=1).iterrows():
+        got = eager.sel(scenario=scenario, sample=sample).isel(time=int(day // 10))
+        for var in VARIABLES:
+            assert float(got[var]) == row[var]
+    out = sweep.outcomes.set_index(["scenario", "sample_id"])
+    for name, (unit, _) in OUTCOMES.items():
+        expected = out[name].unstack("sample_id").loc[SCENARIOS].to_numpy().astype(float)
+        np.testing.assert_array_equal(eager[name].to_numpy().astype(float), expected, err_msg=name)
+        assert eager[name].dtype == (np.int8 if unit == "bool" else np.float64)
+    samples = sweep.samples.set_index("sample_id")
+    np.testing.assert_array_equal(eager["oil.brent_price"].to_numpy(), samples["oil.brent_price"].to_numpy())
+
+
+def test_sampled_inputs_carry_units_and_descriptions(sweep):
+    ds = sweep.to_xarray()
+    base = sm.load_params()
+    for name in sweep.samples.columns.drop("sample_id"):
+        attrs = ds[name].attrs
+        assert attrs["units"] == base.parameters[name].unit and attrs["description"], name
+        assert attrs["sampled_low"] <= float(ds[name].min()) <= float(ds[name].max()) <= attrs["sampled_high"]
+    assert ds["oil.brent_price"].attrs["units"] == "US$/bbl"
+    assert ds["strain"].attrs["units"] == "index 0-1" and ds["days_to_talks"].attrs["units"] == "day"
+
+
+def test_to_netcdf_writes_compressed_netcdf4_and_never_overwrites_silently(sweep, tmp_path):
+    path = sweep.to_netcdf(tmp_path / "s.nc")
+    assert path.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n", "netCDF4 (HDF5), not netCDF3"
+    with xr.open_dataset(path, engine="h5netcdf") as back:
+        enc = back["strain"].encoding
+        assert enc["zlib"] and enc["shuffle"] and enc["complevel"] == 4 and enc["chunksizes"] == (1, 4, 16)
+        assert back["oil.brent_price"].attrs["units"] == "US$/bbl"
+        xr.testing.assert_allclose(back.load(), sweep.to_xarray(lazy=False))
+    size, mtime = path.stat().st_size, path.stat().st_mtime_ns
+    with pytest.raises(InputError, match="already exists; pass force=True"):
+        sweep.to_netcdf(path)
+    assert path.stat().st_mtime_ns == mtime and path.stat().st_size == size
+    sweep.to_netcdf(path, force=True, complevel=9)
+    with xr.open_dataset(path, engine="h5netcdf") as back:
+        assert back["strain"].encoding["complevel"] == 9
+    assert not list(tmp_path.glob(".*tmp")), "no temporary file is left behind"
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(path, "r") as f:
+        for name in [*VARIABLES, *OUTCOMES, "oil.brent_price"]:
+            assert f[name].compression == "gzip" and f[name].shuffle, name
+        for name in VARIABLES:  # even at 10 samples the smooth trajectories shrink
+            assert f[name].id.get_storage_size() < f[name].nbytes, name
+
+
+def test_an_unfinished_sweep_exports_its_finished_chunks(sweep, tmp_path):
+    import shutil
+
+    copy = tmp_path / "partial"
+    shutil.copytree(sweep.path, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())  # as if stopped before chunk 1 (samples 4-7)
+    del manifest["parts"]["1"], manifest["chunk_status"]["1"]
+    manifest["complete"] = False
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    for table in ("samples", "outcomes", "trajectories"):
+        (copy / f"{table}.parquet" / "part-00001.parquet").unlink()
+    ds = sm.open_sweep(copy).to_xarray()
+    assert list(ds["sample"].to_numpy()) == [0, 1, 2, 3, 8, 9]
+    full = sweep.to_xarray(lazy=False).sel(sample=[0, 1, 2, 3, 8, 9])
+    full.attrs.update(source=ds.attrs["source"], complete=0)
+    xr.testing.assert_identical(ds.compute(), full)
+    (copy / "trajectories.parquet" / "part-00002.parquet").write_bytes(b"garbage")
+    with pytest.raises(InputError, match="missing or damaged"):
+        sm.open_sweep(copy).to_xarray()
+
+
+def test_an_eager_dataset_too_large_for_memory_is_refused(sweep, monkeypatch):
+    monkeypatch.setattr(sweep_result, "EAGER_LIMIT_BYTES", 1000)
+    with pytest.raises(InputError, match="install dask"):
+        sweep.to_xarray(lazy=False)
+
+
+def test_sweep_plot_of_three_variables_has_no_blank_panel(sweep, tmp_path):
+    fig = sweep.plot("hard_way")
+    assert isinstance(fig, Figure) and len(fig.axes) == 3
+    assert all(ax.has_data() for ax in fig.axes), "every drawn panel shows data"
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["Russia's willingness to negotiate", "Perceived strain on Russia's war economy",
+                      "Liquid National Wealth Fund"]
+    assert all(ax.xaxis.get_ticklabels()[0].get_visible() for ax in fig.axes if ax.xaxis.get_ticklabels())
+    fig.savefig(tmp_path / "fan.png")
+    assert (tmp_path / "fan.png").stat().st_size > 10_000
+
+
+def test_parameter_sets_and_backtests_have_short_reprs():
+    import sanctions_model as sm
+
+    params = sm.load_params("hard_way")
+    assert len(repr(params)) < 400 and "hard_way" in repr(params) and params.digest() in repr(params)
+    result = sm.backtest()
+    text = repr(result)
+    assert len(text) < 400 and f"{int(result.targets['met'].sum())} of {len(result.targets)}" in text
