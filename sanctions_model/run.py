@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, suggest
 from .model import FLOWS, STATE_NAMES, STATES, auxiliaries
 from .outcomes import OUTCOMES, compute
 from .params import ParameterSet, load_params
@@ -229,8 +229,17 @@ def simulate(
         For an unknown scenario or parameter, a value outside its range, or a bad horizon.
     """
     days = check_days(days)
+    step, rtol = check_step(step, days), check_rtol(rtol)
     if params is None:
+        if isinstance(scenario, Mapping):
+            raise InputError("scenario must be a name, a path or a list of them; give parameter values as "
+                             "overrides={...}.")
         params = load_params(scenario, overrides)
+    elif scenario is not None or overrides:
+        raise InputError("give either params= or scenario/overrides, not both (params= already has its scenarios "
+                         "applied: sm.load_params(scenario, overrides) makes one).")
+    elif not isinstance(params, ParameterSet):
+        raise InputError(f"params must be a ParameterSet (from sm.load_params), got {type(params).__name__}.")
     sol = integrate(params.values(), days, step=step, rtol=rtol)
     label = "+".join(params.scenarios) or "base"
     outcomes = pd.Series({k: float(v[0]) for k, v in compute(sol).items()}, name=label, dtype="float64")
@@ -252,7 +261,62 @@ def simulate_batch(values: Mapping[str, object], days: float = 730) -> pd.DataFr
     pandas.DataFrame, one row per parameter set, one column per outcome.
     """
     days = check_days(days)
-    return pd.DataFrame(compute(integrate(values, days)))
+    return pd.DataFrame(compute(integrate(check_batch(values), days)))
+
+
+def check_step(step: object, days: float) -> float:
+    """An output interval: a finite number of days in (0, ``days``]."""
+    if isinstance(step, bool) or not isinstance(step, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(step) or not 0 < step <= days:
+        raise InputError(f"step must be a number of days above 0 and at most the horizon ({days:g}), got {step!r}.")
+    return float(step)
+
+
+def check_rtol(rtol: object) -> float:
+    """A solver tolerance: a number in [1e-12, 1e-2]."""
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.integer, np.floating)) \
+            or not 1e-12 <= rtol <= 1e-2:
+        raise InputError(f"rtol must be a number from 1e-12 to 1e-2, got {rtol!r}.")
+    return float(rtol)
+
+
+def check_batch(values: object) -> dict[str, np.ndarray]:
+    """A batch of parameter values: every parameter of the base file named (no unknown name),
+    each a finite number or a 1-d array, all arrays of one length; an InputError otherwise."""
+    if not isinstance(values, Mapping):
+        raise InputError(f"values must be a dict of parameter name to value or array, got {type(values).__name__}.")
+    known = load_params(calibration=False)
+    unknown = [k for k in values if k not in known and not _is_step(k)]
+    if unknown:
+        raise InputError(f"unknown parameter '{unknown[0]}'.{suggest(str(unknown[0]), known)}")
+    missing = [k for k in known if k not in values]
+    if missing:
+        raise InputError(f"values lacks '{missing[0]}' ({len(missing)} parameters missing); start from "
+                         "sm.load_params().values() and replace some entries.")
+    out, lengths = {}, {}
+    for name, raw in values.items():
+        try:
+            array = np.atleast_1d(np.asarray(raw, dtype=float))
+        except (TypeError, ValueError):
+            raise InputError(f"'{name}' must be a number or an array of numbers, got {type(raw).__name__}.") from None
+        if array.ndim != 1:
+            raise InputError(f"'{name}' must be a number or a 1-d array, got shape {array.shape}.")
+        if not np.isfinite(array).all():
+            raise InputError(f"'{name}' holds a value that is not a finite number.")
+        if array.size > 1:
+            lengths[name] = array.size
+        out[name] = array
+    if len(set(lengths.values())) > 1:
+        (a, la), (b, lb) = sorted(lengths.items(), key=lambda kv: kv[1])[0], sorted(lengths.items(),
+                                                                                     key=lambda kv: kv[1])[-1]
+        raise InputError(f"the arrays differ in length: '{a}' has {la} values, '{b}' has {lb}; give every array "
+                         "the same length (one value per parameter set).")
+    return out
+
+
+def _is_step(name: str) -> bool:
+    parts = name.split(".")
+    return len(parts) == 3 and parts[1].startswith("step") and parts[1][4:].isdigit()
 
 
 def _units() -> dict[str, str]:

@@ -113,7 +113,41 @@ API_CASES = [
      "vary must be a dict"),
     (lambda: sm.execution(workers=0).__enter__(), "workers must be a whole number"),
     (lambda: sm.load_params("../nowhere/x.toml"), "scenario file not found"),
+    (lambda: sm.simulate_batch({**_values(), "oil.brent_prcie": 3}), "Did you mean 'oil.brent_price'"),
+    (lambda: sm.simulate_batch({**_values(), "oil.brent_price": [60, 70], "sanctions.level": [0.1, 0.2, 0.3]}),
+     "the arrays differ in length"),
+    (lambda: sm.simulate_batch({k: v for k, v in _values().items() if k != "oil.brent_price"}),
+     "values lacks 'oil.brent_price'"),
+    (lambda: sm.simulate_batch({**_values(), "oil.brent_price": [np.nan, 60.0]}), "not a finite number"),
+    (lambda: sm.simulate_batch({**_values(), "oil.brent_price": [[60.0, 61.0]]}), "1-d array"),
+    (lambda: sm.simulate_batch({**_values(), "oil.brent_price": "cheap"}), "a number or an array"),
+    (lambda: sm.simulate_batch([1, 2]), "values must be a dict"),
+    (lambda: sm.simulate("hard_way", params=sm.load_params()), "either params= or scenario"),
+    (lambda: sm.simulate(params={"oil.brent_price": 60}), "params must be a ParameterSet"),
+    (lambda: sm.simulate({"hard_way": 1}), "scenario must be a name"),
+    (lambda: sm.simulate(step=0), "step must be a number of days above 0"),
+    (lambda: sm.simulate(step=float("nan")), "step must be a number of days above 0"),
+    (lambda: sm.simulate(rtol=-1), "rtol must be a number from"),
+    (lambda: sm.simulate(rtol=0.5), "rtol must be a number from"),
+    (lambda: sm.simulate(overrides={"oil.brent_price": "cheap"}), "must be a number, got 'cheap'"),
+    (lambda: sm.simulate(overrides={"oil.brent_prcie": 60}), "Did you mean 'oil.brent_price'"),
+    (lambda: sm.simulate(overrides=[("oil.brent_price", 60)]), "overrides must be a dict"),
+    (lambda: sm.simulate(days=float("inf")), "days must be between 1"),
+    (lambda: sm.simulate(days=True), "days must be a number"),
+    (lambda: sm.load_params(calibration=3), "calibration must be True, False or a path"),
+    (lambda: sm.load_params(base="/nowhere/base.toml"), "parameter file not found"),
+    (lambda: sm.run_ensemble([], 730, 10, seed=1), "needs at least one scenario"),
+    (lambda: sm.run_ensemble(["status_quo"], 730, 0, seed=1), "n must be a whole number"),
+    (lambda: sm.run_ensemble(["nope"], 730, 10, seed=1), "unknown scenario 'nope'"),
+    (lambda: sm.open_sweep("/nowhere/sweep"), "sweep"),
+    (lambda: sm.Design.build("lhz", sm.load_params(), 8, seed=1), "unknown design 'lhz'"),
+    (lambda: sm.Design.build("lhs", sm.load_params(), 0, seed=1), "at least 1"),
+    (lambda: sm.Design.build("lhs", sm.load_params(), 8, seed=1, fix=["nope"]), "unknown parameter 'nope'"),
 ]
+
+
+def _values():
+    return sm.load_params().values()
 
 
 @pytest.mark.parametrize("call, message", API_CASES, ids=[m for _, m in API_CASES])
