@@ -87,7 +87,8 @@ def make_parents(path: Path | str) -> Path:
     return path
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -103,7 +104,7 @@ def remove_leftovers(parent: Path, name: str) -> list[Path]:
     removed = []
     for path in parent.glob(f".{name}.tmp-*-*"):
         pid = path.name.removeprefix(f".{name}.tmp-").split("-", 1)[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed

@@ -226,12 +226,14 @@ class _Lock:
     def acquire(self) -> None:
         import socket
 
+        from .outdir import pid_alive
+
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
                 owner = self._owner()
-                alive = owner is not None and owner[1] == socket.gethostname() and _alive(owner[0])
+                alive = owner is not None and owner[1] == socket.gethostname() and pid_alive(owner[0])
                 if alive or (owner is not None and owner[1] != socket.gethostname()):
                     who = f"process {owner[0]} on {owner[1]}" if owner else "another process"
                     raise InputError(f"{self.path.parent} is being written by another sweep ({who}); wait for it "
@@ -248,16 +250,6 @@ class _Lock:
         if self.held:
             self.path.unlink(missing_ok=True)
             self.held = False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_json_atomic(data: Mapping, path: Path) -> None:

@@ -195,12 +195,11 @@ KEY_OUTCOMES = ["days_to_russia_willing", "days_to_ukraine_willing", "days_to_ta
 
 
 def wilson_interval(share: float, n: int) -> tuple[float, float]:
-    """The 95% Wilson interval (0-1) of a share of ``n`` sampled sets, the count rounded to a whole set."""
-    from scipy.stats import binomtest
+    """The 95% Wilson interval (0-1) of a share of ``n`` sampled sets, the count rounded to a whole
+    set (:func:`sanctions_model.ensemble.wilson_interval` on counts)."""
+    from ..ensemble import wilson_interval as on_counts
 
-    k = min(max(int(round(share * n)), 0), n)
-    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(ci.low), float(ci.high)
+    return on_counts(min(max(int(round(share * n)), 0), n), n)
 
 
 def percents(*shares: float) -> tuple[str, ...]:
