@@ -228,7 +228,7 @@ def test_bad_sweep_input_exits_2(tmp_path, args, message):
 
 def test_zero_samples_exits_2(tmp_path):
     res = _cli("sweep", "-n", "0", "--out", str(tmp_path / "o"))
-    assert res.returncode == 2 and "-n must be a whole number of at least 1" in res.stderr
+    assert res.returncode == 2 and "-n must be at least 1, got 0" in res.stderr
 
 
 def test_cli_refuses_a_directory_from_other_settings(tmp_path):
