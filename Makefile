@@ -23,7 +23,7 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check sanctions_model tests benchmarks
 	$(BIN)/mypy
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2
 
 calibrate: $(STAMP)
 	$(BIN)/sanctions-model calibrate --out params/calibrated.toml --force
