@@ -100,6 +100,19 @@ ACCOUNTING_RUB_PER_USD = 92.0
 #: and the battlefield's reference balance follows the forces' combat power.
 TRACKING_DAYS = 5.0
 
+#: The shortest time [day] in which withdrawals can empty the reserves: a drawdown is at most
+#: ``reserves / RESERVES_DRAIN_DAYS`` per day, however large the deficit. Without it the drain
+#: near empty has the rate ``s * deficit / reserves_gate`` [1/day], as fast as the deficit is
+#: large, and a runaway deficit (debt compounding at a key rate of 250% a year) makes the
+#: model stiff. It changes the drawdown by at most ``e^2 / 2``, ``e = s * deficit *
+#: RESERVES_DRAIN_DAYS / reserves_gate``: under 0.08% in the central scenarios (e <= 0.04).
+RESERVES_DRAIN_DAYS = 1.0
+
+#: The most the Kursk foothold's loss rate can be multiplied by the force ratio
+#: (:func:`kursk_pressure`): at the top of ``forces.kursk_loss_per_year`` the foothold then
+#: halves in no less than about 3 days.
+KURSK_PRESSURE_MAX = 30.0
+
 #: Smoothing scale of the fiscal softplus [US$ bn per day]; small against any deficit.
 FISCAL_SMOOTHING = 0.001
 DAYS_PER_YEAR = 365.0
@@ -111,8 +124,16 @@ def softplus(x: Num, scale: Num) -> Num:
     Equals ``scale`` at 0, tends to ``max(x, 0)`` within ``scale^2 / |x|``, and
     ``softplus(x) - softplus(-x) == x`` exactly, which keeps the fiscal accounts closed.
     (A hyperbola rather than ``log(1 + exp(x))``: as smooth, and a square root is cheaper.)
+
+    For ``x < 0`` it is computed as ``2 scale^2 / (sqrt(x^2 + 4 scale^2) - x)``, the same
+    number without the cancellation of ``x + sqrt(...)``: that difference of two large
+    numbers is rounding noise (1e-10 at ``x = -1e6``) where the true value is ~0, noise an
+    implicit solver's Newton iteration cannot converge through (the reserves' inflow under a
+    runaway deficit).
     """
-    return 0.5 * (x + np.sqrt(x * x + 4.0 * scale * scale))
+    root = np.sqrt(x * x + 4.0 * scale * scale)
+    size = root + np.abs(x)  # x + root where x >= 0, root - x where x < 0: no cancellation
+    return np.where(x >= 0.0, 0.5 * size, 2.0 * scale * scale / size)
 
 
 def logit(p: Num) -> Num:
@@ -200,7 +221,9 @@ def fiscal_flows(p: Params, oil_rev: Num, capacity: Num, reserves: Num, war_debt
 
     ``balance = oil + non_oil * C - (defence + civilian) / 365 - r * debt``;
     a surplus fills the reserves; a deficit is drawn from them in the share
-    ``s * R / (R + R_gate)`` and the rest is borrowed. Hence, exactly,
+    ``s * R / (R + hypot(R_gate, tau * s * deficit))`` and the rest is borrowed (``tau`` =
+    :data:`RESERVES_DRAIN_DAYS`: no deficit empties the fund faster than that, so that a
+    runaway deficit does not make the drain near empty a stiff mode). Hence, exactly,
     ``d(reserves)/dt - d(war_debt)/dt = balance`` (money is conserved).
 
     Parameters
@@ -219,8 +242,13 @@ def fiscal_flows(p: Params, oil_rev: Num, capacity: Num, reserves: Num, war_debt
     balance = oil_rev + non_oil - spending
     surplus = softplus(balance, FISCAL_SMOOTHING)
     deficit = softplus(-balance, FISCAL_SMOOTHING)  # surplus - deficit == balance
-    gate = reserves / (reserves + p["fiscal.reserves_gate"])
-    drawdown = deficit * p["fiscal.deficit_share_from_reserves"] * gate
+    wanted = deficit * p["fiscal.deficit_share_from_reserves"]
+    # R / (R + R_gate) halves withdrawals as the fund nears empty; the gate grows to
+    # tau * wanted once that is larger, so that no deficit empties the fund faster than in
+    # tau = RESERVES_DRAIN_DAYS (otherwise the drain near empty, s * deficit / R_gate per day,
+    # is as fast as the deficit is large and makes the model stiff; docs/model.md)
+    gate = np.hypot(p["fiscal.reserves_gate"], RESERVES_DRAIN_DAYS * wanted)
+    drawdown = wanted * reserves / (reserves + gate)
     borrowing = deficit - drawdown
     return {"non_oil": non_oil, "spending": spending, "balance": balance, "surplus": surplus,
             "deficit": deficit, "drawdown": drawdown, "borrowing": borrowing}
@@ -229,6 +257,19 @@ def fiscal_flows(p: Params, oil_rev: Num, capacity: Num, reserves: Num, war_debt
 # --------------------------------------------------------------------------------------
 # Inflation, the key rate and civilian capacity
 # --------------------------------------------------------------------------------------
+
+def gdp_share(flow: Num, gdp: Num) -> Num:
+    """A spending flow as a share of GDP [% of GDP], bounded softly by 100%: ``q / (1 + (q / 100)^4)^(1/4)``
+    with ``q = 100 * flow / gdp`` (both per day).
+
+    Equal to ``q`` within 2e-6 (relative) up to ``q = 5%``, 3e-5 at 10%. Bounded because fixed
+    spending over a GDP that shrinks with civilian capacity ``C`` would otherwise grow as
+    ``1 / C``, and the capacity erosion it drives, ``e_d * share * C``, would stay finite as
+    ``C`` reaches 0 and carry capacity (and GDP) below zero in finite time (docs/model.md).
+    """
+    q = 100.0 * flow / gdp
+    return q / (1.0 + (q / 100.0) ** 4) ** 0.25
+
 
 def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: Num, bite: Num, real_rate: Num) -> Num:
     """Underlying inflation the economy is heading to [% per year].
@@ -365,6 +406,18 @@ def advance_rate(p: Params, relative_ratio: Num) -> Num:
     return p["forces.advance_max"] * np.tanh(raw / p["forces.advance_max"])
 
 
+def kursk_pressure(relative_ratio: Num) -> Num:
+    """Pressure on the Kursk foothold [index, ~1 at the starting balance]: ``m tanh(rho / m)``, ``m`` =
+    :data:`KURSK_PRESSURE_MAX`.
+
+    Proportional to the relative combat-power ratio ``rho`` while it is ordinary (within 0.1%
+    for ``rho <= 1.5``), but bounded: as Ukraine's forces collapse ``rho`` grows without
+    limit, and a foothold lost at a rate proportional to it is a mode as fast as ``rho`` is
+    large, which makes the model stiff (docs/model.md).
+    """
+    return KURSK_PRESSURE_MAX * np.tanh(relative_ratio / KURSK_PRESSURE_MAX)
+
+
 def territory_change(p: Params, advance: Num, territory: Num) -> Num:
     """Change of the share of Ukraine Russia holds [share per day], bounded in [0, 1].
 
@@ -476,8 +529,8 @@ def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
     key_rate, inflation = y[IDX["key_rate"]], y[IDX["inflation"]]
     fisc = fiscal_flows(p, oil, capacity, reserves, y[IDX["war_debt"]], key_rate)
     gdp_per_day = p["fiscal.gdp"] * capacity / DAYS_PER_YEAR
-    defence_excess = softplus(
-        100.0 * p["fiscal.defence_spending"] / DAYS_PER_YEAR / gdp_per_day - p["fiscal.defence_share_prewar"], 0.1)
+    defence_share = gdp_share(p["fiscal.defence_spending"] / DAYS_PER_YEAR, gdp_per_day)
+    defence_excess = softplus(defence_share - p["fiscal.defence_share_prewar"], 0.1)
     borrowing_share = 100.0 * fisc["borrowing"] / gdp_per_day
     deficit_share = 100.0 * fisc["deficit"] / gdp_per_day
     real_rate = key_rate - inflation
@@ -581,7 +634,8 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     imposed = a["imposed"]
     d[IDX["territory"]] = (imposed * a["advance"] / DAYS_PER_YEAR
                            + (1.0 - imposed) * territory_change(p, a["advance"], y[IDX["territory"]]))
-    d[IDX["kursk"]] = -p["forces.kursk_loss_per_year"] / DAYS_PER_YEAR * a["relative_ratio"] * y[IDX["kursk"]]
+    d[IDX["kursk"]] = -p["forces.kursk_loss_per_year"] / DAYS_PER_YEAR * kursk_pressure(a["relative_ratio"]) * y[
+        IDX["kursk"]]
     d[IDX["momentum"]] = (a["advance"] - y[IDX["momentum"]]) / p["forces.momentum_days"]
     d[IDX["russia_willingness"]] = (a["russia_willingness_indicated"] - y[IDX["russia_willingness"]]) / p[
         "russia.adjustment_days"]

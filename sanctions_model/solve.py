@@ -1,18 +1,32 @@
-"""Integration of a batch of parameter sets with ``scipy.integrate.solve_ivp``.
+"""Integration of a batch of parameter sets with SciPy's ODE solvers.
 
 The batch is the second axis of the state (``(N_STATES, n)``, flattened for SciPy), so
 one solver call advances every member at once; a single run is a batch of one.
 Integration restarts at every lever breakpoint, so that steps and ramp corners fall on
 segment ends and cost the adaptive solver no accuracy.
+
+Stiff members. An explicit method (the default, RK45) advances the whole batch with one
+step size, which its stiffest member limits. Every :data:`STIFF_CHECK_CALLS` evaluations in
+a segment the solver looks at each member's Jacobian where it has got to (by finite
+differences, one batched evaluation per stock): a member whose fastest mode would hold the
+explicit method to more than :data:`STIFF_CALLS` evaluations before the segment's end leaves
+the batch there and is integrated to the end of the run with the implicit
+:data:`FALLBACK_METHOD` (Radau, on a block-diagonal sparse Jacobian, so that any number of
+stiff members cost a few evaluations per Jacobian); the others carry on as before. A member
+whose rate of change is undefined at a state the explicit method tried (it stepped a stock
+that should stay positive below zero) does the same. Only a member the implicit method
+cannot integrate either raises :class:`SolverError`. ``BatchSolution.fallback`` says which
+members fell back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import solve_ivp
+import scipy.sparse as sparse
+from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 
 from .errors import SolverError
 from .model import N_STATES, STATE_SCALE, derivatives, initial_state
@@ -20,7 +34,24 @@ from .schedules import breakpoints
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL_FACTOR = 1e-8  # absolute tolerance = factor * typical magnitude of the stock
-MAX_RHS_CALLS = 200_000  # per segment: a guard against parameter sets that stall the solver
+#: Evaluations an explicit method spends in a segment between two looks for stiff members
+#: (a look costs N_STATES + 1 evaluations).
+STIFF_CHECK_CALLS = 1_000
+#: A member is stiff when an explicit method, its step held to ``STABILITY_LIMIT / |lambda|``
+#: by the member's fastest mode ``lambda``, would need more evaluations than this to finish
+#: the segment. (A run that is not stiff takes a few hundred to a few thousand a segment.)
+STIFF_CALLS = 5_000
+#: ``|lambda| h`` at which an explicit method becomes unstable on a decaying mode (about 3.3
+#: for RK45, 2.5 for RK23, 6 for DOP853).
+STABILITY_LIMIT = 3.0
+#: Evaluations any one solver run may spend in a segment: a guard against a run that stalls
+#: without being stiff (an explicit run), or that even the implicit method cannot advance.
+MAX_RHS_CALLS = 50_000
+#: The implicit method stiff members fall back to.
+FALLBACK_METHOD = "Radau"
+
+EXPLICIT: dict[str, type[OdeSolver]] = {"RK45": RK45, "RK23": RK23, "DOP853": DOP853}
+IMPLICIT: dict[str, type[OdeSolver]] = {"Radau": Radau, "BDF": BDF, "LSODA": LSODA}
 
 
 @dataclass(frozen=True)
@@ -33,12 +64,15 @@ class BatchSolution:
     y : array (N_STATES, n, n_t)
     ref : dict of arrays (n,), reference values read at the start
     params : dict of arrays (n,)
+    fallback : bool array (n,), True for the members integrated in part with the implicit
+        :data:`FALLBACK_METHOD` because they were stiff
     """
 
     t: np.ndarray
     y: np.ndarray
     ref: dict[str, np.ndarray]
     params: dict[str, np.ndarray]
+    fallback: np.ndarray | None = None
 
 
 def as_batch(values: Mapping[str, object]) -> dict[str, np.ndarray]:
@@ -46,6 +80,150 @@ def as_batch(values: Mapping[str, object]) -> dict[str, np.ndarray]:
     arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in values.items()}
     n = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     return {k: np.broadcast_to(a, n).copy() for k, a in arrays.items()}
+
+
+class _Undefined(Exception):
+    """Raised inside an explicit run: some members' rates of change are not finite."""
+
+    def __init__(self, columns: np.ndarray) -> None:
+        super().__init__()
+        self.columns = columns
+
+
+class _Segment:
+    """One segment ``[a, b]`` of the run: the model restricted to some members, and the output."""
+
+    def __init__(self, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray], a: float, b: float,
+                 grid: np.ndarray, out: np.ndarray, rtol: float, atol_factor: float) -> None:
+        self.p, self.ref, self.a, self.b = p, ref, a, b
+        self.t_hi = b - 1e-9 * max(b - a, 1.0)  # evaluate levers on this segment's side of b
+        self.grid, self.out, self.rtol, self.atol_factor = grid, out, rtol, atol_factor
+
+    def model(self, members: np.ndarray) -> Callable[[float, np.ndarray], np.ndarray]:
+        """``dy/dt`` of ``members`` (shape ``(N_STATES, m)``) at ``t``, clipped to the segment."""
+        p = {k: v[members] for k, v in self.p.items()}
+        ref = {k: v[members] for k, v in self.ref.items()}
+        t_hi = self.t_hi
+
+        def f(t: float, y: np.ndarray) -> np.ndarray:
+            return derivatives(min(t, t_hi), y, p, ref)
+
+        return f
+
+    def record(self, members: np.ndarray, solver: OdeSolver) -> None:
+        """Store the output-grid points the solver's last step covered."""
+        lo, hi = solver.t_old, solver.t
+        k = np.flatnonzero((self.grid > lo) & (self.grid <= hi))
+        if k.size:
+            values = solver.dense_output()(self.grid[k]).reshape(N_STATES, members.size, k.size)
+            self.out[:, members[:, None], k[None, :]] = values
+
+    def solver(self, method: type[OdeSolver], f: Callable[[float, np.ndarray], np.ndarray], t0: float,
+               y0: np.ndarray, calls: list[int], explicit: bool) -> OdeSolver:
+        m = y0.shape[1]
+
+        def rhs(t: float, flat: np.ndarray) -> np.ndarray:
+            calls[0] += 1
+            if calls[0] > MAX_RHS_CALLS:
+                raise SolverError(f"more than {MAX_RHS_CALLS} evaluations between day {self.a:g} and {self.b:g} "
+                                  f"({method.__name__}): the parameters stall the solver")
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # checked here
+                d = f(t, flat.reshape(N_STATES, m))
+            bad = ~np.isfinite(d).all(axis=0)
+            if bad.any():
+                if explicit:
+                    raise _Undefined(np.flatnonzero(bad))
+                raise SolverError(f"the model is undefined at day {t:.1f} (a non-finite rate of change); "
+                                  "the parameters are probably extreme")
+            return d.reshape(-1)
+
+        atol = np.repeat(STATE_SCALE * self.atol_factor, m)
+        options: dict[str, object] = {}
+        if method in (Radau, BDF):  # members are independent: a block-diagonal Jacobian
+            options["jac_sparsity"] = sparse.kron(np.ones((N_STATES, N_STATES)), sparse.identity(m), format="csc")
+        return method(rhs, t0, y0.reshape(-1), self.b, rtol=self.rtol, atol=atol, **options)
+
+    def implicit(self, method: type[OdeSolver], members: np.ndarray, t0: float, y0: np.ndarray) -> np.ndarray:
+        """Integrate ``members`` from ``t0`` (state ``y0``) to ``b`` with an implicit method; the state at ``b``."""
+        calls = [0]
+        solver = self.solver(method, self.model(members), t0, y0, calls, explicit=False)
+        while solver.status == "running":
+            message = solver.step()
+            if solver.status == "failed":
+                raise SolverError(f"solver failed between day {self.a:g} and {self.b:g}: {message}")
+            self.record(members, solver)
+        return solver.y.reshape(N_STATES, -1)
+
+    def explicit(self, method: type[OdeSolver], members: np.ndarray, y0: np.ndarray
+                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, float, np.ndarray]]]:
+        """Integrate ``members`` from ``a`` to ``b`` with an explicit method, setting stiff members aside.
+
+        Returns the state at ``b`` (columns of the members set aside are left as they were
+        at ``a``) and the members set aside, each group with the day and state it left at.
+        """
+        y_end = y0.copy()
+        aside: list[tuple[np.ndarray, float, np.ndarray]] = []
+        running = np.arange(members.size)  # positions in ``members``
+        t, y = self.a, y0
+        while running.size:
+            calls = [0]
+            f = self.model(members[running])
+            try:
+                solver = self.solver(method, f, t, y, calls, explicit=True)
+            except _Undefined as exc:  # undefined at the start: the implicit method will say so
+                aside.append((running[exc.columns], t, y[:, exc.columns]))
+                keep = np.setdiff1d(np.arange(running.size), exc.columns)
+                running, y = running[keep], y[:, keep]
+                continue
+            checked = 0
+            leave = np.empty(0, dtype=int)
+            while solver.status == "running":
+                try:
+                    message = solver.step()
+                except _Undefined as exc:  # the last accepted state is still the solver's
+                    leave = exc.columns
+                    break
+                if solver.status == "failed":
+                    raise SolverError(f"solver failed between day {self.a:g} and {self.b:g}: {message}")
+                self.record(members[running], solver)
+                if solver.status == "running" and calls[0] - checked >= STIFF_CHECK_CALLS:
+                    checked = calls[0]
+                    radius = spectral_radius(f, solver.t, solver.y.reshape(N_STATES, -1))
+                    # evaluations to the segment's end at steps of STABILITY_LIMIT / radius
+                    cost = solver.n_stages * radius * (self.b - solver.t) / STABILITY_LIMIT
+                    leave = np.flatnonzero(cost > STIFF_CALLS)
+                    if leave.size:
+                        break
+            t, y = solver.t, solver.y.reshape(N_STATES, -1)
+            if solver.status == "finished":
+                y_end[:, running] = y
+                break
+            aside.append((running[leave], t, y[:, leave]))
+            keep = np.setdiff1d(np.arange(running.size), leave)
+            running, y = running[keep], y[:, keep]
+        return y_end, aside
+
+
+def spectral_radius(f: Callable[[float, np.ndarray], np.ndarray], t: float, y: np.ndarray) -> np.ndarray:
+    """Largest ``|eigenvalue|`` [1/day] of each member's Jacobian ``d(dy/dt)/dy`` at ``(t, y)``, shape ``(m,)``.
+
+    Forward differences, one batched evaluation per stock (the members are independent);
+    a member whose Jacobian is not finite gets ``inf``.
+    """
+    m = y.shape[1]
+    jac = np.empty((m, N_STATES, N_STATES))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        f0 = f(t, y)
+        for j in range(N_STATES):
+            step = np.sqrt(np.finfo(float).eps) * np.maximum(np.abs(y[j]), STATE_SCALE[j])
+            moved = y.copy()
+            moved[j] += step
+            jac[:, :, j] = ((f(t, moved) - f0) / step).T
+    finite = np.isfinite(jac).all(axis=(1, 2))
+    radius = np.full(m, np.inf)
+    if finite.any():
+        radius[finite] = np.abs(np.linalg.eigvals(jac[finite])).max(axis=1)
+    return radius
 
 
 def integrate(
@@ -74,7 +252,9 @@ def integrate(
         Relative tolerance, and the absolute tolerance as a fraction of each stock's
         typical magnitude.
     method : str
-        A ``solve_ivp`` method.
+        A ``solve_ivp`` method: an explicit one (``RK45``, ``RK23``, ``DOP853``), whose stiff
+        members fall back to :data:`FALLBACK_METHOD`, or an implicit one (``Radau``, ``BDF``,
+        ``LSODA``) for every member.
 
     Returns
     -------
@@ -83,47 +263,41 @@ def integrate(
     Raises
     ------
     SolverError
-        If the solver fails or a state becomes non-finite.
+        If the solver fails or a state becomes non-finite even with the implicit method.
     """
+    if method not in EXPLICIT and method not in IMPLICIT:
+        raise ValueError(f"unknown method {method!r}; one of {sorted(EXPLICIT) + sorted(IMPLICIT)}")
     p = as_batch(params)
     y0, ref = initial_state(p)
     n = y0.shape[1]
+    if not np.isfinite(y0).all():
+        raise SolverError("the model is undefined at day 0 (a non-finite starting state); "
+                          "the parameters are probably extreme")
     if grid is None:
         grid = np.arange(0.0, days, step)
         grid = np.append(grid, float(days)) if days - grid[-1] > 1e-9 * step else grid
     grid = np.asarray(grid, dtype=float)
     edges = np.concatenate([[0.0], breakpoints(p, days), [float(days)]])
-    atol = np.repeat(STATE_SCALE * atol_factor, n)
     out = np.empty((N_STATES, n, grid.size))
     out[:, :, 0] = y0
-    y = y0.reshape(-1)
+    y = y0
+    stiff = np.zeros(n, dtype=bool)  # members on the implicit method (for the rest of the run)
     for a, b in zip(edges[:-1], edges[1:]):
-        t_hi = b - 1e-9 * max(b - a, 1.0)  # evaluate levers on this segment's side of b
-
-        calls = [0]
-
-        def rhs(t: float, flat: np.ndarray, t_hi: float = t_hi, calls: list[int] = calls, a: float = a,
-                b: float = b) -> np.ndarray:
-            calls[0] += 1
-            if calls[0] > MAX_RHS_CALLS:
-                raise SolverError(f"more than {MAX_RHS_CALLS} steps between day {a:g} and {b:g}: "
-                                  "the parameters make the model too stiff")
-            d = derivatives(min(t, t_hi), flat.reshape(N_STATES, n), p, ref).reshape(-1)
-            if not np.isfinite(d).all():
-                raise SolverError(f"the model is undefined at day {t:.1f} (a non-finite rate of change); "
-                                  "the parameters are probably extreme")
-            return d
-
-        inside = (grid > a) & (grid <= b)
-        t_eval = np.union1d(grid[inside], [b])
-        sol = solve_ivp(rhs, (a, b), y, method=method, rtol=rtol, atol=atol, t_eval=t_eval)
-        if not sol.success:
-            raise SolverError(f"solver failed between day {a:g} and {b:g}: {sol.message}")
-        states = sol.y.reshape(N_STATES, n, -1)
-        if inside.any():
-            out[:, :, inside] = states[:, :, np.isin(t_eval, grid[inside])]
-        y = sol.y[:, -1]
+        segment = _Segment(p, ref, a, b, grid, out, rtol, atol_factor)
+        if method in IMPLICIT:
+            y = segment.implicit(IMPLICIT[method], np.arange(n), a, y)
+            continue
+        y = y.copy()
+        if stiff.any():
+            members = np.flatnonzero(stiff)
+            y[:, members] = segment.implicit(IMPLICIT[FALLBACK_METHOD], members, a, y[:, members])
+        members = np.flatnonzero(~stiff)
+        if members.size:
+            y[:, members], aside = segment.explicit(EXPLICIT[method], members, y[:, members])
+            for positions, t, y_left in aside:
+                moved = members[positions]
+                stiff[moved] = True
+                y[:, moved] = segment.implicit(IMPLICIT[FALLBACK_METHOD], moved, t, y_left)
     if not np.isfinite(out).all():
         raise SolverError("a state became non-finite; the parameters are probably extreme")
-    return BatchSolution(grid, out, ref, p)
-
+    return BatchSolution(grid, out, ref, p, stiff)

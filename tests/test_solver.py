@@ -87,3 +87,54 @@ def test_crossing_days_are_not_rounded_to_the_grid():
     run = sm.simulate("security_guarantee")
     day = run.outcomes["days_to_ukraine_willing"]
     assert np.isfinite(day) and day != round(day)
+
+
+def test_spectral_radius_of_independent_members():
+    from sanctions_model.solve import spectral_radius
+
+    rates = np.array([0.01, 3.0, 250.0])  # one decaying mode per member, in the first stock
+    a = np.zeros((len(STATE_NAMES), len(STATE_NAMES)))
+    a[0, 0], a[1, 0] = -1.0, 0.5
+
+    def f(t, y):
+        return (a @ y) * rates
+
+    got = spectral_radius(f, 0.0, np.ones((len(STATE_NAMES), 3)))
+    np.testing.assert_allclose(got, rates, rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["Radau", "LSODA"])
+def test_an_implicit_method_agrees_with_the_default(method):
+    values = latin_hypercube(load_params("hard_way"), 8, seed=3)
+    default, implicit = run_values(values, 730), run_values(values, 730, method=method)
+    for i, name in enumerate(STATE_NAMES):
+        span = np.maximum(np.abs(implicit.y[i]).max(axis=1, keepdims=True), 1e-9)
+        assert (np.abs(default.y[i] - implicit.y[i]) / span).max() <= 1e-4, name
+
+
+def test_ordinary_runs_stay_on_the_explicit_method():
+    """The fallback is for stiff members only: a sample of the ranges over two years never needs it."""
+    for scenario in ["status_quo", "hard_way"]:
+        sol = run_values(latin_hypercube(load_params(scenario), 64, seed=5), 730)
+        assert sol.fallback is not None and not sol.fallback.any()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 / 0 for the zero army, at the start
+def test_a_member_undefined_at_the_start_still_raises(base_values):
+    values = {k: np.array([v, v]) for k, v in base_values.items()}
+    values["forces.russia_initial"] = np.array([793.916, 0.0])  # no army: a ratio of zero powers
+    with pytest.raises(sm.SolverError, match="undefined"):
+        run_values(values, 200)
+
+
+def test_a_run_that_stalls_without_being_stiff_raises(base_values, monkeypatch):
+    from sanctions_model import solve
+
+    monkeypatch.setattr(solve, "MAX_RHS_CALLS", 40)
+    with pytest.raises(sm.SolverError, match="more than 40 evaluations"):
+        run_values(base_values, 730)
+
+
+def test_an_unknown_method_is_refused(base_values):
+    with pytest.raises(ValueError, match="unknown method 'Euler'"):
+        run_values(base_values, 10, method="Euler")
