@@ -526,8 +526,11 @@ def load_params(
         names: list[str | Path] = []
     elif isinstance(scenario, (str, Path)):
         names = [scenario]
-    else:
+    elif isinstance(scenario, Iterable) and not isinstance(scenario, Mapping):
         names = list(scenario)
+    else:
+        raise InputError(f"scenario must be a name, a path or a list of them, got {type(scenario).__name__} "
+                         f"{scenario!r}.")
     for item in names:
         if not isinstance(item, (str, Path)):
             raise InputError(f"scenario must be a name or a path, got {type(item).__name__} {item!r}.")

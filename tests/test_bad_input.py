@@ -279,3 +279,44 @@ def _parser_of(command: str):
 
 def test_the_matrix_is_broad():
     assert len(MATRIX) >= 300, len(MATRIX)
+
+
+# --- a generated API matrix: each public function's arguments with values of the wrong kind ---------------
+
+BAD_NUMBERS = [None, "x", -1, float("nan"), float("inf"), [1, 2], True]
+API_MATRIX = [
+    *[(f"simulate(days={v!r})", lambda v=v: sm.simulate(days=v)) for v in BAD_NUMBERS],
+    *[(f"simulate(step={v!r})", lambda v=v: sm.simulate(step=v, days=30)) for v in BAD_NUMBERS],
+    *[(f"simulate(rtol={v!r})", lambda v=v: sm.simulate(rtol=v, days=30)) for v in BAD_NUMBERS],
+    *[(f"simulate_batch(days={v!r})", lambda v=v: sm.simulate_batch(_values(), days=v)) for v in BAD_NUMBERS],
+    *[(f"run_ensemble(n={v!r})", lambda v=v: sm.run_ensemble(["status_quo"], 30, v, seed=1))
+      for v in [None, "x", -1, 0, 2.5, True]],
+    *[(f"run_ensemble(days={v!r})", lambda v=v: sm.run_ensemble(["status_quo"], v, 4, seed=1)) for v in BAD_NUMBERS],
+    *[(f"run_ensemble(workers={v!r})", lambda v=v: sm.run_ensemble(["status_quo"], 30, 4, seed=1, workers=v))
+      for v in ["x", -1, 0, 2.5, True, 10_000]],
+    *[(f"Design.build(n={v!r})", lambda v=v: sm.Design.build("lhs", sm.load_params(), v, seed=1))
+      for v in [None, "x", -1, 0, 2.5, True]],
+    *[(f"Design.build(seed={v!r})", lambda v=v: sm.Design.build("lhs", sm.load_params(), 4, seed=v))
+      for v in [None, "x", -1, 2.5, True, 2 ** 33]],
+    *[(f"Design.build(chunk_size={v!r})", lambda v=v: sm.Design.build("lhs", sm.load_params(), 4, seed=1,
+                                                                         chunk_size=v)) for v in ["x", 0, 2.5, True]],
+    *[(f"load_params(overrides={v!r})", lambda v=v: sm.load_params(overrides=v))
+      for v in [[1], "x", {"oil.brent_price": None}, {"oil.brent_price": True}, {"oil.brent_price": [60]},
+                {3: 4}, {"oil.brent_price": float("nan")}]],
+    *[(f"load_params(scenario={v!r})", lambda v=v: sm.load_params(v)) for v in [3, [3], ["nope"], "", {"a": 1}]],
+    *[(f"simulate(overrides={v!r})", lambda v=v: sm.simulate(overrides=v, days=30))
+      for v in [[1], "x", {"oil.brent_price": None}, {"oil.brent_price": True}, {"oil.brent_price": [60]},
+                {3: 4}, {"oil.brent_price": float("nan")}]],
+    *[(f"execution(workers={v!r})", lambda v=v: sm.execution(workers=v).__enter__())
+      for v in ["x", -1, 0, 2.5, True, 10_000]],
+]
+
+
+@pytest.mark.parametrize("label, call", API_MATRIX, ids=[label for label, _ in API_MATRIX])
+def test_every_api_argument_refuses_values_of_the_wrong_kind(label, call):
+    with pytest.raises(InputError):
+        call()
+
+
+def test_the_api_tables_are_broad():
+    assert len(API_CASES) + len(API_MATRIX) >= 126, len(API_CASES) + len(API_MATRIX)
