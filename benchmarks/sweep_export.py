@@ -23,40 +23,23 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep_throughput import TRAJ, _tree_rss_bytes, run_cli_sweep  # noqa: E402
+from sweep_throughput import TRAJ, run_cli_sweep, run_measured  # noqa: E402
 
 TARGET_MIB = 1536
 
 
 def measured(code: str) -> tuple[float, int, str]:
     """Run ``code`` in a fresh Python; return (seconds, peak tree RSS in bytes, its stdout)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak, done = 0, threading.Event()
-
-    def watch() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss_bytes(proc.pid))
-            time.sleep(0.1)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    out, err = proc.communicate()
-    done.set()
-    thread.join()
-    if proc.returncode != 0:
+    elapsed, peak, out, err, status = run_measured([sys.executable, "-c", code])
+    if status != 0:
         raise SystemExit(f"failed:\n{err}")
-    return time.perf_counter() - start, peak, out
+    return elapsed, peak, out
 
 
 def size_mib(path: Path) -> float:

@@ -66,28 +66,33 @@ def _tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def run_cli_sweep(n: int, out: Path, extra: list[str]) -> tuple[float, float]:
-    """Run a sweep through the command line; return (seconds, peak tree RSS in bytes)."""
-    cmd = [sys.executable, "-m", "sanctions_model.cli", "sweep", "--design", "lhs", "-n", str(n), "--seed", "1",
-           "--out", str(out), "--no-progress", *extra]
+def run_measured(cmd: list[str]) -> tuple[float, int, str, str, int]:
+    """Run ``cmd``; return (seconds, peak RSS of its process tree in bytes, stdout, stderr, exit status)."""
     peak = 0
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def watch() -> None:
         nonlocal peak
         while not done.is_set():
             peak = max(peak, _tree_rss_bytes(proc.pid))
-            time.sleep(0.2)
+            time.sleep(0.1)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
-    _, err = proc.communicate()
+    out, err = proc.communicate()
     done.set()
     thread.join()
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
+    return time.perf_counter() - start, peak, out, err, proc.returncode
+
+
+def run_cli_sweep(n: int, out: Path, extra: list[str]) -> tuple[float, float]:
+    """Run a sweep through the command line; return (seconds, peak tree RSS in bytes)."""
+    cmd = [sys.executable, "-m", "sanctions_model.cli", "sweep", "--design", "lhs", "-n", str(n), "--seed", "1",
+           "--out", str(out), "--no-progress", *extra]
+    elapsed, peak, _, err, status = run_measured(cmd)
+    if status != 0:
         raise SystemExit(f"sweep failed: {err}")
     return elapsed, peak
 
