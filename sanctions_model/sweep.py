@@ -43,7 +43,7 @@ from .designs import Design, overlay
 from .errors import InputError, SolverError, suggest
 from .model import FLOWS, STATES
 from .outcomes import OUTCOMES, compute
-from .parallel import check_workers, current_execution, local_executor, worker_environment
+from .parallel import call_in_worker, check_workers, current_execution, local_executor, worker_environment
 from .params import ParameterSet
 from .solve import integrate
 from .sweep_result import MANIFEST, SweepResult
@@ -559,7 +559,7 @@ def _run_pool(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd
                 while queue or pending:
                     while queue and len(pending) < 2 * workers:
                         task = queue.pop(0)
-                        pending[pool.submit(run_chunk, task)] = task
+                        pending[pool.submit(call_in_worker, run_chunk, task)] = task
                     finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                     for fut in finished:
                         result = fut.result()
@@ -590,7 +590,7 @@ def _run_dask(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd
     futures: list[Any] = []
     while queue and len(futures) < width:
         task = queue.pop(0)
-        fut = client.submit(run_chunk, task, pure=False)
+        fut = client.submit(call_in_worker, run_chunk, task, pure=False)
         index[fut.key] = task.index
         futures.append(fut)
     ac = as_completed(futures)
@@ -599,7 +599,7 @@ def _run_dask(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd
         fut.release()
         if queue:
             task = queue.pop(0)
-            nxt = client.submit(run_chunk, task, pure=False)
+            nxt = client.submit(call_in_worker, run_chunk, task, pure=False)
             index[nxt.key] = task.index
             ac.add(nxt)
 
