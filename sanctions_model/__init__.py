@@ -20,15 +20,48 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from .backtest import BacktestResult, backtest  # noqa: E402
-from .designs import Design  # noqa: E402
-from .ensemble import Ensemble, run_ensemble  # noqa: E402
-from .errors import InputError, SolverError  # noqa: E402
-from .parallel import execution  # noqa: E402
-from .params import ParameterSet, list_scenarios, load_params  # noqa: E402
-from .run import RunResult, simulate, simulate_batch  # noqa: E402
-from .sweep import run_sweep  # noqa: E402
-from .sweep_result import SweepResult, open_sweep  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+#: Where each public name lives. They are imported on first use (PEP 562), so that
+#: ``import sanctions_model`` and commands that need little (``params``, ``scenarios``, a
+#: refused argument) do not pay for SciPy's and pandas' imports.
+_PUBLIC = {
+    "BacktestResult": "backtesting", "backtest": "backtesting",
+    "Design": "designs",
+    "Ensemble": "ensemble", "run_ensemble": "ensemble",
+    "InputError": "errors", "SolverError": "errors",
+    "execution": "parallel",
+    "ParameterSet": "params", "list_scenarios": "params", "load_params": "params",
+    "RunResult": "run", "simulate": "run", "simulate_batch": "run",
+    "run_sweep": "sweep",
+    "SweepResult": "sweep_result", "open_sweep": "sweep_result",
+}
+
+if TYPE_CHECKING:
+    from .backtesting import BacktestResult, backtest
+    from .designs import Design
+    from .ensemble import Ensemble, run_ensemble
+    from .errors import InputError, SolverError
+    from .parallel import execution
+    from .params import ParameterSet, list_scenarios, load_params
+    from .run import RunResult, simulate, simulate_batch
+    from .sweep import run_sweep
+    from .sweep_result import SweepResult, open_sweep
+
+
+def __getattr__(name: str) -> object:
+    if name in _PUBLIC:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sanctions_model' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})
+
 
 __all__ = [
     "BacktestResult",

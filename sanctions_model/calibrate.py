@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .backtest import END, SCENARIO, compare
+from .backtesting import END, SCENARIO, compare
 from .errors import InputError, SolverError
 from .history import load_history
 from .params import ParameterSet, load_params, load_scenario
@@ -141,7 +141,7 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
     names : list of str
         Parameters to fit, each within its range.
     series : list of str
-        Recorded series to fit (see :data:`sanctions_model.backtest.comparisons`).
+        Recorded series to fit (see :data:`sanctions_model.backtesting.comparisons`).
     max_evaluations : int
         Most evaluations of the fit the optimiser may make (SciPy's ``max_nfev``); each
         finite-difference Jacobian costs one more run per parameter.

@@ -421,7 +421,7 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from .backtest import backtest
+    from .backtesting import backtest
     from .calibrate import load_calibrated
     from .outdir import check_target
     from .report.backtest import write_backtest
@@ -441,7 +441,7 @@ def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from .backtest import backtest
+    from .backtesting import backtest
     from .calibrate import calibrate, write_calibrated
     from .outdir import check_file
 

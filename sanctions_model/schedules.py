@@ -67,8 +67,13 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
     and its rate of change at ``t`` added as ``NAME.slope`` [unit per day].
 
     A driver holds its value until its first step, then moves by ramps exactly as a lever's
-    further steps do.
+    further steps do. Given a batch from :func:`compiled` and one time, every lever and driver
+    is evaluated in one vectorised pass (the levers' values and rates are added as
+    ``LEVER.now`` and ``LEVER.rate``, which :func:`lever_value` and :func:`lever_rate` read).
     """
+    schedule = getattr(p, "schedule", None)
+    if schedule is not None and np.ndim(t) == 0:
+        return schedule.at(float(t), p)
     stepped = [name for name in DRIVERS if f"{name}.step1.level" in p]
     if not stepped:
         return p
@@ -85,6 +90,150 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
             before = level
         out[name] = value
         out[f"{name}.slope"] = slope
+    return out
+
+
+class Schedule:
+    """Every lever's and every stepped driver's schedule of a batch, compiled once into arrays.
+
+    ``change[k, s]``, ``start[k, s]`` and ``phase[k, s]`` describe the k-th ramp of schedule
+    ``s`` for every member (schedules with fewer ramps are padded with ramps that change
+    nothing). :meth:`at` evaluates all of them at one time with a handful of array operations,
+    in the same order of operations as :func:`lever_value` and :func:`at_time`, so the values
+    are the same to the last bit. The parameters' string keys are read here, once per batch,
+    instead of on every evaluation of the right-hand side.
+
+    Given the window ``[a, b]`` of times it will be asked about (the solver's segment between
+    two breakpoints), ramps finished for every member by ``a`` are added into the starting
+    value once, and ramps that start after ``b`` are dropped: inside a segment of the
+    history's 44 steps, usually one ramp per schedule is left to evaluate, or none.
+    """
+
+    def __init__(self, p: Mapping[str, np.ndarray], a: float = -np.inf, b: float = np.inf) -> None:
+        self.levers = LEVERS
+        self.drivers = tuple(name for name in DRIVERS if f"{name}.step1.level" in p)
+        schedules: list[tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]] = []
+        for lever in self.levers:
+            schedules.append((p[f"{lever}.initial"], _ramps(p, lever)))
+        for name in self.drivers:
+            before, ramps = p[name], []
+            for step in steps(p, name):
+                level = p[f"{step}.level"]
+                ramps.append((level - before, p[f"{step}.start_day"], p[f"{step}.phase_in_days"]))
+                before = level
+            schedules.append((p[name], ramps))
+        shape = np.broadcast_shapes(*(np.shape(x) for base, ramps in schedules
+                                      for x in (base, *(y for r in ramps for y in r))))
+        depth = max(len(ramps) for _, ramps in schedules)
+        size = (depth, len(schedules), *shape)
+        change, start, phase = np.zeros(size), np.full(size, np.inf), np.zeros(size)  # padding never starts
+        for s, (_, ramps) in enumerate(schedules):
+            for k, (c, t0, w) in enumerate(ramps):
+                change[k, s], start[k, s], phase[k, s] = c, t0, w
+        base = np.stack([np.broadcast_to(np.asarray(b0, dtype=float), shape) for b0, _ in schedules])
+        self.a, self.b = a, b
+        self.full = _Ramps(base, change, start, phase)
+        self.window = self.full.within(a, b) if np.isfinite(a) and np.isfinite(b) else self.full
+        self._of: Mapping[str, np.ndarray] | None = None
+        self._out: dict[str, np.ndarray] | None = None
+        self._stale = False
+
+    def at(self, t: float, p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``p`` with the drivers at ``t`` and their ``.slope``, and ``LEVER.now`` and ``LEVER.rate``.
+
+        The same dictionary is returned (updated) on every call, for the right-hand side to read
+        before the next call; only the schedules that move in the window are evaluated again."""
+        if self._out is None or self._of is not p:
+            self._of, self._out, self._stale = p, dict(p), True
+        if not self.a <= t <= self.b:
+            self._fill(self.full.at(t))
+            self._stale = True
+        elif self._stale or self.window.moving.size:
+            self._fill(self.window.at(t))
+            self._stale = False
+        return self._out
+
+    def _fill(self, evaluated: tuple[np.ndarray, np.ndarray]) -> None:
+        value, rate = evaluated
+        out = self._out
+        assert out is not None
+        for s, lever in enumerate(self.levers):
+            out[f"{lever}.now"], out[f"{lever}.rate"] = value[s], rate[s]
+        for s, name in enumerate(self.drivers, start=len(self.levers)):
+            out[name], out[f"{name}.slope"] = value[s], rate[s]
+
+
+class _Ramps:
+    """Schedules as ``base`` (shape ``(S, n)``) plus ramps ``(K, S, n)``, evaluated in ramp order."""
+
+    def __init__(self, base: np.ndarray, change: np.ndarray, start: np.ndarray, phase: np.ndarray,
+                 moving: np.ndarray | None = None) -> None:
+        self.base, self.change, self.start, self.phase = base, change, start, phase
+        self.moving = np.arange(base.shape[0]) if moving is None else moving  # schedules the ramps belong to
+        self.ramp = phase > 0
+        self.width = np.where(self.ramp, phase, 1.0)
+        self.end = start + phase
+        self.slope = change / self.width
+
+    def fraction(self, t: float) -> np.ndarray:
+        elapsed = t - self.start
+        return np.where(self.ramp, np.clip(elapsed / self.width, 0.0, 1.0), (elapsed >= 0).astype(float))
+
+    def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Value and rate of every schedule at ``t``, each of shape ``(S, n)``."""
+        frac = self.fraction(t)
+        inside = (t >= self.start) & (t < self.end) & self.ramp
+        value, rate = self.base[self.moving], np.zeros(self.base[self.moving].shape)
+        for k in range(self.change.shape[0]):
+            value = value + self.change[k] * frac[k]
+            rate = rate + np.where(inside[k], self.slope[k], 0.0)
+        if self.moving.size == self.base.shape[0]:
+            return value, rate
+        full_value, full_rate = self.base.copy(), np.zeros(self.base.shape)
+        full_value[self.moving], full_rate[self.moving] = value, rate
+        return full_value, full_rate
+
+    def within(self, a: float, b: float) -> _Ramps:
+        """The same schedules for times in ``[a, b]`` only: leading ramps finished for every member
+        by ``a`` folded into the base (exactly as evaluating them would add them), trailing ramps
+        that start after ``b`` dropped, schedules left without ramps held constant."""
+        done = (self.fraction(a) == 1.0) & (a >= self.end)  # and so for every later time
+        future = b < self.start  # and so for every earlier time
+        base = self.base.copy()
+        depth, count = self.change.shape[:2]
+        spans = []
+        for s in range(count):
+            first = 0
+            while first < depth and done[first, s].all():
+                base[s] = base[s] + self.change[first, s] * 1.0
+                first += 1
+            last = depth
+            while last > first and future[last - 1, s].all():
+                last -= 1
+            spans.append((first, last))
+        moving = np.array([s for s, (first, last) in enumerate(spans) if last > first], dtype=int)
+        keep = max((last - first for first, last in spans), default=0)
+        shape = (keep, moving.size, *base.shape[1:])
+        change, start, phase = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        for j, s in enumerate(moving):
+            first, last = spans[s]
+            change[:last - first, j] = self.change[first:last, s]
+            start[:last - first, j] = self.start[first:last, s]
+            phase[:last - first, j] = self.phase[first:last, s]
+        return _Ramps(base, change, start, phase, moving)
+
+
+class Scheduled(dict):
+    """A batch's parameters (a plain dict) carrying their compiled :class:`Schedule`."""
+
+    schedule: Schedule
+
+
+def compiled(p: Mapping[str, np.ndarray], a: float = -np.inf, b: float = np.inf) -> Scheduled:
+    """``p`` with its schedules compiled (see :class:`Schedule`), for many evaluations at one time
+    each, most of them between ``a`` and ``b``."""
+    out = Scheduled(p)
+    out.schedule = Schedule(p, a, b)
     return out
 
 
@@ -114,6 +263,8 @@ def _ramps(p: Mapping[str, np.ndarray], lever: str) -> list[tuple[np.ndarray, np
 
 def lever_value(t: float | np.ndarray, p: Mapping[str, np.ndarray], lever: str) -> np.ndarray:
     """Value of ``lever`` at time ``t`` [the lever's unit]."""
+    if f"{lever}.now" in p:  # evaluated at t by a compiled schedule (see at_time)
+        return p[f"{lever}.now"]
     initial, level = p[f"{lever}.initial"], p[f"{lever}.level"]
     if f"{lever}.step1.level" not in p:
         if np.shape(t) == () and np.array_equal(initial, level):  # a lever that does not move
@@ -131,6 +282,8 @@ def lever_rate(t: float | np.ndarray, p: Mapping[str, np.ndarray], lever: str) -
     Used for cumulative levers (the frozen-asset transfer), whose rate is the flow.
     A step (phase-in 0) has no finite rate and gives 0; such levers require a phase-in.
     """
+    if f"{lever}.rate" in p:  # evaluated at t by a compiled schedule (see at_time)
+        return p[f"{lever}.rate"]
     t = np.asarray(t)
     rate = np.zeros(np.broadcast_shapes(t.shape, np.shape(p[f"{lever}.level"])))
     for change, start, phase in _ramps(p, lever):

@@ -30,7 +30,7 @@ from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 
 from .errors import SolverError
 from .model import N_STATES, STATE_SCALE, derivatives, initial_state
-from .schedules import breakpoints
+from .schedules import breakpoints, compiled
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL_FACTOR = 1e-8  # absolute tolerance = factor * typical magnitude of the stock
@@ -101,7 +101,8 @@ class _Segment:
 
     def model(self, members: np.ndarray) -> Callable[[float, np.ndarray], np.ndarray]:
         """``dy/dt`` of ``members`` (shape ``(N_STATES, m)``) at ``t``, clipped to the segment."""
-        p = {k: v[members] for k, v in self.p.items()}
+        # the levers and drivers of this segment compiled into arrays once (schedules.Schedule)
+        p = compiled({k: v[members] for k, v in self.p.items()}, self.a, self.t_hi)
         ref = {k: v[members] for k, v in self.ref.items()}
         t_hi = self.t_hi
 

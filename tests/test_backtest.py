@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import sanctions_model as sm
-from sanctions_model.backtest import TARGETS, backtest
+from sanctions_model.backtesting import TARGETS, backtest
 from sanctions_model.calibrate import JOINED
 from sanctions_model.errors import InputError
 from sanctions_model.history import load_history

@@ -15,12 +15,12 @@ from sanctions_model import calibrate, ensemble, history, sensitivity, sweep
 from sanctions_model.report import backtest as backtest_report
 from sanctions_model.report import full
 
-backtest_module = importlib.import_module("sanctions_model.backtest")
+backtest_module = importlib.import_module("sanctions_model.backtesting")
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 MODULES = {"sanctions_model": sm, "sanctions_model.sensitivity": sensitivity, "sanctions_model.ensemble": ensemble,
            "sanctions_model.sweep": sweep, "sanctions_model.report.full": full,
-           "sanctions_model.history": history, "sanctions_model.backtest": backtest_module,
+           "sanctions_model.history": history, "sanctions_model.backtesting": backtest_module,
            "sanctions_model.report.backtest": backtest_report, "sanctions_model.calibrate": calibrate}
 PUBLIC = {
     "sanctions_model": list(sm.__all__),
@@ -30,7 +30,7 @@ PUBLIC = {
     "sanctions_model.sweep": ["run_sweep", "read_sweep"],
     "sanctions_model.report.full": ["write_report"],
     "sanctions_model.history": ["load_history"],
-    "sanctions_model.backtest": ["backtest", "compare", "targets", "comparable"],
+    "sanctions_model.backtesting": ["backtest", "compare", "targets", "comparable"],
     "sanctions_model.report.backtest": ["write_backtest"],
     "sanctions_model.calibrate": ["calibrate", "write_calibrated", "load_calibrated", "cost_at", "joined_start"],
 }

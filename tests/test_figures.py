@@ -138,7 +138,7 @@ def test_uncertainty_figure_draws_wilson_intervals():
 
 
 def test_backtest_figure_has_no_empty_panel(tmp_path):
-    from sanctions_model.backtest import backtest
+    from sanctions_model.backtesting import backtest
     from sanctions_model.report.backtest import _figure
 
     result = backtest()

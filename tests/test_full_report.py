@@ -107,8 +107,10 @@ def test_report_content(small_report):
     assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(sobol.columns)
 
 
-def test_same_command_and_seed_give_the_same_files(small_report, tmp_path):
-    again = write_report(tmp_path / "again", "test", log=_quiet, **SMALL)
+def test_same_command_and_seed_give_the_same_files_on_any_number_of_workers(small_report, tmp_path):
+    """The same report, run again on two spawned worker processes instead of in this process:
+    the same files, byte for byte (but the date)."""
+    again = write_report(tmp_path / "two", "test", log=_quiet, **{**SMALL, "workers": 2})
     first = sorted(p.name for p in small_report.iterdir())
     assert first == sorted(p.name for p in again.iterdir())
     for name in first:
@@ -118,19 +120,11 @@ def test_same_command_and_seed_give_the_same_files(small_report, tmp_path):
         assert a == b, f"{name} differs between two runs of the same command and seed"
 
 
-def test_worker_processes_change_nothing(small_report, tmp_path):
-    """The same report on two spawned worker processes as in this process, file for file."""
-    again = write_report(tmp_path / "two", "test", log=_quiet, **{**SMALL, "workers": 2})
-    for path in sorted(small_report.iterdir()):
-        a, b = path.read_bytes(), (again / path.name).read_bytes()
-        if path.name == "report.md":
-            a, b = _without_date(a.decode()).encode(), _without_date(b.decode()).encode()
-        assert a == b, path.name
-
-
-def test_another_seed_gives_other_samples(small_report, tmp_path):
-    other = write_report(tmp_path / "other", "test", log=_quiet, **{**SMALL, "seed": 8})
-    assert (other / "sobol.csv").read_bytes() != (small_report / "sobol.csv").read_bytes()
+def test_another_seed_gives_other_samples(tmp_path):
+    tiny = {"scenarios": ["status_quo"], "days": 120, "samples": 8, "sobol_n": 2, "workers": 1}
+    one = write_report(tmp_path / "seven", "test", log=_quiet, seed=7, **tiny)
+    other = write_report(tmp_path / "eight", "test", log=_quiet, seed=8, **tiny)
+    assert (one / "sobol.csv").read_bytes() != (other / "sobol.csv").read_bytes()
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sanctions_model as sm
-from sanctions_model.backtest import backtest
+from sanctions_model.backtesting import backtest
 from sanctions_model.calibrate import JOINED, load_calibrated
 from sanctions_model.errors import InputError
 from sanctions_model.params import load_params

@@ -80,7 +80,7 @@ BACKTEST = REPORT.parent.parent / "backtest"
 
 def test_committed_backtest_is_current():
     """The committed back-test (reports/backtest/) matches the current model, path and record."""
-    from sanctions_model.backtest import backtest
+    from sanctions_model.backtesting import backtest
 
     assert (BACKTEST / "report.md").is_file(), "reports/backtest/report.md is missing: run `make report`"
     text = (BACKTEST / "report.md").read_text()

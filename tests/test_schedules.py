@@ -228,3 +228,33 @@ def test_dated_scenarios_are_not_projection_scenarios(tmp_path):
     _scenario(tmp_path, STEPPED, "stepped")
     assert scenario_names(tmp_path) == ["stepped"]
     assert scenario_names(tmp_path, dated=True) == ["dated"]
+
+
+def test_a_compiled_schedule_gives_the_same_values_to_the_last_bit():
+    """The solver evaluates levers and drivers through schedules.compiled (one pass over arrays,
+    finished ramps folded in and future ones dropped for the segment it integrates); at every
+    time, inside the segment or not, every value and rate equals the plain functions' exactly."""
+    import numpy as np
+
+    import sanctions_model as sm
+    from sanctions_model.designs import Design, overlay
+    from sanctions_model.schedules import DRIVERS, LEVERS, at_time, compiled, lever_rate, lever_value
+
+    params = sm.load_params("history_2022_2025")
+    design = Design.build("lhs", params, 16, 3)
+    p = {k: np.asarray(v, dtype=float) for k, v in overlay(params.values(), design.names, design.chunk(0)).items()}
+    p = {k: np.broadcast_to(v, (16,)).copy() for k, v in p.items()}
+    edges = np.concatenate([[0.0], breakpoints(p, 1100.0), [1100.0]])
+    windows = [compiled(p)] + [compiled(p, a, b - 1e-9) for a, b in zip(edges[:-1:7], edges[1::7])]
+    stepped = [d for d in DRIVERS if f"{d}.step1.level" in p]
+    assert len(stepped) >= 3 and any(f"{lever}.step1.level" in p for lever in LEVERS)
+    times = np.unique(np.concatenate([np.linspace(0, 1100, 113), p["sanctions.step1.start_day"][:2],
+                                      p["sanctions.step1.start_day"][:2] + p["sanctions.step1.phase_in_days"][:2]]))
+    for t, fast in ((t, fast) for t in times for fast in windows):  # inside its window and outside
+        plain, quick = at_time(t, p), at_time(t, fast)
+        for lever in LEVERS:
+            np.testing.assert_array_equal(lever_value(t, quick, lever), lever_value(t, plain, lever), err_msg=lever)
+            np.testing.assert_array_equal(lever_rate(t, quick, lever), lever_rate(t, plain, lever), err_msg=lever)
+        for name in stepped:
+            np.testing.assert_array_equal(quick[name], plain[name], err_msg=name)
+            np.testing.assert_array_equal(quick[f"{name}.slope"], plain[f"{name}.slope"], err_msg=name)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..backtest import TARGETS, BacktestResult, comparable, comparisons
+from ..backtesting import TARGETS, BacktestResult, comparable, comparisons
 from ..outdir import atomic_directory, check_target
 from ..params import format_value, load_scenario
 from .figures import ModelFigure, _save, _style
