@@ -265,6 +265,8 @@ def settings_of(design: Design, scenarios: Sequence[tuple[str, ParameterSet]], d
         "version": __version__,
         "design": design.to_dict(),
         "scenarios": {label: params.digest() for label, params in scenarios},
+        # day 0 of each scenario (the history starts on 2022-02-24, projections on the base file's date)
+        "start_dates": {label: params.start_date.isoformat() for label, params in scenarios},
         "days": days,
         "trajectories": list(trajectories),
         "every": every if trajectories else None,

@@ -81,6 +81,17 @@ class SweepResult(os.PathLike):
         return list(self.settings["scenarios"])
 
     @property
+    def start_dates(self) -> dict[str, pd.Timestamp]:
+        """Day 0 of each scenario, as recorded when the sweep started (a sweep written before
+        start dates were recorded: the base file's date for every scenario)."""
+        recorded = self.settings.get("start_dates")
+        if recorded is None:
+            from .params import load_base
+
+            return {label: pd.Timestamp(load_base().start_date) for label in self.scenarios}
+        return {label: pd.Timestamp(recorded[label]) for label in self.scenarios}
+
+    @property
     def variables(self) -> list[str]:
         """Trajectory variables kept over time (empty if none were asked for)."""
         return list(self.settings.get("trajectories", []))
@@ -170,11 +181,10 @@ class SweepResult(os.PathLike):
         -------
         matplotlib.figure.Figure
         """
-        from .params import load_base
         from .report.figures import fan_figure
 
         scenario = self._scenario(scenario)
-        start = pd.Timestamp(load_base().start_date)
+        start = self.start_dates[scenario]
         n = int((self.outcomes["scenario"] == scenario).sum())
         fig = fan_figure(self.fans(scenario), None, None, n, start=start,
                          title=f"sweep {self.path.name}, scenario {scenario}: the range over {n:,} samples")
@@ -208,7 +218,9 @@ class SweepResult(os.PathLike):
         -------
         xarray.Dataset
             Dimensions ``scenario``, ``sample`` and, if trajectories were kept, ``time``
-            (dates, with a ``day`` coordinate, days after the start). Data variables: each
+            (dates, with a ``day`` coordinate, days after the start). If the scenarios start on
+            different dates (the history and a projection, say), the trajectories' dimension is
+            ``day`` instead, with a ``date`` coordinate per scenario and day. Data variables: each
             kept trajectory variable (scenario x sample x time), each outcome (scenario x
             sample; yes/no outcomes as 0/1 ``int8``, other outcomes float with NaN where a
             crossing did not happen or the sample failed), each varied parameter (sample),
@@ -303,9 +315,18 @@ class SweepResult(os.PathLike):
             for var in self.variables:
                 data[var] = (("scenario", "sample", "time"), arrays[var],
                              {"units": STATES.get(var, FLOWS.get(var, "")), "long_name": var.replace("_", " ")})
-            start = pd.Timestamp(base.start_date)
-            coords["time"] = start + pd.to_timedelta(days, unit="D")
-            coords["day"] = ("time", days, {"units": "day", "long_name": "days after the start"})
+            starts = self.start_dates
+            if len(set(starts.values())) == 1:
+                coords["time"] = next(iter(starts.values())) + pd.to_timedelta(days, unit="D")
+                coords["day"] = ("time", days, {"units": "day", "long_name": "days after the start"})
+            else:  # scenarios that start on different dates share days after their start, not dates
+                for var in self.variables:
+                    dims_, values, var_attrs = data[var]
+                    data[var] = (("scenario", "sample", "day"), values, var_attrs)
+                coords["day"] = ("day", days, {"units": "day", "long_name": "days after the scenario's start"})
+                coords["date"] = (("scenario", "day"), np.stack(
+                    [(starts[label] + pd.to_timedelta(days, unit="D")).to_numpy() for label in scenarios]),
+                    {"long_name": "date of each day of each scenario"})
         attrs = {"title": "sanctions-model sweep", "source": str(self.path), "version": str(settings["version"]),
                  "design": str(settings["design"]["kind"]), "seed": int(settings["design"]["seed"]),
                  "days": float(settings["days"]), "chunk_size": int(design.chunk_size),

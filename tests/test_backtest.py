@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 import sanctions_model as sm
 from sanctions_model.backtesting import TARGETS, backtest
@@ -119,23 +118,19 @@ def test_bad_input(tmp_path):
 
 
 def test_cli(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", "--out", str(tmp_path / "b")],
-                         capture_output=True, text=True, timeout=300)
+    res = run_cli("backtest", "--out", tmp_path / "b")
     assert res.returncode == 0, res.stderr
     assert "target checks met" in res.stdout and (tmp_path / "b" / "report.md").is_file()
-    again = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", "--out", str(tmp_path / "b")],
-                           capture_output=True, text=True, timeout=300)
+    again = run_cli("backtest", "--out", tmp_path / "b")
     assert again.returncode == 2 and "already exists" in again.stderr
     report = (tmp_path / "b" / "report.md").read_text()
     assert "## Where the projection starts" in report and "with the base file's values" in report
     for args, message in ((["--calibrated", str(tmp_path / "none.toml")], "file not found"),
                           (["--calibrated", "params/calibrated.toml", "--uncalibrated"], "one or the other")):
-        bad = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", *args,
-                              "--out", str(tmp_path / "c")], capture_output=True, text=True, timeout=300)
+        bad = run_cli("backtest", *args, "--out", tmp_path / "c")
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
         assert not (tmp_path / "c").exists(), "nothing written"
-    plain = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "backtest", "--uncalibrated",
-                            "--out", str(tmp_path / "u")], capture_output=True, text=True, timeout=300)
+    plain = run_cli("backtest", "--uncalibrated", "--out", tmp_path / "u")
     assert plain.returncode == 0, plain.stderr
     assert "none (base values)" in (tmp_path / "u" / "report.md").read_text()
 

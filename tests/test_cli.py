@@ -1,4 +1,8 @@
-"""The command line through a subprocess: outputs, exit codes, messages, atomic writes."""
+"""The command line: outputs, exit codes, messages, atomic writes.
+
+Commands run in this process through ``cli.main`` (as the console script calls it), which
+saves an interpreter start per command; tests/test_docs_commands.py runs the installed
+``sanctions-model`` script itself, and tests/test_faults.py signals real processes."""
 
 from __future__ import annotations
 
@@ -10,14 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_cli as cli
 
 from sanctions_model.outdir import atomic_directory
-
-CLI = [sys.executable, "-m", "sanctions_model.cli"]
-
-
-def cli(*args, cwd=None):
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 def test_run_writes_trajectories_outcomes_and_report(tmp_path):

@@ -10,6 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 import sanctions_model as sm
 from sanctions_model import sensitivity as sa
@@ -24,8 +25,8 @@ CLI = [sys.executable, "-m", "sanctions_model.cli"]
 MANY = ("compare", "sweep", "sensitivity", "report")
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600)
+def _cli(*args, cwd=None):
+    return run_cli(*args, cwd=cwd)
 
 
 def _square(x: int) -> int:

@@ -4,13 +4,12 @@ table, reproducible byte for byte, and refusing bad input before any work."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 from sanctions_model.ensemble import SHARES, run_ensemble
 from sanctions_model.errors import InputError
@@ -162,8 +161,7 @@ def test_existing_directory_is_kept_without_force(tmp_path):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "sanctions_model.cli", *args], capture_output=True, text=True,
-                          timeout=300)
+    return run_cli(*args)
 
 
 @pytest.mark.parametrize("args, message", [

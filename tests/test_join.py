@@ -141,11 +141,9 @@ def test_bad_calibration_files_are_refused(tmp_path):
 
 
 def test_the_cli_runs_uncalibrated_on_request(tmp_path):
-    import subprocess
-    import sys
+    from conftest import run_cli
 
-    res = subprocess.run([sys.executable, "-m", "sanctions_model.cli", "run", "--days", "30", "--uncalibrated",
-                          "--out", str(tmp_path / "u")], capture_output=True, text=True)
+    res = run_cli("run", "--days", "30", "--uncalibrated", "--out", tmp_path / "u")
     assert res.returncode == 0, res.stderr
     report = (tmp_path / "u" / "report.md").read_text()
     assert "none (the base file's values)" in report

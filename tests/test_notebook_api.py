@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from conftest import run_cli
 from matplotlib.figure import Figure
 
 import sanctions_model as sm
@@ -101,8 +99,7 @@ def test_sweep_bad_input(sweep, tmp_path):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "sanctions_model.cli", *args], capture_output=True, text=True,
-                          timeout=300)
+    return run_cli(*args)
 
 
 def test_cli_export(sweep, tmp_path):

@@ -3,11 +3,11 @@ replaced without --force, and an impossible path is refused before any work, wit
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from sanctions_model.errors import InputError
 from sanctions_model.outdir import atomic_directory, check_file, check_target
@@ -15,8 +15,8 @@ from sanctions_model.outdir import atomic_directory, check_file, check_target
 CLI = [sys.executable, "-m", "sanctions_model.cli"]
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+def cli(*args, cwd=None):
+    return run_cli(*args, cwd=cwd)
 
 
 def test_run_creates_missing_parents_and_still_refuses_to_overwrite(tmp_path):

@@ -228,3 +228,21 @@ def test_parameter_sets_and_backtests_have_short_reprs():
     result = sm.backtest()
     text = repr(result)
     assert len(text) < 400 and f"{int(result.targets['met'].sum())} of {len(result.targets)}" in text
+
+
+def test_a_history_sweep_has_the_dates_simulate_gives_it(tmp_path):
+    """Day 0 of a sweep's scenario is that scenario's start (2022-02-24 for the history), as in
+    simulate(); scenarios that start on different dates share days, each with its own dates."""
+    history = sm.load_params("history_2022_2025")
+    design = sm.Design.build("lhs", sm.load_params(), 4, seed=1)
+    run = sm.simulate("history_2022_2025", days=60)
+    sweep = sm.run_sweep(design, [("history", history)], tmp_path / "h", days=60, trajectories=["territory"],
+                         every=7, workers=1)
+    ds = sweep.to_xarray(lazy=False)
+    assert ds["time"].values[0] == np.datetime64(run.trajectories.index[0]) == np.datetime64("2022-02-24")
+    assert sweep.start_dates == {"history": pd.Timestamp("2022-02-24")}
+    both = sm.run_sweep(design, [("history", history), ("status_quo", sm.load_params())], tmp_path / "b",
+                        days=60, trajectories=["territory"], every=7, workers=1).to_xarray(lazy=False)
+    assert both["territory"].dims == ("scenario", "sample", "day")
+    assert both["date"].sel(scenario="history").values[0] == np.datetime64("2022-02-24")
+    assert both["date"].sel(scenario="status_quo").values[0] == np.datetime64(sm.simulate(days=7).trajectories.index[0])

@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 import sanctions_model as sm
 from sanctions_model.designs import DESIGNS, Design, uncertainties
@@ -178,8 +179,8 @@ def test_bad_api_arguments(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
-def _cli(*args, **kw):
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600, **kw)
+def _cli(*args, cwd=None):
+    return run_cli(*args, cwd=cwd)
 
 
 def test_killed_sweep_resumes_to_the_same_result(tmp_path):
