@@ -14,12 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 from sanctions_model.outdir import atomic_directory
 from sanctions_model.sweep import read_sweep
 
 CLI = [sys.executable, "-m", "sanctions_model.cli"]
-SWEEP = ["sweep", "-n", "160", "--chunk-size", "4", "--days", "60"]
+# long enough (about 10 s) that it cannot finish between a poll that sees its first chunks and the
+# signal, even when the test process is starved of CPU on a loaded machine
+SWEEP = ["sweep", "-n", "400", "--chunk-size", "4", "--days", "60"]
+CHUNKS = 100
 
 
 def _children(pid: int) -> list[int]:
@@ -63,12 +67,12 @@ def test_an_interrupted_sweep_says_how_many_chunks_it_kept(tmp_path, sig):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     kept = _chunks_done(out)
-    assert f"interrupted: {kept} of 40 chunks written in {out}; run the same command to resume." in err
+    assert f"interrupted: {kept} of {CHUNKS} chunks written in {out}; run the same command to resume." in err
     assert "Traceback" not in err and not (out / ".lock").exists()
     if sig == signal.SIGINT:
         resumed = subprocess.run([*CLI, *SWEEP, "--workers", "1", "--out", str(out)], capture_output=True,
                                  text=True, timeout=300)
-        assert resumed.returncode == 0 and f"resuming: {kept} of 40" in resumed.stderr
+        assert resumed.returncode == 0 and f"resuming: {kept} of {CHUNKS}" in resumed.stderr
 
 
 def test_kill_9_leaves_no_worker_behind(tmp_path):
@@ -83,9 +87,8 @@ def test_kill_9_leaves_no_worker_behind(tmp_path):
 
 
 def test_a_killed_worker_is_retried_and_the_results_are_whole(tmp_path):
-    reference = subprocess.run([*CLI, *SWEEP, "--workers", "1", "--out", str(tmp_path / "ref")],
-                               capture_output=True, text=True, timeout=300)
-    assert reference.returncode == 0
+    reference = run_cli(*SWEEP, "--workers", "1", "--out", tmp_path / "ref")
+    assert reference.returncode == 0, reference.stderr
     proc = subprocess.Popen([*CLI, *SWEEP, "--workers", "2", "--out", str(tmp_path / "s")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert _wait_for(lambda: _chunks_done(tmp_path / "s") >= 1)
