@@ -25,6 +25,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .schedules import at_time, driver_rate, lever_rate, lever_value
+from .system import DAYS_PER_YEAR, REPORTED_FLOWS, STOCKS
 
 #: Type of a batch quantity: an array (n,) over parameter sets, or a scalar.
 Array = np.ndarray
@@ -32,67 +33,18 @@ Num = np.ndarray | float
 #: Parameters (and reference values) by name, each an array (n,) over the batch.
 Params = Mapping[str, np.ndarray]
 
-#: Stocks, in state-vector order, with their units.
-STATES: dict[str, str] = {
-    "sanctions_effective": "index 0-1",
-    "evasion": "share 0-1",
-    "reserves": "US$ bn",
-    "war_debt": "US$ bn",
-    "inflation": "% per year (underlying)",
-    "key_rate": "% per year",
-    "civilian_capacity": "index (1 = 2024 level)",
-    "strain": "index 0-1",
-    "russia_forces": "thousand persons",
-    "ukraine_forces": "thousand persons",
-    "ukraine_materiel": "US$ bn",
-    "territory": "share of Ukraine",
-    "kursk": "km2",
-    "momentum": "share of Ukraine per year",
-    "russia_willingness": "index 0-1",
-    "ukraine_willingness": "index 0-1",
-    "oil_revenue_lost": "US$ bn (cumulative)",
-    "ukraine_funding": "US$ bn (cumulative)",
-    "reference_power_russia": "thousand persons x quality index",
-    "reference_power_ukraine": "thousand persons x quality index",
-}
+#: Stocks, in state-vector order, with their units (declared with their solver scales and
+#: starting values in :mod:`sanctions_model.system`).
+STATES: dict[str, str] = {stock.name: stock.unit for stock in STOCKS}
 STATE_NAMES = tuple(STATES)
 N_STATES = len(STATE_NAMES)
 IDX = {name: i for i, name in enumerate(STATE_NAMES)}
 
-#: Typical magnitude of each stock, for the solver's absolute tolerance. Reserves get a
-#: tiny one so that the solver tracks them relatively as they drain toward zero.
-STATE_SCALE = np.array([1, 1, 0.01, 50, 10, 20, 1, 1, 700, 500, 50, 0.2, 500, 0.01, 1, 1, 100, 100, 700, 500], float)
+#: Typical magnitude of each stock, for the solver's absolute tolerance, in state order.
+STATE_SCALE = np.array([stock.scale for stock in STOCKS], float)
 
 #: Key flows and auxiliaries reported beside the stocks, with their units.
-FLOWS: dict[str, str] = {
-    "sanctions_target": "index 0-1",
-    "sanctions_bite": "index 0-1",
-    "secondary_tariffs": "index 0-1",
-    "ally_pressure": "index 0-1",
-    "relief_offer": "US$ bn per year",
-    "security_arrangement": "index 0-1",
-    "rub_per_usd": "RUB per US$",
-    "depreciation": "% per year (rouble against the dollar)",
-    "headline_inflation": "% per year (underlying plus the exchange rate's pass-through)",
-    "export_volume": "mb/d",
-    "urals_price": "US$/bbl",
-    "oil_revenue": "US$ bn per year",
-    "oil_revenue_lost_rate": "US$ bn per year",
-    "non_oil_revenue": "US$ bn per year",
-    "spending": "US$ bn per year",
-    "balance": "US$ bn per year",
-    "reserve_inflow": "US$ bn per year",
-    "reserve_drawdown": "US$ bn per year",
-    "borrowing": "US$ bn per year",
-    "strain_indicated": "index 0-1",
-    "aid_to_ukraine": "US$ bn per year",
-    "force_ratio": "ratio (Russia / Ukraine combat power)",
-    "advance_rate": "share of Ukraine per year",
-    "demand_gap": "index 0-1",
-    "ceasefire_durability": "index 0-1",
-    "russia_willingness_indicated": "index 0-1",
-    "ukraine_willingness_indicated": "index 0-1",
-}
+FLOWS: dict[str, str] = {flow.name: flow.unit for flow in REPORTED_FLOWS}
 
 #: The accounting rate of the budget's money [RUB per US$]: ``[meta] rub_per_usd`` of params/base.toml.
 ACCOUNTING_RUB_PER_USD = 92.0
@@ -115,7 +67,6 @@ KURSK_PRESSURE_MAX = 30.0
 
 #: Smoothing scale of the fiscal softplus [US$ bn per day]; small against any deficit.
 FISCAL_SMOOTHING = 0.001
-DAYS_PER_YEAR = 365.0
 
 
 def softplus(x: Num, scale: Num) -> Num:

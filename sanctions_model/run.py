@@ -24,43 +24,15 @@ from .outcomes import OUTCOMES, compute
 from .params import ParameterSet, load_params
 from .schedules import at_time
 from .solve import BatchSolution, integrate
+from .system import DAYS_PER_YEAR, REPORTED_FLOWS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 MAX_DAYS = 3650
 
-# Auxiliary key -> trajectory column, and whether it is a daily flow to report per year.
-_FLOW_SOURCES: dict[str, tuple[str, bool]] = {
-    "sanctions_target": ("sanctions_target", False),
-    "sanctions_bite": ("bite", False),
-    "secondary_tariffs": ("secondary_tariffs", False),
-    "ally_pressure": ("ally_pressure", False),
-    "relief_offer": ("relief", False),
-    "security_arrangement": ("security", False),
-    "rub_per_usd": ("rub_per_usd", False),
-    "depreciation": ("depreciation", False),
-    "headline_inflation": ("headline_inflation", False),
-    "export_volume": ("volume", False),
-    "urals_price": ("price", False),
-    "oil_revenue": ("oil", True),
-    "oil_revenue_lost_rate": ("oil_lost", True),
-    "non_oil_revenue": ("non_oil", True),
-    "spending": ("spending", True),
-    "balance": ("balance", True),
-    "reserve_inflow": ("surplus", True),
-    "reserve_drawdown": ("drawdown", True),
-    "borrowing": ("borrowing", True),
-    "strain_indicated": ("strain_indicated", False),
-    "aid_to_ukraine": ("aid", True),
-    "force_ratio": ("force_ratio", False),
-    "advance_rate": ("advance", False),
-    "demand_gap": ("gap", False),
-    "ceasefire_durability": ("durability", False),
-    "russia_willingness_indicated": ("russia_willingness_indicated", False),
-    "ukraine_willingness_indicated": ("ukraine_willingness_indicated", False),
-}
-assert set(_FLOW_SOURCES) == set(FLOWS)
+# Trajectory column -> (auxiliary key, whether it is a daily flow to report per year), as system.py declares.
+_FLOW_SOURCES: dict[str, tuple[str, bool]] = {flow.name: (flow.source, flow.per_year) for flow in REPORTED_FLOWS}
 
 
 @dataclass(frozen=True, repr=False)
@@ -344,7 +316,7 @@ def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndar
         aux = auxiliaries(t, flat_y, at_time(t, p), ref)
         for name in flows:
             key, per_day = _FLOW_SOURCES[name]
-            out[name] = np.broadcast_to(aux[key], (n * m,)).reshape(n, m) * (365.0 if per_day else 1.0)
+            out[name] = np.broadcast_to(aux[key], (n * m,)).reshape(n, m) * (DAYS_PER_YEAR if per_day else 1.0)
     return {name: out[name] for name in names}
 
 

@@ -26,6 +26,14 @@ SWEEP = ["sweep", "-n", "400", "--chunk-size", "4", "--days", "60"]
 CHUNKS = 100
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before it runs: SIGINT at its default, as a shell starts a command. Libraries
+    loaded by earlier tests in this worker (Jupyter's kernel machinery) may leave it ignored,
+    and an ignored SIGINT is inherited: Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -61,11 +69,13 @@ def _chunks_done(out: Path) -> int:
 def test_an_interrupted_sweep_says_how_many_chunks_it_kept(tmp_path, sig):
     out = tmp_path / "s"
     proc = subprocess.Popen([*CLI, *SWEEP, "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_terminal)
     assert _wait_for(lambda: _chunks_done(out) >= 2)
+    masks = [line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+             if line.startswith(("SigBlk", "SigIgn", "SigCgt"))]
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130, (err, masks)
     kept = _chunks_done(out)
     assert f"interrupted: {kept} of {CHUNKS} chunks written in {out}; run the same command to resume." in err
     assert "Traceback" not in err and not (out / ".lock").exists()

@@ -103,3 +103,25 @@ def test_ukraine_funding_accumulates_aid_and_assets():
 
 def test_state_units_are_declared():
     assert all(STATES.values())
+
+
+def test_the_system_is_declared_once_and_the_model_follows_it():
+    """Stocks, units, solver scales and reported flows come from system.py; every stock has an
+    equation and a starting value, every reported flow a source among the auxiliaries."""
+    import numpy as np
+
+    from sanctions_model import model, system
+    from sanctions_model.params import load_params
+
+    assert model.STATE_NAMES == tuple(s.name for s in system.STOCKS)
+    assert list(model.STATE_SCALE) == [s.scale for s in system.STOCKS]
+    assert all(s.scale > 0 and s.unit for s in system.STOCKS)
+    p = {k: np.atleast_1d(v) for k, v in load_params().values().items()}
+    y0, ref = model.initial_state(p)
+    assert y0.shape == (len(system.STOCKS), 1) and np.isfinite(y0).all()
+    assert model.derivatives(0.0, y0, p, ref).shape == y0.shape
+    names = set(p)
+    for stock in system.STOCKS:
+        assert stock.initial in names or " " in stock.initial, (stock.name, stock.initial)
+    aux = model.auxiliaries(0.0, y0, p, ref)
+    assert {f.source for f in system.REPORTED_FLOWS} <= set(aux)

@@ -1,0 +1,98 @@
+"""The system's stocks and reported flows, declared once: name, unit, and what the solver and
+the trajectories need to know about each.
+
+``model.py`` takes the state-vector order, the units and the solver scales from
+:data:`STOCKS`; ``run.py`` takes the reported flows, their units and their per-day to
+per-year conversion from :data:`REPORTED_FLOWS`. Adding a stock is one line here (and its
+equation in ``model.derivatives``); nothing positional can fall out of step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Days in a year: the conversion from the model's daily flows to the reported yearly ones.
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True)
+class Stock:
+    """A stock of the state vector."""
+
+    name: str
+    unit: str
+    #: Typical magnitude, for the solver's absolute tolerance (``atol = scale * atol_factor``).
+    scale: float
+    #: Where its starting value comes from: a parameter of ``params/base.toml``, or how it is derived.
+    initial: str
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A flow or auxiliary reported beside the stocks in a run's trajectories."""
+
+    name: str
+    unit: str
+    #: The key of ``model.auxiliaries`` it is read from.
+    source: str
+    #: True for a flow the model computes per day and reports per year (multiplied by
+    #: :data:`DAYS_PER_YEAR`).
+    per_year: bool = False
+
+
+#: Stocks, in state-vector order. Reserves get a tiny scale so that the solver tracks them
+#: relatively as they drain toward zero.
+STOCKS: tuple[Stock, ...] = (
+    Stock("sanctions_effective", "index 0-1", 1, "sanctions.initial"),
+    Stock("evasion", "share 0-1", 1, "evasion.initial"),
+    Stock("reserves", "US$ bn", 0.01, "fiscal.reserves_initial"),
+    Stock("war_debt", "US$ bn", 50, "0 (debt taken on since the start)"),
+    Stock("inflation", "% per year (underlying)", 10, "macro.inflation_initial"),
+    Stock("key_rate", "% per year", 20, "macro.key_rate_initial"),
+    Stock("civilian_capacity", "index (1 = 2024 level)", 1, "1 (the 2024 level)"),
+    Stock("strain", "index 0-1", 1, "its indicated value at the start (perception in equilibrium)"),
+    Stock("russia_forces", "thousand persons", 700, "forces.russia_initial"),
+    Stock("ukraine_forces", "thousand persons", 500, "forces.ukraine_initial"),
+    Stock("ukraine_materiel", "US$ bn", 50, "the aid of the first day times forces.materiel_life_days"),
+    Stock("territory", "share of Ukraine", 0.2, "forces.territory_initial"),
+    Stock("kursk", "km2", 500, "forces.kursk_initial"),
+    Stock("momentum", "share of Ukraine per year", 0.01, "the advance at the start"),
+    Stock("russia_willingness", "index 0-1", 1, "russia.willingness_initial"),
+    Stock("ukraine_willingness", "index 0-1", 1, "ukraine.willingness_initial"),
+    Stock("oil_revenue_lost", "US$ bn (cumulative)", 100, "0 (counted from the start)"),
+    Stock("ukraine_funding", "US$ bn (cumulative)", 100, "0 (counted from the start)"),
+    Stock("reference_power_russia", "thousand persons x quality index", 700, "the combat power at the start"),
+    Stock("reference_power_ukraine", "thousand persons x quality index", 500, "the combat power at the start"),
+)
+
+#: Flows and auxiliaries reported beside the stocks, in the trajectories' column order.
+REPORTED_FLOWS: tuple[Flow, ...] = (
+    Flow("sanctions_target", "index 0-1", "sanctions_target"),
+    Flow("sanctions_bite", "index 0-1", "bite"),
+    Flow("secondary_tariffs", "index 0-1", "secondary_tariffs"),
+    Flow("ally_pressure", "index 0-1", "ally_pressure"),
+    Flow("relief_offer", "US$ bn per year", "relief"),
+    Flow("security_arrangement", "index 0-1", "security"),
+    Flow("rub_per_usd", "RUB per US$", "rub_per_usd"),
+    Flow("depreciation", "% per year (rouble against the dollar)", "depreciation"),
+    Flow("headline_inflation", "% per year (underlying plus the exchange rate's pass-through)",
+         "headline_inflation"),
+    Flow("export_volume", "mb/d", "volume"),
+    Flow("urals_price", "US$/bbl", "price"),
+    Flow("oil_revenue", "US$ bn per year", "oil", per_year=True),
+    Flow("oil_revenue_lost_rate", "US$ bn per year", "oil_lost", per_year=True),
+    Flow("non_oil_revenue", "US$ bn per year", "non_oil", per_year=True),
+    Flow("spending", "US$ bn per year", "spending", per_year=True),
+    Flow("balance", "US$ bn per year", "balance", per_year=True),
+    Flow("reserve_inflow", "US$ bn per year", "surplus", per_year=True),
+    Flow("reserve_drawdown", "US$ bn per year", "drawdown", per_year=True),
+    Flow("borrowing", "US$ bn per year", "borrowing", per_year=True),
+    Flow("strain_indicated", "index 0-1", "strain_indicated"),
+    Flow("aid_to_ukraine", "US$ bn per year", "aid", per_year=True),
+    Flow("force_ratio", "ratio (Russia / Ukraine combat power)", "force_ratio"),
+    Flow("advance_rate", "share of Ukraine per year", "advance"),
+    Flow("demand_gap", "index 0-1", "gap"),
+    Flow("ceasefire_durability", "index 0-1", "durability"),
+    Flow("russia_willingness_indicated", "index 0-1", "russia_willingness_indicated"),
+    Flow("ukraine_willingness_indicated", "index 0-1", "ukraine_willingness_indicated"),
+)
