@@ -13,7 +13,6 @@ and history join without a jump.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -252,60 +251,24 @@ def write_calibrated(result: Calibration, path: str | os.PathLike[str], command:
     -------
     pathlib.Path
     """
-    from .outdir import check_file, make_parents
+    from . import calibration_file
     from .report.markdown import git_commit
 
-    path = make_parents(check_file(path, force))
-
     fit_id = f"calibration of {dt.date.today().isoformat()}, {__version__}, commit {git_commit()}"
-    lines = [
-        "# Parameters fitted to the record (data/history.csv) by `sanctions-model calibrate`.",
-        "# Each value stays inside the range of params/base.toml (or of the historical scenario);",
-        "# standard errors are from the Jacobian at the solution.",
-        "",
-        "[fit]",
-        f"id = {json.dumps(fit_id)}",
-        f"scenario = {json.dumps(result.scenario)}",
-        f"command = {json.dumps(command)}",
-        f"series = {json.dumps(sorted(set(result.residuals['series'])))}",
-        f"cost_before = {result.cost_before:.6g}",
-        f"cost_after = {result.cost_after:.6g}",
-        f"evaluations = {result.evaluations}",
-        f"status = {result.status}",
-        f"message = {json.dumps(result.message)}",
-        "",
-    ]
-    for name, row in result.table.iterrows():
-        se = "nan" if not math.isfinite(row["standard_error"]) else f"{row['standard_error']:.6g}"
-        applies = result.scenario if name in result.restated else ""
-        lines += [
-            f"[parameter.{json.dumps(str(name))}]",
-            f"value = {row['value']:.6g}",
-            f"applies = {json.dumps(applies)}  # \"\": every run; a scenario's name: only runs of it",
-            f"standard_error = {se}",
-            f"before = {row['before']:.6g}",
-            f"low = {row['low']:.6g}",
-            f"high = {row['high']:.6g}",
-            f"unit = {json.dumps(row['unit'])}",
-            f"at_bound = {'true' if row['at_bound'] else 'false'}",
-            f"fit = {json.dumps(fit_id)}",
-            "",
-        ]
-    lines += ["# The projection's starting state: the calibrated back-test's state on 2025-01-20.", ""]
-    for name, row in result.start.iterrows():
-        lines += [
-            f"[start.{json.dumps(str(name))}]",
-            f"value = {row['value']:.6g}",
-            f"stock = {json.dumps(row['stock'])}",
-            f"recorded = {row['recorded']:.6g}",
-            f"unit = {json.dumps(row['unit'])}",
-            f"fit = {json.dumps(fit_id)}",
-            "",
-        ]
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(lines))
-    os.replace(tmp, path)
-    return path
+    fit = {"id": fit_id, "scenario": result.scenario, "command": command,
+           "series": sorted(set(result.residuals["series"])), "cost_before": float(result.cost_before),
+           "cost_after": float(result.cost_after), "evaluations": int(result.evaluations),
+           "status": int(result.status), "message": str(result.message)}
+    parameters = {str(name): {"value": float(row["value"]),
+                              "applies": result.scenario if name in result.restated else "",
+                              "standard_error": float(row["standard_error"]), "before": float(row["before"]),
+                              "low": float(row["low"]), "high": float(row["high"]), "unit": str(row["unit"]),
+                              "at_bound": bool(row["at_bound"]), "fit": fit_id}
+                  for name, row in result.table.iterrows()}
+    start = {str(name): {"value": float(row["value"]), "stock": str(row["stock"]),
+                         "recorded": float(row["recorded"]), "unit": str(row["unit"]), "fit": fit_id}
+             for name, row in result.start.iterrows()}
+    return calibration_file.write(path, fit, parameters, start, force=force)
 
 
 def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, object], pd.DataFrame, pd.DataFrame]:
@@ -328,24 +291,14 @@ def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[st
         The projection's starting state, one row per starting parameter: ``value``,
         ``stock``, ``recorded``, ``unit``.
     """
-    import tomllib
-
+    from . import calibration_file
     from .params import params_dir
 
-    path = Path(path) if path is not None else params_dir() / "calibrated.toml"
-    if not path.is_file():
-        raise InputError(f"{path}: file not found (run `sanctions-model calibrate --out {path}`).")
-    from .schema import read_text
-
-    text = read_text(path, "calibration file")
-    try:
-        data = tomllib.loads(text)
-        table = pd.DataFrame.from_dict(data["parameter"], orient="index").drop(columns=["fit"])
-        start = pd.DataFrame.from_dict(data["start"], orient="index").drop(columns=["fit"])
-        table.index.name = start.index.name = "parameter"
-        return dict(data["fit"]), table, start
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"{path}: not a calibration file of this version ({exc}).") from None
+    file = calibration_file.read(path if path is not None else params_dir() / "calibrated.toml")
+    table = pd.DataFrame.from_dict(file.parameters, orient="index").drop(columns=["fit"])
+    start = pd.DataFrame.from_dict(file.start, orient="index").drop(columns=["fit"])
+    table.index.name = start.index.name = "parameter"
+    return file.fit, table, start
 
 
 def cost_at(values: dict[str, float], scenario: str = SCENARIO, series: Sequence[str] = SERIES) -> float:

@@ -304,12 +304,6 @@ def _read_toml_text(path: Path, what: str) -> tuple[dict, str]:
         raise InputError(f"{path}: malformed TOML: {exc}") from None
 
 
-def _number(path: Path, name: str, key: str, raw: object) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
-        raise InputError(f"{path}: parameter '{name}': '{key}' must be a finite number, got {raw!r}.")
-    return float(raw)
-
-
 def load_base(path: Path | str | None = None) -> ParameterSet:
     """Read and validate the base parameter file (default ``params/base.toml``).
 
@@ -568,23 +562,19 @@ class CalibrationLayer:
 
 
 def read_calibration(path: Path) -> CalibrationLayer:
-    """Read a calibration file (:func:`sanctions_model.calibrate.write_calibrated`) as a layer of parameters.
+    """Read a calibration file (:mod:`sanctions_model.calibration_file`) as a layer of parameters.
 
     Raises
     ------
     InputError
         For a missing or malformed file, or one written before starting states were part of it.
     """
-    data = _read_toml(path, "calibration file")
-    hint = "rerun `make calibrate`, or pass calibration=False (--uncalibrated) to use the base values"
-    try:
-        fit_id = str(data["fit"]["id"])
-        fitted = {name: (_number(path, name, "value", row["value"]), str(row["applies"]))
-                  for name, row in data["parameter"].items()}
-        start = {name: (_number(path, name, "value", row["value"]), str(row["stock"]))
-                 for name, row in data["start"].items()}
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"{path}: not a calibration file of this version (missing {exc}); {hint}.") from None
+    from . import calibration_file
+
+    file = calibration_file.read(path)
+    fitted = {name: (float(row["value"]), str(row["applies"])) for name, row in file.parameters.items()}
+    start = {name: (float(row["value"]), str(row["stock"])) for name, row in file.start.items()}
+    fit_id = file.fit["id"]
     return CalibrationLayer(path, fit_id, fitted, start)
 
 

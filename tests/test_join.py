@@ -160,3 +160,50 @@ def test_a_base_file_with_another_accounting_rate_is_refused(tmp_path):
     other.write_text(text.replace("rub_per_usd = 92.0\n", "rub_per_usd = 100.0\n", 1))
     with pytest.raises(InputError, match="accounting|92 RUB/\\$"):
         load_params(base=other)
+
+
+def test_the_calibration_file_has_one_writer_and_one_reader_and_round_trips(tmp_path):
+    """calibration_file writes through tomli-w and reads what load_params and load_calibrated
+    use: every number at full precision, a table without one of its keys refused before writing."""
+    import tomllib
+
+    from sanctions_model import calibration_file
+
+    fit = {"id": "test fit", "scenario": "history_2022_2025", "command": "test", "series": ["urals_price"],
+           "cost_before": 0.5, "cost_after": 0.25, "evaluations": 7, "status": 3, "message": "ok"}
+    parameters = {"oil.tax_take": {"value": 0.6612345678901234, "applies": "", "standard_error": float("nan"),
+                                   "before": 0.68, "low": 0.55, "high": 0.85, "unit": "share of export value",
+                                   "at_bound": False, "fit": "test fit"}}
+    start = {"fiscal.reserves_initial": {"value": 31.123456789, "stock": "reserves", "recorded": 35.0,
+                                         "unit": "US$ bn", "fit": "test fit"}}
+    path = calibration_file.write(tmp_path / "sub" / "cal.toml", fit, parameters, start)
+    text = path.read_text()
+    assert text.startswith("# Parameters fitted to the record") and tomllib.loads(text)["fit"] == fit
+    back = calibration_file.read(path)
+    assert back.fit == fit and back.start == start
+    assert back.parameters["oil.tax_take"]["value"] == 0.6612345678901234
+    params = load_params(calibration=path)
+    assert params["oil.tax_take"] == 0.6612345678901234 and params["fiscal.reserves_initial"] == 31.123456789
+    with pytest.raises(InputError, match="already exists"):
+        calibration_file.write(path, fit, parameters, start)
+    broken = {"oil.tax_take": {k: v for k, v in parameters["oil.tax_take"].items() if k != "applies"}}
+    with pytest.raises(InputError, match="lacks applies; nothing was written"):
+        calibration_file.write(tmp_path / "new.toml", fit, broken, start)
+    assert not (tmp_path / "new.toml").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "calibration file not found"),
+    (b"[fit\nid = 1\n", "malformed TOML"),
+    (b"[fit]\nid = '\xff'\n", "line 2: not UTF-8"),
+    (b"[fit]\nid = 'x'\nparameter = 3\n[start]\n", "not a calibration file of this version"),
+])
+def test_calibration_file_read_refuses_bad_files_naming_them(tmp_path, content, message):
+    from sanctions_model import calibration_file
+
+    path = tmp_path / "cal.toml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as err:
+        calibration_file.read(path)
+    assert str(path) in str(err.value)
