@@ -275,6 +275,15 @@ def settings_of(design: Design, scenarios: Sequence[tuple[str, ParameterSet]], d
     return settings
 
 
+def units_of(settings: Mapping[str, Any]) -> dict[str, str]:
+    """The unit of every column a sweep writes: each outcome, each kept trajectory variable, and ``day``."""
+    units = {name: unit for name, (unit, _) in OUTCOMES.items()}
+    units.update({var: STATES.get(var, FLOWS.get(var, "")) for var in settings.get("trajectories", [])})
+    if settings.get("trajectories"):
+        units["day"] = "day (after the scenario's start date)"
+    return units
+
+
 def _done_chunks(out: Path, manifest: Mapping[str, Any], n_chunks: int, with_traj: bool,
                  log: Callable[[str], None] | None = None) -> set[int]:
     """Chunks whose every part the manifest lists and the file on disk matches; a damaged part's
@@ -351,7 +360,8 @@ def _prepare(out: Path, settings: dict, lock: _Lock | None = None) -> dict:
     if not out.exists():
         check_target(out)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = {"settings": settings, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    manifest = {"settings": settings, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "units": units_of(settings)}
     _write_json_atomic(manifest, manifest_path)
     return manifest
 

@@ -21,7 +21,6 @@ import pandas as pd
 
 from .ensemble import percentile_table, share_table
 from .errors import InputError, suggest
-from .model import FLOWS, STATES
 from .outcomes import OUTCOMES
 
 if TYPE_CHECKING:
@@ -90,6 +89,13 @@ class SweepResult(os.PathLike):
 
             return {label: pd.Timestamp(load_base().start_date) for label in self.scenarios}
         return {label: pd.Timestamp(recorded[label]) for label in self.scenarios}
+
+    @property
+    def units(self) -> dict[str, str]:
+        """The unit of each outcome and kept trajectory variable, as the manifest records them."""
+        from .sweep import units_of
+
+        return dict(self.manifest.get("units") or units_of(self.settings))
 
     @property
     def variables(self) -> list[str]:
@@ -314,7 +320,7 @@ class SweepResult(os.PathLike):
                            tuple(scenarios), days, tuple(self.variables))
             for var in self.variables:
                 data[var] = (("scenario", "sample", "time"), arrays[var],
-                             {"units": STATES.get(var, FLOWS.get(var, "")), "long_name": var.replace("_", " ")})
+                             {"units": self.units.get(var, ""), "long_name": var.replace("_", " ")})
             starts = self.start_dates
             if len(set(starts.values())) == 1:
                 coords["time"] = next(iter(starts.values())) + pd.to_timedelta(days, unit="D")

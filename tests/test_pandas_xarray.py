@@ -241,6 +241,9 @@ def test_a_history_sweep_has_the_dates_simulate_gives_it(tmp_path):
     ds = sweep.to_xarray(lazy=False)
     assert ds["time"].values[0] == np.datetime64(run.trajectories.index[0]) == np.datetime64("2022-02-24")
     assert sweep.start_dates == {"history": pd.Timestamp("2022-02-24")}
+    recorded = json.loads((tmp_path / "h" / "manifest.json").read_text())["units"]  # the store owns its units
+    assert recorded["territory"] == "share of Ukraine" == ds["territory"].attrs["units"]
+    assert recorded["days_to_talks"] == "day" and recorded["day"].startswith("day")
     both = sm.run_sweep(design, [("history", history), ("status_quo", sm.load_params())], tmp_path / "b",
                         days=60, trajectories=["territory"], every=7, workers=1).to_xarray(lazy=False)
     assert both["territory"].dims == ("scenario", "sample", "day")
