@@ -134,6 +134,9 @@ class Schedule:
         self.a, self.b = a, b
         self.full = _Ramps(base, change, start, phase)
         self.window = self.full.within(a, b) if np.isfinite(a) and np.isfinite(b) else self.full
+        # the keys at_time fills, in schedule order: each lever's value and rate, each driver's value and slope
+        self.keys = tuple([(f"{lever}.now", f"{lever}.rate") for lever in self.levers]
+                          + [(name, f"{name}.slope") for name in self.drivers])
         self._of: Mapping[str, np.ndarray] | None = None
         self._out: dict[str, np.ndarray] | None = None
         self._stale = False
@@ -157,10 +160,8 @@ class Schedule:
         value, rate = evaluated
         out = self._out
         assert out is not None
-        for s, lever in enumerate(self.levers):
-            out[f"{lever}.now"], out[f"{lever}.rate"] = value[s], rate[s]
-        for s, name in enumerate(self.drivers, start=len(self.levers)):
-            out[name], out[f"{name}.slope"] = value[s], rate[s]
+        for s, (value_key, rate_key) in enumerate(self.keys):
+            out[value_key], out[rate_key] = value[s], rate[s]
 
 
 class _Ramps:

@@ -318,17 +318,18 @@ class SweepResult(os.PathLike):
             traj_shapes = {var: ((n_s, -1, n_t), np.dtype("float64")) for var in self.variables}
             arrays = stack("trajectories", _read_trajectories, n_s * n_t * 8 * len(self.variables), traj_shapes, 1,
                            tuple(scenarios), days, tuple(self.variables))
-            for var in self.variables:
-                data[var] = (("scenario", "sample", "time"), arrays[var],
-                             {"units": self.units.get(var, ""), "long_name": var.replace("_", " ")})
             starts = self.start_dates
-            if len(set(starts.values())) == 1:
+            one_start = len(set(starts.values())) == 1
+            # scenarios that start on different dates share days after their start, not dates
+            axis = "time" if one_start else "day"
+            units = self.units
+            for var in self.variables:
+                data[var] = (("scenario", "sample", axis), arrays[var],
+                             {"units": units.get(var, ""), "long_name": var.replace("_", " ")})
+            if one_start:
                 coords["time"] = next(iter(starts.values())) + pd.to_timedelta(days, unit="D")
                 coords["day"] = ("time", days, {"units": "day", "long_name": "days after the start"})
-            else:  # scenarios that start on different dates share days after their start, not dates
-                for var in self.variables:
-                    dims_, values, var_attrs = data[var]
-                    data[var] = (("scenario", "sample", "day"), values, var_attrs)
+            else:
                 coords["day"] = ("day", days, {"units": "day", "long_name": "days after the scenario's start"})
                 coords["date"] = (("scenario", "day"), np.stack(
                     [(starts[label] + pd.to_timedelta(days, unit="D")).to_numpy() for label in scenarios]),

@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import run_cli as _cli
 
 import sanctions_model as sm
 from sanctions_model import sensitivity as sa
@@ -21,12 +21,8 @@ from sanctions_model.parallel import execution, map_in_processes
 from sanctions_model.report import write_comparison
 from sanctions_model.report.full import write_report
 
-CLI = [sys.executable, "-m", "sanctions_model.cli"]
 MANY = ("compare", "sweep", "sensitivity", "report")
 
-
-def _cli(*args, cwd=None):
-    return run_cli(*args, cwd=cwd)
 
 
 def _square(x: int) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import run_cli as _cli
 
 from sanctions_model.ensemble import SHARES, run_ensemble
 from sanctions_model.errors import InputError
@@ -159,9 +159,6 @@ def test_existing_directory_is_kept_without_force(tmp_path):
         write_report(tmp_path / "file" / "full", "test", log=calls.append, **SMALL)
     assert calls == []
 
-
-def _cli(*args):
-    return run_cli(*args)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_cli as _cli
 from matplotlib.figure import Figure
 
 import sanctions_model as sm
@@ -97,9 +97,6 @@ def test_sweep_bad_input(sweep, tmp_path):
     with pytest.raises(InputError, match="unreadable manifest"):
         sm.open_sweep(tmp_path / "broken")
 
-
-def _cli(*args):
-    return run_cli(*args)
 
 
 def test_cli_export(sweep, tmp_path):

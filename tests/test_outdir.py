@@ -3,20 +3,13 @@ replaced without --force, and an impossible path is refused before any work, wit
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli as cli
 
 from sanctions_model.errors import InputError
 from sanctions_model.outdir import atomic_directory, check_file, check_target
-
-CLI = [sys.executable, "-m", "sanctions_model.cli"]
-
-
-def cli(*args, cwd=None):
-    return run_cli(*args, cwd=cwd)
 
 
 def test_run_creates_missing_parents_and_still_refuses_to_overwrite(tmp_path):

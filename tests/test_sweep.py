@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import run_cli as _cli
 
 import sanctions_model as sm
 from sanctions_model.designs import DESIGNS, Design, uncertainties
@@ -178,9 +178,6 @@ def test_bad_api_arguments(tmp_path):
         read_sweep(tmp_path / "nothing")
     assert not any(tmp_path.iterdir())
 
-
-def _cli(*args, cwd=None):
-    return run_cli(*args, cwd=cwd)
 
 
 def test_killed_sweep_resumes_to_the_same_result(tmp_path):
