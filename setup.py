@@ -3,7 +3,7 @@
 Everything else about the package is in pyproject.toml. A wheel installed with
 ``pip install .`` has no clone beside it, so ``params/`` and ``data/`` are copied into
 ``sanctions_model/_bundled/`` at build time and read through importlib.resources
-(``sanctions_model/resources.py``). An editable install reads the clone's folders directly.
+(``sanctions_model/inputs/resources.py``). An editable install reads the clone's folders directly.
 """
 
 import shutil

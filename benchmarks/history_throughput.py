@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sweep_throughput import run_measured, worst  # noqa: E402
 
 import sanctions_model as sm  # noqa: E402
-from sanctions_model.designs import Design, overlay  # noqa: E402
-from sanctions_model.outcomes import compute  # noqa: E402
-from sanctions_model.solve import integrate  # noqa: E402
-from sanctions_model.sweep import SWEEP_RTOL  # noqa: E402
+from sanctions_model.core.outcomes import compute  # noqa: E402
+from sanctions_model.core.solve import integrate  # noqa: E402
+from sanctions_model.runs.designs import Design, overlay  # noqa: E402
+from sanctions_model.runs.sweep import SWEEP_RTOL  # noqa: E402
 
 HISTORY_DAYS = 1061  # 2022-02-24 to 2025-01-20
 

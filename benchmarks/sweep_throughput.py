@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 
 import sanctions_model as sm
-from sanctions_model.designs import Design, overlay
-from sanctions_model.outcomes import OUTCOMES, compute
-from sanctions_model.solve import integrate
-from sanctions_model.sweep import SWEEP_RTOL, read_sweep
+from sanctions_model.core.outcomes import OUTCOMES, compute
+from sanctions_model.core.solve import integrate
+from sanctions_model.runs.designs import Design, overlay
+from sanctions_model.runs.sweep import SWEEP_RTOL, read_sweep
 
 TRAJ = "strain,reserves,russia_willingness,ukraine_willingness,territory"
 

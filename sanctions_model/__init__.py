@@ -13,40 +13,41 @@ The API a notebook needs:
 - ``with execution(workers=..., scheduler=..., progress=...)`` says where every batch inside runs.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-try:
-    __version__ = version("sanctions-model")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
-from typing import TYPE_CHECKING  # noqa: E402
+from ._version import __version__
 
 #: Where each public name lives. They are imported on first use (PEP 562), so that
 #: ``import sanctions_model`` and commands that need little (``params``, ``scenarios``, a
 #: refused argument) do not pay for SciPy's and pandas' imports.
 _PUBLIC = {
-    "BacktestResult": "backtesting", "backtest": "backtesting",
-    "Design": "designs",
-    "Ensemble": "ensemble", "run_ensemble": "ensemble",
+    "BacktestResult": "analysis.backtesting", "backtest": "analysis.backtesting",
+    "Design": "runs.designs",
+    "Ensemble": "runs.ensemble", "run_ensemble": "runs.ensemble",
     "InputError": "errors", "SolverError": "errors",
-    "execution": "parallel",
-    "ParameterSet": "params", "list_scenarios": "params", "load_params": "params",
-    "RunResult": "run", "simulate": "run", "simulate_batch": "run",
-    "run_sweep": "sweep",
-    "SweepResult": "sweep_result", "open_sweep": "sweep_result",
+    "execution": "runs.executors",
+    "ParameterSet": "inputs.params", "list_scenarios": "inputs.params", "load_params": "inputs.params",
+    "RunResult": "runs.run", "simulate": "runs.run", "simulate_batch": "runs.run",
+    "run_sweep": "runs.sweep",
+    "SweepResult": "runs.sweep_result", "open_sweep": "runs.sweep_result",
+}
+#: The modules a notebook uses by name (``from sanctions_model import sensitivity as sa``), and
+#: the layer each lives in.
+_MODULES = {
+    "sensitivity": "analysis.sensitivity", "backtesting": "analysis.backtesting", "calibrate": "analysis.calibrate",
+    "history": "inputs.history", "ensemble": "runs.ensemble", "sweep": "runs.sweep",
 }
 
 if TYPE_CHECKING:
-    from .backtesting import BacktestResult, backtest
-    from .designs import Design
-    from .ensemble import Ensemble, run_ensemble
+    from .analysis.backtesting import BacktestResult, backtest
     from .errors import InputError, SolverError
-    from .parallel import execution
-    from .params import ParameterSet, list_scenarios, load_params
-    from .run import RunResult, simulate, simulate_batch
-    from .sweep import run_sweep
-    from .sweep_result import SweepResult, open_sweep
+    from .inputs.params import ParameterSet, list_scenarios, load_params
+    from .runs.designs import Design
+    from .runs.ensemble import Ensemble, run_ensemble
+    from .runs.executors import execution
+    from .runs.run import RunResult, simulate, simulate_batch
+    from .runs.sweep import run_sweep
+    from .runs.sweep_result import SweepResult, open_sweep
 
 
 def __getattr__(name: str) -> object:
@@ -56,11 +57,17 @@ def __getattr__(name: str) -> object:
         value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
         globals()[name] = value
         return value
+    if name in _MODULES:
+        import importlib
+
+        module = importlib.import_module(f".{_MODULES[name]}", __name__)
+        globals()[name] = module
+        return module
     raise AttributeError(f"module 'sanctions_model' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_PUBLIC})
+    return sorted({*globals(), *_PUBLIC, *_MODULES})
 
 
 __all__ = [

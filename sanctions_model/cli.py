@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, SolverError, suggest
-from .parallel import WorkerError
-from .params import list_scenarios, load_params, params_dir, scenario_names
+from .inputs.params import list_scenarios, load_params, params_dir, scenario_names
+from .runs.executors import WorkerError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,7 +81,7 @@ def _every(text: str) -> float:
 
 
 def _seed(text: str) -> int:
-    from .designs import check_seed
+    from .runs.designs import check_seed
 
     try:
         return check_seed(int(text))
@@ -102,7 +102,7 @@ def _non_negative_int(text: str) -> int:
 
 
 def _workers(text: str) -> int:
-    from .parallel import MAX_WORKERS_PER_CORE, check_workers
+    from .runs.executors import MAX_WORKERS_PER_CORE, check_workers
 
     try:
         value = int(text)
@@ -144,7 +144,7 @@ EXAMPLES = {
 def _sobol_runs(n: int) -> str:
     """What a Sobol' analysis of every uncertainty costs, from the parameter files in use."""
     try:
-        from .designs import uncertainties
+        from .runs.designs import uncertainties
 
         k = len(uncertainties(load_params()))
     except InputError:  # a broken parameter folder is reported by the command itself
@@ -286,7 +286,7 @@ def _once(option: str, names: Sequence[str], what: str = "parameter") -> None:
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .report import write_run
-    from .run import simulate
+    from .runs.run import simulate
 
     _once("--set", [name for name, _ in args.assignments])
     params = load_params(args.scenario, dict(args.assignments), origin="--set", calibration=not args.uncalibrated)
@@ -311,8 +311,8 @@ def _chunks_written(out: str) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .inputs.params import load_scenario
     from .outdir import check_target
-    from .params import load_scenario
     from .report import write_comparison
 
     scenarios = args.scenario or scenario_names()
@@ -326,8 +326,8 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from .designs import Design
-    from .sweep import run_sweep
+    from .runs.designs import Design
+    from .runs.sweep import run_sweep
 
     _once("--set", [name for name, _ in args.assignments])
     _once("--vary", [name for name, _ in args.vary])
@@ -369,9 +369,9 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from .designs import uncertainties
-    from .outcomes import OUTCOMES
+    from .core.outcomes import OUTCOMES
     from .report.sensitivity import DEFAULT_N, DEFAULT_OUTCOMES, write_sensitivity
+    from .runs.designs import uncertainties
 
     params = load_params(args.scenario)
     for out in args.outcome:
@@ -404,7 +404,7 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from pathlib import Path
 
     from .outdir import check_file, make_parents
-    from .sweep_result import open_sweep
+    from .runs.sweep_result import open_sweep
 
     out = Path(args.out)
     if out.suffix not in (".nc", ".zarr"):
@@ -421,8 +421,8 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from .backtesting import backtest
-    from .calibrate import load_calibrated
+    from .analysis.backtesting import backtest
+    from .analysis.calibrate import load_calibrated
     from .outdir import check_target
     from .report.backtest import write_backtest
 
@@ -441,8 +441,8 @@ def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from .backtesting import backtest
-    from .calibrate import calibrate, write_calibrated
+    from .analysis.backtesting import backtest
+    from .analysis.calibrate import calibrate, write_calibrated
     from .outdir import check_file
 
     out = check_file(args.out, args.force)
@@ -490,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = _terminate_as_interrupt()
     try:
         args = build_parser().parse_args(argv)
-        from .parallel import execution
+        from .runs.executors import execution
 
         # --workers, --scheduler, --progress reach every batch (a sweep connects to its scheduler itself)
         options = {k: getattr(args, k, None) for k in ("workers", "scheduler", "progress")}

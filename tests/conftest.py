@@ -10,8 +10,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from sanctions_model.params import load_params
-from sanctions_model.solve import integrate
+from sanctions_model.core.solve import integrate
+from sanctions_model.inputs.params import load_params
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import sanctions_model as sm
-from sanctions_model.model import STATE_NAMES
-from sanctions_model.outcomes import OUTCOMES
+from sanctions_model.core.model import STATE_NAMES
+from sanctions_model.core.outcomes import OUTCOMES
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +121,18 @@ def test_horizon_that_is_not_a_whole_number_of_days(days):
     assert run.trajectories["day"].iloc[-1] == days
     assert run.trajectories["day"].is_monotonic_increasing and run.trajectories["day"].is_unique
     assert run.outcomes["reserves_at_horizon"] == run.trajectories["reserves"].iloc[-1]
+
+
+def test_the_modules_a_notebook_names_resolve_from_the_package_root():
+    """The layout moved them into layers; ``from sanctions_model import sensitivity`` still works."""
+    import importlib
+
+    for name, home in {"sensitivity": "analysis.sensitivity", "ensemble": "runs.ensemble", "sweep": "runs.sweep",
+                       "history": "inputs.history", "backtesting": "analysis.backtesting",
+                       "calibrate": "analysis.calibrate"}.items():
+        assert getattr(sm, name) is importlib.import_module(f"sanctions_model.{home}")
+    from sanctions_model import sensitivity
+
+    assert callable(sensitivity.sobol)
+    with pytest.raises(AttributeError, match="no attribute 'solve'"):
+        sm.solve  # noqa: B018 (the engine's modules are not part of the notebook API)

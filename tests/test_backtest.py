@@ -10,10 +10,10 @@ import pytest
 from conftest import run_cli
 
 import sanctions_model as sm
-from sanctions_model.backtesting import TARGETS, backtest
-from sanctions_model.calibrate import JOINED
+from sanctions_model.analysis.backtesting import TARGETS, backtest
+from sanctions_model.analysis.calibrate import JOINED
 from sanctions_model.errors import InputError
-from sanctions_model.history import load_history
+from sanctions_model.inputs.history import load_history
 from sanctions_model.report.backtest import write_backtest
 
 
@@ -138,7 +138,7 @@ def test_cli(tmp_path):
 # --- calibration -------------------------------------------------------------------------------
 
 def test_calibration_lowers_the_cost_within_the_ranges(tmp_path):
-    from sanctions_model.calibrate import calibrate, cost_at, load_calibrated, write_calibrated
+    from sanctions_model.analysis.calibrate import calibrate, cost_at, load_calibrated, write_calibrated
 
     result = calibrate(names=["oil.tax_take"], series=["oil_gas_revenue"], max_evaluations=3)
     row = result.table.loc["oil.tax_take"]
@@ -168,14 +168,14 @@ def test_calibration_lowers_the_cost_within_the_ranges(tmp_path):
     ({"max_evaluations": 1}, "max_evaluations"),
 ])
 def test_calibration_bad_input(kwargs, message):
-    from sanctions_model.calibrate import calibrate
+    from sanctions_model.analysis.calibrate import calibrate
 
     with pytest.raises(InputError, match=message):
         calibrate(**kwargs)
 
 
 def test_load_calibrated_bad_files(tmp_path):
-    from sanctions_model.calibrate import load_calibrated
+    from sanctions_model.analysis.calibrate import load_calibrated
 
     with pytest.raises(InputError, match="file not found"):
         load_calibrated(tmp_path / "none.toml")
@@ -186,8 +186,8 @@ def test_load_calibrated_bad_files(tmp_path):
 
 def test_committed_calibration_is_current():
     """params/calibrated.toml: its starting values are today's, and its cost is reproduced at its values."""
-    from sanctions_model.calibrate import cost_at, load_calibrated
-    from sanctions_model.params import load_params
+    from sanctions_model.analysis.calibrate import cost_at, load_calibrated
+    from sanctions_model.inputs.params import load_params
 
     fit, table, start = load_calibrated()
     params = load_params(fit["scenario"], calibration=False)

@@ -171,7 +171,7 @@ def test_export_of_a_missing_sweep(tmp_path, capsys):
 def test_an_outcome_undefined_in_some_runs_is_refused_not_reported_as_no_effect(method):
     """ceasefire_durability_at_talks is NaN when there are no talks: every method refuses it, saying
     in how many runs, rather than reporting indices of zero."""
-    from sanctions_model import sensitivity as sa
+    from sanctions_model.analysis import sensitivity as sa
 
     problem = {"names": ["a", "b"], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
 

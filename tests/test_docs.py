@@ -11,28 +11,32 @@ from pathlib import Path
 import pytest
 
 import sanctions_model as sm
-from sanctions_model import calibrate, ensemble, history, sensitivity, sweep
+from sanctions_model.analysis import calibrate, sensitivity
+from sanctions_model.inputs import history
 from sanctions_model.report import backtest as backtest_report
 from sanctions_model.report import full
+from sanctions_model.runs import ensemble, sweep
 
-backtest_module = importlib.import_module("sanctions_model.backtesting")
+backtest_module = importlib.import_module("sanctions_model.analysis.backtesting")
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-MODULES = {"sanctions_model": sm, "sanctions_model.sensitivity": sensitivity, "sanctions_model.ensemble": ensemble,
-           "sanctions_model.sweep": sweep, "sanctions_model.report.full": full,
-           "sanctions_model.history": history, "sanctions_model.backtesting": backtest_module,
-           "sanctions_model.report.backtest": backtest_report, "sanctions_model.calibrate": calibrate}
+MODULES = {"sanctions_model": sm, "sanctions_model.analysis.sensitivity": sensitivity,
+           "sanctions_model.runs.ensemble": ensemble,
+           "sanctions_model.runs.sweep": sweep, "sanctions_model.report.full": full,
+           "sanctions_model.inputs.history": history, "sanctions_model.analysis.backtesting": backtest_module,
+           "sanctions_model.report.backtest": backtest_report, "sanctions_model.analysis.calibrate": calibrate}
 PUBLIC = {
     "sanctions_model": list(sm.__all__),
-    "sanctions_model.sensitivity": ["oat", "morris", "sobol", "monte_carlo", "monte_carlo_sample",
+    "sanctions_model.analysis.sensitivity": ["oat", "morris", "sobol", "monte_carlo", "monte_carlo_sample",
                                     "problem_from_params", "model_function", "trajectory_function"],
-    "sanctions_model.ensemble": ["run_ensemble", "at_each_end"],
-    "sanctions_model.sweep": ["run_sweep", "read_sweep"],
+    "sanctions_model.runs.ensemble": ["run_ensemble", "at_each_end"],
+    "sanctions_model.runs.sweep": ["run_sweep", "read_sweep"],
     "sanctions_model.report.full": ["write_report"],
-    "sanctions_model.history": ["load_history"],
-    "sanctions_model.backtesting": ["backtest", "compare", "targets", "comparable"],
+    "sanctions_model.inputs.history": ["load_history"],
+    "sanctions_model.analysis.backtesting": ["backtest", "compare", "targets", "comparable"],
     "sanctions_model.report.backtest": ["write_backtest"],
-    "sanctions_model.calibrate": ["calibrate", "write_calibrated", "load_calibrated", "cost_at", "joined_start"],
+    "sanctions_model.analysis.calibrate": [
+        "calibrate", "write_calibrated", "load_calibrated", "cost_at", "joined_start"],
 }
 
 

@@ -147,8 +147,8 @@ def test_every_subcommand_help_ends_with_an_example_that_parses():
 
 def test_counts_in_docs_and_help_are_the_computed_ones():
     from sanctions_model.cli import build_parser
-    from sanctions_model.designs import uncertainties
-    from sanctions_model.params import load_params
+    from sanctions_model.inputs.params import load_params
+    from sanctions_model.runs.designs import uncertainties
 
     k = len(uncertainties(load_params()))
     texts = {p: (ROOT / p).read_text() for p in ("README.md", "docs/guide.md", "docs/sweeps.md", "docs/reports.md")}

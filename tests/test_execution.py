@@ -13,13 +13,13 @@ import pytest
 from conftest import run_cli as _cli
 
 import sanctions_model as sm
-from sanctions_model import sensitivity as sa
+from sanctions_model.analysis import sensitivity as sa
 from sanctions_model.cli import build_parser
-from sanctions_model.ensemble import at_each_end, run_ensemble
 from sanctions_model.errors import InputError
-from sanctions_model.parallel import execution, map_in_processes
 from sanctions_model.report import write_comparison
 from sanctions_model.report.full import write_report
+from sanctions_model.runs.ensemble import at_each_end, run_ensemble
+from sanctions_model.runs.executors import execution, map_in_processes
 
 MANY = ("compare", "sweep", "sensitivity", "report")
 
@@ -105,7 +105,7 @@ def test_a_worker_releases_the_memory_of_its_previous_item_before_the_next():
     benchmarks/sweep_throughput.py measures the effect on a whole sweep."""
     code = """
 import numpy as np
-from sanctions_model import parallel
+from sanctions_model.runs import executors as parallel
 def rss():
     return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS')) // 1024
 blocks = [np.ones(12_000) for _ in range(4_000)]   # ~96 kB each: on the heap, not mmap'd

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from conftest import run_values
 
-from sanctions_model import model
-from sanctions_model.designs import uncertainties
-from sanctions_model.model import IDX, STATE_NAMES, fiscal_flows, gdp_share, kursk_pressure, softplus
-from sanctions_model.outcomes import compute
-from sanctions_model.params import load_params
-from sanctions_model.run import MAX_DAYS
+from sanctions_model.core import model
+from sanctions_model.core.model import IDX, STATE_NAMES, fiscal_flows, gdp_share, kursk_pressure, softplus
+from sanctions_model.core.outcomes import compute
+from sanctions_model.inputs.params import load_params
+from sanctions_model.runs.designs import uncertainties
+from sanctions_model.runs.run import MAX_DAYS
 
 DAYS = float(MAX_DAYS)  # 3,650: the longest horizon allowed
 CROSSINGS = ["days_to_russia_willing", "days_to_ukraine_willing", "days_to_talks", "days_to_reserves_exhausted"]

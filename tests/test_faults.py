@@ -17,7 +17,7 @@ import pytest
 from conftest import run_cli
 
 from sanctions_model.outdir import atomic_directory
-from sanctions_model.sweep import read_sweep
+from sanctions_model.runs.sweep import read_sweep
 
 CLI = [sys.executable, "-m", "sanctions_model.cli"]
 # long enough (about 10 s) that it cannot finish between a poll that sees its first chunks and the

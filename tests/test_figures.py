@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import sanctions_model as sm
-from sanctions_model.params import load_params
+from sanctions_model.inputs.params import load_params
 from sanctions_model.report.figures import (
     coincidence_caption,
     coincidence_notes,
@@ -138,7 +138,7 @@ def test_uncertainty_figure_draws_wilson_intervals():
 
 
 def test_backtest_figure_has_no_empty_panel(tmp_path):
-    from sanctions_model.backtesting import backtest
+    from sanctions_model.analysis.backtesting import backtest
     from sanctions_model.report.backtest import _figure
 
     result = backtest()

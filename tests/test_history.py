@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from sanctions_model.errors import InputError
-from sanctions_model.history import data_dir, load_history
+from sanctions_model.inputs.history import data_dir, load_history
 
 
 def test_history_is_tidy_with_units_and_sources():

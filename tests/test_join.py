@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import sanctions_model as sm
-from sanctions_model.backtesting import backtest
-from sanctions_model.calibrate import JOINED, load_calibrated
+from sanctions_model.analysis.backtesting import backtest
+from sanctions_model.analysis.calibrate import JOINED, load_calibrated
 from sanctions_model.errors import InputError
-from sanctions_model.params import load_params
+from sanctions_model.inputs.params import load_params
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_a_projection_measures_the_balance_against_its_start():
 
 
 def test_imposed_days_are_a_breakpoint():
-    from sanctions_model.schedules import breakpoints
+    from sanctions_model.core.schedules import breakpoints
 
     p = {k: np.atleast_1d(v) for k, v in load_params("history_2022_2025").values().items()}
     assert 261.0 in breakpoints(p, 1061.0)
@@ -152,7 +152,7 @@ def test_the_cli_runs_uncalibrated_on_request(tmp_path):
 
 
 def test_a_base_file_with_another_accounting_rate_is_refused(tmp_path):
-    from sanctions_model.params import params_dir
+    from sanctions_model.inputs.params import params_dir
 
     text = (params_dir() / "base.toml").read_text()
     assert "rub_per_usd = 92.0\n" in text
@@ -167,7 +167,7 @@ def test_the_calibration_file_has_one_writer_and_one_reader_and_round_trips(tmp_
     use: every number at full precision, a table without one of its keys refused before writing."""
     import tomllib
 
-    from sanctions_model import calibration_file
+    from sanctions_model.inputs import calibration_file
 
     fit = {"id": "test fit", "scenario": "history_2022_2025", "command": "test", "series": ["urals_price"],
            "cost_before": 0.5, "cost_after": 0.25, "evaluations": 7, "status": 3, "message": "ok"}
@@ -199,7 +199,7 @@ def test_the_calibration_file_has_one_writer_and_one_reader_and_round_trips(tmp_
     (b"[fit]\nid = 'x'\nparameter = 3\n[start]\n", "not a calibration file of this version"),
 ])
 def test_calibration_file_read_refuses_bad_files_naming_them(tmp_path, content, message):
-    from sanctions_model import calibration_file
+    from sanctions_model.inputs import calibration_file
 
     path = tmp_path / "cal.toml"
     if content is not None:

@@ -7,9 +7,9 @@ import pytest
 from conftest import run_values, with_changes
 
 import sanctions_model as sm
-from sanctions_model.designs import latin_hypercube
-from sanctions_model.model import IDX, STATES, auxiliaries, expit, logit
-from sanctions_model.params import load_params
+from sanctions_model.core.model import IDX, STATES, auxiliaries, expit, logit
+from sanctions_model.inputs.params import load_params
+from sanctions_model.runs.designs import latin_hypercube
 
 NO_SANCTIONS = {"sanctions.initial": 0.0, "sanctions.level": 0.0}
 SANCTION_SENSITIVITIES = {"oil.volume_sanctions_sensitivity": 0.5, "oil.discount_sensitivity": 60.0,
@@ -110,8 +110,8 @@ def test_the_system_is_declared_once_and_the_model_follows_it():
     equation and a starting value, every reported flow a source among the auxiliaries."""
     import numpy as np
 
-    from sanctions_model import model, system
-    from sanctions_model.params import load_params
+    from sanctions_model.core import model, system
+    from sanctions_model.inputs.params import load_params
 
     assert model.STATE_NAMES == tuple(s.name for s in system.STOCKS)
     assert list(model.STATE_SCALE) == [s.scale for s in system.STOCKS]

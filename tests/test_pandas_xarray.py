@@ -13,10 +13,10 @@ from matplotlib.figure import Figure
 from scipy.stats import binomtest
 
 import sanctions_model as sm
-import sanctions_model.sweep_result as sweep_result
-from sanctions_model.ensemble import SHARES
+import sanctions_model.runs.sweep_result as sweep_result
+from sanctions_model.core.outcomes import OUTCOMES
 from sanctions_model.errors import InputError
-from sanctions_model.outcomes import OUTCOMES
+from sanctions_model.runs.ensemble import SHARES
 
 xr = pytest.importorskip("xarray")
 SCENARIOS = ["status_quo", "hard_way"]

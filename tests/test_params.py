@@ -9,7 +9,7 @@ import pytest
 
 import sanctions_model as sm
 from sanctions_model.errors import InputError
-from sanctions_model.params import LEVER_FIELDS, load_base, load_params, load_scenario, scenario_names
+from sanctions_model.inputs.params import LEVER_FIELDS, load_base, load_params, load_scenario, scenario_names
 
 REQUIRED = ["status_quo", "hard_way", "easy_way", "frozen_assets", "allies_pressured",
             "security_guarantee", "us_aid_cut"]

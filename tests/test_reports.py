@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 
 import sanctions_model as sm
-from sanctions_model import sensitivity as sa
-from sanctions_model.designs import uncertainties
-from sanctions_model.ensemble import run_ensemble
-from sanctions_model.params import load_params, scenario_names
+from sanctions_model.analysis import sensitivity as sa
+from sanctions_model.inputs.params import load_params, scenario_names
+from sanctions_model.provenance import combined_digest
 from sanctions_model.report.full import OAT_OUTCOMES
-from sanctions_model.report.markdown import combined_digest
+from sanctions_model.runs.designs import uncertainties
+from sanctions_model.runs.ensemble import run_ensemble
 
 REPORT = Path(__file__).resolve().parent.parent / "reports" / "analysis" / "report.md"
 STALE = "the committed report is stale: run `make report` and commit reports/"
@@ -80,7 +80,7 @@ BACKTEST = REPORT.parent.parent / "backtest"
 
 def test_committed_backtest_is_current():
     """The committed back-test (reports/backtest/) matches the current model, path and record."""
-    from sanctions_model.backtesting import backtest
+    from sanctions_model.analysis.backtesting import backtest
 
     assert (BACKTEST / "report.md").is_file(), "reports/backtest/report.md is missing: run `make report`"
     text = (BACKTEST / "report.md").read_text()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from sanctions_model.schedules import breakpoints, lever_rate, lever_value
+from sanctions_model.core.schedules import breakpoints, lever_rate, lever_value
 
 
 def lever(initial, level, start, phase):
@@ -69,8 +69,8 @@ def _scenario(tmp_path, text, name="stepped"):
 
 
 def test_steps_extend_a_schedule(tmp_path):
-    from sanctions_model.params import load_params
-    from sanctions_model.schedules import steps
+    from sanctions_model.core.schedules import steps
+    from sanctions_model.inputs.params import load_params
 
     params = load_params(_scenario(tmp_path, STEPPED))
     assert steps(params, "sanctions") == ["sanctions.step1", "sanctions.step2"]
@@ -117,7 +117,7 @@ def test_steps_move_the_model(tmp_path):
 ])
 def test_bad_steps_are_refused(tmp_path, step, message):
     from sanctions_model.errors import InputError
-    from sanctions_model.params import load_params
+    from sanctions_model.inputs.params import load_params
 
     text = 'title = "t"\ndescription = "d"\n\n[[step]]\n' + step + "\n"
     with pytest.raises(InputError, match=re.escape(message)):
@@ -126,7 +126,7 @@ def test_bad_steps_are_refused(tmp_path, step, message):
 
 def test_steps_out_of_order_are_refused(tmp_path):
     from sanctions_model.errors import InputError
-    from sanctions_model.params import load_params
+    from sanctions_model.inputs.params import load_params
 
     text = STEPPED.replace("day = 300", "day = 100")
     with pytest.raises(InputError, match="before the step before it"):
@@ -134,8 +134,8 @@ def test_steps_out_of_order_are_refused(tmp_path):
 
 
 def test_steps_are_levers_not_uncertainties(tmp_path):
-    from sanctions_model.designs import uncertainties
-    from sanctions_model.params import load_params
+    from sanctions_model.inputs.params import load_params
+    from sanctions_model.runs.designs import uncertainties
 
     params = load_params(_scenario(tmp_path, STEPPED))
     assert not [n for n in uncertainties(params) if ".step" in n]
@@ -168,7 +168,7 @@ def test_a_driver_follows_its_path(tmp_path):
     import numpy as np
 
     import sanctions_model as sm
-    from sanctions_model.schedules import at_time
+    from sanctions_model.core.schedules import at_time
 
     params = sm.load_params(_scenario(tmp_path, DATED, "dated"))
     assert params.start_date.isoformat() == "2024-01-01"
@@ -198,7 +198,7 @@ def test_a_stepped_driver_left_flat_changes_nothing(tmp_path):
 
 def test_restated_ranges_need_a_start_date(tmp_path):
     from sanctions_model.errors import InputError
-    from sanctions_model.params import load_params
+    from sanctions_model.inputs.params import load_params
 
     undated = DATED.replace("start_date = 2024-01-01\n", "")
     with pytest.raises(InputError, match="only a scenario with its own start_date"):
@@ -212,8 +212,8 @@ def test_restated_ranges_need_a_start_date(tmp_path):
 
 
 def test_driver_steps_are_not_uncertainties(tmp_path):
-    from sanctions_model.designs import uncertainties
-    from sanctions_model.params import load_params
+    from sanctions_model.inputs.params import load_params
+    from sanctions_model.runs.designs import uncertainties
 
     params = load_params(_scenario(tmp_path, DATED, "dated"))
     assert "oil.brent_price.step1.level" in params
@@ -222,7 +222,7 @@ def test_driver_steps_are_not_uncertainties(tmp_path):
 
 
 def test_dated_scenarios_are_not_projection_scenarios(tmp_path):
-    from sanctions_model.params import scenario_names
+    from sanctions_model.inputs.params import scenario_names
 
     _scenario(tmp_path, DATED, "dated")
     _scenario(tmp_path, STEPPED, "stepped")
@@ -237,8 +237,8 @@ def test_a_compiled_schedule_gives_the_same_values_to_the_last_bit():
     import numpy as np
 
     import sanctions_model as sm
-    from sanctions_model.designs import Design, overlay
-    from sanctions_model.schedules import DRIVERS, LEVERS, at_time, compiled, lever_rate, lever_value
+    from sanctions_model.core.schedules import DRIVERS, LEVERS, at_time, compiled, lever_rate, lever_value
+    from sanctions_model.runs.designs import Design, overlay
 
     params = sm.load_params("history_2022_2025")
     design = Design.build("lhs", params, 16, 3)

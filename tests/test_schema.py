@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sanctions_model.errors import InputError
-from sanctions_model.params import load_base, load_params, load_scenario, scenario_names
-from sanctions_model.schema import SCHEMAS, schema_text
+from sanctions_model.inputs.params import load_base, load_params, load_scenario, scenario_names
+from sanctions_model.inputs.schema import SCHEMAS, schema_text
 
 HEAD = 'title = "t"\ndescription = "d"\n'
 CHANGE = '[[change]]\nparameter = "sanctions.level"\nvalue = 0.7\nwhy = "x"\n'
@@ -96,4 +96,4 @@ def test_every_shipped_scenario_and_the_base_file_fit_the_schema():
 def test_committed_json_schemas_are_current(file_name):
     committed = (ROOT / "docs" / "schema" / file_name).read_text()
     assert committed == schema_text(SCHEMAS[file_name]), (
-        f"docs/schema/{file_name} is stale: run `python -m sanctions_model.schema docs/schema`")
+        f"docs/schema/{file_name} is stale: run `python -m sanctions_model.inputs.schema docs/schema`")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami, Sobol_G
 
-from sanctions_model import sensitivity as sa
+from sanctions_model.analysis import sensitivity as sa
 from sanctions_model.errors import InputError
-from sanctions_model.params import load_params
+from sanctions_model.inputs.params import load_params
 
 ISHIGAMI = {"names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
 # Analytic indices of the Ishigami function, a = 7, b = 0.1 (Saltelli et al. 2008).
@@ -149,8 +149,8 @@ def test_indices_over_time_for_a_trajectory():
 
 
 def test_model_function_on_worker_processes_gives_the_same_numbers():
-    import sanctions_model.sensitivity as sens
-    from sanctions_model.params import load_params
+    import sanctions_model.analysis.sensitivity as sens
+    from sanctions_model.inputs.params import load_params
 
     params = load_params("hard_way")
     names = ["russia.strain_effect", "oil.brent_price"]

@@ -7,10 +7,10 @@ import pytest
 from conftest import run_values
 
 import sanctions_model as sm
-from sanctions_model.designs import latin_hypercube
-from sanctions_model.model import STATE_NAMES
-from sanctions_model.outcomes import compute, first_crossing, first_joint_crossing
-from sanctions_model.params import load_params
+from sanctions_model.core.model import STATE_NAMES
+from sanctions_model.core.outcomes import compute, first_crossing, first_joint_crossing
+from sanctions_model.inputs.params import load_params
+from sanctions_model.runs.designs import latin_hypercube
 
 CROSSINGS = ["days_to_russia_willing", "days_to_ukraine_willing", "days_to_talks", "days_to_reserves_exhausted"]
 
@@ -90,7 +90,7 @@ def test_crossing_days_are_not_rounded_to_the_grid():
 
 
 def test_spectral_radius_of_independent_members():
-    from sanctions_model.solve import spectral_radius
+    from sanctions_model.core.solve import spectral_radius
 
     rates = np.array([0.01, 3.0, 250.0])  # one decaying mode per member, in the first stock
     a = np.zeros((len(STATE_NAMES), len(STATE_NAMES)))
@@ -128,7 +128,7 @@ def test_a_member_undefined_at_the_start_still_raises(base_values):
 
 
 def test_a_run_that_stalls_without_being_stiff_raises(base_values, monkeypatch):
-    from sanctions_model import solve
+    from sanctions_model.core import solve
 
     monkeypatch.setattr(solve, "MAX_RHS_CALLS", 40)
     with pytest.raises(sm.SolverError, match="more than 40 evaluations"):

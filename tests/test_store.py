@@ -13,10 +13,10 @@ import sys
 import pandas as pd
 import pytest
 
-from sanctions_model.designs import Design
 from sanctions_model.errors import InputError
-from sanctions_model.params import load_params
-from sanctions_model.sweep import read_sweep, run_sweep, sweep_parts
+from sanctions_model.inputs.params import load_params
+from sanctions_model.runs.designs import Design
+from sanctions_model.runs.sweep import read_sweep, run_sweep, sweep_parts
 
 
 def _sweep(out, seed=1, n=6):

@@ -15,11 +15,11 @@ import pytest
 from conftest import run_cli as _cli
 
 import sanctions_model as sm
-from sanctions_model.designs import DESIGNS, Design, uncertainties
+from sanctions_model.core.outcomes import OUTCOMES
 from sanctions_model.errors import InputError
-from sanctions_model.outcomes import OUTCOMES
-from sanctions_model.params import load_params
-from sanctions_model.sweep import read_sweep, run_sweep
+from sanctions_model.inputs.params import load_params
+from sanctions_model.runs.designs import DESIGNS, Design, uncertainties
+from sanctions_model.runs.sweep import read_sweep, run_sweep
 
 CLI = [sys.executable, "-m", "sanctions_model.cli"]
 

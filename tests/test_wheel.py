@@ -54,7 +54,7 @@ def _env() -> dict[str, str]:
 @pytest.mark.slow
 def test_the_wheel_runs_from_its_own_copy_of_params_and_data(installed):
     env_dir, work = installed
-    code = ("import sanctions_model as sm, sanctions_model.params as p, sanctions_model.history as h;"
+    code = ("import sanctions_model as sm, sanctions_model.inputs.params as p, sanctions_model.inputs.history as h;"
             "print(sm.__file__); print(p.params_dir()); print(h.data_dir());"
             "r = sm.simulate('hard_way', days=30); print(r.outcomes['reserves_at_horizon'] > 0);"
             "print(len(sm.list_scenarios())); print(len(h.load_history()) > 10)")

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..ensemble import run_ensemble
 from ..outdir import atomic_directory, check_target
-from ..run import RunResult, simulate
+from ..runs.ensemble import run_ensemble
+from ..runs.run import RunResult, simulate
 from .figures import fan_figure, trajectories_figure, uncertainty_figure
 from .markdown import comparison_report, run_report
 
@@ -53,9 +53,9 @@ def write_comparison(
 ) -> Path:
     """Run each scenario, and write a side-by-side report with figures into ``out``; ``log``
     receives one line once every check has passed and the work starts."""
-    from ..designs import uncertainties
+    from ..inputs.params import load_params
     from ..limits import check_memory
-    from ..params import load_params
+    from ..runs.designs import uncertainties
 
     for name in scenarios:  # every scenario whole (names, values, restated ranges) before any work
         load_params(name)

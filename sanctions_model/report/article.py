@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..ensemble import Ensemble
-from ..params import ParameterSet
-from ..run import RunResult
+from ..inputs.params import ParameterSet
+from ..runs.ensemble import Ensemble
+from ..runs.run import RunResult
 from .markdown import percent, percents, rank_range, share_with_interval
 from .sensitivity import label
 
@@ -200,7 +200,7 @@ def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mappin
 
     ``sobol`` maps ``days_to_russia_willing`` and ``days_to_talks`` to their Sobol' indices
     under the reference scenario; ``ends`` maps each assumption's title to
-    :func:`sanctions_model.ensemble.at_each_end` of its parameters under
+    :func:`sanctions_model.runs.ensemble.at_each_end` of its parameters under
     :func:`where_to_vary`; ``runs`` hold every scenario at its central values.
     """
     lines = [

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..backtesting import TARGETS, BacktestResult, comparable, comparisons
+from ..analysis.backtesting import TARGETS, BacktestResult, comparable, comparisons
+from ..inputs.params import format_value, load_scenario
 from ..outdir import atomic_directory, check_target
-from ..params import format_value, load_scenario
 from .figures import ModelFigure, _save, _style
 from .markdown import markdown_table, provenance
 
@@ -167,7 +167,7 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
     force : bool
         Replace an existing ``out``.
     calibrated : (dict, DataFrame, DataFrame, BacktestResult), optional
-        The calibration ``result`` used (:func:`sanctions_model.calibrate.load_calibrated`)
+        The calibration ``result`` used (:func:`sanctions_model.analysis.calibrate.load_calibrated`)
         and the back-test with the base file's values, for sections on what calibration
         changes and where the projection starts.
 

@@ -20,8 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..outcomes import GOAL_DAYS
-from ..run import RunResult
+from ..core.outcomes import GOAL_DAYS
+from ..runs.run import RunResult
 
 # (column, title, unit label, scale)
 PANELS = [
@@ -217,7 +217,7 @@ def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int) -> Figur
 
 def _scenario_label(name: str) -> str:
     """A scenario's title with its name, e.g. 'The hard way (hard_way)', or the name if it has no file."""
-    from ..params import load_scenario, scenario_names
+    from ..inputs.params import load_scenario, scenario_names
 
     return f"{load_scenario(name).title}\n({name})" if name in scenario_names() else name
 
@@ -235,7 +235,7 @@ def _panel(var: str) -> tuple[str, str, float]:
     """Title, unit label and scale of a variable's panel."""
     if var in FAN_PANELS:
         return FAN_PANELS[var]
-    from ..model import FLOWS, STATES
+    from ..core.model import FLOWS, STATES
 
     return var.replace("_", " "), STATES.get(var, FLOWS.get(var, "")), 1.0
 

@@ -23,21 +23,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import sensitivity as sa
-from ..designs import uncertainties
-from ..ensemble import Ensemble, at_each_end, run_ensemble
+from ..analysis import sensitivity as sa
 from ..errors import InputError
+from ..inputs.params import ParameterSet, load_params, load_scenario, scenario_names
 from ..outdir import atomic_directory, check_target
-from ..parallel import check_workers
-from ..params import ParameterSet, load_params, load_scenario, scenario_names
-from ..run import RunResult, check_days, simulate
+from ..provenance import combined_digest
+from ..runs.designs import uncertainties
+from ..runs.ensemble import Ensemble, at_each_end, run_ensemble
+from ..runs.executors import check_workers
+from ..runs.run import RunResult, check_days, simulate
 from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, walkthrough, where_to_vary
 from .figures import fan_figure, indices_over_time_figure, trajectories_figure, uncertainty_figure
 from .markdown import (
     CAVEAT,
     calibration_note,
     central_section,
-    combined_digest,
     headline,
     provenance,
     ranking,

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
-import subprocess
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import cast
 
 import pandas as pd
 
-from .. import __version__
-from ..outcomes import OUTCOMES
-from ..params import ParameterSet, Scenario, format_value, load_scenario, reference_params
-from ..run import RunResult
+from ..core.outcomes import OUTCOMES
+from ..inputs.params import ParameterSet, Scenario, format_value, load_scenario, reference_params
+from ..provenance import combined_digest, record
+from ..runs.run import RunResult
 
 CAVEAT = (
     "These are what the model computes under the stated assumptions, not forecasts. Most of "
@@ -84,22 +81,6 @@ def summary(run: RunResult) -> str:
     return " ".join(parts)
 
 
-def git_commit() -> str:
-    """The commit of the source tree, with '-dirty' if code, parameters or data have uncommitted changes
-    (generated reports/ aside), or 'unknown'."""
-    here = Path(__file__).resolve().parent
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5, check=True).stdout.strip()
-        # generated reports do not change what produces the numbers: a regenerated report is not "dirty"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top)",
-                                ":(top,exclude)reports"], cwd=here,
-                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return sha + ("-dirty" if dirty else "")
-
-
 def calibration_note(params: ParameterSet) -> str:
     """Which calibration a run's parameters carry, for provenance tables."""
     cal = params.meta.get("calibration")
@@ -107,8 +88,7 @@ def calibration_note(params: ParameterSet) -> str:
 
 
 def provenance(items: Mapping[str, object], command: str) -> str:
-    rows = {"package version": __version__, "git commit": git_commit(), **items,
-            "command": f"`{command}`", "date": dt.date.today().isoformat()}
+    rows = record(items, command)
     lines = ["## Provenance", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows.items()]
     return "\n".join(lines)
@@ -196,8 +176,8 @@ KEY_OUTCOMES = ["days_to_russia_willing", "days_to_ukraine_willing", "days_to_ta
 
 def wilson_interval(share: float, n: int) -> tuple[float, float]:
     """The 95% Wilson interval (0-1) of a share of ``n`` sampled sets, the count rounded to a whole
-    set (:func:`sanctions_model.ensemble.wilson_interval` on counts)."""
-    from ..ensemble import wilson_interval as on_counts
+    set (:func:`sanctions_model.runs.ensemble.wilson_interval` on counts)."""
+    from ..runs.ensemble import wilson_interval as on_counts
 
     return on_counts(min(max(int(round(share * n)), 0), n), n)
 
@@ -436,11 +416,6 @@ def headline(runs: Sequence[RunResult], uncertainty: pd.DataFrame | None, n_sets
                                ("talks within horizon", f"talks within {horizon}")):
                 text.append(most_often(words, uncertainty[col].to_dict(), n))
     return " ".join(text)
-
-
-def combined_digest(digests: Sequence[str]) -> str:
-    """One hash for several parameter sets (a comparison's scenarios, in order)."""
-    return hashlib.sha256("".join(digests).encode()).hexdigest()[:12]
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import sensitivity as sa
-from ..outcomes import OUTCOMES
+from ..analysis import sensitivity as sa
+from ..core.outcomes import OUTCOMES
+from ..inputs.params import ParameterSet
 from ..outdir import atomic_directory, check_target
-from ..params import ParameterSet
 from .figures import ModelFigure, _save
 from .markdown import calibration_note, provenance
 
@@ -40,7 +40,7 @@ def _per_outcome(result: pd.DataFrame, outcomes: Sequence[str]) -> dict[str, pd.
 
 def plain_name(outcome: str) -> str:
     """An outcome's name in plain words, for titles and headings: its meaning from
-    :data:`sanctions_model.outcomes.OUTCOMES` without the note in brackets, else the name in words
+    :data:`sanctions_model.core.outcomes.OUTCOMES` without the note in brackets, else the name in words
     (``day_360`` -> 'the value on day 360')."""
     if outcome in OUTCOMES:
         return OUTCOMES[outcome][1].split(" (")[0]

@@ -15,7 +15,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 #: Folder name, the environment variable that replaces it, and a file it must hold.
 KINDS = {"params": ("SANCTIONS_MODEL_PARAMS", "base.toml"), "data": ("SANCTIONS_MODEL_DATA", "history.csv")}
@@ -23,7 +23,7 @@ KINDS = {"params": ("SANCTIONS_MODEL_PARAMS", "base.toml"), "data": ("SANCTIONS_
 
 def _checkout() -> Path | None:
     """The clone this package runs from, if it runs from one (not from site-packages)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     return root if (root / "pyproject.toml").is_file() and (root / "sanctions_model").is_dir() else None
 
 

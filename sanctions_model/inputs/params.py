@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .errors import InputError, suggest
+from ..errors import InputError, suggest
 
 if TYPE_CHECKING:
     from .schema import Step as StepTable
@@ -32,7 +32,7 @@ def params_dir() -> Path:
     """Folder holding ``base.toml``, ``scenarios/`` and ``calibrated.toml``.
 
     ``$SANCTIONS_MODEL_PARAMS`` if set, else the clone's ``params/``, else the copy inside the
-    installed package (see :mod:`sanctions_model.resources`).
+    installed package (see :mod:`sanctions_model.inputs.resources`).
     """
     from .resources import resource_dir
 
@@ -307,7 +307,7 @@ def _read_toml_text(path: Path, what: str) -> tuple[dict, str]:
 def load_base(path: Path | str | None = None) -> ParameterSet:
     """Read and validate the base parameter file (default ``params/base.toml``).
 
-    The file's shape is checked by :class:`sanctions_model.schema.ParameterFile`: an unknown
+    The file's shape is checked by :class:`sanctions_model.inputs.schema.ParameterFile`: an unknown
     key, a wrong type, a missing field or a value outside its range is refused with the
     file and line.
     """
@@ -317,7 +317,7 @@ def load_base(path: Path | str | None = None) -> ParameterSet:
     data, text = _read_toml_text(path, "parameter file")
     model = validate(ParameterFile, data, path, text)
     meta = model.meta.model_dump(exclude_none=True)
-    from .model import ACCOUNTING_RUB_PER_USD
+    from ..core.model import ACCOUNTING_RUB_PER_USD
 
     if meta.get("rub_per_usd", ACCOUNTING_RUB_PER_USD) != ACCOUNTING_RUB_PER_USD:
         raise InputError(f"{path}: [meta] rub_per_usd = {meta['rub_per_usd']!r}, but the model keeps its budget at "
@@ -392,7 +392,7 @@ def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) ->
 
 def _steps(path: Path, raw: Sequence[StepTable]) -> tuple[Step, ...]:
     """The ``[[step]]`` tables of a scenario file, checked for names (values are checked later)."""
-    from .schedules import DRIVERS, LEVERS
+    from ..core.schedules import DRIVERS, LEVERS
 
     out = []
     for i, st in enumerate(raw, 1):
@@ -409,7 +409,7 @@ def _steps(path: Path, raw: Sequence[StepTable]) -> tuple[Step, ...]:
 
 def _add_step(params: ParameterSet, step: Step, origin: str) -> ParameterSet:
     """``params`` with ``step`` appended to its lever's schedule as parameters ``L.stepk.*``."""
-    from .schedules import steps
+    from ..core.schedules import steps
 
     lever = step.lever
     prefix = f"{lever}.step{len(steps(params, lever)) + 1}"
@@ -562,7 +562,7 @@ class CalibrationLayer:
 
 
 def read_calibration(path: Path) -> CalibrationLayer:
-    """Read a calibration file (:mod:`sanctions_model.calibration_file`) as a layer of parameters.
+    """Read a calibration file (:mod:`sanctions_model.inputs.calibration_file`) as a layer of parameters.
 
     Raises
     ------

@@ -104,7 +104,7 @@ MAX_WORKERS_PER_CORE = 4
 def check_workers(workers: object) -> int | None:
     """``workers`` as given (None = every core), or an InputError for anything but a whole number
     from 1 to ``MAX_WORKERS_PER_CORE`` per core."""
-    from .errors import InputError
+    from ..errors import InputError
 
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InputError(f"workers must be a whole number of at least 1 (or None for every core), got {workers!r}.")
@@ -135,7 +135,7 @@ def current_execution() -> Execution:
 
 def connect(scheduler: str) -> Any:
     """A Dask client for the scheduler at ``scheduler``, or a clear InputError."""
-    from .errors import InputError
+    from ..errors import InputError
 
     try:
         from dask.distributed import Client

@@ -34,7 +34,7 @@ Num = np.ndarray | float
 Params = Mapping[str, np.ndarray]
 
 #: Stocks, in state-vector order, with their units (declared with their solver scales and
-#: starting values in :mod:`sanctions_model.system`).
+#: starting values in :mod:`sanctions_model.core.system`).
 STATES: dict[str, str] = {stock.name: stock.unit for stock in STOCKS}
 STATE_NAMES = tuple(STATES)
 N_STATES = len(STATE_NAMES)
@@ -155,7 +155,7 @@ def fx_index(p: Params) -> Num:
 def depreciation(p: Params) -> Num:
     """The rouble's rate of depreciation against the dollar [% per year], from the exchange-rate path.
 
-    ``p`` holds the drivers' values at ``t`` (:func:`sanctions_model.schedules.at_time`).
+    ``p`` holds the drivers' values at ``t`` (:func:`sanctions_model.core.schedules.at_time`).
 
     ``100 * 365 * d ln(rub_per_usd) / dt``; 0 while the rate holds still (a projection's default).
     """
@@ -542,7 +542,7 @@ def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressu
 def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
     """Every auxiliary and flow of the model at time ``t`` for state ``y`` (shape ``(N_STATES, n)``).
 
-    ``p`` holds the drivers' values at ``t`` (:func:`sanctions_model.schedules.at_time`).
+    ``p`` holds the drivers' values at ``t`` (:func:`sanctions_model.core.schedules.at_time`).
     """
     econ = _economy(t, y, p)
     war = _battlefield(t, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.outcomes import OUTCOMES
+from ..errors import InputError, suggest
 from .ensemble import percentile_table, share_table
-from .errors import InputError, suggest
-from .outcomes import OUTCOMES
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -35,7 +35,7 @@ BLOCK_BYTES = 32 << 20
 
 
 class SweepResult(os.PathLike):
-    """A sweep directory written by :func:`sanctions_model.sweep.run_sweep`.
+    """A sweep directory written by :func:`sanctions_model.runs.sweep.run_sweep`.
 
     It is also a path (``os.fspath(result)`` is the directory), so it can be passed
     wherever a sweep directory is expected.
@@ -85,7 +85,7 @@ class SweepResult(os.PathLike):
         start dates were recorded: the base file's date for every scenario)."""
         recorded = self.settings.get("start_dates")
         if recorded is None:
-            from .params import load_base
+            from ..inputs.params import load_base
 
             return {label: pd.Timestamp(load_base().start_date) for label in self.scenarios}
         return {label: pd.Timestamp(recorded[label]) for label in self.scenarios}
@@ -133,7 +133,7 @@ class SweepResult(os.PathLike):
     # -- summaries -----------------------------------------------------------------------
 
     def shares(self, interval: bool = False, confidence: float = 0.95) -> pd.DataFrame:
-        """Share of successful samples with each outcome of :data:`sanctions_model.ensemble.SHARES`.
+        """Share of successful samples with each outcome of :data:`sanctions_model.runs.ensemble.SHARES`.
 
         Samples whose integration failed are left out of the counts.
 
@@ -187,7 +187,7 @@ class SweepResult(os.PathLike):
         -------
         matplotlib.figure.Figure
         """
-        from .report.figures import fan_figure
+        from ..report.figures import fan_figure
 
         scenario = self._scenario(scenario)
         start = self.start_dates[scenario]
@@ -238,8 +238,8 @@ class SweepResult(os.PathLike):
         """
         import xarray as xr
 
+        from ..inputs.params import load_base
         from .designs import Design
-        from .params import load_base
 
         if lazy is None:
             lazy = _have_dask()
@@ -392,7 +392,7 @@ class SweepResult(os.PathLike):
         """
         import tempfile
 
-        from .outdir import check_file, check_names, make_parents
+        from ..outdir import check_file, check_names, make_parents
 
         path = Path(path)
         if path.exists():  # replaced only with force, and only once the new file is complete
@@ -469,7 +469,7 @@ class SweepResult(os.PathLike):
         return f"<p><b>{head}</b></p>{table.to_html()}"
 
     def _repr_markdown_(self) -> str:
-        from .report.markdown import markdown_table
+        from ..report.markdown import markdown_table
 
         head, table = self._summary()
         return f"**{head}**\n\n{markdown_table(table)}\n"

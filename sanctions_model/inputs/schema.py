@@ -7,7 +7,7 @@ and the table, and the nearest valid name. The same models give the JSON Schemas
 ``docs/schema/``, which editors that understand TOML (Taplo, "Even Better TOML") can use
 to check a file as it is typed.
 
-Values are checked against their parameter's range later, in :mod:`sanctions_model.params`,
+Values are checked against their parameter's range later, in :mod:`sanctions_model.inputs.params`,
 where the ranges are known.
 """
 
@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import InputError, suggest
+from ..errors import InputError, suggest
 
 Text = Annotated[str, Field(min_length=1)]
 
@@ -333,7 +333,7 @@ def schema_text(model: type[BaseModel]) -> str:
     return json.dumps(json_schema(model), indent=2, sort_keys=True) + "\n"
 
 
-if __name__ == "__main__":  # python -m sanctions_model.schema docs/schema
+if __name__ == "__main__":  # python -m sanctions_model.inputs.schema docs/schema
     import sys
 
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schema")

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc, spearmanr
 
-from .designs import overlay
-from .errors import InputError, suggest
-from .outcomes import compute
-from .parallel import check_workers, map_in_processes
-from .params import ParameterSet
+from ..core.outcomes import compute
+from ..errors import InputError, suggest
+from ..inputs.params import ParameterSet
+from ..runs.designs import overlay
+from ..runs.executors import check_workers, map_in_processes
 
 
 class SensitivityWarning(UserWarning):
@@ -54,7 +54,7 @@ def problem_from_params(params: ParameterSet, names: Sequence[str] | None = None
         ``num_vars``, ``names``, ``bounds`` ([low, high] in each parameter's unit) and
         ``base`` (values, used by :func:`oat`).
     """
-    from .designs import uncertainties
+    from ..runs.designs import uncertainties
 
     names = list(names) if names is not None else uncertainties(params)
     for name in names:
@@ -74,7 +74,7 @@ def _check(problem: Mapping, n: int) -> tuple[list[str], np.ndarray]:
         raise InputError("problem bounds must be finite [low, high] pairs, one per name, with low <= high.")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
-    from .limits import check_memory
+    from ..limits import check_memory
 
     check_memory(float(n) * (len(names) + 2) * len(names), f"a sample of n = {n:,} over {len(names)} inputs")
     point = [name for name, (low, high) in zip(names, bounds) if low == high]
@@ -359,7 +359,7 @@ def model_function(
     names : list of str
         The parameters the columns of ``x`` give, in order.
     outcomes : list of str
-        Outcome columns (see :data:`sanctions_model.outcomes.OUTCOMES`).
+        Outcome columns (see :data:`sanctions_model.core.outcomes.OUTCOMES`).
     days : float [day]
         Horizon.
     variable : str, optional
@@ -393,9 +393,9 @@ def model_function(
     ``every_days`` days, as columns ``day_30``, ``day_60``, ... (same runs, no extra cost):
     any method then gives its indices at each of those dates.
     """
-    from .model import FLOWS, STATES
-    from .outcomes import OUTCOMES
-    from .run import check_days
+    from ..core.model import FLOWS, STATES
+    from ..core.outcomes import OUTCOMES
+    from ..runs.run import check_days
 
     days = check_days(days)
     for out in outcomes:
@@ -438,9 +438,9 @@ class _ModelChunk:
 
 def _run_model_chunk(task: _ModelChunk) -> pd.DataFrame:
     """Outcomes (and the variable over time) of one chunk, with the sensitivity conventions."""
-    from .outcomes import OUTCOMES
-    from .run import trajectory_values
-    from .solve import integrate
+    from ..core.outcomes import OUTCOMES
+    from ..core.solve import integrate
+    from ..runs.run import trajectory_values
 
     sol = integrate(overlay(task.base, task.names, task.x), task.days)
     table = pd.DataFrame(compute(sol))[list(task.outcomes)]
@@ -472,7 +472,7 @@ def trajectory_function(
     names : list of str
         The parameters the columns of ``x`` give, in order.
     variable : str
-        A stock or flow (see :data:`sanctions_model.model.STATES` and ``FLOWS``).
+        A stock or flow (see :data:`sanctions_model.core.model.STATES` and ``FLOWS``).
     every_days : float [day]
         Interval of the output columns.
     days : float [day]

@@ -38,14 +38,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from .._version import __version__
+from ..core.model import FLOWS, STATES
+from ..core.outcomes import OUTCOMES, compute
+from ..core.solve import integrate
+from ..errors import InputError, SolverError, suggest
+from ..inputs.params import ParameterSet
 from .designs import Design, overlay
-from .errors import InputError, SolverError, suggest
-from .model import FLOWS, STATES
-from .outcomes import OUTCOMES, compute
-from .parallel import call_in_worker, check_workers, current_execution, local_executor, worker_environment
-from .params import ParameterSet
-from .solve import integrate
+from .executors import call_in_worker, check_workers, current_execution, local_executor, worker_environment
 from .sweep_result import MANIFEST, SweepResult
 
 #: Relative tolerance of sweeps: looser than a single run's 1e-6, chosen so that every
@@ -226,7 +226,7 @@ class _Lock:
     def acquire(self) -> None:
         import socket
 
-        from .outdir import pid_alive
+        from ..outdir import pid_alive
 
         for _ in range(2):
             try:
@@ -315,14 +315,14 @@ def _prepare(out: Path, settings: dict, lock: _Lock | None = None) -> dict:
     """Create the sweep directory, or check that an existing one was made with the same settings;
     with ``lock``, take it first (once the directory exists) so that only one writer goes on."""
     if lock is not None:
-        from .outdir import check_names
+        from ..outdir import check_names
 
         check_names(out)
         if out.exists() and not out.is_dir():
             raise InputError(f"output path {out} exists and is not a directory.")
         made = not out.exists()
         if made:
-            from .outdir import check_target
+            from ..outdir import check_target
 
             check_target(out)
             out.mkdir(parents=True, exist_ok=True)
@@ -334,7 +334,7 @@ def _prepare(out: Path, settings: dict, lock: _Lock | None = None) -> dict:
             if made and not any(p for p in out.iterdir()):
                 out.rmdir()
             raise
-    from .outdir import check_names, check_target
+    from ..outdir import check_names, check_target
 
     check_names(out)
     manifest_path = out / MANIFEST
@@ -586,7 +586,7 @@ def _run_pool(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd
 
 
 def _connect(scheduler: str) -> Any:
-    from .parallel import connect
+    from .executors import connect
 
     return connect(scheduler)
 

@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from .._version import __version__
+from ..errors import InputError, SolverError
+from ..inputs.history import load_history
+from ..inputs.params import ParameterSet, load_params, load_scenario
+from ..runs.run import simulate
 from .backtesting import END, SCENARIO, compare
-from .errors import InputError, SolverError
-from .history import load_history
-from .params import ParameterSet, load_params, load_scenario
-from .run import simulate
 
 #: Parameters the calibration fits by default: the oil revenue chain (with the pace at which
 #: evasion builds up) and the reserve rule, the ones the recorded series can inform.
@@ -140,7 +140,7 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
     names : list of str
         Parameters to fit, each within its range.
     series : list of str
-        Recorded series to fit (see :data:`sanctions_model.backtesting.comparisons`).
+        Recorded series to fit (see :data:`sanctions_model.analysis.backtesting.comparisons`).
     max_evaluations : int
         Most evaluations of the fit the optimiser may make (SciPy's ``max_nfev``); each
         finite-difference Jacobian costs one more run per parameter.
@@ -151,7 +151,7 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
     """
     from scipy.optimize import least_squares
 
-    from .parallel import ProgressBar, current_execution
+    from ..runs.executors import ProgressBar, current_execution
 
     params = load_params(scenario, calibration=False)
     for name in names:
@@ -219,7 +219,7 @@ def joined_start(params: ParameterSet) -> pd.DataFrame:
         Indexed by starting parameter: ``stock``, ``value`` (the state on the day),
         ``recorded`` (the value of params/base.toml), ``unit``.
     """
-    from .model import STATES
+    from ..core.model import STATES
 
     days = float((END - pd.Timestamp(params.start_date)).days)
     if days < 1:
@@ -251,8 +251,8 @@ def write_calibrated(result: Calibration, path: str | os.PathLike[str], command:
     -------
     pathlib.Path
     """
-    from . import calibration_file
-    from .report.markdown import git_commit
+    from ..inputs import calibration_file
+    from ..provenance import git_commit
 
     fit_id = f"calibration of {dt.date.today().isoformat()}, {__version__}, commit {git_commit()}"
     fit = {"id": fit_id, "scenario": result.scenario, "command": command,
@@ -291,8 +291,8 @@ def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[st
         The projection's starting state, one row per starting parameter: ``value``,
         ``stock``, ``recorded``, ``unit``.
     """
-    from . import calibration_file
-    from .params import params_dir
+    from ..inputs import calibration_file
+    from ..inputs.params import params_dir
 
     file = calibration_file.read(path if path is not None else params_dir() / "calibrated.toml")
     table = pd.DataFrame.from_dict(file.parameters, orient="index").drop(columns=["fit"])

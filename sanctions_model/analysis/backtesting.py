@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .history import load_history
-from .model import ACCOUNTING_RUB_PER_USD
-from .params import ParameterSet, load_params
-from .run import RunResult, simulate
-from .schedules import at_time
+from ..core.model import ACCOUNTING_RUB_PER_USD
+from ..core.schedules import at_time
+from ..errors import InputError
+from ..inputs.history import load_history
+from ..inputs.params import ParameterSet, load_params
+from ..runs.run import RunResult, simulate
 
 SCENARIO = "history_2022_2025"
 END = pd.Timestamp("2025-01-20")
@@ -133,7 +133,7 @@ def compare(run: RunResult, history: pd.DataFrame | None = None) -> tuple[pd.Dat
     run : RunResult
         A run starting on or before the first date to compare.
     history : pandas.DataFrame, optional
-        :func:`sanctions_model.history.load_history` (the default).
+        :func:`sanctions_model.inputs.history.load_history` (the default).
 
     Returns
     -------
@@ -258,7 +258,7 @@ def backtest(scenario: str = SCENARIO, overrides: dict[str, object] | None = Non
         Use these parameters instead of ``scenario``, ``overrides`` and ``calibration``.
     calibration : bool or path
         The calibration whose fitted values the run uses (default ``params/calibrated.toml``;
-        ``False`` for the base file's values), as :func:`sanctions_model.params.load_params`.
+        ``False`` for the base file's values), as :func:`sanctions_model.inputs.params.load_params`.
 
     Returns
     -------

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 
 HEADER = """\
 # Parameters fitted to the record (data/history.csv) by `sanctions-model calibrate`.
@@ -103,7 +103,7 @@ def write(path: str | os.PathLike[str], fit: Mapping[str, Any], parameters: Mapp
     """
     import tomli_w
 
-    from .outdir import check_file, make_parents
+    from ..outdir import check_file, make_parents
 
     for kind, tables, keys in (("parameter", parameters, PARAMETER_KEYS), ("start", start, START_KEYS)):
         for name, row in tables.items():

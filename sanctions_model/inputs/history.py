@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
 
 HISTORY = "history.csv"
 FIGURES = "figures-to-2025-01-20.csv"
@@ -25,7 +25,7 @@ COLUMNS = ("series", "date", "period", "value", "unit", "item", "item_date", "no
 
 def data_dir() -> Path:
     """Folder holding the data files: ``$SANCTIONS_MODEL_DATA``, the clone's ``data/``, or the
-    copy inside the installed package (see :mod:`sanctions_model.resources`)."""
+    copy inside the installed package (see :mod:`sanctions_model.inputs.resources`)."""
     from .resources import resource_dir
 
     return resource_dir("data")

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sparse
 from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 
-from .errors import SolverError
+from ..errors import SolverError
 from .model import N_STATES, STATE_SCALE, derivatives, initial_state
 from .schedules import breakpoints, compiled
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..core.outcomes import compute
+from ..core.solve import integrate
+from ..errors import InputError, suggest
+from ..inputs.params import ParameterSet, load_params
 from .designs import latin_hypercube, uncertainties
-from .errors import InputError, suggest
-from .outcomes import compute
-from .parallel import check_workers, map_in_processes
-from .params import ParameterSet, load_params
+from .executors import check_workers, map_in_processes
 from .run import check_days, trajectory_values
-from .solve import integrate
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -115,7 +115,7 @@ class Ensemble:
     outcomes : DataFrame
         Tidy, as :attr:`SweepResult.outcomes <sanctions_model.SweepResult.outcomes>`: one row
         per sampled set and scenario, columns ``sample_id``, ``scenario`` and every outcome
-        of :data:`sanctions_model.outcomes.OUTCOMES`. :meth:`outcomes_of` gives one
+        of :data:`sanctions_model.core.outcomes.OUTCOMES`. :meth:`outcomes_of` gives one
         scenario's rows indexed by ``sample_id``.
     fans : dict of scenario -> dict of variable -> DataFrame (day x ``p5`` ... ``p95``)
         Percentiles over the sampled sets every :data:`FAN_EVERY_DAYS` days.
@@ -189,7 +189,7 @@ class Ensemble:
         -------
         matplotlib.figure.Figure
         """
-        from .report.figures import fan_figure
+        from ..report.figures import fan_figure
 
         self._check(scenario)
         return fan_figure(self.fans[scenario], None, None, self.n, start=pd.Timestamp(self.start_date),
@@ -200,7 +200,7 @@ class Ensemble:
             raise InputError(f"scenario '{scenario}' is not in this ensemble.{suggest(scenario, self.fans)}")
 
     def _table(self) -> pd.DataFrame:
-        from .report.markdown import share_with_interval
+        from ..report.markdown import share_with_interval
 
         return self.shares().map(lambda v: share_with_interval(v, self.n))
 
@@ -220,7 +220,7 @@ class Ensemble:
                 f"{self._table().to_html()}")
 
     def _repr_markdown_(self) -> str:
-        from .report.markdown import markdown_table
+        from ..report.markdown import markdown_table
 
         return f"**Ensemble**: {self._head()}\n\n{markdown_table(self._table())}\n"
 

@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from .errors import InputError, suggest
-from .params import ParameterSet, check_range
+from ..errors import InputError, suggest
+from ..inputs.params import ParameterSet, check_range
 
 DESIGNS = ("lhs", "sobol", "grid", "oat", "morris", "saltelli")
 MAX_ROWS = 100_000_000

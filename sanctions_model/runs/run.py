@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import InputError, suggest
-from .model import FLOWS, STATE_NAMES, STATES, auxiliaries
-from .outcomes import OUTCOMES, compute
-from .params import ParameterSet, load_params
-from .schedules import at_time
-from .solve import BatchSolution, integrate
-from .system import DAYS_PER_YEAR, REPORTED_FLOWS
+from .._version import __version__
+from ..core.model import FLOWS, STATE_NAMES, STATES, auxiliaries
+from ..core.outcomes import OUTCOMES, compute
+from ..core.schedules import at_time
+from ..core.solve import BatchSolution, integrate
+from ..core.system import DAYS_PER_YEAR, REPORTED_FLOWS
+from ..errors import InputError, suggest
+from ..inputs.params import ParameterSet, load_params
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -47,7 +47,7 @@ class RunResult:
     trajectories : pandas.DataFrame
         Indexed by date; a ``day`` column, one column per stock and key flow.
     outcomes : pandas.Series of float64
-        The outcomes of :data:`sanctions_model.outcomes.OUTCOMES`; yes/no outcomes are 1.0
+        The outcomes of :data:`sanctions_model.core.outcomes.OUTCOMES`; yes/no outcomes are 1.0
         or 0.0 and a crossing that does not happen is NaN, so the Series is numeric
         (``.round()``, arithmetic and ``bool(run.outcomes["talks_within_horizon"])`` work).
     units : dict
@@ -81,7 +81,7 @@ class RunResult:
         -------
         matplotlib.figure.Figure
         """
-        from .report.figures import trajectories_figure
+        from ..report.figures import trajectories_figure
 
         return trajectories_figure([self], None, title or f"sanctions-model: {self.label}")
 
@@ -92,7 +92,7 @@ class RunResult:
         -------
         str
         """
-        from .report.markdown import outcomes_table, summary
+        from ..report.markdown import outcomes_table, summary
 
         return (f"**sanctions-model run: {self.label}**, {self.days:g} days from "
                 f"{self.params.start_date.isoformat()}\n\n{summary(self)}\n\n{outcomes_table(self)}\n")
@@ -101,7 +101,7 @@ class RunResult:
         return self.to_markdown()
 
     def __repr__(self) -> str:
-        from .report.markdown import format_outcome
+        from ..report.markdown import format_outcome
 
         start = self.params.start_date
 
@@ -123,7 +123,7 @@ class RunResult:
     def _repr_html_(self) -> str:
         from html import escape
 
-        from .report.markdown import format_outcome, summary
+        from ..report.markdown import format_outcome, summary
 
         start = self.params.start_date
         rows = "".join(
