@@ -36,7 +36,7 @@ import sanctions_model as sm  # noqa: E402
 from sanctions_model.core.outcomes import compute  # noqa: E402
 from sanctions_model.core.solve import integrate  # noqa: E402
 from sanctions_model.runs.designs import Design, overlay  # noqa: E402
-from sanctions_model.runs.sweep import SWEEP_RTOL  # noqa: E402
+from sanctions_model.runs.evaluate import POLICY  # noqa: E402
 
 HISTORY_DAYS = 1061  # 2022-02-24 to 2025-01-20
 
@@ -55,7 +55,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10_000)
     args = ap.parse_args()
     cores = os.cpu_count() or 1
-    print(f"sanctions-model {sm.__version__}; {cores} cores; sweep rtol {SWEEP_RTOL:g}; {args.n:,} members each")
+    print(f"sanctions-model {sm.__version__}; {cores} cores; sweep rtol {POLICY.rtol:g}; {args.n:,} members each")
     with tempfile.TemporaryDirectory() as tmp:
         t_hist = timed_sweep(args.n, "history_2022_2025", HISTORY_DAYS, Path(tmp) / "history")
         t_proj = timed_sweep(args.n, "status_quo", 730, Path(tmp) / "projection")
@@ -71,7 +71,7 @@ def main() -> None:
     params = sm.load_params("history_2022_2025")
     design = Design.build("lhs", params, 20, seed=2)
     values = {k: np.asarray(v, dtype=float) for k, v in overlay(params.values(), design.names, design.chunk(0)).items()}
-    batch = compute(integrate(values, HISTORY_DAYS, rtol=SWEEP_RTOL))
+    batch = compute(integrate(values, HISTORY_DAYS, rtol=POLICY.rtol))
     as_rows = [{k: v[i] for k, v in batch.items()} for i in range(20)]
     reference = []
     for i in range(20):

@@ -36,7 +36,8 @@ import sanctions_model as sm
 from sanctions_model.core.outcomes import OUTCOMES, compute
 from sanctions_model.core.solve import integrate
 from sanctions_model.runs.designs import Design, overlay
-from sanctions_model.runs.sweep import SWEEP_RTOL, read_sweep
+from sanctions_model.runs.evaluate import POLICY
+from sanctions_model.runs.sweep import read_sweep
 
 TRAJ = "strain,reserves,russia_willingness,ukraine_willingness,territory"
 
@@ -127,7 +128,7 @@ def main() -> None:
     ap.add_argument("--skip-big", action="store_true", help="skip the 10 N memory run")
     args = ap.parse_args()
     cores = os.cpu_count()
-    print(f"sanctions-model {sm.__version__}; {cores} cores; sweep rtol {SWEEP_RTOL:g}")
+    print(f"sanctions-model {sm.__version__}; {cores} cores; sweep rtol {POLICY.rtol:g}")
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -144,7 +145,7 @@ def main() -> None:
         values = overlay(sm.load_params().values(), design.names, rows)
 
         start = time.perf_counter()
-        loop = [per_sample(values, i, SWEEP_RTOL) for i in range(args.loop)]
+        loop = [per_sample(values, i, POLICY.rtol) for i in range(args.loop)]
         t_loop = time.perf_counter() - start
         print(f"per-sample solve_ivp loop, {args.loop} samples:           {t_loop:7.1f} s  "
               f"{args.loop / t_loop:8.1f} samples/s")

@@ -144,7 +144,8 @@ def test_calibration_lowers_the_cost_within_the_ranges(tmp_path):
     row = result.table.loc["oil.tax_take"]
     assert row["low"] <= row["value"] <= row["high"]
     assert result.cost_after <= result.cost_before
-    assert result.evaluations <= 1 + 3 * 2, "at most max_evaluations steps, each with its Jacobian column"
+    # the start, then at most max_evaluations steps, each a run and a Jacobian batch (the point and one column)
+    assert result.evaluations <= 1 + 3 * (1 + 2), "at most max_evaluations steps, each with its Jacobian batch"
     assert result.cost_after == pytest.approx(cost_at({"oil.tax_take": row["value"]}, series=["oil_gas_revenue"]),
                                               rel=1e-6)
     path = write_calibrated(result, tmp_path / "cal.toml", "test")
@@ -202,3 +203,27 @@ def test_committed_calibration_is_current():
     end = backtest(calibration=True).trajectories.iloc[-1]
     for name, row in start.iterrows():
         assert row["value"] == pytest.approx(end[row["stock"]], rel=2e-3), f"{name}: run `make calibrate`"
+
+
+def test_the_calibrations_jacobian_is_one_batch_and_agrees_with_single_runs():
+    """The Jacobian's k + 1 runs go through the evaluator as one batch, and each column matches
+    a difference of two separate single runs (the solver's tolerance is far below the step)."""
+    from sanctions_model.analysis import calibrate as cal
+    from sanctions_model.inputs.history import load_history
+
+    params = sm.load_params(cal.SCENARIO, calibration=False)
+    names = ["oil.tax_take", "oil.base_discount"]
+    counter = [0]
+    residuals = cal._residual_function(params, names, ["oil_gas_revenue", "deficit"], load_history(), counter)
+    specs = [params.parameters[n] for n in names]
+    lows, highs = np.array([s.low for s in specs]), np.array([s.high for s in specs])
+    x = np.array([s.value for s in specs])
+    jac = cal._jacobian(residuals, lows, highs)(x)
+    assert counter[0] == 3, "one batch: the point and one run per parameter"
+    assert jac.shape == (residuals(x).shape[1], 2) and np.abs(jac).max() > 0
+    h = cal.DIFF_STEP * np.maximum(1.0, np.abs(x))
+    for j in range(2):
+        moved = x.copy()
+        moved[j] += h[j]
+        single = (residuals(moved)[0] - residuals(x)[0]) / h[j]
+        np.testing.assert_allclose(jac[:, j], single, atol=1e-3 * np.abs(single).max())

@@ -76,12 +76,13 @@ def test_ensemble_repr_is_short(ensemble):
 def test_ensemble_outcomes_are_tidy_like_a_sweeps(ensemble, sweep):
     table = ensemble.outcomes
     assert isinstance(table, pd.DataFrame) and len(table) == 24 * len(SCENARIOS)
-    assert list(table.columns) == ["sample_id", "scenario", *OUTCOMES]
-    assert [c for c in sweep.outcomes.columns if c not in ("status", "message")] == list(table.columns)
+    assert list(table.columns) == list(sweep.outcomes.columns) == ["sample_id", "scenario", "status", "message",
+                                                                   *OUTCOMES]
+    assert (table["status"] == "ok").all() and (table["message"] == "").all()
     assert list(table["scenario"].unique()) == SCENARIOS
     assert (table.groupby("scenario")["sample_id"].apply(list) == [list(range(24))] * 2).all()
     one = ensemble.outcomes_of("hard_way")
-    assert one.index.name == "sample_id" and list(one.columns) == list(OUTCOMES) and len(one) == 24
+    assert one.index.name == "sample_id" and list(one.columns) == ["status", "message", *OUTCOMES] and len(one) == 24
     pd.testing.assert_series_equal(one["peak_strain"], table[table["scenario"] == "hard_way"].set_index(
         "sample_id")["peak_strain"])
     assert table.groupby("scenario")["talks_within_100_days"].mean().between(0, 1).all()

@@ -42,7 +42,9 @@ def test_tighter_tolerance_moves_nothing_across_sampled_assumptions():
 
 
 def test_batch_of_identical_sets_equals_the_single_run():
-    single = sm.simulate("hard_way")
+    from sanctions_model.runs.evaluate import POLICY
+
+    single = sm.simulate("hard_way", rtol=POLICY.rtol, step=POLICY.step)  # the policy every batch runs with
     values = {k: np.full(16, v) for k, v in single.params.values().items()}
     batch = sm.simulate_batch(values)
     for key, value in single.outcomes.items():

@@ -23,10 +23,13 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import InputError, SolverError
+from ..core.model import FLOWS, STATES
+from ..errors import InputError
 from ..inputs.history import load_history
 from ..inputs.params import ParameterSet, load_params, load_scenario
-from ..runs.run import simulate
+from ..runs.designs import overlay
+from ..runs.evaluate import SolverPolicy, evaluate
+from ..runs.run import run_from, simulate
 from .backtesting import END, SCENARIO, compare
 
 #: Parameters the calibration fits by default: the oil revenue chain (with the pace at which
@@ -109,24 +112,53 @@ def _weights(history: pd.DataFrame, series: Sequence[str], start: pd.Timestamp) 
     return rows[["series", "date", "period", "weight"]].reset_index(drop=True)
 
 
+#: How the calibration integrates: tighter than a sweep, so that a finite-difference step of
+#: 1e-3 of a parameter's value moves the residuals by far more than the solver's error.
+CALIBRATION_POLICY = SolverPolicy(rtol=1e-7, step=2.0)
+#: Relative finite-difference step of the Jacobian (SciPy's ``diff_step``).
+DIFF_STEP = 1e-3
+
+
 def _residual_function(params: ParameterSet, names: Sequence[str], series: Sequence[str], history: pd.DataFrame,
                        counter: list[int]) -> Callable[[np.ndarray], np.ndarray]:
+    """``residuals(X)``: the weighted relative errors of each row of ``X`` (rows, k), shape (rows, m),
+    all rows integrated as one batch through the evaluator."""
     weights = _weights(history, series, pd.Timestamp(params.start_date))
     days = float((END - pd.Timestamp(params.start_date)).days)
+    every = CALIBRATION_POLICY.grid(days, np.empty(0))  # as simulate(step=2) reports it
+    keep = (*STATES, *FLOWS)
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        counter[0] += 1
-        trial = params.with_values(dict(zip(names, map(float, x))), origin="calibration")
-        try:
-            run = simulate(params=trial, days=days, step=2.0, rtol=1e-7)
-        except SolverError:
-            return np.full(len(weights), 10.0)  # an unsolvable set is a bad fit, not a crash
-        fit, _ = compare(run, history)
-        merged = weights.merge(fit[["series", "date", "period", "relative_error"]], on=["series", "date", "period"],
-                               how="left")
-        return (merged["weight"] * merged["relative_error"].fillna(0.0)).to_numpy()
+        x = np.atleast_2d(x)
+        counter[0] += x.shape[0]
+        result = evaluate(overlay(params.values(), names, x), days, keep=keep, at=every, policy=CALIBRATION_POLICY)
+        out = np.full((x.shape[0], len(weights)), 10.0)  # an unsolvable set is a bad fit, not a crash
+        for i in np.flatnonzero(result.ok):
+            trial = params.with_values(dict(zip(names, map(float, x[i]))), origin="calibration")
+            fit, _ = compare(run_from(trial, days, result, int(i)), history)
+            merged = weights.merge(fit[["series", "date", "period", "relative_error"]],
+                                   on=["series", "date", "period"], how="left")
+            out[i] = (merged["weight"] * merged["relative_error"].fillna(0.0)).to_numpy()
+        return out
 
     return residuals
+
+
+def _jacobian(residuals: Callable[[np.ndarray], np.ndarray], lows: np.ndarray, highs: np.ndarray
+              ) -> Callable[[np.ndarray], np.ndarray]:
+    """Forward differences of ``residuals`` at ``x``, every column from one batch of k + 1 runs
+    (the point itself among them, so that each difference compares runs the solver took together).
+    Steps as SciPy's ``2-point`` with ``diff_step``: ``DIFF_STEP * max(1, |x|)``, taken downwards
+    where upwards would leave the bounds."""
+
+    def jac(x: np.ndarray) -> np.ndarray:
+        h = DIFF_STEP * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
+        h = np.where((x + h > highs) | (x + h < lows), -h, h)
+        rows = np.vstack([x, x + np.diag(h)])
+        r = residuals(rows)
+        return ((r[1:] - r[0]) / h[:, None]).T
+
+    return jac
 
 
 def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, series: Sequence[str] = SERIES, *,
@@ -143,7 +175,8 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
         Recorded series to fit (see :data:`sanctions_model.analysis.backtesting.comparisons`).
     max_evaluations : int
         Most evaluations of the fit the optimiser may make (SciPy's ``max_nfev``); each
-        finite-difference Jacobian costs one more run per parameter.
+        finite-difference Jacobian costs one batch of one run per parameter and one at the
+        point, integrated together.
 
     Returns
     -------
@@ -171,17 +204,23 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
     bar = ProgressBar(None, "back-test runs", current_execution().progress, unit="run")
 
     def f(x: np.ndarray) -> np.ndarray:
-        out = residuals_of(x)
+        out = residuals_of(x)[0]
         bar.update()
+        return out
+
+    def jac(x: np.ndarray) -> np.ndarray:
+        out = jacobian(x)
+        bar.update(len(x) + 1)
         return out
 
     specs = [params.parameters[n] for n in names]
     lows, highs = np.array([s.low for s in specs]), np.array([s.high for s in specs])
     x0 = np.clip([s.value for s in specs], lows, highs)
+    jacobian = _jacobian(residuals_of, lows, highs)
     r0 = f(x0)
     try:
-        sol = least_squares(f, x0, bounds=(lows, highs), x_scale=highs - lows, diff_step=1e-3,
-                            max_nfev=max_evaluations, method="trf")
+        sol = least_squares(f, x0, jac=jac, bounds=(lows, highs), x_scale=highs - lows, max_nfev=max_evaluations,
+                            method="trf")
     finally:
         bar.close()
     m, k = sol.fun.size, len(names)
@@ -219,7 +258,6 @@ def joined_start(params: ParameterSet) -> pd.DataFrame:
         Indexed by starting parameter: ``stock``, ``value`` (the state on the day),
         ``recorded`` (the value of params/base.toml), ``unit``.
     """
-    from ..core.model import STATES
 
     days = float((END - pd.Timestamp(params.start_date)).days)
     if days < 1:

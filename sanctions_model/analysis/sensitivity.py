@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc, spearmanr
 
-from ..core.outcomes import compute
 from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet
-from ..runs.designs import overlay
+from ..runs.evaluate import Evaluation, batches, concat, evaluate_batch
 from ..runs.executors import check_workers, map_in_processes
 
 
@@ -92,6 +90,7 @@ def _salib_problem(names: list[str], bounds: np.ndarray) -> dict:
 def _evaluate(f: Callable, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Call ``f`` and return outputs as (n, m) with outcome names."""
     y = f(x)
+    y_frame = y if isinstance(y, pd.DataFrame) else None
     if isinstance(y, pd.DataFrame):
         names = [str(c) for c in y.columns]
         y = y.to_numpy(dtype=float)
@@ -106,6 +105,14 @@ def _evaluate(f: Callable, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
     if y.shape[0] != x.shape[0]:
         raise InputError(f"f returned {y.shape[0]} rows for {x.shape[0]} inputs.")
     undefined = ~np.isfinite(y)
+    failed = getattr(y_frame, "attrs", {}).get("failed") if y_frame is not None else None
+    if failed:
+        first = min(failed)
+        raise InputError(
+            f"{len(failed):,} of {y.shape[0]:,} runs failed (the solver could not integrate them; the first, row "
+            f"{first}: {failed[first]}); sensitivity indices need every run. Narrow the ranges of the parameters "
+            "those rows push to their extremes, or run the design as a sweep, which records failed samples and "
+            "goes on.")
     if undefined.any():  # SALib would count them as zeros or drop them: indices of nothing, or "no effect"
         m = int(np.flatnonzero(undefined.any(axis=0))[0])
         raise InputError(
@@ -415,45 +422,34 @@ def model_function(
     outs = tuple(outcomes)
 
     def f(x: np.ndarray) -> pd.DataFrame:
-        x = np.atleast_2d(np.asarray(x, dtype=float))
-        tasks = [_ModelChunk(base, tuple(names), x[i:i + CHUNK_ROWS], days, outs, variable, kept)
-                 for i in range(0, x.shape[0], CHUNK_ROWS)]
-        return pd.concat(map_in_processes(_run_model_chunk, tasks, workers), ignore_index=True)
+        work = batches(base, names, x, days, rows=CHUNK_ROWS, keep=(variable,) if variable else (), at=kept)
+        return sensitivity_table(concat(map_in_processes(evaluate_batch, work, workers)), outs, days, variable)
 
     return f
 
 
-@dataclass(frozen=True)
-class _ModelChunk:
-    """One chunk of a model function's rows: all a worker process needs."""
+def sensitivity_table(result: Evaluation, outcomes: Sequence[str], days: float, variable: str | None = None
+                      ) -> pd.DataFrame:
+    """Outcomes (and a variable over time) with the sensitivity conventions of :func:`model_function`.
 
-    base: dict[str, float]
-    names: tuple[str, ...]
-    x: np.ndarray
-    days: float
-    outcomes: tuple[str, ...]
-    variable: str | None
-    kept: tuple[float, ...]
-
-
-def _run_model_chunk(task: _ModelChunk) -> pd.DataFrame:
-    """Outcomes (and the variable over time) of one chunk, with the sensitivity conventions."""
+    A run that failed keeps NaN in every column, and ``.attrs["failed"]`` gives each failed
+    row's message, so that the analysis refuses the sample and says why.
+    """
     from ..core.outcomes import OUTCOMES
-    from ..core.solve import integrate
-    from ..runs.run import trajectory_values
 
-    sol = integrate(overlay(task.base, task.names, task.x), task.days)
-    table = pd.DataFrame(compute(sol))[list(task.outcomes)]
-    for out in task.outcomes:
+    table = pd.DataFrame({out: result.outcomes[out] for out in outcomes})
+    for out in outcomes:
         unit = OUTCOMES[out][0]
         if unit == "bool":
             table[out] = table[out].astype(float)
         elif unit == "day":
-            table[out] = table[out].fillna(task.days + 1.0)
-    if task.variable is not None:
-        cols = np.flatnonzero(np.isin(sol.t, task.kept))
-        series = trajectory_values(sol, [task.variable], cols)[task.variable]
-        table = pd.concat([table, pd.DataFrame(series, columns=[f"day_{int(d)}" for d in sol.t[cols]])], axis=1)
+            table[out] = table[out].fillna(days + 1.0)
+    if variable is not None:
+        series = pd.DataFrame(result.trajectories[variable], columns=[f"day_{int(d)}" for d in result.days])
+        table = pd.concat([table, series], axis=1)
+    table.loc[~result.ok, :] = np.nan
+    if not result.ok.all():
+        table.attrs["failed"] = {int(i): str(result.message[i]) for i in np.flatnonzero(~result.ok)}
     return table
 
 

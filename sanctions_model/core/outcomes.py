@@ -1,4 +1,5 @@
-"""Outcomes read from a run: crossing days, levels at the horizon, peaks and totals.
+"""Outcomes read from a run (crossing days, levels at the horizon, peaks and totals), and its
+stocks and key flows over time (:func:`trajectory_values`).
 
 Crossing days are located to a fraction of a day: the first output interval in which a
 series reaches its threshold is found on the grid, then the crossing inside it is solved
@@ -9,13 +10,17 @@ the whole batch at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .model import IDX, auxiliaries
+from .model import FLOWS, IDX, STATE_NAMES, STATES, auxiliaries
 from .schedules import at_time
 from .solve import BatchSolution
+from .system import DAYS_PER_YEAR, REPORTED_FLOWS
+
+# Trajectory column -> (auxiliary key, whether it is a daily flow to report per year), as system.py declares.
+_FLOW_SOURCES: dict[str, tuple[str, bool]] = {flow.name: (flow.source, flow.per_year) for flow in REPORTED_FLOWS}
 
 #: Outcomes of a run, with their units and meaning.
 OUTCOMES: dict[str, tuple[str, str]] = {
@@ -177,3 +182,25 @@ def compute(sol: BatchSolution) -> dict[str, np.ndarray]:
         "ceasefire_durability_at_horizon": durability_at(sol, np.full(talks.shape, t[-1])),
     }
 
+
+def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndarray) -> dict[str, np.ndarray]:
+    """Stocks and key flows of every batch member at output columns ``columns``.
+
+    Returns name -> array (n, len(columns)); flows are evaluated from the states there and
+    reported per year where their unit says so.
+    """
+    names = list(names)
+    n, m = sol.y.shape[1], len(columns)
+    y = sol.y[:, :, columns]
+    out = {name: y[STATE_NAMES.index(name)] for name in names if name in STATES}
+    flows = [name for name in names if name in FLOWS]
+    if flows:
+        flat_y = y.reshape(y.shape[0], n * m)
+        p = {k: np.repeat(v, m) for k, v in sol.params.items()}
+        ref = {k: np.repeat(v, m) for k, v in sol.ref.items()}
+        t = np.tile(sol.t[columns], n)
+        aux = auxiliaries(t, flat_y, at_time(t, p), ref)
+        for name in flows:
+            key, per_day = _FLOW_SOURCES[name]
+            out[name] = np.broadcast_to(aux[key], (n * m,)).reshape(n, m) * (DAYS_PER_YEAR if per_day else 1.0)
+    return {name: out[name] for name in names}

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..core.outcomes import compute
-from ..core.solve import integrate
 from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet, load_params
-from .designs import latin_hypercube, uncertainties
+from .designs import Design
+from .evaluate import Evaluation, batches, concat, evaluate_batch
 from .executors import check_workers, map_in_processes
-from .run import check_days, trajectory_values
+from .run import check_days
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -42,6 +41,11 @@ PERCENTILES = (5, 25, 50, 75, 95)
 BATCH_ROWS = 2000
 #: Days between kept fan-chart points.
 FAN_EVERY_DAYS = 7.0
+
+
+def _ok(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a tidy outcome table whose run solved (all of them when it has no ``status``)."""
+    return outcomes[outcomes["status"] == "ok"] if "status" in outcomes else outcomes
 
 
 def share_row(outcomes: pd.DataFrame) -> dict[str, float]:
@@ -114,9 +118,10 @@ class Ensemble:
         The sampled values, the same under every scenario.
     outcomes : DataFrame
         Tidy, as :attr:`SweepResult.outcomes <sanctions_model.SweepResult.outcomes>`: one row
-        per sampled set and scenario, columns ``sample_id``, ``scenario`` and every outcome
-        of :data:`sanctions_model.core.outcomes.OUTCOMES`. :meth:`outcomes_of` gives one
-        scenario's rows indexed by ``sample_id``.
+        per sampled set and scenario, columns ``sample_id``, ``scenario``, ``status`` (``ok``, or
+        ``failed`` for a set the solver could not integrate, with NaN outcomes), ``message``
+        and every outcome of :data:`sanctions_model.core.outcomes.OUTCOMES`. Shares count the
+        sets that solved. :meth:`outcomes_of` gives one scenario's rows indexed by ``sample_id``.
     fans : dict of scenario -> dict of variable -> DataFrame (day x ``p5`` ... ``p95``)
         Percentiles over the sampled sets every :data:`FAN_EVERY_DAYS` days.
     days : float [day]
@@ -152,7 +157,8 @@ class Ensemble:
         Returns
         -------
         pandas.DataFrame
-            Indexed by ``sample_id`` (the row of :attr:`inputs`), one column per outcome.
+            Indexed by ``sample_id`` (the row of :attr:`inputs`): ``status``, ``message`` and one
+            column per outcome.
         """
         self._check(scenario)
         rows = self.outcomes[self.outcomes["scenario"] == scenario]
@@ -176,7 +182,7 @@ class Ensemble:
             ``interval=True``: one row per scenario and outcome, columns ``scenario``,
             ``outcome``, ``n``, ``share``, ``low``, ``high`` (0-1).
         """
-        return share_table(self.outcomes, self.scenarios, interval=interval, confidence=confidence)
+        return share_table(_ok(self.outcomes), self.scenarios, interval=interval, confidence=confidence)
 
     def plot(self, scenario: str) -> Figure:
         """Fan charts of willingness, strain, reserves and territory for one scenario.
@@ -274,47 +280,38 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
         raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
     workers = check_workers(workers)
     labelled = [(item, load_params(item)) if isinstance(item, str) else item for item in scenarios]
-    tasks, inputs = [], None
-    for label, params in labelled:
-        values = latin_hypercube(params, n, seed)
-        if inputs is None:  # the draws are the same under every scenario
-            inputs = pd.DataFrame({name: values[name] for name in uncertainties(params)})
-        tasks += [_Chunk(label, {k: v[a:a + BATCH_ROWS] for k, v in values.items()}, days, True)
-                  for a in range(0, n, BATCH_ROWS)]
-    results = map_in_processes(_run_chunk, tasks, workers)
-    frames, fans = [], {}
-    for label, _ in labelled:
-        mine = [r for t, r in zip(tasks, results) if t.label == label]
-        frame = pd.concat([r[0] for r in mine], ignore_index=True)
-        frame.insert(0, "scenario", label)
-        frame.insert(0, "sample_id", np.arange(len(frame), dtype=np.int64))
-        frames.append(frame)
-        days_kept = mine[0][2]
-        fans[label] = {var: percentile_table(np.concatenate([r[1][var] for r in mine]), days_kept)
-                       for var in FAN_VARIABLES}
-    assert inputs is not None
+    names, x = draws(labelled[0][1], n, seed)  # the same draws under every scenario
+    at = fan_days(days)
+    work = {label: batches(params.values(), names, x, days, rows=BATCH_ROWS, keep=FAN_VARIABLES, at=at)
+            for label, params in labelled}
+    results = map_in_processes(evaluate_batch, [b for parts in work.values() for b in parts], workers)
+    frames, fans, i = [], {}, 0
+    for label, parts in work.items():
+        result = concat(results[i:i + len(parts)])
+        i += len(parts)
+        frames.append(outcome_frame(result, label))
+        fans[label] = {var: percentile_table(result.trajectories[var], result.days) for var in FAN_VARIABLES}
     outcomes = pd.concat(frames, ignore_index=True)
-    return Ensemble(inputs, outcomes, fans, days, seed, labelled[0][1].start_date.isoformat())
+    return Ensemble(pd.DataFrame(x, columns=names), outcomes, fans, days, seed, labelled[0][1].start_date.isoformat())
 
 
-@dataclass(frozen=True)
-class _Chunk:
-    """Rows of an ensemble to integrate in one batch: all a worker process needs."""
-
-    label: str
-    values: dict[str, np.ndarray]
-    days: float
-    fans: bool
+def draws(params: ParameterSet, n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """``n`` Latin-hypercube draws of every uncertainty of ``params``: the names, and the values (n, k)."""
+    design = Design.build("lhs", params, n, seed, chunk_size=max(n, 1))
+    return list(design.names), design.chunk(0)
 
 
-def _run_chunk(task: _Chunk) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
-    """Outcomes of a chunk, and (if asked) the fan-chart variables every FAN_EVERY_DAYS days."""
-    sol = integrate(task.values, task.days)
-    outcomes = pd.DataFrame(compute(sol))
-    if not task.fans:
-        return outcomes, {}, np.empty(0)
-    cols = np.flatnonzero(np.isclose(np.mod(sol.t, FAN_EVERY_DAYS), 0.0) | (sol.t == sol.t[-1]))
-    return outcomes, trajectory_values(sol, FAN_VARIABLES, cols), sol.t[cols]
+def fan_days(days: float) -> np.ndarray:
+    """Days at which fan charts are kept: every :data:`FAN_EVERY_DAYS` from 0, and the horizon."""
+    return np.union1d(np.arange(0.0, days, FAN_EVERY_DAYS), [float(days)])
+
+
+def outcome_frame(result: Evaluation, scenario: str) -> pd.DataFrame:
+    """An evaluation's outcomes as the tidy table ensembles and sweeps share: ``sample_id``,
+    ``scenario``, ``status``, ``message`` and one column per outcome."""
+    return pd.DataFrame({"sample_id": np.arange(result.n, dtype=np.int64), "scenario": scenario,
+                         "status": result.status.astype(str), "message": result.message.astype(str),
+                         **result.outcomes})
 
 
 def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int, seed: int,
@@ -345,19 +342,22 @@ def at_each_end(params: ParameterSet, names: Sequence[str], days: float, n: int,
         Rows (parameter, ``low``/``high``), columns the shares, 0-1.
     """
     days = check_days(days)
-    values = latin_hypercube(params, n, seed)
+    names_drawn, x = draws(params, n, seed)
     keys = [(name, end) for name in names for end in ("low", "high")]
     if not keys:
         return pd.DataFrame(columns=list(SHARES), index=pd.MultiIndex.from_tuples([], names=["parameter", "end"]))
-    stacked = {k: np.tile(v, len(keys)) for k, v in values.items()}
+    base = params.values()
+    # every held parameter gets a column (a lever is not drawn: its column holds its value)
+    columns = [*names_drawn, *(name for name in dict.fromkeys(names) if name not in names_drawn)]
+    x = np.hstack([x, np.tile([base[name] for name in columns[len(names_drawn):]], (n, 1))])
+    stacked = np.tile(x, (len(keys), 1))
     for i, (name, end) in enumerate(keys):
         spec = params.parameters[name]
-        stacked[name][i * n:(i + 1) * n] = spec.low if end == "low" else spec.high
-    tasks = [_Chunk("", {k: v[a:a + BATCH_ROWS] for k, v in stacked.items()}, days, False)
-             for a in range(0, n * len(keys), BATCH_ROWS)]
-    table = pd.concat([r[0] for r in map_in_processes(_run_chunk, tasks, check_workers(workers))],
-                      ignore_index=True)
-    rows = {key: share_row(table.iloc[i * n:(i + 1) * n]) for i, key in enumerate(keys)}
+        stacked[i * n:(i + 1) * n, columns.index(name)] = spec.low if end == "low" else spec.high
+    results = map_in_processes(evaluate_batch, batches(base, columns, stacked, days, rows=BATCH_ROWS),
+                               check_workers(workers))
+    table = outcome_frame(concat(results), "")
+    rows = {key: share_row(_ok(table.iloc[i * n:(i + 1) * n])) for i, key in enumerate(keys)}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index = pd.MultiIndex.from_tuples(keys, names=["parameter", "end"])
     return frame

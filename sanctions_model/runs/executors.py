@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -218,9 +218,83 @@ class ProgressBar:
         self.close()
 
 
+def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None, client: Any = None, *,
+                on_lost: Callable[[T], R] | None = None) -> Iterator[tuple[int, R]]:
+    """``(i, fn(items[i]))`` for every item, in the order they finish: the one executor layer.
+
+    Where: on the Dask ``client`` if one is given; else in this process when ``workers`` is 1
+    (or there is one item); else on a pool of ``workers`` spawned local processes (None: every
+    core). At most two items per worker are in flight, so memory stays flat however many
+    items there are. A local worker that dies (killed from outside, out of memory): the items
+    it had in flight run once more in a new pool; an item in flight when a second pool breaks
+    gets ``on_lost(item)`` as its result, or raises :class:`WorkerError` without ``on_lost``.
+    ``fn`` must be a module-level function; each call starts with :func:`release_memory`.
+    """
+    if client is not None and len(items) > 1:
+        yield from _each_on_dask(fn, items, client)
+        return
+    n = min(workers or os.cpu_count() or 1, len(items))
+    if n <= 1:
+        for i, item in enumerate(items):
+            yield i, fn(item)
+        return
+    queue = list(range(len(items)))
+    attempts: dict[int, int] = {}
+    while queue:
+        pending: dict[cf.Future, int] = {}
+        try:
+            with worker_environment(), local_executor(min(n, len(queue))) as pool:
+                while queue or pending:
+                    while queue and len(pending) < 2 * n:
+                        i = queue.pop(0)
+                        pending[pool.submit(call_in_worker, fn, items[i])] = i
+                    finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                    for fut in finished:
+                        result = fut.result()
+                        yield pending.pop(fut), result
+        except BrokenProcessPool:
+            for i in sorted(pending.values()):
+                attempts[i] = attempts.get(i, 0) + 1
+                if attempts[i] < 2:
+                    queue.insert(0, i)
+                elif on_lost is not None:
+                    yield i, on_lost(items[i])
+                else:
+                    unfinished = len(queue) + len(pending)
+                    raise WorkerError(f"a worker process died twice on the same piece of work ({unfinished} of "
+                                      f"{len(items)} unfinished): killed from outside, or out of memory; try fewer "
+                                      "--workers.") from None
+            queue.sort()
+
+
+def _each_on_dask(fn: Callable[[T], R], items: Sequence[T], client: Any) -> Iterator[tuple[int, R]]:
+    """:func:`each_result` on a Dask cluster: two items per Dask worker in flight."""
+    from dask.distributed import as_completed
+
+    width = max(2 * len(client.scheduler_info().get("workers", {})), 2)
+    queue = list(range(len(items)))
+    index: dict[str, int] = {}
+
+    def submit() -> Any:
+        i = queue.pop(0)
+        fut = client.submit(call_in_worker, fn, items[i], pure=False)
+        index[fut.key] = i
+        return fut
+
+    futures = [submit() for _ in range(min(width, len(queue)))]
+    ac = as_completed(futures)
+    for fut in ac:
+        result = fut.result()
+        i = index.pop(fut.key)
+        fut.release()
+        if queue:
+            ac.add(submit())
+        yield i, result
+
+
 def map_in_processes(fn: Callable[[T], R], items: Iterable[T], workers: int | None = None,
                      desc: str = "runs") -> list[R]:
-    """``[fn(item) for item in items]``, in order, on local processes or a Dask cluster.
+    """``[fn(item) for item in items]``, in order, through :func:`each_result`.
 
     ``workers`` (None: what :func:`execution` says, else every core); one worker, or one
     item, runs in this process. Inside ``execution(client=...)`` or ``execution(scheduler=...)``
@@ -232,34 +306,9 @@ def map_in_processes(fn: Callable[[T], R], items: Iterable[T], workers: int | No
     settings = current_execution()
     if workers is None:
         workers = settings.workers
+    results: dict[int, R] = {}
     with ProgressBar(len(items), desc, settings.progress) as bar:
-        if settings.client is not None and len(items) > 1:
-            from dask.distributed import as_completed
-
-            futures = settings.client.map(fn, items, pure=False)
-            for _ in as_completed(futures):
-                bar.update()
-            return list(settings.client.gather(futures))
-        n = min(workers or os.cpu_count() or 1, len(items))
-        if n <= 1:
-            out = []
-            for item in items:
-                out.append(fn(item))
-                bar.update()
-            return out
-        results: dict[int, R] = {}
-        for attempt in (1, 2):  # a worker killed from outside: its items run once more in a new pool
-            todo = [i for i in range(len(items)) if i not in results]
-            try:
-                with worker_environment(), local_executor(min(n, len(todo))) as pool:
-                    futures_local = {pool.submit(call_in_worker, fn, items[i]): i for i in todo}
-                    for fut in cf.as_completed(futures_local):
-                        results[futures_local[fut]] = fut.result()
-                        bar.update()
-                return [results[i] for i in range(len(items))]
-            except BrokenProcessPool:
-                if attempt == 2:
-                    raise WorkerError(f"a worker process died twice ({len(items) - len(results)} of {len(items)} "
-                                      "pieces of work unfinished): killed from outside, or out of memory; "
-                                      "try fewer --workers.") from None
-        raise AssertionError("unreachable")
+        for i, result in each_result(fn, items, workers, settings.client):
+            results[i] = result
+            bar.update()
+    return [results[i] for i in range(len(items))]

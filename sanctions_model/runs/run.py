@@ -18,21 +18,18 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..core.model import FLOWS, STATE_NAMES, STATES, auxiliaries
-from ..core.outcomes import OUTCOMES, compute
-from ..core.schedules import at_time
+from ..core.model import FLOWS, STATE_NAMES, STATES
+from ..core.outcomes import OUTCOMES, compute, trajectory_values
 from ..core.solve import BatchSolution, integrate
-from ..core.system import DAYS_PER_YEAR, REPORTED_FLOWS
-from ..errors import InputError, suggest
+from ..errors import InputError, SolverError, suggest
 from ..inputs.params import ParameterSet, load_params
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-MAX_DAYS = 3650
+    from .evaluate import Evaluation
 
-# Trajectory column -> (auxiliary key, whether it is a daily flow to report per year), as system.py declares.
-_FLOW_SOURCES: dict[str, tuple[str, bool]] = {flow.name: (flow.source, flow.per_year) for flow in REPORTED_FLOWS}
+MAX_DAYS = 3650
 
 
 @dataclass(frozen=True, repr=False)
@@ -231,9 +228,39 @@ def simulate_batch(values: Mapping[str, object], days: float = 730) -> pd.DataFr
     Returns
     -------
     pandas.DataFrame, one row per parameter set, one column per outcome.
+
+    Raises
+    ------
+    SolverError
+        Naming the sets the solver could not integrate (the others are computed first: see
+        :func:`sanctions_model.runs.evaluate.evaluate`, which records them and goes on).
+
+    Notes
+    -----
+    The batch is integrated with the policy every batch uses
+    (:data:`sanctions_model.runs.evaluate.POLICY`: relative tolerance 1e-5, crossings located
+    on a 2-day grid), so a set's outcomes agree with :func:`simulate`'s to far inside a day.
     """
+    from .evaluate import evaluate
+
     days = check_days(days)
-    return pd.DataFrame(compute(integrate(check_batch(values), days)))
+    result = evaluate(check_batch(values), days)
+    if not result.ok.all():
+        bad = np.flatnonzero(~result.ok)
+        raise SolverError(f"{bad.size} of {result.n} parameter sets could not be integrated (rows "
+                          f"{', '.join(map(str, bad[:10]))}{', ...' if bad.size > 10 else ''}); row {bad[0]}: "
+                          f"{result.message[bad[0]]}")
+    return pd.DataFrame(result.outcomes)
+
+
+def run_from(params: ParameterSet, days: float, result: Evaluation, member: int) -> RunResult:
+    """One member of an evaluated batch as a :class:`RunResult`: its kept trajectories (every
+    stock and flow the batch kept) and outcomes, ``params`` being that member's parameters."""
+    data: dict[str, np.ndarray] = {"day": result.days, **{k: v[member] for k, v in result.trajectories.items()}}
+    index = pd.DatetimeIndex(pd.Timestamp(params.start_date) + pd.to_timedelta(result.days, unit="D"), name="date")
+    label = "+".join(params.scenarios) or "base"
+    outcomes = pd.Series({k: float(v[member]) for k, v in result.outcomes.items()}, name=label, dtype="float64")
+    return RunResult(params, days, pd.DataFrame(data, index=index), outcomes, _units())
 
 
 def check_step(step: object, days: float) -> float:
@@ -295,29 +322,6 @@ def _units() -> dict[str, str]:
     units = {"day": "day", **STATES, **FLOWS}
     units.update({k: u for k, (u, _) in OUTCOMES.items()})
     return units
-
-
-def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndarray) -> dict[str, np.ndarray]:
-    """Stocks and key flows of every batch member at output columns ``columns``.
-
-    Returns name -> array (n, len(columns)); flows are evaluated from the states there and
-    reported per year where their unit says so.
-    """
-    names = list(names)
-    n, m = sol.y.shape[1], len(columns)
-    y = sol.y[:, :, columns]
-    out = {name: y[STATE_NAMES.index(name)] for name in names if name in STATES}
-    flows = [name for name in names if name in FLOWS]
-    if flows:
-        flat_y = y.reshape(y.shape[0], n * m)
-        p = {k: np.repeat(v, m) for k, v in sol.params.items()}
-        ref = {k: np.repeat(v, m) for k, v in sol.ref.items()}
-        t = np.tile(sol.t[columns], n)
-        aux = auxiliaries(t, flat_y, at_time(t, p), ref)
-        for name in flows:
-            key, per_day = _FLOW_SOURCES[name]
-            out[name] = np.broadcast_to(aux[key], (n * m,)).reshape(n, m) * (DAYS_PER_YEAR if per_day else 1.0)
-    return {name: out[name] for name in names}
 
 
 def _trajectories(sol: BatchSolution, params: ParameterSet) -> pd.DataFrame:

@@ -23,14 +23,12 @@ scenario parameter values), rebuilds its rows, and returns tables; only the driv
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,22 +38,14 @@ import pandas as pd
 
 from .._version import __version__
 from ..core.model import FLOWS, STATES
-from ..core.outcomes import OUTCOMES, compute
-from ..core.solve import integrate
-from ..errors import InputError, SolverError, suggest
+from ..core.outcomes import OUTCOMES
+from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet
 from .designs import Design, overlay
-from .executors import call_in_worker, check_workers, current_execution, local_executor, worker_environment
+from .evaluate import evaluate
+from .executors import check_workers, current_execution, each_result
 from .sweep_result import MANIFEST, SweepResult
 
-#: Relative tolerance of sweeps: looser than a single run's 1e-6, chosen so that every
-#: sample still agrees with simulate() far inside 1e-3 relative and 0.5 day (tested per
-#: sample in tests/test_sweep.py; measured: 4e-3 day and 3e-5 relative at worst).
-SWEEP_RTOL = 1e-5
-#: Output interval of sweeps [day]: crossing days are located on the cubic through these
-#: points (plus the kept trajectory days); 2 days halves the output memory of 1 day and
-#: moves no crossing measurably (the solver's tolerance dominates).
-SWEEP_STEP = 2.0
 TABLES = ("samples", "outcomes", "trajectories")
 
 
@@ -71,49 +61,6 @@ class ChunkTask:
     every: float = 7.0
 
 
-Trajectories = tuple[np.ndarray, dict[str, np.ndarray]]
-
-
-def _evaluate(values: dict[str, np.ndarray], days: float, names: Sequence[str], every: float
-              ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, Trajectories | None]:
-    """Outcomes (and trajectories) of a batch; a failing batch is split until the culprits are alone."""
-    n = len(next(iter(values.values())))
-    kept = np.arange(0.0, days + 1e-9, every) if names else np.empty(0)
-    grid = np.union1d(np.union1d(np.arange(0.0, days, SWEEP_STEP), kept), [days])
-    try:
-        with np.errstate(all="ignore"):
-            sol = integrate(values, days, grid=grid, rtol=SWEEP_RTOL)
-            outcomes = compute(sol)
-            traj = None
-            if names:
-                from .run import trajectory_values
-
-                cols = np.flatnonzero(np.isin(sol.t, kept))
-                traj = (sol.t[cols], trajectory_values(sol, names, cols))
-        return outcomes, np.array(["ok"] * n, dtype=object), np.array([""] * n, dtype=object), traj
-    except (SolverError, FloatingPointError, ValueError, ZeroDivisionError) as exc:
-        if n == 1:
-            nan = {k: np.array([np.nan]) for k in OUTCOMES}
-            for k, (unit, _) in OUTCOMES.items():
-                if unit == "bool":
-                    nan[k] = np.array([False])
-            return nan, np.array(["failed"], dtype=object), np.array([str(exc)[:500]], dtype=object), None
-        half = n // 2
-        parts = [_evaluate({k: v[sl] for k, v in values.items()}, days, names, every)
-                 for sl in (slice(0, half), slice(half, n))]
-        outcomes = {k: np.concatenate([p[0][k] for p in parts]) for k in OUTCOMES}
-        status = np.concatenate([p[1] for p in parts])
-        message = np.concatenate([p[2] for p in parts])
-        traj = None
-        if names:
-            days_grid = next((p[3][0] for p in parts if p[3] is not None), None)
-            if days_grid is not None:
-                traj = (days_grid, {name: np.concatenate([
-                    p[3][1][name] if p[3] is not None else np.full((len(p[1]), days_grid.size), np.nan)
-                    for p in parts]) for name in names})
-        return outcomes, status, message, traj
-
-
 def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
     """Compute one chunk of a sweep under each scenario; returns the chunk's tables."""
     design = Design.from_dict(task.design)
@@ -123,18 +70,17 @@ def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
     samples = pd.DataFrame(x, columns=list(design.names))
     samples.insert(0, "sample_id", sample_ids)
     outcome_frames, traj_frames = [], []
+    kept = np.arange(0.0, task.days + 1e-9, task.every) if task.trajectories else np.empty(0)
     for label, base in task.scenarios:
-        values = overlay(dict(base), design.names, x)
-        outcomes, status, message, traj = _evaluate(values, task.days, task.trajectories, task.every)
-        frame = pd.DataFrame({"sample_id": sample_ids, "scenario": label, "status": status.astype(str),
-                              "message": message.astype(str), **outcomes})
+        result = evaluate(overlay(dict(base), design.names, x), task.days, keep=task.trajectories, at=kept)
+        frame = pd.DataFrame({"sample_id": sample_ids, "scenario": label, "status": result.status.astype(str),
+                              "message": result.message.astype(str), **result.outcomes})
         outcome_frames.append(frame)
-        if task.trajectories and traj is not None:
-            days_grid, series = traj
-            m = days_grid.size
+        if task.trajectories:
+            m = result.days.size
             tframe = pd.DataFrame({"sample_id": np.repeat(sample_ids, m), "scenario": label,
-                                   "day": np.tile(days_grid, len(rows)),
-                                   **{name: series[name].reshape(-1) for name in task.trajectories}})
+                                   "day": np.tile(result.days, len(rows)),
+                                   **{name: result.trajectories[name].reshape(-1) for name in task.trajectories}})
             traj_frames.append(tframe)
     out = {"samples": samples, "outcomes": pd.concat(outcome_frames, ignore_index=True)}
     if task.trajectories:
@@ -523,15 +469,10 @@ def _sweep_locked(design: Design, scenarios: Sequence[tuple[str, ParameterSet]],
             on_chunk(i)
 
     try:
-        if client is not None:
-            _run_dask(tasks, record, client)
-        else:
-            workers = workers or os.cpu_count() or 1
-            if workers == 1 or len(tasks) <= 1:
-                for task in tasks:
-                    record(task.index, run_chunk(task))
-            else:
-                _run_pool(tasks, record, workers)
+        lost = "a worker process died twice on this chunk"
+        for i, tables in each_result(run_chunk, tasks, workers, client,
+                                     on_lost=lambda task: failed_chunk(task, lost)):
+            record(tasks[i].index, tables)
     finally:
         bar.close()
     _write_json_atomic({**manifest, "chunks": design.n_chunks, "chunk_status": status, "parts": parts,
@@ -557,63 +498,10 @@ def failed_chunk(task: ChunkTask, message: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _run_pool(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd.DataFrame]], None],
-              workers: int) -> None:
-    """At most two chunks per worker in flight, so memory stays flat however many chunks. If a
-    worker dies (killed from outside, out of memory), the chunks in flight run once more in a
-    new pool; a chunk in flight when a second pool breaks is recorded as failed."""
-    queue = list(tasks)
-    attempts: dict[int, int] = {}
-    while queue:
-        pending: dict[cf.Future, ChunkTask] = {}
-        try:
-            with worker_environment(), local_executor(workers) as pool:
-                while queue or pending:
-                    while queue and len(pending) < 2 * workers:
-                        task = queue.pop(0)
-                        pending[pool.submit(call_in_worker, run_chunk, task)] = task
-                    finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                    for fut in finished:
-                        result = fut.result()
-                        record(pending.pop(fut).index, result)
-        except BrokenProcessPool:
-            for task in pending.values():
-                attempts[task.index] = attempts.get(task.index, 0) + 1
-                if attempts[task.index] >= 2:
-                    record(task.index, failed_chunk(task, "a worker process died twice on this chunk"))
-                else:
-                    queue.insert(0, task)
-
-
 def _connect(scheduler: str) -> Any:
     from .executors import connect
 
     return connect(scheduler)
-
-
-def _run_dask(tasks: Sequence[ChunkTask], record: Callable[[int, Mapping[str, pd.DataFrame]], None],
-              client: Any) -> None:
-    """At most two chunks per Dask worker in flight; results come back to the driver."""
-    from dask.distributed import as_completed
-
-    width = max(2 * len(client.scheduler_info().get("workers", {})), 2)
-    queue = list(tasks)
-    index = {}
-    futures: list[Any] = []
-    while queue and len(futures) < width:
-        task = queue.pop(0)
-        fut = client.submit(call_in_worker, run_chunk, task, pure=False)
-        index[fut.key] = task.index
-        futures.append(fut)
-    ac = as_completed(futures)
-    for fut in ac:
-        record(index.pop(fut.key), fut.result())
-        fut.release()
-        if queue:
-            task = queue.pop(0)
-            nxt = client.submit(call_in_worker, run_chunk, task, pure=False)
-            index[nxt.key] = task.index
-            ac.add(nxt)
 
 
 # --------------------------------------------------------------------------------------
