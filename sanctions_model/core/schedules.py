@@ -131,15 +131,28 @@ class Schedule:
             for k, (c, t0, w) in enumerate(ramps):
                 change[k, s], start[k, s], phase[k, s] = c, t0, w
         base = np.stack([np.broadcast_to(np.asarray(b0, dtype=float), shape) for b0, _ in schedules])
-        self.a, self.b = a, b
-        self.full = _Ramps(base, change, start, phase)
-        self.window = self.full.within(a, b) if np.isfinite(a) and np.isfinite(b) else self.full
         # the keys at_time fills, in schedule order: each lever's value and rate, each driver's value and slope
         self.keys = tuple([(f"{lever}.now", f"{lever}.rate") for lever in self.levers]
                           + [(name, f"{name}.slope") for name in self.drivers])
+        self._window(_Ramps(base, change, start, phase), a, b)
+
+    def _window(self, full: _Ramps, a: float, b: float) -> None:
+        self.a, self.b = a, b
+        self.full = full
+        self.window = full.within(a, b) if np.isfinite(a) and np.isfinite(b) else full
         self._of: Mapping[str, np.ndarray] | None = None
         self._out: dict[str, np.ndarray] | None = None
         self._stale = False
+
+    def restricted(self, members: np.ndarray | None, a: float, b: float) -> Schedule:
+        """The same schedules for some ``members`` only (None: all), mostly asked about in ``[a, b]``.
+
+        Cheap: no parameter is read again; the solver compiles a batch once and restricts it to
+        each segment (and to the members still on the explicit method)."""
+        new = object.__new__(Schedule)
+        new.levers, new.drivers, new.keys = self.levers, self.drivers, self.keys
+        new._window(self.full if members is None else self.full.take(members), a, b)
+        return new
 
     def at(self, t: float, p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """``p`` with the drivers at ``t`` and their ``.slope``, and ``LEVER.now`` and ``LEVER.rate``.
@@ -194,22 +207,36 @@ class _Ramps:
         full_value[self.moving], full_rate[self.moving] = value, rate
         return full_value, full_rate
 
+    def take(self, members: np.ndarray) -> _Ramps:
+        """The same schedules for some members (the last axis) only."""
+        return _Ramps(self.base[:, members], self.change[:, :, members], self.start[:, :, members],
+                      self.phase[:, :, members], self.moving)
+
     def within(self, a: float, b: float) -> _Ramps:
         """The same schedules for times in ``[a, b]`` only: leading ramps finished for every member
         by ``a`` folded into the base (exactly as evaluating them would add them), trailing ramps
         that start after ``b`` dropped, schedules left without ramps held constant."""
-        done = (self.fraction(a) == 1.0) & (a >= self.end)  # and so for every later time
-        future = b < self.start  # and so for every earlier time
         base = self.base.copy()
         depth, count = self.change.shape[:2]
+        # per ramp, over the members: the latest end and the earliest start (cheap tests first)
+        last_end, first_start = self.end.max(axis=-1), self.start.min(axis=-1)
+
+        def done(k: int, s: int) -> bool:  # finished for every member by a, and so for every later time
+            if not a >= last_end[k, s]:
+                return False
+            elapsed = a - self.start[k, s]
+            fraction = np.where(self.ramp[k, s], np.clip(elapsed / self.width[k, s], 0.0, 1.0),
+                                (elapsed >= 0).astype(float))
+            return bool((fraction == 1.0).all())
+
         spans = []
         for s in range(count):
             first = 0
-            while first < depth and done[first, s].all():
+            while first < depth and done(first, s):
                 base[s] = base[s] + self.change[first, s] * 1.0
                 first += 1
             last = depth
-            while last > first and future[last - 1, s].all():
+            while last > first and b < first_start[last - 1, s]:  # starts after b for every member
                 last -= 1
             spans.append((first, last))
         moving = np.array([s for s, (first, last) in enumerate(spans) if last > first], dtype=int)
@@ -230,11 +257,12 @@ class Scheduled(dict):
     schedule: Schedule
 
 
-def compiled(p: Mapping[str, np.ndarray], a: float = -np.inf, b: float = np.inf) -> Scheduled:
+def compiled(p: Mapping[str, np.ndarray], a: float = -np.inf, b: float = np.inf,
+             schedule: Schedule | None = None) -> Scheduled:
     """``p`` with its schedules compiled (see :class:`Schedule`), for many evaluations at one time
-    each, most of them between ``a`` and ``b``."""
+    each, most of them between ``a`` and ``b``; or with ``schedule`` (already compiled from ``p``)."""
     out = Scheduled(p)
-    out.schedule = Schedule(p, a, b)
+    out.schedule = Schedule(p, a, b) if schedule is None else schedule
     return out
 
 

@@ -30,7 +30,7 @@ from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 
 from ..errors import SolverError
 from .model import N_STATES, STATE_SCALE, derivatives, initial_state
-from .schedules import breakpoints, compiled
+from .schedules import Schedule, breakpoints, compiled
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL_FACTOR = 1e-8  # absolute tolerance = factor * typical magnitude of the stock
@@ -93,17 +93,20 @@ class _Undefined(Exception):
 class _Segment:
     """One segment ``[a, b]`` of the run: the model restricted to some members, and the output."""
 
-    def __init__(self, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray], a: float, b: float,
-                 grid: np.ndarray, out: np.ndarray, rtol: float, atol_factor: float) -> None:
-        self.p, self.ref, self.a, self.b = p, ref, a, b
+    def __init__(self, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray], schedule: Schedule, a: float,
+                 b: float, grid: np.ndarray, out: np.ndarray, rtol: float, atol_factor: float) -> None:
+        self.p, self.ref, self.schedule, self.a, self.b = p, ref, schedule, a, b
         self.t_hi = b - 1e-9 * max(b - a, 1.0)  # evaluate levers on this segment's side of b
         self.grid, self.out, self.rtol, self.atol_factor = grid, out, rtol, atol_factor
 
     def model(self, members: np.ndarray) -> Callable[[float, np.ndarray], np.ndarray]:
         """``dy/dt`` of ``members`` (shape ``(N_STATES, m)``) at ``t``, clipped to the segment."""
-        # the levers and drivers of this segment compiled into arrays once (schedules.Schedule)
-        p = compiled({k: v[members] for k, v in self.p.items()}, self.a, self.t_hi)
-        ref = {k: v[members] for k, v in self.ref.items()}
+        # the batch's levers and drivers, compiled once (schedules.Schedule), restricted to this
+        # segment and these members
+        every = members.size == self.out.shape[1]
+        p = self.p if every else {k: v[members] for k, v in self.p.items()}
+        ref = self.ref if every else {k: v[members] for k, v in self.ref.items()}
+        p = compiled(p, schedule=self.schedule.restricted(None if every else members, self.a, self.t_hi))
         t_hi = self.t_hi
 
         def f(t: float, y: np.ndarray) -> np.ndarray:
@@ -117,10 +120,13 @@ class _Segment:
         k = np.flatnonzero((self.grid > lo) & (self.grid <= hi))
         if k.size:
             values = solver.dense_output()(self.grid[k]).reshape(N_STATES, members.size, k.size)
-            self.out[:, members[:, None], k[None, :]] = values
+            if members.size == self.out.shape[1]:  # every member (the usual case): a plain slice
+                self.out[:, :, k[0]:k[-1] + 1] = values
+            else:
+                self.out[:, members[:, None], k[None, :]] = values
 
     def solver(self, method: type[OdeSolver], f: Callable[[float, np.ndarray], np.ndarray], t0: float,
-               y0: np.ndarray, calls: list[int], explicit: bool) -> OdeSolver:
+               y0: np.ndarray, calls: list[int], explicit: bool, first_step: float | None = None) -> OdeSolver:
         m = y0.shape[1]
 
         def rhs(t: float, flat: np.ndarray) -> np.ndarray:
@@ -142,6 +148,8 @@ class _Segment:
         options: dict[str, object] = {}
         if method in (Radau, BDF):  # members are independent: a block-diagonal Jacobian
             options["jac_sparsity"] = sparse.kron(np.ones((N_STATES, N_STATES)), sparse.identity(m), format="csc")
+        if first_step is not None and 0 < first_step:
+            options["first_step"] = min(first_step, self.b - t0)
         return method(rhs, t0, y0.reshape(-1), self.b, rtol=self.rtol, atol=atol, **options)
 
     def implicit(self, method: type[OdeSolver], members: np.ndarray, t0: float, y0: np.ndarray) -> np.ndarray:
@@ -155,22 +163,25 @@ class _Segment:
             self.record(members, solver)
         return solver.y.reshape(N_STATES, -1)
 
-    def explicit(self, method: type[OdeSolver], members: np.ndarray, y0: np.ndarray
-                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, float, np.ndarray]]]:
+    def explicit(self, method: type[OdeSolver], members: np.ndarray, y0: np.ndarray, first_step: float | None = None
+                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, float, np.ndarray]], float | None]:
         """Integrate ``members`` from ``a`` to ``b`` with an explicit method, setting stiff members aside.
 
+        ``first_step`` [day] is the step the previous segment ended with (None: SciPy chooses).
         Returns the state at ``b`` (columns of the members set aside are left as they were
-        at ``a``) and the members set aside, each group with the day and state it left at.
+        at ``a``), the members set aside, each group with the day and state it left at, and
+        the step the solver would have taken next had the segment not ended (for the next one).
         """
         y_end = y0.copy()
         aside: list[tuple[np.ndarray, float, np.ndarray]] = []
         running = np.arange(members.size)  # positions in ``members``
         t, y = self.a, y0
+        natural = first_step
         while running.size:
             calls = [0]
             f = self.model(members[running])
             try:
-                solver = self.solver(method, f, t, y, calls, explicit=True)
+                solver = self.solver(method, f, t, y, calls, explicit=True, first_step=natural)
             except _Undefined as exc:  # undefined at the start: the implicit method will say so
                 aside.append((running[exc.columns], t, y[:, exc.columns]))
                 keep = np.setdiff1d(np.arange(running.size), exc.columns)
@@ -179,6 +190,7 @@ class _Segment:
             checked = 0
             leave = np.empty(0, dtype=int)
             while solver.status == "running":
+                natural = solver.h_abs  # the step it proposes (the last one is cut short at b)
                 try:
                     message = solver.step()
                 except _Undefined as exc:  # the last accepted state is still the solver's
@@ -202,7 +214,7 @@ class _Segment:
             aside.append((running[leave], t, y[:, leave]))
             keep = np.setdiff1d(np.arange(running.size), leave)
             running, y = running[keep], y[:, keep]
-        return y_end, aside
+        return y_end, aside, natural
 
 
 def spectral_radius(f: Callable[[float, np.ndarray], np.ndarray], t: float, y: np.ndarray) -> np.ndarray:
@@ -283,8 +295,10 @@ def integrate(
     out[:, :, 0] = y0
     y = y0
     stiff = np.zeros(n, dtype=bool)  # members on the implicit method (for the rest of the run)
+    schedule = Schedule(p)  # every lever and driver of the batch, read from the parameters once
+    step_size: float | None = None  # carried from one segment to the next
     for a, b in zip(edges[:-1], edges[1:]):
-        segment = _Segment(p, ref, a, b, grid, out, rtol, atol_factor)
+        segment = _Segment(p, ref, schedule, a, b, grid, out, rtol, atol_factor)
         if method in IMPLICIT:
             y = segment.implicit(IMPLICIT[method], np.arange(n), a, y)
             continue
@@ -294,7 +308,7 @@ def integrate(
             y[:, members] = segment.implicit(IMPLICIT[FALLBACK_METHOD], members, a, y[:, members])
         members = np.flatnonzero(~stiff)
         if members.size:
-            y[:, members], aside = segment.explicit(EXPLICIT[method], members, y[:, members])
+            y[:, members], aside, step_size = segment.explicit(EXPLICIT[method], members, y[:, members], step_size)
             for positions, t, y_left in aside:
                 moved = members[positions]
                 stiff[moved] = True
