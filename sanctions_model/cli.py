@@ -212,7 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--out", required=True, help="sweep directory (resumed if it holds the same sweep)")
 
     sen = command("sensitivity", "which assumptions decide the outcomes (SALib methods)")
-    sen.add_argument("--method", required=True, choices=["oat", "morris", "sobol", "mc"])
+    sen.add_argument("--method", choices=["oat", "morris", "sobol", "mc"],
+                     help="required unless --from is given (then: what the sweep's design supports)")
+    sen.add_argument("--from", dest="sweep", metavar="SWEEP_DIR",
+                     help="compute the indices from a stored sweep (a saltelli, morris or oat design, or any design "
+                          "for mc) instead of running the model")
     sen.add_argument("-n", type=_whole("-n", 1), default=None, dest="n",
                      help="trajectories (morris), base samples (sobol, a power of 2) or samples (mc)")
     sen.add_argument("--scenario", action="append", default=[], metavar="NAME", help="scenario(s) for the levers")
@@ -369,24 +373,39 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .analysis.sensitivity import DEFAULT_OUTCOMES
+    from .analysis.studies import DEFAULT_N, sensitivity_study, sweep_sensitivity_study
     from .core.outcomes import OUTCOMES
-    from .report.sensitivity import DEFAULT_N, DEFAULT_OUTCOMES, write_sensitivity
+    from .outdir import check_target
+    from .report.sensitivity import write_sensitivity
     from .runs.designs import uncertainties
 
-    params = load_params(args.scenario)
     for out in args.outcome:
         if out not in OUTCOMES:
             raise InputError(f"unknown outcome '{out}'.{suggest(out, OUTCOMES)}")
-    for name in args.param:
-        if name not in params:
-            raise InputError(f"--param: unknown parameter '{name}'.{suggest(name, params)}")
-    n = DEFAULT_N[args.method] if args.n is None else args.n
-    if n < 1:
-        raise InputError(f"-n must be at least 1, got {n}.")
-    names = args.param or uncertainties(params)
     outcomes = args.outcome or list(DEFAULT_OUTCOMES)
-    path = write_sensitivity(args.method, params, names, outcomes, n, args.seed, args.days, args.out,
-                             _command_line(argv), force=args.force)
+    check_target(args.out, args.force)  # before any work
+    if args.sweep is not None:
+        given = [opt for opt, value in (("-n", args.n), ("--param", args.param)) if value]
+        if given:
+            raise InputError(f"--from {args.sweep}: the sweep fixes the sample; drop {' and '.join(given)}.")
+        if len(args.scenario) > 1:
+            raise InputError("--from: name one of the sweep's scenarios with --scenario.")
+        study = sweep_sensitivity_study(args.sweep, outcomes, args.scenario[0] if args.scenario else None,
+                                        args.method)
+    else:
+        if args.method is None:
+            raise InputError("sensitivity needs --method (oat, morris, sobol or mc), or --from SWEEP_DIR.")
+        params = load_params(args.scenario)
+        for name in args.param:
+            if name not in params:
+                raise InputError(f"--param: unknown parameter '{name}'.{suggest(name, params)}")
+        n = DEFAULT_N[args.method] if args.n is None else args.n
+        if n < 1:
+            raise InputError(f"-n must be at least 1, got {n}.")
+        names = args.param or uncertainties(params)
+        study = sensitivity_study(args.method, params, names, outcomes, n, args.seed, args.days)
+    path = write_sensitivity(study, args.out, _command_line(argv), force=args.force)
     print(f"wrote {path}/report.md and indices.csv")
 
 

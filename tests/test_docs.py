@@ -28,7 +28,8 @@ MODULES = {"sanctions_model": sm, "sanctions_model.analysis.sensitivity": sensit
 PUBLIC = {
     "sanctions_model": list(sm.__all__),
     "sanctions_model.analysis.sensitivity": ["oat", "morris", "sobol", "monte_carlo", "monte_carlo_sample",
-                                    "problem_from_params", "model_function", "trajectory_function"],
+                                             "problem_from_params", "model_function", "trajectory_function",
+                                             "analyze", "analyze_sweep"],
     "sanctions_model.runs.ensemble": ["run_ensemble", "at_each_end"],
     "sanctions_model.runs.sweep": ["run_sweep", "read_sweep"],
     "sanctions_model.report.full": ["write_report"],

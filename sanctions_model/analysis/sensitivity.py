@@ -89,21 +89,32 @@ def _salib_problem(names: list[str], bounds: np.ndarray) -> dict:
 
 def _evaluate(f: Callable, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Call ``f`` and return outputs as (n, m) with outcome names."""
-    y = f(x)
+    return _outputs(f(x), x.shape[0])
+
+
+def _outputs(y: object, rows: int) -> tuple[np.ndarray, list[str]]:
+    """Model outputs ``y`` for ``rows`` input rows as (rows, m) with outcome names; refused when
+    a run failed or an outcome is undefined somewhere."""
     y_frame = y if isinstance(y, pd.DataFrame) else None
+    values: np.ndarray
     if isinstance(y, pd.DataFrame):
         names = [str(c) for c in y.columns]
-        y = y.to_numpy(dtype=float)
+        values = y.to_numpy(dtype=float)
     elif isinstance(y, pd.Series):
         names = [str(y.name) if y.name is not None else "y"]
-        y = y.to_numpy(dtype=float)[:, None]
+        values = y.to_numpy(dtype=float)[:, None]
     else:
-        y = np.asarray(y, dtype=float)
-        if y.ndim == 1:
-            y = y[:, None]
-        names = ["y"] if y.shape[1] == 1 else [f"y{i}" for i in range(y.shape[1])]
-    if y.shape[0] != x.shape[0]:
-        raise InputError(f"f returned {y.shape[0]} rows for {x.shape[0]} inputs.")
+        try:
+            values = np.asarray(y, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"the outputs must be numbers (an array or a DataFrame), got {type(y).__name__}."
+                             ) from None
+        if values.ndim == 1:
+            values = values[:, None]
+        names = ["y"] if values.ndim == 2 and values.shape[1] == 1 else [f"y{i}" for i in range(values.shape[-1])]
+    if values.ndim != 2 or values.shape[0] != rows:
+        raise InputError(f"the outputs have shape {values.shape} for {rows} input rows: one row per input row.")
+    y = values
     undefined = ~np.isfinite(y)
     failed = getattr(y_frame, "attrs", {}).get("failed") if y_frame is not None else None
     if failed:
@@ -132,6 +143,181 @@ def _frame(per_outcome: dict[str, pd.DataFrame], attrs: dict) -> pd.DataFrame:
     frame.index.name = "input"
     frame.attrs.update(attrs)
     return frame
+
+
+#: Methods :func:`analyze` knows, and the sweep design each needs.
+ANALYSES = {"oat": "oat", "morris": "morris", "sobol": "saltelli", "monte_carlo": "any"}
+
+
+def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: int | None = None,
+            num_levels: int = 4, num_resamples: int = 200, conf_level: float = 0.95) -> pd.DataFrame:
+    """Sensitivity indices from inputs ``x`` and outputs ``y`` already computed (in memory, or
+    read from a sweep: :func:`analyze_sweep`).
+
+    Parameters
+    ----------
+    method : str
+        ``oat`` (``x`` from the one-at-a-time rule: the base row, then each input at its low
+        and high), ``morris`` (``x`` from SALib's Morris sampler), ``sobol`` (``x`` from
+        SALib's Saltelli/Sobol' sampler without second order) or ``monte_carlo`` (any ``x``).
+    problem : dict
+        SALib's convention: ``{"names": [...], "bounds": [[low, high], ...]}``.
+    x : array (rows, k)
+        The inputs, in the order of ``problem["names"]``.
+    y : array (rows,) or (rows, m), or DataFrame
+        The outputs (a DataFrame's columns name the outcomes); every value must be defined.
+    seed : int, optional
+        Seed of the bootstrap (morris, sobol).
+    num_levels : int
+        Grid levels of the Morris design ``x`` was drawn with.
+    num_resamples : int
+        Bootstrap resamples of the Sobol' intervals.
+    conf_level : float
+        Confidence level of the Sobol' intervals (0-1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As the method's own function (:func:`oat`, :func:`morris`, :func:`sobol`,
+        :func:`monte_carlo`) returns it.
+    """
+    if method not in ANALYSES:
+        raise InputError(f"unknown method '{method}'.{suggest(method, ANALYSES)} Methods: {', '.join(ANALYSES)}.")
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    names, bounds = _check(problem, 1)
+    if x.shape[1] != len(names):
+        raise InputError(f"x has {x.shape[1]} columns for {len(names)} inputs in the problem.")
+    yy, outcomes = _outputs(y, x.shape[0])
+    prob = _salib_problem(names, bounds)
+    per: dict[str, pd.DataFrame] = {}
+    attrs: dict[str, object] = {"method": method, "seed": seed, "n_evaluations": x.shape[0]}
+    k = len(names)
+    if method == "oat":
+        if x.shape[0] != 1 + 2 * k:
+            raise InputError(f"an OAT design over {k} inputs has {1 + 2 * k} rows, x has {x.shape[0]}.")
+        for m, out in enumerate(outcomes):
+            low, high = yy[1::2, m], yy[2::2, m]
+            per[out] = pd.DataFrame({"low": low, "high": high, "base": yy[0, m], "swing": np.abs(high - low)},
+                                    index=pd.Index(names))
+        if len(per) == 1:
+            per = {k_: v.sort_values("swing", ascending=False) for k_, v in per.items()}
+    elif method == "morris":
+        from SALib.analyze import morris as salib_morris
+
+        if x.shape[0] % (k + 1):
+            raise InputError(f"a Morris design over {k} inputs has a multiple of {k + 1} rows, x has {x.shape[0]}.")
+        for m, out in enumerate(outcomes):
+            res = salib_morris.analyze(prob, x, yy[:, m], num_levels=num_levels, seed=seed)
+            per[out] = pd.DataFrame({key: np.asarray(res[key], dtype=float)
+                                     for key in ("mu", "mu_star", "sigma", "mu_star_conf")}, index=pd.Index(names))
+        attrs["trajectories"] = x.shape[0] // (k + 1)
+    elif method == "sobol":
+        from SALib.analyze import sobol as salib_sobol
+
+        if x.shape[0] % (k + 2):
+            raise InputError(f"a Saltelli design over {k} inputs (first and total order) has a multiple of {k + 2} "
+                             f"rows, x has {x.shape[0]}.")
+        n = x.shape[0] // (k + 2)
+        for m, out in enumerate(outcomes):
+            col = yy[:, m]
+            if np.nanstd(col) == 0:
+                per[out] = pd.DataFrame(0.0, index=pd.Index(names), columns=["S1", "S1_conf", "ST", "ST_conf"])
+                continue
+            res = salib_sobol.analyze(prob, col, calc_second_order=False, num_resamples=num_resamples,
+                                      conf_level=conf_level, seed=seed)
+            frame = pd.DataFrame({key: np.asarray(res[key], dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")},
+                                 index=pd.Index(names))
+            if frame["ST_conf"].max() > 0.5 * max(frame["ST"].max(), 1e-12):
+                warnings.warn(f"Sobol' indices of '{out}' from {x.shape[0]} evaluations (n = {n}) have confidence "
+                              "intervals too wide to rank the inputs; increase n.", SensitivityWarning, stacklevel=2)
+            per[out] = frame
+        attrs["base_samples"] = n
+    else:
+        for m, out in enumerate(outcomes):
+            rho = []
+            for j in range(k):
+                if np.std(x[:, j]) == 0 or np.nanstd(yy[:, m]) == 0:
+                    rho.append(0.0)
+                else:
+                    rho.append(float(spearmanr(x[:, j], yy[:, m], nan_policy="omit").statistic))
+            per[out] = pd.DataFrame({"spearman": rho, "abs": np.abs(rho)}, index=pd.Index(names))
+    return _frame(per, attrs)
+
+
+#: The sensitivity method a sweep's design supports: its own for a SALib design, rank
+#: correlations for the others.
+METHOD_OF_DESIGN = {"saltelli": "sobol", "morris": "morris", "oat": "oat", "lhs": "monte_carlo",
+                    "sobol": "monte_carlo", "grid": "monte_carlo"}
+
+
+def analyze_sweep(sweep: object, outcomes: Sequence[str] | None = None, scenario: str | None = None,
+                  method: str | None = None) -> pd.DataFrame:
+    """Sensitivity indices of a stored sweep: a ``saltelli`` sweep gives Sobol' indices, ``morris``
+    elementary effects, ``oat`` swings, and any other design rank correlations.
+
+    Parameters
+    ----------
+    sweep : SweepResult or path
+        A complete sweep directory (:func:`sanctions_model.run_sweep`).
+    outcomes : list of str, optional
+        Outcomes to analyse (default: those of ``sanctions-model sensitivity``), with the
+        conventions of :func:`model_function` (yes/no as 0 or 1, a crossing that does not come
+        at the horizon + 1).
+    scenario : str, optional
+        Which of the sweep's scenarios (needed when it ran several).
+    method : str, optional
+        Default: the one the design supports (``METHOD_OF_DESIGN``); ``monte_carlo`` works on
+        any design.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`analyze`; ``.attrs`` adds ``sweep``, ``scenario`` and ``design``.
+    """
+    from ..runs.designs import Design
+    from ..runs.evaluate import Evaluation
+    from ..runs.sweep_result import SweepResult, open_sweep
+
+    result = sweep if isinstance(sweep, SweepResult) else open_sweep(sweep)  # type: ignore[arg-type]
+    if not result.complete:
+        raise InputError(f"{result.path}: the sweep is not complete (some chunks are missing); run its command "
+                         "again to finish it, then analyse it.")
+    design = Design.from_dict(result.settings["design"])
+    chosen = method or METHOD_OF_DESIGN[design.kind]
+    if chosen not in ANALYSES:
+        raise InputError(f"unknown method '{chosen}'.{suggest(chosen, ANALYSES)} Methods: {', '.join(ANALYSES)}.")
+    if ANALYSES[chosen] not in ("any", design.kind):
+        raise InputError(f"{result.path}: a '{design.kind}' design cannot give {chosen} indices; they need a "
+                         f"'{ANALYSES[chosen]}' design (sanctions-model sweep --design {ANALYSES[chosen]}), or use "
+                         "--method monte_carlo.")
+    if scenario is None:
+        if len(result.scenarios) > 1:
+            raise InputError(f"{result.path} ran {len(result.scenarios)} scenarios ({', '.join(result.scenarios)}); "
+                             "say which to analyse (--scenario).")
+        scenario = result.scenarios[0]
+    elif scenario not in result.scenarios:
+        raise InputError(f"scenario '{scenario}' is not in {result.path}.{suggest(scenario, result.scenarios)}")
+    from ..core.outcomes import OUTCOMES
+
+    outcomes = list(outcomes) if outcomes else list(DEFAULT_OUTCOMES)
+    for out in outcomes:
+        if out not in OUTCOMES:
+            raise InputError(f"unknown outcome '{out}'.{suggest(out, OUTCOMES)}")
+    samples = result.samples.sort_values("sample_id")
+    rows = result.outcomes
+    rows = rows[rows["scenario"] == scenario].set_index("sample_id").reindex(samples["sample_id"])
+    evaluation = Evaluation({out: rows[out].to_numpy() for out in outcomes}, (rows["status"] == "ok").to_numpy(),
+                            rows["message"].to_numpy(dtype=object))
+    y = sensitivity_table(evaluation, outcomes, float(result.settings["days"]))
+    table = analyze(chosen, design.problem(), samples[list(design.names)].to_numpy(), y, seed=design.seed,
+                    num_levels=design.num_levels)
+    table.attrs.update({"sweep": str(result.path), "scenario": scenario, "design": design.kind})
+    return table
+
+
+#: Outcomes :func:`analyze_sweep` and ``sanctions-model sensitivity`` analyse by default.
+DEFAULT_OUTCOMES = ("talks_within_100_days", "days_to_russia_willing", "days_to_talks", "reserves_at_horizon",
+                          "peak_strain")
 
 
 def oat(problem: Mapping, f: Callable, n: int = 1, *, seed: int | None = None) -> pd.DataFrame:
@@ -165,15 +351,9 @@ def oat(problem: Mapping, f: Callable, n: int = 1, *, seed: int | None = None) -
     x = np.repeat(base[None, :], 1 + 2 * k, axis=0)
     for j in range(k):
         x[1 + 2 * j, j], x[2 + 2 * j, j] = bounds[j]
-    y, outcomes = _evaluate(f, x)
-    per = {}
-    for m, out in enumerate(outcomes):
-        low, high = y[1::2, m], y[2::2, m]
-        per[out] = pd.DataFrame({"low": low, "high": high, "base": y[0, m], "swing": np.abs(high - low)},
-                                index=pd.Index(names))
-    if len(per) == 1:
-        per = {k_: v.sort_values("swing", ascending=False) for k_, v in per.items()}
-    return _frame(per, {"method": "oat", "seed": seed, "n_evaluations": x.shape[0]})
+    result = analyze("oat", problem, x, f(x))
+    result.attrs["seed"] = seed
+    return result
 
 
 def morris(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num_levels: int = 4) -> pd.DataFrame:
@@ -200,19 +380,11 @@ def morris(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, nu
         Indexed by input: ``mu``, ``mu_star``, ``sigma`` (in the outcome's unit over the
         input's range) and ``mu_star_conf`` (95% bootstrap half-width of mu_star).
     """
-    from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
     names, bounds = _check(problem, n)
-    prob = _salib_problem(names, bounds)
-    x = sample.sample(prob, n, num_levels=num_levels, seed=seed)
-    y, outcomes = _evaluate(f, x)
-    per = {}
-    for m, out in enumerate(outcomes):
-        res = analyze.analyze(prob, x, y[:, m], num_levels=num_levels, seed=seed)
-        per[out] = pd.DataFrame({key: np.asarray(res[key], dtype=float)
-                                 for key in ("mu", "mu_star", "sigma", "mu_star_conf")}, index=pd.Index(names))
-    return _frame(per, {"method": "morris", "seed": seed, "n_evaluations": x.shape[0], "trajectories": n})
+    x = sample.sample(_salib_problem(names, bounds), n, num_levels=num_levels, seed=seed)
+    return analyze("morris", problem, x, f(x), seed=seed, num_levels=num_levels)
 
 
 def sobol(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num_resamples: int = 200,
@@ -249,31 +421,14 @@ def sobol(problem: Mapping, f: Callable, n: int, *, seed: int | None = None, num
         When the intervals are too wide to rank the inputs: the widest total-index interval
         exceeds half the largest total index.
     """
-    from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
 
     names, bounds = _check(problem, n)
     if n & (n - 1):
         raise InputError(f"n must be a power of 2 for Sobol' indices (the Sobol' sequence needs it), got {n}; "
                          f"the nearest are {1 << (n.bit_length() - 1)} and {1 << n.bit_length()}.")
-    prob = _salib_problem(names, bounds)
-    x = sample.sample(prob, n, calc_second_order=False, seed=seed)
-    y, outcomes = _evaluate(f, x)
-    per = {}
-    for m, out in enumerate(outcomes):
-        col = y[:, m]
-        if np.nanstd(col) == 0:
-            per[out] = pd.DataFrame(0.0, index=pd.Index(names), columns=["S1", "S1_conf", "ST", "ST_conf"])
-            continue
-        res = analyze.analyze(prob, col, calc_second_order=False, num_resamples=num_resamples,
-                              conf_level=conf_level, seed=seed)
-        frame = pd.DataFrame({key: np.asarray(res[key], dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")},
-                             index=pd.Index(names))
-        if frame["ST_conf"].max() > 0.5 * max(frame["ST"].max(), 1e-12):
-            warnings.warn(f"Sobol' indices of '{out}' from {x.shape[0]} evaluations (n = {n}) have confidence "
-                          "intervals too wide to rank the inputs; increase n.", SensitivityWarning, stacklevel=2)
-        per[out] = frame
-    return _frame(per, {"method": "sobol", "seed": seed, "n_evaluations": x.shape[0], "base_samples": n})
+    x = sample.sample(_salib_problem(names, bounds), n, calc_second_order=False, seed=seed)
+    return analyze("sobol", problem, x, f(x), seed=seed, num_resamples=num_resamples, conf_level=conf_level)
 
 
 def monte_carlo_sample(problem: Mapping, f: Callable, n: int, *, seed: int | None = None
@@ -328,18 +483,7 @@ def monte_carlo(problem: Mapping, f: Callable, n: int, *, seed: int | None = Non
         Indexed by input: ``spearman`` (-1 to 1) and ``abs``.
     """
     inputs, outputs = monte_carlo_sample(problem, f, n, seed=seed)
-    per = {}
-    for out in outputs.columns:
-        y = outputs[out].to_numpy()
-        rho = []
-        for name in inputs.columns:
-            x = inputs[name].to_numpy()
-            if np.std(x) == 0 or np.nanstd(y) == 0:
-                rho.append(0.0)
-            else:
-                rho.append(float(spearmanr(x, y, nan_policy="omit").statistic))
-        per[out] = pd.DataFrame({"spearman": rho, "abs": np.abs(rho)}, index=pd.Index(list(inputs.columns)))
-    return _frame(per, {"method": "monte_carlo", "seed": seed, "n_evaluations": n})
+    return analyze("monte_carlo", problem, inputs.to_numpy(), outputs, seed=seed)
 
 
 #: Rows of ``x`` integrated in one batch by the model functions below (bounds memory: a

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import textwrap
-import warnings
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..analysis import sensitivity as sa
+from ..analysis.studies import SensitivityStudy
 from ..core.outcomes import OUTCOMES
 from ..inputs.params import ParameterSet
 from ..outdir import atomic_directory, check_target
 from .figures import ModelFigure, _save
 from .markdown import calibration_note, provenance
 
-METHODS: dict[str, Callable[..., pd.DataFrame]] = {
-    "oat": sa.oat, "morris": sa.morris, "sobol": sa.sobol, "mc": sa.monte_carlo}
-DEFAULT_N = {"oat": 1, "morris": 20, "sobol": 256, "mc": 1000}
 RANK_BY = {"oat": "swing", "morris": "mu_star", "sobol": "ST", "mc": "abs"}
-DEFAULT_OUTCOMES = ("talks_within_100_days", "days_to_russia_willing", "days_to_talks", "reserves_at_horizon",
-                    "peak_strain")
 TOP = 15
 
 
@@ -30,12 +23,6 @@ def label(params: ParameterSet, name: str) -> str:
     """An input's plain-language description with its unit, for charts and tables."""
     p = params.parameters[name]
     return f"{p.description} [{p.unit}]"
-
-
-def _per_outcome(result: pd.DataFrame, outcomes: Sequence[str]) -> dict[str, pd.DataFrame]:
-    if isinstance(result.columns, pd.MultiIndex):
-        return {out: result[out] for out in outcomes}
-    return {outcomes[0]: result}
 
 
 def plain_name(outcome: str) -> str:
@@ -144,53 +131,39 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}" if np.isfinite(v) else "n/a"
 
 
-def write_sensitivity(
-    method: str,
-    params: ParameterSet,
-    names: Sequence[str],
-    outcomes: Sequence[str],
-    n: int,
-    seed: int,
-    days: float,
-    out: Path | str,
-    command: str,
-    force: bool = False,
-) -> Path:
-    """Run one sensitivity method on the model and write ``indices.csv``, charts and ``report.md``."""
+def write_sensitivity(study: SensitivityStudy, out: Path | str, command: str, force: bool = False) -> Path:
+    """Write a sensitivity study as ``indices.csv``, charts and ``report.md``."""
     check_target(out, force)
-    problem = sa.problem_from_params(params, names)
-    f = sa.model_function(params, names, outcomes, days)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", sa.SensitivityWarning)
-        result = METHODS[method](problem, f, n, seed=seed)
-    wide = [str(w.message) for w in caught if issubclass(w.category, sa.SensitivityWarning)]
-    per = _per_outcome(result, outcomes)
+    method, params, days = study.method, study.params, study.days
+    per = study.per_outcome()
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
         tidy = pd.concat({o: t for o, t in per.items()}, names=["outcome", "input"]).reset_index()
         tidy.to_csv(tmp / "indices.csv", index=False, float_format="%.6g")
+        source = (f"The indices were computed from the sweep in `{study.sweep}` ({study.runs:,} runs, its design's "
+                  f"n = {study.n}, seed {study.seed})" if study.sweep else
+                  f"The model was run {study.runs:,} times (n = {study.n}, seed {study.seed})")
         lines = [
             f"# Sensitivity of the model's outcomes: {method}",
             "",
-            f"Method `{method}` over {len(names)} assumptions, each varied over its range in `params/base.toml`, "
-            f"with the scenario(s) {', '.join(params.scenarios) or 'none (the base)'} setting the policy levers. "
-            f"The model was run {result.attrs['n_evaluations']:,} times (n = {n}, seed {seed}), "
-            f"each over {days:g} days.",
+            f"Method `{method}` over {len(study.names)} assumptions, each varied over its range in "
+            f"`params/base.toml`, with the scenario(s) {', '.join(params.scenarios) or 'none (the base)'} setting the "
+            f"policy levers. {source}, each over {days:g} days.",
             "",
             "Conventions: a yes/no outcome counts as 1 or 0, so its mean is a probability; a crossing day "
             f"that does not happen within the horizon counts as day {days + 1:g}, so indices of a "
             "crossing day describe the model up to the horizon only.",
             "",
         ]
-        if wide:
-            lines += ["**Warning:** " + " ".join(wide) + " The ranking below is not reliable.", ""]
+        if study.warnings:
+            lines += ["**Warning:** " + " ".join(study.warnings) + " The ranking below is not reliable.", ""]
         for outcome, table in per.items():
             lines += [f"## {plain_name(outcome)} (`{outcome}`)", "",
                       *outcome_section(method, table, params, outcome, tmp, f"{outcome}.png", horizon=days)]
         lines.append(provenance({"method": method, "scenarios": ", ".join(params.scenarios) or "(none)",
                                  "parameter hash": params.digest(), "calibration": calibration_note(params),
-                                 "seed": seed, "n": n,
-                                 "model runs": result.attrs["n_evaluations"]}, command))
+                                 **({"sweep": f"`{study.sweep}`"} if study.sweep else {}),
+                                 "seed": study.seed, "n": study.n, "model runs": study.runs}, command))
         lines.append("")
         (tmp / "report.md").write_text("\n".join(lines))
     return out

@@ -1,0 +1,103 @@
+"""Indices from results already computed: analyze() on arrays, analyze_sweep() and
+``sanctions-model sensitivity --from`` on a stored sweep."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+import sanctions_model as sm
+from sanctions_model import sensitivity as sa
+from sanctions_model.errors import InputError
+from sanctions_model.runs.designs import Design, uncertainties
+
+VARIED = ["oil.tax_take", "oil.brent_price", "fiscal.deficit_share_from_reserves"]
+OUTCOMES = ["peak_strain", "reserves_at_horizon"]
+DAYS = 200
+
+
+def _varied(params):
+    names = [n for n in VARIED if n in params]
+    assert names == VARIED, "the test's parameters exist"
+    return names
+
+
+@pytest.fixture(scope="module")
+def params():
+    return sm.load_params("hard_way")
+
+
+def _sweep(tmp_path, params, kind, n, **kw):
+    names = _varied(params)
+    design = Design.build(kind, params, n, seed=7, fix=[u for u in uncertainties(params) if u not in names], **kw)
+    return design, sm.run_sweep(design, [("hard_way", params)], tmp_path / kind, days=DAYS, workers=1)
+
+
+def test_a_saltelli_sweep_gives_the_sobol_indices_of_running_the_model(tmp_path, params):
+    design, sweep = _sweep(tmp_path, params, "saltelli", 8)
+    with pytest.warns(sa.SensitivityWarning):
+        stored = sa.analyze_sweep(sweep, OUTCOMES)
+    f = sa.model_function(params, list(design.names), OUTCOMES, DAYS, workers=1)
+    with pytest.warns(sa.SensitivityWarning):  # n = 8 is too small to rank: both say so
+        direct = sa.sobol(design.problem(), f, 8, seed=7)
+    pd.testing.assert_frame_equal(stored, direct, check_exact=True)
+    assert stored.attrs["method"] == "sobol" and stored.attrs["design"] == "saltelli"
+
+
+def test_a_morris_sweep_gives_the_elementary_effects_of_running_the_model(tmp_path, params):
+    design, sweep = _sweep(tmp_path, params, "morris", 4)
+    stored = sa.analyze_sweep(sweep, OUTCOMES[:1])
+    f = sa.model_function(params, list(design.names), OUTCOMES[:1], DAYS, workers=1)
+    pd.testing.assert_frame_equal(stored, sa.morris(design.problem(), f, 4, seed=7), check_exact=True)
+
+
+def test_any_design_gives_rank_correlations_and_refuses_what_it_cannot_give(tmp_path, params):
+    _, sweep = _sweep(tmp_path, params, "lhs", 20)
+    table = sa.analyze_sweep(sweep, OUTCOMES[:1])
+    assert list(table.columns) == ["spearman", "abs"] and table["abs"].between(0, 1).all()
+    with pytest.raises(InputError, match="a 'lhs' design cannot give sobol indices; they need a 'saltelli'"):
+        sa.analyze_sweep(sweep, OUTCOMES[:1], method="sobol")
+    with pytest.raises(InputError, match="scenario 'hard_wya' is not in .*Did you mean 'hard_way'"):
+        sa.analyze_sweep(sweep, OUTCOMES[:1], scenario="hard_wya")
+    with pytest.raises(InputError, match="unknown outcome 'peak_strian'"):
+        sa.analyze_sweep(sweep, ["peak_strian"])
+
+
+def test_analyze_checks_its_arrays(params):
+    problem = {"names": ["a", "b"], "bounds": [[0, 1], [0, 1]]}
+    x = np.random.default_rng(1).random((12, 2))
+    with pytest.raises(InputError, match="unknown method 'sobl'"):
+        sa.analyze("sobl", problem, x, x[:, 0])
+    with pytest.raises(InputError, match="x has 2 columns for 3 inputs"):
+        sa.analyze("monte_carlo", {"names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}, x, x[:, 0])
+    with pytest.raises(InputError, match="has a multiple of 4 rows, x has 10"):
+        sa.analyze("sobol", problem, x[:-2], x[:-2, 0] + 1)
+    with pytest.raises(InputError, match="shape \\(11, 1\\) for 12 input rows"):
+        sa.analyze("monte_carlo", problem, x, x[:-1, 0])
+    y = x[:, 0].copy()
+    y[3] = np.nan
+    with pytest.raises(InputError, match="undefined \\(NaN or infinite\\) in 1 of 12"):
+        sa.analyze("monte_carlo", problem, x, y)
+    with pytest.raises(InputError, match="must be numbers"):
+        sa.analyze("monte_carlo", problem, x, ["a"] * 12)
+    table = sa.analyze("monte_carlo", problem, x, 3 * x[:, 0] + 0.1 * x[:, 1])
+    assert table.loc["a", "spearman"] > 0.9 > table.loc["b", "abs"]
+
+
+def test_the_command_line_turns_a_sweep_into_a_report(tmp_path, params):
+    _, sweep = _sweep(tmp_path, params, "saltelli", 8)
+    done = run_cli("sensitivity", "--from", str(sweep), "--outcome", "peak_strain", "--out", str(tmp_path / "rep"))
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert "computed from the sweep in" in text and "# Sensitivity of the model's outcomes: sobol" in text
+    indices = pd.read_csv(tmp_path / "rep" / "indices.csv")
+    assert set(indices["input"]) == set(_varied(params)) and {"S1", "ST"} <= set(indices.columns)
+    done = run_cli("sensitivity", "--from", str(sweep), "-n", "16", "--out", str(tmp_path / "rep2"))
+    assert done.returncode != 0 and "the sweep fixes the sample; drop -n" in done.stderr
+    done = run_cli("sensitivity", "--out", str(tmp_path / "rep3"))
+    assert done.returncode != 0 and "needs --method" in done.stderr
+    done = run_cli("sensitivity", "--from", str(tmp_path / "nowhere"), "--out", str(tmp_path / "rep4"))
+    assert done.returncode != 0 and "nowhere" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "rep2").exists() and not (tmp_path / "rep4").exists()
