@@ -19,8 +19,9 @@ from sanctions_model.report.figures import (
     trajectories_figure,
     uncertainty_figure,
 )
-from sanctions_model.report.markdown import central_section, wilson_interval
+from sanctions_model.report.markdown import central_section
 from sanctions_model.report.sensitivity import index_chart, outcome_section
+from sanctions_model.runs.describe import wilson_interval
 
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 

@@ -15,7 +15,7 @@ from sanctions_model.errors import InputError
 from sanctions_model.inputs.params import load_params, scenario_names
 from sanctions_model.report.article import ARTICLE_ASSUMPTIONS, resolve
 from sanctions_model.report.full import write_report
-from sanctions_model.report.markdown import share_with_interval
+from sanctions_model.runs.describe import share_with_interval
 from sanctions_model.runs.ensemble import SHARES, run_ensemble
 
 SMALL = {"scenarios": ["status_quo", "hard_way", "frozen_assets"], "days": 730, "samples": 24, "sobol_n": 8,

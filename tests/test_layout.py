@@ -15,14 +15,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sanctions_model"
 #: Rank of each layer; a module may import its own layer or a lower one.
 LAYERS = {"_version": 0, "errors": 0, "limits": 0, "outdir": 0, "provenance": 0,
           "core": 1, "inputs": 2, "runs": 3, "analysis": 4, "report": 5, "cli": 6}
-#: Imports that point up a layer on purpose, each inside one function: notebook display of a
-#: result (a figure or a Markdown table is the report layer's work), never at import time.
-DISPLAY_ONLY = {
-    ("runs.run", "report.figures"), ("runs.run", "report.markdown"),
-    ("runs.ensemble", "report.figures"), ("runs.ensemble", "report.markdown"),
-    ("runs.sweep_result", "report.figures"), ("runs.sweep_result", "report.markdown"),
-    ("analysis.backtesting", "report.backtest"),
-}
+#: Imports that point up a layer on purpose, each inside one function: a result's ``.plot()``
+#: draws with the report layer's figures, never at import time. (Words are ``runs/describe.py``'s,
+#: which both the notebook display and the reports use.)
+DISPLAY_ONLY = {("runs.run", "report.figures"), ("runs.ensemble", "report.figures"),
+                ("runs.sweep_result", "report.figures"), ("analysis.backtesting", "report.backtest")}
 
 
 def _modules() -> dict[str, Path]:

@@ -8,15 +8,8 @@ import re
 
 import pytest
 
-from sanctions_model.report.markdown import (
-    leading_group,
-    most_often,
-    percents,
-    rank_range,
-    ranking,
-    share_with_interval,
-    wilson_interval,
-)
+from sanctions_model.report.markdown import leading_group, most_often, rank_range, ranking
+from sanctions_model.runs.describe import percents, share_with_interval, wilson_interval
 
 CELL = re.compile(r"^([\d.]+)% \(([\d.]+)-([\d.]+)%\)$")
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..inputs.params import ParameterSet
+from ..runs.describe import percent, percents, share_with_interval
 from ..runs.ensemble import Ensemble
 from ..runs.run import RunResult
-from .markdown import percent, percents, rank_range, share_with_interval
+from .markdown import rank_range
 from .sensitivity import label
 
 

@@ -10,8 +10,9 @@ import pandas as pd
 from ..analysis.backtesting import TARGETS, BacktestResult, comparable, comparisons
 from ..inputs.params import format_value, load_scenario
 from ..outdir import atomic_directory, check_target
+from ..runs.describe import markdown_table
 from .figures import ModelFigure, _save, _style
-from .markdown import markdown_table, provenance
+from .markdown import provenance
 
 #: What the back-test takes as given rather than finds, stated once.
 IMPOSED = (

@@ -28,6 +28,7 @@ from ..errors import InputError
 from ..inputs.params import ParameterSet, load_params, load_scenario, scenario_names
 from ..outdir import atomic_directory, check_target
 from ..provenance import combined_digest
+from ..runs.describe import share_with_interval
 from ..runs.designs import uncertainties
 from ..runs.ensemble import Ensemble, at_each_end, run_ensemble
 from ..runs.executors import check_workers
@@ -42,7 +43,6 @@ from .markdown import (
     provenance,
     ranking,
     scenarios_section,
-    share_with_interval,
     uncertainty_section,
 )
 from .sensitivity import label, outcome_section, plain_name

@@ -206,7 +206,7 @@ class Ensemble:
             raise InputError(f"scenario '{scenario}' is not in this ensemble.{suggest(scenario, self.fans)}")
 
     def _table(self) -> pd.DataFrame:
-        from ..report.markdown import share_with_interval
+        from .describe import share_with_interval
 
         return self.shares().map(lambda v: share_with_interval(v, self.n))
 
@@ -226,7 +226,7 @@ class Ensemble:
                 f"{self._table().to_html()}")
 
     def _repr_markdown_(self) -> str:
-        from ..report.markdown import markdown_table
+        from .describe import markdown_table
 
         return f"**Ensemble**: {self._head()}\n\n{markdown_table(self._table())}\n"
 

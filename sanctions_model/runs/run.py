@@ -89,7 +89,7 @@ class RunResult:
         -------
         str
         """
-        from ..report.markdown import outcomes_table, summary
+        from .describe import outcomes_table, summary
 
         return (f"**sanctions-model run: {self.label}**, {self.days:g} days from "
                 f"{self.params.start_date.isoformat()}\n\n{summary(self)}\n\n{outcomes_table(self)}\n")
@@ -98,7 +98,7 @@ class RunResult:
         return self.to_markdown()
 
     def __repr__(self) -> str:
-        from ..report.markdown import format_outcome
+        from .describe import format_outcome
 
         start = self.params.start_date
 
@@ -120,7 +120,7 @@ class RunResult:
     def _repr_html_(self) -> str:
         from html import escape
 
-        from ..report.markdown import format_outcome, summary
+        from .describe import format_outcome, summary
 
         start = self.params.start_date
         rows = "".join(

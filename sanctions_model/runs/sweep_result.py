@@ -469,7 +469,7 @@ class SweepResult(os.PathLike):
         return f"<p><b>{head}</b></p>{table.to_html()}"
 
     def _repr_markdown_(self) -> str:
-        from ..report.markdown import markdown_table
+        from .describe import markdown_table
 
         head, table = self._summary()
         return f"**{head}**\n\n{markdown_table(table)}\n"

@@ -1,0 +1,119 @@
+"""A run and an ensemble in plain words: the sentences a journalist could quote, outcomes as a
+reader says them (a day with its date, yes or no), and shares with their intervals.
+
+One module for every place that describes results, so that a notebook's display of a run and
+the reports say the same thing in the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..core.outcomes import OUTCOMES
+
+if TYPE_CHECKING:
+    from .run import RunResult
+
+
+def _date(start: dt.date, day: float) -> str:
+    return (start + dt.timedelta(days=math.floor(day))).isoformat()
+
+
+def format_outcome(name: str, value: object, start: dt.date) -> str:
+    """An outcome as a reader would say it: a day with its date, 'yes'/'no', or a number."""
+    unit = OUTCOMES[name][0]
+    if unit == "bool":
+        return "yes" if bool(value) else "no"
+    v = float(value)  # type: ignore[arg-type]
+    if math.isnan(v):
+        return "not within the horizon" if unit == "day" else "n/a"
+    if unit == "day":
+        return f"day {v:.1f} ({_date(start, v)})"
+    if unit.startswith("US$"):
+        return f"{v:,.1f}"
+    if unit.startswith("%"):
+        return f"{v:.2f}"
+    if unit.startswith("share of"):
+        return f"{v:.4f}"
+    return f"{v:.3f}"
+
+
+def outcomes_table(run: RunResult) -> str:
+    lines = ["| outcome | value | unit | meaning |", "|---|---|---|---|"]
+    for name, (unit, meaning) in OUTCOMES.items():
+        value = format_outcome(name, run.outcomes[name], run.params.start_date)
+        lines.append(f"| `{name}` | {value} | {'' if unit in ('bool', 'day') else unit} | {meaning} |")
+    return "\n".join(lines)
+
+
+def summary(run: RunResult) -> str:
+    """A few sentences a journalist could quote, each tied to the run's assumptions."""
+    o, start, horizon = run.outcomes, run.params.start_date, run.days
+    end = _date(start, horizon)
+
+    def when(key: str, did: str, didnt: str) -> str:
+        v = float(o[key])
+        return did.format(day=f"{v:.0f}", date=_date(start, v)) if not math.isnan(v) else didnt
+
+    parts = [
+        when("days_to_russia_willing",
+             "Russia's willingness to negotiate reaches the model's threshold for talks on day {day} ({date}).",
+             f"Russia's willingness to negotiate does not reach the model's threshold for talks by {end}."),
+        when("days_to_ukraine_willing",
+             "Ukraine's willingness reaches its threshold on day {day} ({date}).",
+             f"Ukraine's willingness does not reach its threshold by {end}."),
+        when("days_to_talks",
+             "Both sides are willing at once, the model's condition for talks, from day {day} ({date}).",
+             f"The two sides are never willing at the same time before {end}, so the model finds no talks."),
+        f"Talks within the US envoy's 100 days: {'yes' if o['talks_within_100_days'] else 'no'}.",
+        when("days_to_reserves_exhausted",
+             "The liquid National Wealth Fund is exhausted on day {day} ({date}).",
+             f"The liquid National Wealth Fund holds US${o['reserves_at_horizon']:.1f}bn on {end}."),
+        f"Russia holds {100 * o['territory_at_horizon']:.1f}% of Ukraine at the horizon "
+        f"({100 * run.params['forces.territory_initial']:.1f}% at the start).",
+    ]
+    return " ".join(parts)
+
+
+def wilson_interval(share: float, n: int) -> tuple[float, float]:
+    """The 95% Wilson interval (0-1) of a share of ``n`` sampled sets, the count rounded to a whole
+    set (:func:`sanctions_model.runs.ensemble.wilson_interval` on counts)."""
+    from ..runs.ensemble import wilson_interval as on_counts
+
+    return on_counts(min(max(int(round(share * n)), 0), n), n)
+
+
+def percents(*shares: float) -> tuple[str, ...]:
+    """Shares 0-1 as percentages under one rule for all of them: one decimal when any is below
+    10%, whole points when none is (so a share and its interval bounds are rounded alike)."""
+    values = [100 * s for s in shares]
+    digits = 1 if any(v < 10 for v in values) else 0
+    return tuple(f"{v:.{digits}f}" for v in values)
+
+
+def share_with_interval(share: float, n: int) -> str:
+    """A share of ``n`` sampled sets as a percentage with its 95% Wilson interval, e.g. '6.6% (5.2-8.3%)'.
+
+    The interval is the sampling error of estimating the share from ``n`` sets (the spread of
+    the assumptions themselves is what the share describes). The share and both bounds are
+    rounded by one rule (:func:`percents`).
+    """
+    value, low, high = percents(share, *wilson_interval(share, n))
+    return f"{value}% ({low}-{high}%)"
+
+
+def percent(share: float) -> str:
+    """A share 0-1 as a percentage, by the rule of :func:`percents`: one decimal below 10%, else whole."""
+    return percents(share)[0]
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown pipe table, index first (pandas' own needs the tabulate package)."""
+    header = [str(frame.index.name or ""), *map(str, frame.columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join([str(i), *map(str, row)]) + " |" for i, row in zip(frame.index, frame.to_numpy())]
+    return "\n".join(lines)
