@@ -316,16 +316,16 @@ def _chunks_written(out: str) -> int:
 
 def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .inputs.params import load_scenario
+    from .jobs import comparison
     from .outdir import check_target
-    from .report import write_comparison
 
     scenarios = args.scenario or scenario_names()
     for name in scenarios:
         load_scenario(name)  # fail fast, before any work
     check_target(args.out, args.force)
     start = time.perf_counter()
-    out = write_comparison(scenarios, args.out, _command_line(argv), days=args.days, samples=args.samples,
-                           seed=args.seed, force=args.force, log=lambda line: print(line, file=sys.stderr))
+    out = comparison(scenarios, args.out, _command_line(argv), days=args.days, samples=args.samples,
+                     seed=args.seed, force=args.force, log=lambda line: print(line, file=sys.stderr))
     print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 
@@ -410,11 +410,11 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from .report.full import write_report
+    from .jobs import full_report
 
     start = time.perf_counter()
-    out = write_report(args.out, _command_line(argv), scenarios=args.scenario or None, days=args.days,
-                       samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force)
+    out = full_report(args.out, _command_line(argv), scenarios=args.scenario or None, days=args.days,
+                      samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force)
     print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 

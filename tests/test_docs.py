@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import sanctions_model as sm
-from sanctions_model.analysis import calibrate, sensitivity
+from sanctions_model import jobs
+from sanctions_model.analysis import calibrate, sensitivity, studies
 from sanctions_model.inputs import history
 from sanctions_model.report import backtest as backtest_report
 from sanctions_model.report import full
@@ -24,7 +25,8 @@ MODULES = {"sanctions_model": sm, "sanctions_model.analysis.sensitivity": sensit
            "sanctions_model.runs.ensemble": ensemble,
            "sanctions_model.runs.sweep": sweep, "sanctions_model.report.full": full,
            "sanctions_model.inputs.history": history, "sanctions_model.analysis.backtesting": backtest_module,
-           "sanctions_model.report.backtest": backtest_report, "sanctions_model.analysis.calibrate": calibrate}
+           "sanctions_model.report.backtest": backtest_report, "sanctions_model.analysis.calibrate": calibrate,
+           "sanctions_model.analysis.studies": studies, "sanctions_model.jobs": jobs}
 PUBLIC = {
     "sanctions_model": list(sm.__all__),
     "sanctions_model.analysis.sensitivity": ["oat", "morris", "sobol", "monte_carlo", "monte_carlo_sample",
@@ -33,6 +35,9 @@ PUBLIC = {
     "sanctions_model.runs.ensemble": ["run_ensemble", "at_each_end"],
     "sanctions_model.runs.sweep": ["run_sweep", "read_sweep"],
     "sanctions_model.report.full": ["write_report"],
+    "sanctions_model.analysis.studies": ["full_study", "comparison_study", "sensitivity_study",
+                                         "sweep_sensitivity_study"],
+    "sanctions_model.jobs": ["full_report", "comparison"],
     "sanctions_model.inputs.history": ["load_history"],
     "sanctions_model.analysis.backtesting": ["backtest", "compare", "targets", "comparable"],
     "sanctions_model.report.backtest": ["write_backtest"],

@@ -14,10 +14,10 @@ from conftest import run_cli as _cli
 
 import sanctions_model as sm
 from sanctions_model.analysis import sensitivity as sa
+from sanctions_model.analysis.studies import full_study
 from sanctions_model.cli import build_parser
 from sanctions_model.errors import InputError
-from sanctions_model.report import write_comparison
-from sanctions_model.report.full import write_report
+from sanctions_model.jobs import comparison, full_report
 from sanctions_model.runs.ensemble import at_each_end, run_ensemble
 from sanctions_model.runs.executors import execution, map_in_processes
 
@@ -36,7 +36,7 @@ def test_every_command_that_runs_many_models_takes_the_same_options_and_default(
         actions = {a.dest: a for a in sub[command]._actions}
         assert {"workers", "scheduler", "progress"} <= set(actions), command
         assert actions["workers"].default is None and actions["progress"].default is None, command
-    for fn in (run_ensemble, at_each_end, sa.model_function, sm.run_sweep, write_report):
+    for fn in (run_ensemble, at_each_end, sa.model_function, sm.run_sweep, full_study, full_report):
         assert inspect.signature(fn).parameters["workers"].default is None, fn.__name__
 
 
@@ -81,7 +81,7 @@ def test_compare_runs_on_a_dask_scheduler_with_the_same_numbers(tmp_path):
     pd.testing.assert_frame_equal(remote.shares(), local.shares())
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
         with execution(scheduler="tcp://127.0.0.1:9"):
-            write_comparison(["status_quo"], tmp_path / "o", "test", samples=5)
+            comparison(["status_quo"], tmp_path / "o", "test", samples=5)
     assert not (tmp_path / "o").exists()
 
 

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 from conftest import run_cli as _cli
 
+from sanctions_model.analysis.article import ARTICLE_ASSUMPTIONS, resolve
+from sanctions_model.analysis.studies import full_study
 from sanctions_model.errors import InputError
 from sanctions_model.inputs.params import load_params, scenario_names
-from sanctions_model.report.article import ARTICLE_ASSUMPTIONS, resolve
+from sanctions_model.jobs import full_report
 from sanctions_model.report.full import write_report
 from sanctions_model.runs.describe import share_with_interval
 from sanctions_model.runs.ensemble import SHARES, run_ensemble
@@ -27,8 +29,13 @@ def _quiet(_: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def small_report(tmp_path_factory) -> Path:
-    return write_report(tmp_path_factory.mktemp("rep") / "full", "test", log=_quiet, **SMALL)
+def small_study():
+    return full_study(log=_quiet, **SMALL)
+
+
+@pytest.fixture(scope="module")
+def small_report(small_study, tmp_path_factory) -> Path:
+    return write_report(small_study, tmp_path_factory.mktemp("rep") / "full", "test")
 
 
 def _tables(text: str) -> list[list[list[str]]]:
@@ -109,7 +116,7 @@ def test_report_content(small_report):
 def test_same_command_and_seed_give_the_same_files_on_any_number_of_workers(small_report, tmp_path):
     """The same report, run again on two spawned worker processes instead of in this process:
     the same files, byte for byte (but the date)."""
-    again = write_report(tmp_path / "two", "test", log=_quiet, **{**SMALL, "workers": 2})
+    again = full_report(tmp_path / "two", "test", log=_quiet, **{**SMALL, "workers": 2})
     first = sorted(p.name for p in small_report.iterdir())
     assert first == sorted(p.name for p in again.iterdir())
     for name in first:
@@ -119,10 +126,36 @@ def test_same_command_and_seed_give_the_same_files_on_any_number_of_workers(smal
         assert a == b, f"{name} differs between two runs of the same command and seed"
 
 
+def test_the_report_renders_the_study_without_running_or_reading_anything(small_study, small_report, tmp_path,
+                                                                         monkeypatch):
+    """report/ only renders: with TOML reading and the solver both refused, the same study gives
+    the same files."""
+    import tomllib
+
+    import sanctions_model as sm
+    from sanctions_model.runs import evaluate, run
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the renderer read a parameter file or ran the model")
+
+    for module, name in ((tomllib, "loads"), (tomllib, "load"), (evaluate, "integrate"), (run, "integrate")):
+        monkeypatch.setattr(module, name, refuse)
+    with pytest.raises(AssertionError, match="ran the model"):  # the guard holds
+        sm.simulate(params=small_study.params, days=10)
+    with pytest.raises(AssertionError, match="read a parameter file"):
+        sm.load_params("hard_way")
+    again = write_report(small_study, tmp_path / "again", "test")
+    for name in sorted(p.name for p in small_report.iterdir()):
+        a, b = (small_report / name).read_bytes(), (again / name).read_bytes()
+        if name == "report.md":
+            a, b = _without_date(a.decode()).encode(), _without_date(b.decode()).encode()
+        assert a == b, name
+
+
 def test_another_seed_gives_other_samples(tmp_path):
     tiny = {"scenarios": ["status_quo"], "days": 120, "samples": 8, "sobol_n": 2, "workers": 1}
-    one = write_report(tmp_path / "seven", "test", log=_quiet, seed=7, **tiny)
-    other = write_report(tmp_path / "eight", "test", log=_quiet, seed=8, **tiny)
+    one = full_report(tmp_path / "seven", "test", log=_quiet, seed=7, **tiny)
+    other = full_report(tmp_path / "eight", "test", log=_quiet, seed=8, **tiny)
     assert (one / "sobol.csv").read_bytes() != (other / "sobol.csv").read_bytes()
 
 
@@ -141,7 +174,7 @@ def test_another_seed_gives_other_samples(tmp_path):
 def test_bad_input_is_refused_before_any_work(tmp_path, kwargs, message):
     calls = []
     with pytest.raises(InputError, match=message):
-        write_report(tmp_path / "x", "test", log=calls.append, **{**SMALL, **kwargs})
+        full_report(tmp_path / "x", "test", log=calls.append, **{**SMALL, **kwargs})
     assert calls == [], "nothing should run before the input is checked"
     assert not (tmp_path / "x").exists()
 
@@ -152,11 +185,11 @@ def test_existing_directory_is_kept_without_force(tmp_path):
     (target / "mine.txt").write_text("keep me")
     calls = []
     with pytest.raises(InputError, match="already exists; use --force"):
-        write_report(target, "test", log=calls.append, **SMALL)
+        full_report(target, "test", log=calls.append, **SMALL)
     assert calls == [] and (target / "mine.txt").read_text() == "keep me"
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="is a file, not a directory"):
-        write_report(tmp_path / "file" / "full", "test", log=calls.append, **SMALL)
+        full_report(tmp_path / "file" / "full", "test", log=calls.append, **SMALL)
     assert calls == []
 
 

@@ -17,9 +17,9 @@ import pytest
 
 import sanctions_model as sm
 from sanctions_model.analysis import sensitivity as sa
+from sanctions_model.analysis.studies import OAT_OUTCOMES
 from sanctions_model.inputs.params import load_params, scenario_names
 from sanctions_model.provenance import combined_digest
-from sanctions_model.report.full import OAT_OUTCOMES
 from sanctions_model.runs.designs import uncertainties
 from sanctions_model.runs.ensemble import run_ensemble
 

@@ -15,7 +15,12 @@ import pandas as pd
 
 from ..errors import InputError
 from ..inputs.params import ParameterSet, load_params, scenario_names
+from ..runs.designs import uncertainties
+from ..runs.ensemble import Ensemble, at_each_end, run_ensemble
+from ..runs.executors import check_workers
+from ..runs.run import RunResult, check_days, simulate
 from . import sensitivity as sa
+from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, where_to_vary
 
 #: The command line's method names and the functions behind them.
 SENSITIVITY_METHODS: dict[str, Callable[..., pd.DataFrame]] = {
@@ -80,7 +85,29 @@ def _caught(run: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
 
 def sensitivity_study(method: str, params: ParameterSet, names: Sequence[str], outcomes: Sequence[str], n: int,
                       seed: int, days: float) -> SensitivityStudy:
-    """Run one sensitivity method on the model (see ``sanctions-model sensitivity``)."""
+    """Run one sensitivity method on the model (``sanctions-model sensitivity --method``).
+
+    Parameters
+    ----------
+    method : str
+        ``oat``, ``morris``, ``sobol`` or ``mc``.
+    params : ParameterSet
+        The scenario's parameters: the levers, and the ranges the assumptions vary over.
+    names : list of str
+        The assumptions to vary.
+    outcomes : list of str
+        Outcomes to analyse.
+    n : int
+        The method's sample size (see :data:`DEFAULT_N`).
+    seed : int
+        Seed of the sample and of the bootstrap.
+    days : float [day]
+        Horizon.
+
+    Returns
+    -------
+    SensitivityStudy
+    """
     if method not in SENSITIVITY_METHODS:
         raise InputError(f"unknown method '{method}'; one of {', '.join(SENSITIVITY_METHODS)}.")
     problem = sa.problem_from_params(params, names)
@@ -92,7 +119,23 @@ def sensitivity_study(method: str, params: ParameterSet, names: Sequence[str], o
 
 def sweep_sensitivity_study(sweep: str | Path, outcomes: Sequence[str] | None = None, scenario: str | None = None,
                             method: str | None = None) -> SensitivityStudy:
-    """Indices of a stored sweep (``sanctions-model sensitivity --from SWEEP_DIR``)."""
+    """Indices of a stored sweep (``sanctions-model sensitivity --from SWEEP_DIR``).
+
+    Parameters
+    ----------
+    sweep : path
+        A complete sweep directory.
+    outcomes : list of str, optional
+        Outcomes to analyse (default: ``analysis.sensitivity.DEFAULT_OUTCOMES``).
+    scenario : str, optional
+        Which of the sweep's scenarios (needed when it ran several).
+    method : str, optional
+        ``oat``, ``morris``, ``sobol`` or ``mc``; default: what the sweep's design supports.
+
+    Returns
+    -------
+    SensitivityStudy
+    """
     from ..runs.designs import Design
     from ..runs.sweep_result import open_sweep
 
@@ -107,3 +150,206 @@ def sweep_sensitivity_study(sweep: str | Path, outcomes: Sequence[str] | None = 
     return SensitivityStudy(CLI_NAME[str(result.attrs["method"])], result, params, list(design.names), chosen,
                             design.n, design.seed, float(stored.settings["days"]), int(result.attrs["n_evaluations"]),
                             wide, str(stored.path))
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class ComparisonStudy:
+    """Scenarios side by side: each at its central assumptions, and over the same sampled sets.
+
+    Attributes
+    ----------
+    runs : list of RunResult
+        Each scenario at the central value of every assumption.
+    ensemble : Ensemble or None
+        The same Latin-hypercube draws under each scenario (None when ``samples`` is 0).
+    days : float [day]
+    samples : int
+    seed : int
+    """
+
+    runs: list[RunResult]
+    ensemble: Ensemble | None
+    days: float
+    samples: int
+    seed: int
+
+    @property
+    def scenarios(self) -> list[str]:
+        return [r.label for r in self.runs]
+
+
+def comparison_study(scenarios: Sequence[str], *, days: float = 730, samples: int = 256, seed: int = 20250120,
+                     log: Callable[[str], None] = _quiet) -> ComparisonStudy:
+    """Run each scenario at its central assumptions and over ``samples`` sampled sets.
+
+    Parameters
+    ----------
+    scenarios : list of str
+        Scenario names or files; each is read whole before any work.
+    days : float [day]
+        Horizon after the start date.
+    samples : int
+        Sampled assumption sets per scenario (the same under each; 0: the central runs only).
+    seed : int
+        Seed of the draws.
+    log : callable
+        Hears one line once every check has passed and the work starts.
+
+    Returns
+    -------
+    ComparisonStudy
+    """
+    from ..limits import check_memory
+
+    days = check_days(days)
+    for name in scenarios:  # every scenario whole (names, values, restated ranges) before any work
+        load_params(name)
+    check_memory(float(samples) * len(uncertainties(load_params())) * len(scenarios),
+                 f"{samples:,} sampled sets per scenario")
+    log(f"running {len(scenarios)} scenarios, each at its central assumptions"
+        + (f" and over {samples:,} sampled assumption sets" if samples else "") + " ...")
+    runs = [simulate(name, days=days) for name in scenarios]
+    # the runs' own labels and parameters, so that a scenario given as a path is the same everywhere
+    ensemble = run_ensemble([(r.label, r.params) for r in runs], days, samples, seed) if samples > 0 else None
+    return ComparisonStudy(runs, ensemble, days, samples, seed)
+
+
+#: Outcomes of the full study's one-at-a-time analysis (tornado charts), and of its Sobol' analysis.
+OAT_OUTCOMES = ("days_to_russia_willing", "days_to_talks", "reserves_at_horizon")
+SOBOL_OUTCOMES = ("days_to_russia_willing", "days_to_talks")
+#: The trajectory whose Sobol' indices are reported over time, and the interval [day].
+OVER_TIME = ("russia_willingness", 30.0)
+
+
+@dataclass(frozen=True)
+class FullStudy:
+    """The full analysis (``sanctions-model report``): scenarios, how sure, which assumptions decide,
+    and the article's assumptions one by one.
+
+    Attributes
+    ----------
+    runs : list of RunResult
+        Every scenario at the central value of every assumption.
+    ensemble : Ensemble
+        The same ``samples`` Latin-hypercube draws of every uncertainty under each scenario.
+    params : ParameterSet
+        The reference scenario's parameters (:data:`~sanctions_model.analysis.article.REFERENCE`),
+        under which the sensitivity analysis runs.
+    names : list of str
+        The uncertainties varied.
+    oat, sobol : DataFrame
+        One-at-a-time swings of :data:`OAT_OUTCOMES`; Sobol' indices of :data:`SOBOL_OUTCOMES`
+        and of :data:`OVER_TIME`'s variable every 30 days (columns ``day_30``, ...).
+    wide : list of str
+        Outcomes whose Sobol' intervals are too wide to rank the assumptions.
+    over_time : dict of day -> DataFrame
+        The Sobol' indices of the variable at each day.
+    ends : dict of assumption title -> DataFrame
+        Shares with each of an article assumption's parameters held at each end of its range.
+    scenarios : list of str
+    days : float [day]
+    samples, sobol_n, seed : int
+    """
+
+    runs: list[RunResult]
+    ensemble: Ensemble
+    params: ParameterSet
+    names: list[str]
+    oat: pd.DataFrame
+    sobol: pd.DataFrame
+    wide: list[str]
+    over_time: dict[float, pd.DataFrame]
+    ends: dict[str, pd.DataFrame]
+    scenarios: list[str]
+    days: float
+    samples: int
+    sobol_n: int
+    seed: int
+
+
+def _check_full(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
+    from ..limits import check_memory
+
+    for name in scenarios:  # every scenario whole (names, values, restated ranges) before any work
+        load_params(name)
+    if REFERENCE not in scenarios:
+        raise InputError(f"the report compares every scenario with '{REFERENCE}'; include it in the scenarios.")
+    for flag, value in (("samples", samples), ("sobol_n", sobol_n)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+            raise InputError(f"{flag} must be a whole number of at least 2, got {value!r}.")
+    if sobol_n & (sobol_n - 1):
+        raise InputError(f"sobol_n must be a power of 2 (Sobol' sequences need it), got {sobol_n}.")
+    k = len(uncertainties(load_params(REFERENCE)))
+    check_memory(float(samples) * k * len(scenarios), f"{samples:,} sampled sets of {k} assumptions per scenario")
+    check_memory(float(sobol_n) * (k + 2) * k, f"a Sobol' analysis at n = {sobol_n:,}")
+
+
+def check_full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, samples: int = 1000,
+                     sobol_n: int = 1024, workers: int | None = None) -> tuple[list[str], float, int | None]:
+    """The full study's settings checked (scenarios, days, workers as it will use them), before any work."""
+    chosen = list(scenarios) if scenarios is not None else scenario_names()
+    days = check_days(days)
+    _check_full(chosen, samples, sobol_n)
+    return chosen, days, check_workers(workers)
+
+
+def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, samples: int = 1000,
+               sobol_n: int = 1024, seed: int = 20250120, workers: int | None = None,
+               log: Callable[[str], None] = _quiet) -> FullStudy:
+    """Run the full analysis; ``report.full.write_report`` renders it.
+
+    Parameters
+    ----------
+    scenarios : list of str, optional
+        Scenarios to compare (default: every file in ``params/scenarios``); must include
+        :data:`~sanctions_model.analysis.article.REFERENCE`.
+    days : float [day]
+        Horizon after 2025-01-20.
+    samples : int
+        Latin-hypercube assumption sets per scenario (the "how sure" shares and fan charts).
+    sobol_n : int
+        Base samples of the Sobol' analysis, a power of 2; it costs ``sobol_n * (k + 2)``
+        runs for k uncertainties.
+    seed : int
+        Seed of every sample (ensemble, Sobol' sequence, bootstrap).
+    workers : int, optional
+        Local processes (default: every core); the numbers do not depend on it.
+    log : callable
+        Receives one line per stage.
+
+    Returns
+    -------
+    FullStudy
+    """
+    chosen, days, workers = check_full_study(scenarios, days=days, samples=samples, sobol_n=sobol_n,
+                                             workers=workers)
+    log(f"[1/5] {len(chosen)} scenarios at the central assumptions")
+    runs = [simulate(name, days=days) for name in chosen]
+    log(f"[2/5] {samples:,} sampled assumption sets x {len(chosen)} scenarios")
+    ensemble = run_ensemble([(r.label, r.params) for r in runs], days, samples, seed, workers)
+    params = load_params(REFERENCE)
+    names = uncertainties(params)
+    problem = sa.problem_from_params(params, names)
+    log(f"[3/5] one at a time: {1 + 2 * len(names)} runs; Sobol': {sobol_n * (len(names) + 2):,} runs")
+    oat = sa.oat(problem, sa.model_function(params, names, OAT_OUTCOMES, days, workers=workers), 1, seed=seed)
+    variable, every = OVER_TIME
+    f = sa.model_function(params, names, SOBOL_OUTCOMES, days, variable=variable, every_days=every, workers=workers)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sa.SensitivityWarning)
+        sobol = sa.sobol(problem, f, sobol_n, seed=seed)
+    wide = [o for o in sobol.columns.get_level_values(0).unique()
+            if any(issubclass(w.category, sa.SensitivityWarning) and f"'{o}'" in str(w.message) for w in caught)]
+    over_time = {float(c.removeprefix("day_")): sobol[c] for c in sobol.columns.get_level_values(0).unique()
+                 if c.startswith("day_")}
+    log(f"[4/5] the article's assumptions: each parameter at both ends of its range, {samples:,} sets each")
+    ends = {}
+    for item in ARTICLE_ASSUMPTIONS:
+        scenario = where_to_vary(item, chosen)
+        ends[item.title] = at_each_end(load_params(scenario), resolve(item.parameters, names), days, samples, seed,
+                                       workers)
+    return FullStudy(runs, ensemble, params, names, oat, sobol, wide, over_time, ends, chosen, days, samples, sobol_n,
+                     seed)

@@ -99,6 +99,12 @@ class ParameterSet:
     scenarios: tuple[str, ...] = ()
     overrides: Mapping[str, object] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
+    #: The scenarios applied, as read (title, description, changes with their reasons), so that
+    #: displays and reports describe them without opening their files again.
+    applied: tuple[Scenario, ...] = ()
+    #: The values this set is measured against (the base file with the same calibration, before
+    #: scenarios and overrides), kept when the set is loaded; see :meth:`reference_values`.
+    reference: Mapping[str, float] | None = None
 
     def __getitem__(self, name: str) -> float:
         return self.parameters[name].value
@@ -115,6 +121,30 @@ class ParameterSet:
     @property
     def start_date(self) -> dt.date:
         return self.meta["start_date"]  # type: ignore[return-value]
+
+    def reference_values(self) -> dict[str, float]:
+        """What this set is measured against in displays and reports: the base file with the same
+        calibration, before any scenario or override.
+
+        Returns
+        -------
+        dict
+            Name to value (a scenario's further steps are absent: they are new parameters).
+        """
+        if self.reference is not None:
+            return dict(self.reference)
+        return reference_params(self).values()  # a set not made by load_params
+
+    def title(self) -> str:
+        """The title of the one scenario applied, else the scenarios joined with '+' (or 'base').
+
+        Returns
+        -------
+        str
+        """
+        if len(self.applied) == 1:
+            return self.applied[0].title
+        return "+".join(self.scenarios) or "base"
 
     def values(self) -> dict[str, float]:
         """Every parameter's value.
@@ -180,8 +210,8 @@ class ParameterSet:
     def _repr_html_(self) -> str:
         from html import escape
 
-        base = reference_params(self)
-        changed = [n for n in self.parameters if self.parameters[n].value != base.parameters[n].value]
+        base = self.reference_values()
+        changed = [n for n in self.parameters if n not in base or self.parameters[n].value != base[n]]
         head = (f"<p><b>ParameterSet</b>: {len(self.parameters)} parameters, scenarios: "
                 f"{escape(', '.join(self.scenarios) or '(none)')}, hash {self.digest()}; "
                 f"{len(changed)} differ from the base</p>")
@@ -466,7 +496,8 @@ def apply_scenarios(base: ParameterSet, scenarios: Sequence[Scenario]) -> Parame
         out = out.with_values({p: v for p, v, _ in sc.changes}, origin=origin)
         for step in sc.steps:
             out = _add_step(out, step, origin)
-        out = replace(out, scenarios=out.scenarios + (sc.name,), files=out.files + (sc.path,))
+        out = replace(out, scenarios=out.scenarios + (sc.name,), files=out.files + (sc.path,),
+                      applied=out.applied + (sc,))
     return out
 
 
@@ -528,9 +559,12 @@ def load_params(
     for item in names:
         if not isinstance(item, (str, Path)):
             raise InputError(f"scenario must be a name or a path, got {type(item).__name__} {item!r}.")
+    plain = apply_calibration(params, layer, stage="scenario") if layer is not None else params
+    reference = plain.values()  # what load_params(calibration=the same) gives without scenarios
     params = apply_scenarios(params, [load_scenario(n) for n in names])
     if layer is not None:
         params = apply_calibration(params, layer, stage="scenario")
+    params = replace(params, reference=reference)
     if overrides:
         if not isinstance(overrides, Mapping):
             raise InputError(f"overrides must be a dict of name to value, got {type(overrides).__name__}.")

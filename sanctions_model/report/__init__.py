@@ -1,18 +1,21 @@
-"""Reports: the files a run or a comparison writes, each directory written whole or not at all."""
+"""Reports: the files a run, a comparison or a study writes, each directory written whole or not at all.
+
+Everything here renders data it is given (a run, a study); nothing runs the model or opens a
+parameter file. ``sanctions_model.jobs`` runs a study and has it written.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..analysis.studies import ComparisonStudy
 from ..outdir import atomic_directory, check_target
-from ..runs.ensemble import run_ensemble
-from ..runs.run import RunResult, simulate
+from ..runs.run import RunResult
 from .figures import fan_figure, trajectories_figure, uncertainty_figure
 from .markdown import comparison_report, run_report
 
@@ -40,34 +43,28 @@ def write_run(run: RunResult, out: Path | str, command: str, force: bool = False
     return out
 
 
-def write_comparison(
-    scenarios: Sequence[str],
-    out: Path | str,
-    command: str,
-    *,
-    days: float = 730,
-    samples: int = 256,
-    seed: int = 20250120,
-    force: bool = False,
-    log: Callable[[str], None] | None = None,
-) -> Path:
-    """Run each scenario, and write a side-by-side report with figures into ``out``; ``log``
-    receives one line once every check has passed and the work starts."""
-    from ..inputs.params import load_params
-    from ..limits import check_memory
-    from ..runs.designs import uncertainties
+def write_comparison(study: ComparisonStudy, out: Path | str, command: str, force: bool = False) -> Path:
+    """Write a comparison of scenarios side by side, with figures, into ``out``.
 
-    for name in scenarios:  # every scenario whole (names, values, restated ranges) before any work
-        load_params(name)
+    Parameters
+    ----------
+    study : ComparisonStudy
+        From :func:`sanctions_model.analysis.studies.comparison_study`.
+    out : path
+        Output directory, written whole or not at all; an existing one needs ``force``.
+    command : str
+        The command line recorded in the provenance table.
+    force : bool
+        Replace an existing ``out``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
     check_target(out, force)
-    check_memory(float(samples) * len(uncertainties(load_params())) * len(scenarios),
-                 f"{samples:,} sampled sets per scenario")
-    if log is not None:
-        log(f"running {len(scenarios)} scenarios, each at its central assumptions"
-            + (f" and over {samples:,} sampled assumption sets" if samples else "") + " ...")
-    runs = [simulate(name, days=days) for name in scenarios]
-    # the runs' own labels and parameters, so that a scenario given as a path is the same everywhere
-    ensemble = run_ensemble([(r.label, r.params) for r in runs], days, samples, seed) if samples > 0 else None
+    runs, ensemble, days, samples, seed = study.runs, study.ensemble, study.days, study.samples, study.seed
+    scenarios = study.scenarios
     shares = ensemble.shares() if ensemble is not None else None
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
@@ -75,7 +72,7 @@ def write_comparison(
         trajectories_figure(runs, tmp / figures["trajectories"], "Key trajectories by scenario")
         if ensemble is not None and shares is not None:
             figures["uncertainty"] = "uncertainty.png"
-            uncertainty_figure(shares, tmp / figures["uncertainty"], samples)
+            uncertainty_figure(shares, tmp / figures["uncertainty"], samples, {r.label: r.params.title() for r in runs})
             shares.to_csv(tmp / "uncertainty.csv", float_format="%.6g", index_label="scenario")
             for run in runs:
                 figures[f"fan:{run.label}"] = f"fan-{run.label}.png"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis.backtesting import TARGETS, BacktestResult, comparable, comparisons
-from ..inputs.params import format_value, load_scenario
+from ..inputs.params import format_value
 from ..outdir import atomic_directory, check_target
 from ..runs.describe import markdown_table
 from .figures import ModelFigure, _save, _style
@@ -194,7 +194,7 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
                                recorded=fit["recorded"].map(_fmt),
                                relative_error=fit["relative_error"].map(lambda v: f"{100 * v:+.0f}%")
                                ).drop(columns=["error"]).set_index("series")
-        sc = load_scenario(result.params.files[-1]) if len(result.params.files) > 1 else None
+        sc = result.params.applied[-1] if result.params.applied else None
         lines = [
             "# sanctions-model: the back-test, 2022-02-24 to 2025-01-20",
             "",

@@ -187,7 +187,8 @@ def trajectories_figure(runs: Sequence[RunResult], path: Path | None, title: str
     return _save(fig, path)
 
 
-def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int) -> Figure:
+def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int, titles: Mapping[str, str] | None = None
+                       ) -> Figure:
     """Horizontal bars: for each scenario, the share of ``n`` sampled assumption sets with each
     outcome, with its 95% Wilson interval as an error bar."""
     from .markdown import wilson_interval
@@ -203,7 +204,7 @@ def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int) -> Figur
         err = 100 * np.abs(np.vstack([values - bounds[:, 0], bounds[:, 1] - values]))
         ax.barh(y, 100 * values, height=height, xerr=err, label=col, color=f"C{j}",
                 error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "0.15"})
-    ax.set_yticks(np.arange(len(rows)), [_scenario_label(r) for r in rows])
+    ax.set_yticks(np.arange(len(rows)), [_scenario_label(r, (titles or {}).get(r)) for r in rows])
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"% of {n:,} sampled sets of assumptions; error bars: 95% interval (Wilson) of that share",
                   fontsize=8)
@@ -215,11 +216,9 @@ def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int) -> Figur
     return _save(fig, path)
 
 
-def _scenario_label(name: str) -> str:
-    """A scenario's title with its name, e.g. 'The hard way (hard_way)', or the name if it has no file."""
-    from ..inputs.params import load_scenario, scenario_names
-
-    return f"{load_scenario(name).title}\n({name})" if name in scenario_names() else name
+def _scenario_label(name: str, title: str | None) -> str:
+    """A scenario's title with its name, e.g. 'The hard way\n(hard_way)', or the name alone."""
+    return f"{title}\n({name})" if title and title != name else name
 
 
 FAN_PANELS = {
@@ -279,7 +278,7 @@ def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult | None, path: Path 
         axes[len(fans)].legend(handles, labels, loc="center", fontsize=9, frameon=False, title=legend_title)
     else:
         axes[0].legend(handles, labels, fontsize=7, title=legend_title, title_fontsize=7)
-    label = _scenario_label(run.label).replace("\n", " ") if run is not None else ""
+    label = _scenario_label(run.label, run.params.title()).replace("\n", " ") if run is not None else ""
     fig.suptitle(title or f"{label}: the range of outcomes across the assumptions", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return _save(fig, path)

@@ -1,6 +1,7 @@
 """The full analysis as one report: scenarios, how sure, which assumptions decide, the article.
 
-:func:`write_report` runs, in order,
+:func:`write_report` renders a :class:`~sanctions_model.analysis.studies.FullStudy`, which
+:func:`~sanctions_model.analysis.studies.full_study` computes, in order:
 
 1. every scenario at the central value of every assumption;
 2. an ensemble: the same Latin-hypercube draws of every uncertainty under each scenario;
@@ -9,31 +10,28 @@
 4. for each of the article's assumptions, its parameters held at each end of their range
    over the ensemble's draws, and the walk through those assumptions from the numbers above;
 
-and writes ``report.md`` with its figures and tables into a directory, whole or not at all.
+:func:`write_report` writes ``report.md`` with its figures and tables into a directory, whole or
+not at all; it runs nothing and opens no parameter file.
 The same arguments and seed give the same files, byte for byte, apart from the date in
 the provenance table.
 """
 
 from __future__ import annotations
 
-import sys
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from ..analysis import sensitivity as sa
-from ..errors import InputError
-from ..inputs.params import ParameterSet, load_params, load_scenario, scenario_names
+from ..analysis.article import REFERENCE
+from ..analysis.studies import OAT_OUTCOMES, OVER_TIME, SOBOL_OUTCOMES, FullStudy
+from ..inputs.params import ParameterSet
 from ..outdir import atomic_directory, check_target
 from ..provenance import combined_digest
 from ..runs.describe import share_with_interval
-from ..runs.designs import uncertainties
-from ..runs.ensemble import Ensemble, at_each_end, run_ensemble
-from ..runs.executors import check_workers
-from ..runs.run import RunResult, check_days, simulate
-from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, walkthrough, where_to_vary
+from ..runs.ensemble import Ensemble
+from ..runs.run import RunResult
+from .article import walkthrough
 from .figures import fan_figure, indices_over_time_figure, trajectories_figure, uncertainty_figure
 from .markdown import (
     CAVEAT,
@@ -46,17 +44,6 @@ from .markdown import (
     uncertainty_section,
 )
 from .sensitivity import label, outcome_section, plain_name
-
-#: Outcomes of the one-at-a-time analysis (tornado charts), and of the Sobol' analysis.
-OAT_OUTCOMES = ("days_to_russia_willing", "days_to_talks", "reserves_at_horizon")
-SOBOL_OUTCOMES = ("days_to_russia_willing", "days_to_talks")
-#: The trajectory whose Sobol' indices are reported over time, and the interval [day].
-OVER_TIME = ("russia_willingness", 30.0)
-
-
-def _log_to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
 
 #: The summary table's share columns: (column of :meth:`Ensemble.shares`, heading; {h} is the horizon).
 SUMMARY_COLUMNS = (("Russia willing within 100 days", "Russia willing within 100 days"),
@@ -73,7 +60,7 @@ def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[st
     lines = [f"| scenario | {' | '.join(heads)} | talks at the central assumptions |",
              "|---|" + "---|" * (len(heads) + 1)]
     for run in runs:
-        title = load_scenario(run.label).title if run.label in scenario_names() else run.label
+        title = run.params.title()
         o = run.outcomes
         central = f"day {o['days_to_talks']:.0f}" if o["talks_within_horizon"] else f"none within {horizon}"
         cells = [share_with_interval(shares.loc[run.label, col], n) for col, _ in SUMMARY_COLUMNS]
@@ -97,106 +84,35 @@ def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:
             "assumptions decide the answer').")
 
 
-def _check(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
-    for name in scenarios:  # every scenario whole (names, values, restated ranges) before any work
-        load_params(name)
-    if REFERENCE not in scenarios:
-        raise InputError(f"the report compares every scenario with '{REFERENCE}'; include it in the scenarios.")
-    for flag, value in (("samples", samples), ("sobol_n", sobol_n)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-            raise InputError(f"{flag} must be a whole number of at least 2, got {value!r}.")
-    if sobol_n & (sobol_n - 1):
-        raise InputError(f"sobol_n must be a power of 2 (Sobol' sequences need it), got {sobol_n}.")
-    from ..limits import check_memory
-
-    k = len(uncertainties(load_params(REFERENCE)))
-    check_memory(float(samples) * k * len(scenarios), f"{samples:,} sampled sets of {k} assumptions per scenario")
-    check_memory(float(sobol_n) * (k + 2) * k, f"a Sobol' analysis at n = {sobol_n:,}")
-
-
-def write_report(
-    out: Path | str,
-    command: str,
-    *,
-    scenarios: Sequence[str] | None = None,
-    days: float = 730,
-    samples: int = 1000,
-    sobol_n: int = 1024,
-    seed: int = 20250120,
-    force: bool = False,
-    workers: int | None = None,
-    log: Callable[[str], None] = _log_to_stderr,
-) -> Path:
-    """Run the full analysis and write it as one Markdown report with figures into ``out``.
+def write_report(study: FullStudy, out: Path | str, command: str, force: bool = False) -> Path:
+    """Write the full study as one Markdown report with figures into ``out``.
 
     Parameters
     ----------
+    study : FullStudy
+        From :func:`sanctions_model.analysis.studies.full_study`.
     out : path
         Output directory, written whole or not at all; an existing one needs ``force``.
     command : str
         The command line recorded in the provenance table.
-    scenarios : list of str, optional
-        Scenarios to compare (default: every file in ``params/scenarios``).
-    days : float [day]
-        Horizon after 2025-01-20.
-    samples : int
-        Latin-hypercube assumption sets per scenario (the "how sure" shares and fan charts).
-    sobol_n : int
-        Base samples of the Sobol' analysis, a power of 2; it costs ``sobol_n * (k + 2)``
-        runs for k uncertainties (k = 93: 97,280 runs at 1024).
-    seed : int
-        Seed of every sample (ensemble, Sobol' sequence, bootstrap).
     force : bool
         Replace an existing ``out``.
-    workers : int, optional
-        Local processes (default: every core); the numbers do not depend on it (beyond
-        rounding in the last digits, where BLAS threads differ).
-    log : callable
-        Receives one line per stage (default: standard error).
 
     Returns
     -------
     pathlib.Path
         ``out``.
     """
-    scenarios = list(scenarios) if scenarios is not None else scenario_names()
-    days = check_days(days)
-    _check(scenarios, samples, sobol_n)
     check_target(out, force)
-    workers = check_workers(workers)
-
-    log(f"[1/5] {len(scenarios)} scenarios at the central assumptions")
-    runs = [simulate(name, days=days) for name in scenarios]
-    log(f"[2/5] {samples:,} sampled assumption sets x {len(scenarios)} scenarios")
-    ensemble = run_ensemble([(r.label, r.params) for r in runs], days, samples, seed, workers)
-    params = load_params(REFERENCE)
-    names = uncertainties(params)
-    problem = sa.problem_from_params(params, names)
-    log(f"[3/5] one at a time: {1 + 2 * len(names)} runs; Sobol': {sobol_n * (len(names) + 2):,} runs")
-    oat = sa.oat(problem, sa.model_function(params, names, OAT_OUTCOMES, days, workers=workers), 1, seed=seed)
-    variable, every = OVER_TIME
-    f = sa.model_function(params, names, SOBOL_OUTCOMES, days, variable=variable, every_days=every, workers=workers)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", sa.SensitivityWarning)
-        sobol = sa.sobol(problem, f, sobol_n, seed=seed)
-    wide = [o for o in sobol.columns.get_level_values(0).unique()
-            if any(issubclass(w.category, sa.SensitivityWarning) and f"'{o}'" in str(w.message) for w in caught)]
-    over_time = {float(c.removeprefix("day_")): sobol[c] for c in sobol.columns.get_level_values(0).unique()
-                 if c.startswith("day_")}
-    log(f"[4/5] the article's assumptions: each parameter at both ends of its range, {samples:,} sets each")
-    ends = {}
-    for item in ARTICLE_ASSUMPTIONS:
-        scenario = where_to_vary(item, scenarios)
-        item_names = resolve(item.parameters, names)
-        ends[item.title] = at_each_end(load_params(scenario), item_names, days, samples, seed, workers)
-    log("[5/5] writing the report")
-
+    runs, ensemble, params, names = study.runs, study.ensemble, study.params, study.names
+    oat, sobol, wide, over_time, ends = study.oat, study.sobol, study.wide, study.over_time, study.ends
+    scenarios, days, samples, sobol_n, seed = study.scenarios, study.days, study.samples, study.sobol_n, study.seed
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
         figures = {"trajectories": "scenarios.png", "uncertainty": "uncertainty.png"}
         trajectories_figure(runs, tmp / figures["trajectories"], "Key trajectories by scenario")
         shares = ensemble.shares()
-        uncertainty_figure(shares, tmp / figures["uncertainty"], samples)
+        uncertainty_figure(shares, tmp / figures["uncertainty"], samples, {r.label: r.params.title() for r in runs})
         for run in runs:
             figures[f"fan:{run.label}"] = f"fan-{run.label}.png"
             fan_figure(ensemble.fans[run.label], run, tmp / figures[f"fan:{run.label}"], samples)

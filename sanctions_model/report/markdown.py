@@ -10,7 +10,7 @@ from typing import cast
 import pandas as pd
 
 from ..core.outcomes import OUTCOMES
-from ..inputs.params import ParameterSet, Scenario, format_value, load_scenario, reference_params
+from ..inputs.params import ParameterSet, Scenario, format_value
 from ..provenance import combined_digest, record
 from ..runs.describe import (
     format_outcome,
@@ -51,12 +51,11 @@ def assumptions(run: RunResult) -> str:
         lines += ["", f"Calibrated: `params/calibrated.toml` ({run.params.meta['calibration']}) sets the fitted "
                   "values and the starting state of the calibrated back-test on 2025-01-20 (see "
                   "`reports/backtest/`).", ""]
-    for path in run.params.files[1:]:
-        sc = load_scenario(path)
+    for sc in run.params.applied:
         lines += [f"**Scenario `{sc.name}`: {sc.title}.** {sc.description}", "", *scenario_lines(sc), ""]
     if run.params.overrides:
         lines += ["**Set by hand:** " + ", ".join(f"`{k}` = {v}" for k, v in run.params.overrides.items()), ""]
-    base = reference_params(run.params)
+    base = run.params.reference_values()
     changed = [n for n in run.params if n not in base or run.params[n] != base[n]]
     if changed:
         lines += ["Parameters that differ from the base (a scenario's further steps are new parameters, "
@@ -263,8 +262,7 @@ def scenarios_section(runs: Sequence[RunResult]) -> list[str]:
     """Every scenario's title, description and changes, each with its reason."""
     lines = []
     for run in runs:
-        for path in run.params.files[1:]:
-            sc = load_scenario(path)
+        for sc in run.params.applied:
             lines += [f"**`{sc.name}`: {sc.title}.** {sc.description}", "", *scenario_lines(sc), ""]
     return lines
 
