@@ -16,7 +16,8 @@ import pytest
 from sanctions_model.errors import InputError
 from sanctions_model.inputs.params import load_params
 from sanctions_model.runs.designs import Design
-from sanctions_model.runs.sweep import read_sweep, run_sweep, sweep_parts
+from sanctions_model.runs.store import sweep_parts
+from sanctions_model.runs.sweep import read_sweep, run_sweep
 
 
 def _sweep(out, seed=1, n=6):

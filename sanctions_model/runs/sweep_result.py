@@ -22,12 +22,12 @@ import pandas as pd
 from ..core.outcomes import OUTCOMES
 from ..errors import InputError, suggest
 from .ensemble import percentile_table, share_table
+from .store import MANIFEST, part_path
 
 if TYPE_CHECKING:
     import xarray as xr
     from matplotlib.figure import Figure
 
-MANIFEST = "manifest.json"
 #: Largest sweep :meth:`SweepResult.to_xarray` reads into memory when dask is not installed [byte].
 EAGER_LIMIT_BYTES = 1 << 30
 #: Arrays read per block of a lazy dataset [byte]: whole chunks of samples up to about this size.
@@ -93,7 +93,7 @@ class SweepResult(os.PathLike):
     @property
     def units(self) -> dict[str, str]:
         """The unit of each outcome and kept trajectory variable, as the manifest records them."""
-        from .sweep import units_of
+        from .store import units_of
 
         return dict(self.manifest.get("units") or units_of(self.settings))
 
@@ -110,21 +110,21 @@ class SweepResult(os.PathLike):
     @cached_property
     def samples(self) -> pd.DataFrame:
         """One row per sample: ``sample_id`` and the value of each varied parameter."""
-        from .sweep import read_sweep
+        from .store import read_sweep
 
         return read_sweep(self.path, "samples")
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
         """One row per sample and scenario: ``status``, ``message`` and every outcome."""
-        from .sweep import read_sweep
+        from .store import read_sweep
 
         return read_sweep(self.path, "outcomes")
 
     @cached_property
     def trajectories(self) -> pd.DataFrame:
         """Long table: ``sample_id``, ``scenario``, ``day`` and each kept variable."""
-        from .sweep import read_sweep
+        from .store import read_sweep
 
         if not self.variables:
             raise InputError(f"{self.path}: this sweep kept no trajectories (run it with --trajectories).")
@@ -272,7 +272,7 @@ class SweepResult(os.PathLike):
                   ) -> dict[str, object]:
             parts: dict[str, list] = {name: [] for name in shapes}
             for group in blocks(row_bytes):
-                files = [_part_path(self.path, table, done[j]) for j in group]
+                files = [part_path(self.path, table, done[j]) for j in group]
                 block_ids = np.concatenate([ids_of[j] for j in group])
                 m = block_ids.size
                 if lazy:
@@ -344,7 +344,7 @@ class SweepResult(os.PathLike):
 
     def _finished_chunks(self) -> list[int]:
         """Chunks whose parts the manifest lists (each checked against its checksum), in order."""
-        from .sweep import sweep_parts
+        from .store import sweep_parts
 
         tables = ["outcomes", "samples", *(["trajectories"] if self.variables else [])]
         found = {t: [int(p.stem.removeprefix("part-")) for p in sweep_parts(self.path, t)] for t in tables}
@@ -483,10 +483,6 @@ def _have_dask() -> bool:
     except ImportError:
         return False
     return True
-
-
-def _part_path(directory: Path, table: str, index: int) -> Path:
-    return directory / f"{table}.parquet" / f"part-{index:05d}.parquet"
 
 
 def _read(files: Sequence[Path], columns: Sequence[str] | None = None) -> pd.DataFrame:
