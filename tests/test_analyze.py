@@ -101,3 +101,17 @@ def test_the_command_line_turns_a_sweep_into_a_report(tmp_path, params):
     done = run_cli("sensitivity", "--from", str(tmp_path / "nowhere"), "--out", str(tmp_path / "rep4"))
     assert done.returncode != 0 and "nowhere" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "rep2").exists() and not (tmp_path / "rep4").exists()
+
+
+def test_a_sweep_whose_parameters_its_label_does_not_rebuild_says_so(tmp_path, params):
+    from sanctions_model.analysis.studies import sweep_sensitivity_study
+
+    changed = sm.load_params("hard_way", overrides={"oil.brent_price": 70.0})
+    names = _varied(params)
+    design = Design.build("lhs", changed, 12, seed=3, fix=[u for u in uncertainties(changed) if u not in names])
+    sweep = sm.run_sweep(design, [("dearer_oil", changed)], tmp_path / "custom", days=DAYS, workers=1)
+    study = sweep_sensitivity_study(sweep, ["peak_strain"])
+    assert study.digest == changed.digest() != study.params.digest()
+    assert "not those of the base alone" in study.note and "dearer_oil" in study.note
+    same = sweep_sensitivity_study(_sweep(tmp_path, params, "lhs", 12)[1], ["peak_strain"])
+    assert same.note is None and same.digest == params.digest()

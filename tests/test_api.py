@@ -132,7 +132,10 @@ def test_the_modules_a_notebook_names_resolve_from_the_package_root():
                        "calibrate": "analysis.calibrate"}.items():
         assert getattr(sm, name) is importlib.import_module(f"sanctions_model.{home}")
     from sanctions_model import sensitivity
+    from sanctions_model.sensitivity import sobol  # the dotted path of before the layers
+    from sanctions_model.sweep import read_sweep
 
-    assert callable(sensitivity.sobol)
+    assert sensitivity is importlib.import_module("sanctions_model.sensitivity") and sobol is sensitivity.sobol
+    assert read_sweep is importlib.import_module("sanctions_model.runs.store").read_sweep
     with pytest.raises(AttributeError, match="no attribute 'solve'"):
         sm.solve  # noqa: B018 (the engine's modules are not part of the notebook API)

@@ -221,7 +221,7 @@ def test_the_calibrations_jacobian_is_one_batch_and_agrees_with_single_runs():
     jac = cal._jacobian(residuals, lows, highs)(x)
     assert counter[0] == 3, "one batch: the point and one run per parameter"
     assert jac.shape == (residuals(x).shape[1], 2) and np.abs(jac).max() > 0
-    h = cal.DIFF_STEP * np.maximum(1.0, np.abs(x))
+    h = cal.DIFF_STEP * np.abs(x)  # SciPy's 2-point step for diff_step (x > 0 here, far from the bounds)
     for j in range(2):
         moved = x.copy()
         moved[j] += h[j]

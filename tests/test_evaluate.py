@@ -114,3 +114,40 @@ def test_batches_cut_rows_and_carry_the_base():
     assert [p.x.shape[0] for p in parts] == [2, 2, 1]
     assert parts[2].x.tolist() == [[8.0, 9.0]] and parts[0].base == {"a": 1.0, "b": 2.0, "c": 3.0}
     assert parts[0].keep == ("strain",) and parts[0].at == (0.0, 30.0)
+
+
+def test_scalars_and_arrays_broadcast_and_a_failure_is_found_among_them(refusing_solver):
+    """A batch given as scalars with some arrays (as the README builds one): every member counts."""
+    values = dict(sm.load_params().values())
+    values["oil.tax_take"] = np.array([0.5, MARK, 0.6, 0.55])
+    with pytest.raises(SolverError, match=r"1 of 4 parameter sets could not be integrated \(rows 1\)"):
+        sm.simulate_batch(values, days=60)
+    values["oil.tax_take"][1] = 0.65
+    assert len(sm.simulate_batch(values, days=60)) == 4
+
+
+def test_an_empty_batch_is_an_empty_evaluation():
+    empty = {k: np.empty(0) for k in sm.load_params().values()}
+    for policy in (ev.POLICY, ev.SolverPolicy(method="Radau")):
+        result = ev.evaluate(empty, 30, policy=policy)
+        assert result.n == 0 and all(v.size == 0 for v in result.outcomes.values())
+
+
+def test_the_calibrations_jacobian_steps_as_scipys_two_point_scheme():
+    """The batched Jacobian takes SciPy's steps for diff_step (least_squares' own), at the bounds too."""
+    from scipy.optimize._numdiff import approx_derivative
+
+    from sanctions_model.analysis import calibrate as cal
+
+    def f(x):
+        return np.array([x[0] ** 2 + np.sin(x[1]), x[0] * x[1] ** 3, np.exp(x[2]) - x[0]])
+
+    def rows(xs):
+        return np.array([f(x) for x in np.atleast_2d(xs)])
+
+    lows, highs = np.array([-1.0, 0.0, 0.0]), np.array([2.0, 1.0, 1e-4])
+    for x in (np.array([0.5, 0.3, 5e-5]), np.array([2.0, 1.0, 0.0]), np.array([-0.7, 0.0, 1e-4]),
+              np.array([0.0, 0.999999, 0.0])):
+        ours = cal._jacobian(rows, lows, highs)(x)
+        theirs = approx_derivative(f, x, method="2-point", rel_step=cal.DIFF_STEP, bounds=(lows, highs))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

@@ -148,12 +148,21 @@ def _jacobian(residuals: Callable[[np.ndarray], np.ndarray], lows: np.ndarray, h
               ) -> Callable[[np.ndarray], np.ndarray]:
     """Forward differences of ``residuals`` at ``x``, every column from one batch of k + 1 runs
     (the point itself among them, so that each difference compares runs the solver took together).
-    Steps as SciPy's ``2-point`` with ``diff_step``: ``DIFF_STEP * max(1, |x|)``, taken downwards
-    where upwards would leave the bounds."""
+
+    The steps are SciPy's for ``least_squares(..., diff_step=DIFF_STEP)`` (2-point): ``DIFF_STEP *
+    |x|`` in the direction of ``x``'s sign (``sqrt(eps) * max(1, |x|)`` where that is 0), taken
+    the other way where the step would leave the bounds, and to the farther bound where neither
+    way fits."""
 
     def jac(x: np.ndarray) -> np.ndarray:
-        h = DIFF_STEP * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
-        h = np.where((x + h > highs) | (x + h < lows), -h, h)
+        sign = np.where(x >= 0, 1.0, -1.0)
+        h = DIFF_STEP * sign * np.abs(x)
+        h = np.where((x + h) - x == 0, np.sqrt(np.finfo(float).eps) * sign * np.maximum(1.0, np.abs(x)), h)
+        lower, upper = x - lows, highs - x
+        outside = (x + h < lows) | (x + h > highs)
+        fits = np.abs(h) <= np.maximum(lower, upper)
+        h = np.where(outside & fits, -h, h)
+        h = np.where(~fits, np.where(upper >= lower, upper, -lower), h)
         rows = np.vstack([x, x + np.diag(h)])
         r = residuals(rows)
         return ((r[1:] - r[0]) / h[:, None]).T

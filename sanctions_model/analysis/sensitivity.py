@@ -288,8 +288,8 @@ def analyze_sweep(sweep: object, outcomes: Sequence[str] | None = None, scenario
         raise InputError(f"unknown method '{chosen}'.{suggest(chosen, ANALYSES)} Methods: {', '.join(ANALYSES)}.")
     if ANALYSES[chosen] not in ("any", design.kind):
         raise InputError(f"{result.path}: a '{design.kind}' design cannot give {chosen} indices; they need a "
-                         f"'{ANALYSES[chosen]}' design (sanctions-model sweep --design {ANALYSES[chosen]}), or use "
-                         "--method monte_carlo.")
+                         f"'{ANALYSES[chosen]}' design (sanctions-model sweep --design {ANALYSES[chosen]}), or ask for "
+                         "rank correlations (method 'monte_carlo'; --method mc on the command line).")
     if scenario is None:
         if len(result.scenarios) > 1:
             raise InputError(f"{result.path} ran {len(result.scenarios)} scenarios ({', '.join(result.scenarios)}); "

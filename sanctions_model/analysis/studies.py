@@ -55,6 +55,10 @@ class SensitivityStudy:
         Indices too uncertain to rank the assumptions.
     sweep : str, optional
         The sweep directory the indices were computed from (None: run for this study).
+    parameter_hash : str, optional
+        The hash of the sweep's parameters, from its manifest.
+    note : str, optional
+        What the report must say about where its descriptions and ranges come from.
     """
 
     method: str
@@ -68,6 +72,13 @@ class SensitivityStudy:
     runs: int
     warnings: list[str] = field(default_factory=list)
     sweep: str | None = None
+    parameter_hash: str | None = None
+    note: str | None = None
+
+    @property
+    def digest(self) -> str:
+        """The hash of the parameters the runs used (the sweep's, as its manifest records it)."""
+        return self.parameter_hash or self.params.digest()
 
     def per_outcome(self) -> dict[str, pd.DataFrame]:
         """The indices of each outcome as its own table."""
@@ -144,12 +155,20 @@ def sweep_sensitivity_study(sweep: str | Path, outcomes: Sequence[str] | None = 
     result, wide = _caught(lambda: sa.analyze_sweep(stored, outcomes, scenario, analysis))
     design = Design.from_dict(stored.settings["design"])
     label = str(result.attrs["scenario"])
-    # the sweep's levers came from its scenario; labels and ranges from the same files
-    params = load_params([s for s in label.split("+") if s in scenario_names()] or None)
+    recorded = str(stored.settings["scenarios"][label])  # the digest of the parameters the sweep ran
+    # descriptions, units and ranges for the report: the scenarios the label names, when they
+    # rebuild the sweep's parameters exactly (a label from --across, --set or a file may not)
+    known = {*scenario_names(), *scenario_names(dated=True)}
+    parts = [s for s in label.split("+") if s in known]
+    params = load_params(parts or None)
+    note = None if params.digest() == recorded else (
+        f"The sweep's parameters (hash {recorded}, from its manifest) are not those of "
+        f"{' + '.join(parts) or 'the base'} alone (hash {params.digest()}): overrides or a scenario file "
+        f"went into '{label}'. Descriptions and ranges are read from {' + '.join(parts) or 'the base'}.")
     chosen = list(outcomes) if outcomes else list(sa.DEFAULT_OUTCOMES)
     return SensitivityStudy(CLI_NAME[str(result.attrs["method"])], result, params, list(design.names), chosen,
                             design.n, design.seed, float(stored.settings["days"]), int(result.attrs["n_evaluations"]),
-                            wide, str(stored.path))
+                            wide, str(stored.path), recorded, note)
 
 
 def _quiet(_: str) -> None:

@@ -216,6 +216,8 @@ class _Ramps:
         """The same schedules for times in ``[a, b]`` only: leading ramps finished for every member
         by ``a`` folded into the base (exactly as evaluating them would add them), trailing ramps
         that start after ``b`` dropped, schedules left without ramps held constant."""
+        if self.base.shape[-1] == 0:  # no members: nothing moves
+            return self
         base = self.base.copy()
         depth, count = self.change.shape[:2]
         # per ramp, over the members: the latest end and the earliest start (cheap tests first)

@@ -30,11 +30,11 @@ def _scenario_table(scenarios: Sequence[str], runs: Mapping[str, RunResult], ens
     lines = ["| scenario | Russia willing (central) | Ukraine willing (central) | talks (central) | "
              "Russia willing within horizon | talks within horizon |", "|---|---|---|---|---|---|"]
     for name in scenarios:
-        o = runs[name].outcomes
+        o, solved = runs[name].outcomes, ensemble.solved(name)
         lines.append(f"| `{name}` | {_when(o['days_to_russia_willing'])} | {_when(o['days_to_ukraine_willing'])} | "
                      f"{_when(o['days_to_talks'])} | "
-                     f"{share_with_interval(shares.loc[name, 'Russia willing within horizon'], ensemble.n)} | "
-                     f"{share_with_interval(shares.loc[name, 'talks within horizon'], ensemble.n)} |")
+                     f"{share_with_interval(shares.loc[name, 'Russia willing within horizon'], solved)} | "
+                     f"{share_with_interval(shares.loc[name, 'talks within horizon'], solved)} |")
     return lines
 
 

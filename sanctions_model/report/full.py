@@ -63,7 +63,8 @@ def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[st
         title = run.params.title()
         o = run.outcomes
         central = f"day {o['days_to_talks']:.0f}" if o["talks_within_horizon"] else f"none within {horizon}"
-        cells = [share_with_interval(shares.loc[run.label, col], n) for col, _ in SUMMARY_COLUMNS]
+        solved = ensemble.solved(run.label)
+        cells = [share_with_interval(shares.loc[run.label, col], solved) for col, _ in SUMMARY_COLUMNS]
         lines.append(f"| `{run.label}` ({title}) | {' | '.join(cells)} | {central} |")
     lines += ["", f"Each share is of the {n:,} sets of assumptions sampled across their ranges, the same sets under "
               "every scenario, with its 95% interval (Wilson) for the sampling error of estimating it from "

@@ -21,8 +21,8 @@ TOP = 15
 
 def label(params: ParameterSet, name: str) -> str:
     """An input's plain-language description with its unit, for charts and tables."""
-    p = params.parameters[name]
-    return f"{p.description} [{p.unit}]"
+    p = params.parameters.get(name)
+    return f"{p.description} [{p.unit}]" if p is not None else name
 
 
 def plain_name(outcome: str) -> str:
@@ -155,13 +155,15 @@ def write_sensitivity(study: SensitivityStudy, out: Path | str, command: str, fo
             "crossing day describe the model up to the horizon only.",
             "",
         ]
+        if study.note:
+            lines += [f"**Note:** {study.note}", ""]
         if study.warnings:
             lines += ["**Warning:** " + " ".join(study.warnings) + " The ranking below is not reliable.", ""]
         for outcome, table in per.items():
             lines += [f"## {plain_name(outcome)} (`{outcome}`)", "",
                       *outcome_section(method, table, params, outcome, tmp, f"{outcome}.png", horizon=days)]
         lines.append(provenance({"method": method, "scenarios": ", ".join(params.scenarios) or "(none)",
-                                 "parameter hash": params.digest(), "calibration": calibration_note(params),
+                                 "parameter hash": study.digest, "calibration": calibration_note(params),
                                  **({"sweep": f"`{study.sweep}`"} if study.sweep else {}),
                                  "seed": study.seed, "n": study.n, "model runs": study.runs}, command))
         lines.append("")

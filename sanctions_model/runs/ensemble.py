@@ -205,10 +205,28 @@ class Ensemble:
         if scenario not in self.fans:
             raise InputError(f"scenario '{scenario}' is not in this ensemble.{suggest(scenario, self.fans)}")
 
+    def solved(self, scenario: str) -> int:
+        """How many of the sampled sets solved under ``scenario`` (the count its shares are of).
+
+        Parameters
+        ----------
+        scenario : str
+
+        Returns
+        -------
+        int
+            :attr:`n`, less the sets the solver could not integrate.
+        """
+        self._check(scenario)
+        rows = self.outcomes[self.outcomes["scenario"] == scenario]
+        return int((rows["status"] == "ok").sum()) if "status" in rows else len(rows)
+
     def _table(self) -> pd.DataFrame:
         from .describe import share_with_interval
 
-        return self.shares().map(lambda v: share_with_interval(v, self.n))
+        shares = self.shares()
+        return pd.DataFrame({col: [share_with_interval(shares.loc[name, col], self.solved(name))
+                                   for name in shares.index] for col in shares.columns}, index=shares.index)
 
     def _head(self) -> str:
         return (f"{self.n:,} sampled assumption sets per scenario, seed {self.seed}, {self.days:g} days "
@@ -280,9 +298,12 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
         raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
     workers = check_workers(workers)
     labelled = [(item, load_params(item)) if isinstance(item, str) else item for item in scenarios]
-    names, x = draws(labelled[0][1], n, seed)  # the same draws under every scenario
+    # the same draws under every scenario (the same seed: the same points of the unit hypercube,
+    # each scaled to the scenario's own ranges, which a dated scenario may restate)
+    drawn = {label: draws(params, n, seed) for label, params in labelled}
+    names, x = drawn[labelled[0][0]]
     at = fan_days(days)
-    work = {label: batches(params.values(), names, x, days, rows=BATCH_ROWS, keep=FAN_VARIABLES, at=at)
+    work = {label: batches(params.values(), *drawn[label], days, rows=BATCH_ROWS, keep=FAN_VARIABLES, at=at)
             for label, params in labelled}
     results = map_in_processes(evaluate_batch, [b for parts in work.values() for b in parts], workers)
     frames, fans, i = [], {}, 0

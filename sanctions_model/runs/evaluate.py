@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.outcomes import OUTCOMES, compute, trajectory_values
-from ..core.solve import integrate
+from ..core.solve import as_batch, integrate
 from ..errors import SolverError
 from .designs import overlay
 
@@ -133,6 +133,7 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
     Evaluation
     """
     at = np.empty(0) if at is None or not keep else np.asarray(at, dtype=float)
+    values = as_batch(values)  # scalars and arrays of one length, every one of length n
     n = len(next(iter(values.values())))
     try:
         with np.errstate(all="ignore"):
@@ -141,8 +142,8 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
             series = trajectory_values(sol, keep, np.flatnonzero(np.isin(sol.t, at))) if keep else {}
         return Evaluation(outcomes, np.ones(n, dtype=bool), np.full(n, "", dtype=object), at, series)
     except FAILURES as exc:
-        if n == 1:
-            return failed(1, str(exc) or type(exc).__name__, keep, at)
+        if n <= 1:
+            return failed(n, str(exc) or type(exc).__name__, keep, at)
         half = n // 2
         return concat([evaluate({k: v[part] for k, v in values.items()}, days, keep=keep, at=at, policy=policy)
                        for part in (slice(0, half), slice(half, n))])

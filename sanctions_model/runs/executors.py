@@ -246,8 +246,9 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
             with worker_environment(), local_executor(min(n, len(queue))) as pool:
                 while queue or pending:
                     while queue and len(pending) < 2 * n:
-                        i = queue.pop(0)
+                        i = queue[0]  # off the queue only once submitted (a broken pool refuses it)
                         pending[pool.submit(call_in_worker, fn, items[i])] = i
+                        queue.pop(0)
                     finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                     for fut in finished:
                         result = fut.result()
