@@ -8,7 +8,10 @@ all local cores, outcomes only):
 2. projections of ``status_quo`` over 730 days,
 
 each in members per second and member-days per second, with the ratio of the history's
-member-days per second to the projection's; then the agreement of the batch with a
+member-days per second to the projection's (wall clock of the whole command, starting the
+worker processes and importing the stack included); then the same for one chunk of 2,000
+members evaluated in this process on one core (the engine's own rate, without process start
+and chunk balance); then the agreement of the batch with a
 tight-tolerance (rtol 1e-9) per-member reference on 20 history members (worst crossing-day
 difference and worst relative difference of the other outcomes).
 
@@ -67,6 +70,25 @@ def main() -> None:
     (h_members, h_days), (_, p_days) = rates.values()
     print(f"history members/s on {cores} cores: {h_members:.0f} (target >= 1,000)")
     print(f"history member-days/s as a share of the projection's: {h_days / p_days:.0%} (target >= 90%)")
+
+    import time
+
+    from sanctions_model.runs.evaluate import evaluate
+
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # as in a worker (takes effect for BLAS not yet loaded)
+    per_core = {}
+    for label, scenario, days in (("history", "history_2022_2025", HISTORY_DAYS), ("projection", "status_quo", 730)):
+        chunk_params = sm.load_params(scenario)
+        chunk = Design.build("lhs", chunk_params, 2000, seed=1)
+        values = overlay(chunk_params.values(), chunk.names, chunk.chunk(0))
+        start = time.perf_counter()
+        evaluate(values, days)
+        seconds = time.perf_counter() - start
+        per_core[label] = 2000 * days / seconds
+        print(f"one chunk of 2,000, {label}, one core, in process: {seconds:5.2f} s  {2000 / seconds:6.0f} members/s  "
+              f"{2000 * days / seconds:12,.0f} member-days/s")
+    print(f"history member-days/s as a share of the projection's, one chunk: "
+          f"{per_core['history'] / per_core['projection']:.0%}")
 
     params = sm.load_params("history_2022_2025")
     design = Design.build("lhs", params, 20, seed=2)
