@@ -103,7 +103,8 @@ class Schedule:
     are the same to the last bit. The parameters' string keys are read here, once per batch,
     instead of on every evaluation of the right-hand side.
 
-    Given the window ``[a, b]`` of times it will be asked about (the solver's segment between
+    The solver compiles a batch once per integration and :meth:`restricted` gives each segment
+    its window. Given the window ``[a, b]`` of times it will be asked about (the solver's segment between
     two breakpoints), ramps finished for every member by ``a`` are added into the starting
     value once, and ramps that start after ``b`` are dropped: inside a segment of the
     history's 44 steps, usually one ramp per schedule is left to evaluate, or none.

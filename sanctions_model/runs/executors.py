@@ -1,7 +1,9 @@
 """Where batches of runs execute: local worker processes, or a Dask cluster, with progress.
 
-Sweeps, sensitivity analyses, ensembles and reports all hand their chunks of work to
-:func:`map_in_processes`. By default it uses every local core; inside ``with
+One executor layer: :func:`each_result` runs pieces of work in this process, on a pool of
+spawned local processes, or on a Dask cluster, and yields each result as it finishes (a sweep
+writes it to its store); :func:`map_in_processes` collects them in order (ensembles,
+sensitivity functions, the full report). By default they use every local core; inside ``with
 execution(...)`` it uses what that says (a number of workers, a Dask scheduler, a progress
 bar), which is how the command line's ``--workers``, ``--scheduler`` and ``--progress``
 reach every analysis without each function growing three arguments.
