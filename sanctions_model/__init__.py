@@ -31,12 +31,9 @@ _PUBLIC = {
     "run_sweep": "runs.sweep",
     "SweepResult": "runs.sweep_result", "open_sweep": "runs.sweep_result",
 }
-#: The modules a notebook uses by name (``from sanctions_model import sensitivity as sa``), and
-#: the layer each lives in.
-_MODULES = {
-    "sensitivity": "analysis.sensitivity", "backtesting": "analysis.backtesting", "calibrate": "analysis.calibrate",
-    "history": "inputs.history", "ensemble": "runs.ensemble", "sweep": "runs.sweep",
-}
+#: The modules a notebook uses by name (``sm.sensitivity``); each is a module of the package's
+#: root (``sensitivity.py``) that stands for the module of that name in its layer.
+_MODULES = ("sensitivity", "backtesting", "calibrate", "history", "ensemble", "sweep")
 
 if TYPE_CHECKING:
     from .analysis.backtesting import BacktestResult, backtest
@@ -60,7 +57,7 @@ def __getattr__(name: str) -> object:
     if name in _MODULES:
         import importlib
 
-        module = importlib.import_module(f".{_MODULES[name]}", __name__)
+        module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module
     raise AttributeError(f"module 'sanctions_model' has no attribute {name!r}")

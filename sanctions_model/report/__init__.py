@@ -16,7 +16,7 @@ import pandas as pd
 from ..analysis.studies import ComparisonStudy
 from ..outdir import atomic_directory, check_target
 from ..runs.run import RunResult
-from .figures import fan_figure, trajectories_figure, uncertainty_figure
+from .figures import scenario_figures, trajectories_figure
 from .markdown import comparison_report, run_report
 
 
@@ -68,15 +68,9 @@ def write_comparison(study: ComparisonStudy, out: Path | str, command: str, forc
     shares = ensemble.shares() if ensemble is not None else None
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
-        figures = {"trajectories": "scenarios.png"}
-        trajectories_figure(runs, tmp / figures["trajectories"], "Key trajectories by scenario")
-        if ensemble is not None and shares is not None:
-            figures["uncertainty"] = "uncertainty.png"
-            uncertainty_figure(shares, tmp / figures["uncertainty"], samples, {r.label: r.params.title() for r in runs})
+        figures = scenario_figures(runs, ensemble, tmp, samples)
+        if shares is not None:
             shares.to_csv(tmp / "uncertainty.csv", float_format="%.6g", index_label="scenario")
-            for run in runs:
-                figures[f"fan:{run.label}"] = f"fan-{run.label}.png"
-                fan_figure(ensemble.fans[run.label], run, tmp / figures[f"fan:{run.label}"], samples)
         table = pd.DataFrame({r.label: r.outcomes for r in runs})
         table.to_csv(tmp / "outcomes.csv", float_format="%.10g", index_label="outcome")
         settings = {"scenarios": ", ".join(scenarios), "horizon": f"{days:g} days",

@@ -11,7 +11,7 @@ import io
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -22,6 +22,9 @@ from matplotlib.figure import Figure
 
 from ..core.outcomes import GOAL_DAYS
 from ..runs.run import RunResult
+
+if TYPE_CHECKING:
+    from ..runs.ensemble import Ensemble
 
 # (column, title, unit label, scale)
 PANELS = [
@@ -191,7 +194,7 @@ def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int, titles: 
                        ) -> Figure:
     """Horizontal bars: for each scenario, the share of ``n`` sampled assumption sets with each
     outcome, with its 95% Wilson interval as an error bar."""
-    from .markdown import wilson_interval
+    from ..runs.describe import wilson_interval
 
     fig = ModelFigure(figsize=(9, 0.75 * len(shares) + 2.8))
     ax = fig.subplots()
@@ -308,3 +311,19 @@ def indices_over_time_figure(indices: dict[float, pd.DataFrame], labels: dict[st
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def scenario_figures(runs: Sequence[RunResult], ensemble: Ensemble | None, directory: Path, samples: int
+                     ) -> dict[str, str]:
+    """The figures every comparison of scenarios draws into ``directory``: key trajectories, and
+    with an ensemble the shares of each outcome and a fan chart per scenario; their file names."""
+    figures = {"trajectories": "scenarios.png"}
+    trajectories_figure(runs, directory / figures["trajectories"], "Key trajectories by scenario")
+    if ensemble is not None:
+        figures["uncertainty"] = "uncertainty.png"
+        uncertainty_figure(ensemble.shares(), directory / figures["uncertainty"], samples,
+                           {r.label: r.params.title() for r in runs})
+        for run in runs:
+            figures[f"fan:{run.label}"] = f"fan-{run.label}.png"
+            fan_figure(ensemble.fans[run.label], run, directory / figures[f"fan:{run.label}"], samples)
+    return figures

@@ -32,7 +32,7 @@ from ..runs.describe import share_with_interval
 from ..runs.ensemble import Ensemble
 from ..runs.run import RunResult
 from .article import walkthrough
-from .figures import fan_figure, indices_over_time_figure, trajectories_figure, uncertainty_figure
+from .figures import indices_over_time_figure, scenario_figures
 from .markdown import (
     CAVEAT,
     calibration_note,
@@ -110,13 +110,8 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
     scenarios, days, samples, sobol_n, seed = study.scenarios, study.days, study.samples, study.sobol_n, study.seed
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
-        figures = {"trajectories": "scenarios.png", "uncertainty": "uncertainty.png"}
-        trajectories_figure(runs, tmp / figures["trajectories"], "Key trajectories by scenario")
+        figures = scenario_figures(runs, ensemble, tmp, samples)
         shares = ensemble.shares()
-        uncertainty_figure(shares, tmp / figures["uncertainty"], samples, {r.label: r.params.title() for r in runs})
-        for run in runs:
-            figures[f"fan:{run.label}"] = f"fan-{run.label}.png"
-            fan_figure(ensemble.fans[run.label], run, tmp / figures[f"fan:{run.label}"], samples)
         pd.DataFrame({r.label: r.outcomes for r in runs}).to_csv(tmp / "outcomes.csv", float_format="%.10g",
                                                                 index_label="outcome")
         shares.to_csv(tmp / "shares.csv", float_format="%.6g", index_label="scenario")

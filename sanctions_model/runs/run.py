@@ -20,7 +20,7 @@ import pandas as pd
 from .._version import __version__
 from ..core.model import FLOWS, STATE_NAMES, STATES
 from ..core.outcomes import OUTCOMES, compute, trajectory_values
-from ..core.solve import BatchSolution, integrate
+from ..core.solve import integrate
 from ..errors import InputError, SolverError, suggest
 from ..inputs.params import ParameterSet, load_params
 
@@ -210,9 +210,9 @@ def simulate(
     elif not isinstance(params, ParameterSet):
         raise InputError(f"params must be a ParameterSet (from sm.load_params), got {type(params).__name__}.")
     sol = integrate(params.values(), days, step=step, rtol=rtol)
-    label = "+".join(params.scenarios) or "base"
-    outcomes = pd.Series({k: float(v[0]) for k, v in compute(sol).items()}, name=label, dtype="float64")
-    return RunResult(params, days, _trajectories(sol, params), outcomes, _units())
+    values = trajectory_values(sol, [*STATE_NAMES, *FLOWS], np.arange(sol.t.size))
+    outcomes = {k: v[0] for k, v in compute(sol).items()}
+    return _result(params, days, sol.t, {k: v[0] for k, v in values.items()}, outcomes)
 
 
 def simulate_batch(values: Mapping[str, object], days: float = 730) -> pd.DataFrame:
@@ -256,11 +256,17 @@ def simulate_batch(values: Mapping[str, object], days: float = 730) -> pd.DataFr
 def run_from(params: ParameterSet, days: float, result: Evaluation, member: int) -> RunResult:
     """One member of an evaluated batch as a :class:`RunResult`: its kept trajectories (every
     stock and flow the batch kept) and outcomes, ``params`` being that member's parameters."""
-    data: dict[str, np.ndarray] = {"day": result.days, **{k: v[member] for k, v in result.trajectories.items()}}
-    index = pd.DatetimeIndex(pd.Timestamp(params.start_date) + pd.to_timedelta(result.days, unit="D"), name="date")
+    return _result(params, days, result.days, {k: v[member] for k, v in result.trajectories.items()},
+                   {k: v[member] for k, v in result.outcomes.items()})
+
+
+def _result(params: ParameterSet, days: float, t: np.ndarray, series: Mapping[str, np.ndarray],
+            outcomes: Mapping[str, np.ndarray | float]) -> RunResult:
+    """A :class:`RunResult` from one member's series at days ``t`` and its outcomes."""
+    index = pd.DatetimeIndex(pd.Timestamp(params.start_date) + pd.to_timedelta(t, unit="D"), name="date")
     label = "+".join(params.scenarios) or "base"
-    outcomes = pd.Series({k: float(v[member]) for k, v in result.outcomes.items()}, name=label, dtype="float64")
-    return RunResult(params, days, pd.DataFrame(data, index=index), outcomes, _units())
+    return RunResult(params, days, pd.DataFrame({"day": t, **series}, index=index),
+                     pd.Series({k: float(v) for k, v in outcomes.items()}, name=label, dtype="float64"), _units())
 
 
 def check_step(step: object, days: float) -> float:
@@ -322,10 +328,3 @@ def _units() -> dict[str, str]:
     units = {"day": "day", **STATES, **FLOWS}
     units.update({k: u for k, (u, _) in OUTCOMES.items()})
     return units
-
-
-def _trajectories(sol: BatchSolution, params: ParameterSet) -> pd.DataFrame:
-    values = trajectory_values(sol, [*STATE_NAMES, *FLOWS], np.arange(sol.t.size))
-    data: dict[str, np.ndarray] = {"day": sol.t, **{k: v[0] for k, v in values.items()}}
-    index = pd.DatetimeIndex(pd.Timestamp(params.start_date) + pd.to_timedelta(sol.t, unit="D"), name="date")
-    return pd.DataFrame(data, index=index)
