@@ -41,7 +41,7 @@ def test_scenarios_and_params_commands():
     res = cli("scenarios")
     assert res.returncode == 0 and "hard_way" in res.stdout and "frozen" in res.stdout
     res = cli("params")
-    assert res.returncode == 0 and "oil.brent_price = 75 US$/bbl  [55 .. 95]" in res.stdout
+    assert res.returncode == 0 and "oil.brent_price = 75 US$/bbl  [40 .. 125]" in res.stdout
     assert res.stdout.count("source:") > 100
     res = cli("params", "--group", "oil", "--scenario", "hard_way")
     assert res.returncode == 0 and "fiscal." not in res.stdout
@@ -50,7 +50,7 @@ def test_scenarios_and_params_commands():
 @pytest.mark.parametrize("args, message", [
     (["run", "--scenario", "hardway"], "unknown scenario 'hardway'. Did you mean 'hard_way'?"),
     (["run", "--set", "oil.brent=70"], "unknown parameter 'oil.brent'. Did you mean 'oil.brent_price'?"),
-    (["run", "--set", "oil.brent_price=500"], "'oil.brent_price' = 500 is outside its range [55, 95]"),
+    (["run", "--set", "oil.brent_price=500"], "'oil.brent_price' = 500 is outside its range [40, 125]"),
     (["run", "--set", "oil.brent_price=nan"], "must be a finite number"),
     (["run", "--set", "oil.brent_price=cheap"], "must be a number, got 'cheap'"),
     (["run", "--set", "oil.brent_price"], "--set takes NAME=VALUE"),

@@ -21,7 +21,7 @@ from sanctions_model.runs.run import MAX_DAYS
 DAYS = float(MAX_DAYS)  # 3,650: the longest horizon allowed
 CROSSINGS = ["days_to_russia_willing", "days_to_ukraine_willing", "days_to_talks", "days_to_reserves_exhausted"]
 #: The reserves' drain as it was before the fix (``RESERVES_DRAIN_DAYS = 0``): near empty, a mode
-#: as fast as the deficit is large. It makes the hard_way high corner stiff, to exercise the fallback.
+#: as fast as the deficit is large. It makes the runaway corner stiff, to exercise the fallback.
 UNBOUNDED_DRAIN = 0.0
 
 
@@ -30,6 +30,17 @@ def corner(scenario: str, side: str) -> dict[str, float]:
     params = load_params(scenario)
     values = dict(params.values())
     values.update({name: getattr(params.parameters[name], side) for name in uncertainties(params)})
+    return values
+
+
+def runaway_corner() -> dict[str, float]:
+    """The ``hard_way`` high corner with Brent at its low: war debt compounds at ~250% a year.
+
+    (Brent's high end, 125 $/bbl since issue 14's wider range, pays for the war at the plain
+    high corner.)
+    """
+    values = corner("hard_way", "high")
+    values["oil.brent_price"] = load_params("hard_way").parameters["oil.brent_price"].low
     return values
 
 
@@ -53,14 +64,14 @@ def assert_agrees(sol, ref, states=1e-5, days=0.01):
 
 
 @pytest.mark.parametrize("scenario, side", [("hard_way", "high"), ("hard_way", "low"),
-                                            ("status_quo", "high"), ("status_quo", "low")])
+                                            ("status_quo", "high"), ("status_quo", "low"), ("hard_way", "runaway")])
 def test_a_corner_over_ten_years_agrees_with_an_implicit_reference(scenario, side):
-    values = corner(scenario, side)
+    values = runaway_corner() if side == "runaway" else corner(scenario, side)
     sol = run_values(values, DAYS)
     assert sol.t[-1] == DAYS
     assert_agrees(sol, reference(values))
     assert sol.y[IDX["civilian_capacity"]].min() > 0 and sol.y[IDX["reserves"]].min() >= -1e-9
-    if (scenario, side) == ("hard_way", "high"):
+    if side == "runaway":
         # War debt compounding at ~250% a year made the reserves' drain a fast mode; the fixes
         # bound the fast modes (docs/model.md, "Stiffness"), not the runaway, so this corner
         # still tests the regime that stalled the solver.
@@ -69,7 +80,7 @@ def test_a_corner_over_ten_years_agrees_with_an_implicit_reference(scenario, sid
 
 def test_a_stiff_member_falls_back_to_the_implicit_method(monkeypatch):
     monkeypatch.setattr(model, "RESERVES_DRAIN_DAYS", UNBOUNDED_DRAIN)
-    values = corner("hard_way", "high")
+    values = runaway_corner()
     sol = run_values(values, DAYS)
     assert sol.fallback is not None and sol.fallback.tolist() == [True]
     assert_agrees(sol, reference(values))
@@ -77,7 +88,7 @@ def test_a_stiff_member_falls_back_to_the_implicit_method(monkeypatch):
 
 def test_a_stiff_corner_in_a_batch_leaves_the_other_members_their_own_results(monkeypatch):
     monkeypatch.setattr(model, "RESERVES_DRAIN_DAYS", UNBOUNDED_DRAIN)
-    members = [corner("hard_way", "high"), load_params("hard_way").values(), corner("hard_way", "low")]
+    members = [runaway_corner(), load_params("hard_way").values(), corner("hard_way", "low")]
     batch = run_values({k: np.array([m[k] for m in members]) for k in members[0]}, DAYS)
     assert np.isfinite(batch.y).all()
     assert batch.fallback[0] and not batch.fallback[2]  # (the central set, too, is stiff late on)
@@ -172,3 +183,129 @@ def test_the_defence_share_of_gdp_is_bounded():
     np.testing.assert_allclose(gdp_share(np.array([5.0]), 100.0), [5.0], rtol=2e-6)  # defence, 2024: 5.2%
     np.testing.assert_allclose(gdp_share(np.array([10.0]), 100.0), [10.0], rtol=3e-5)
     assert gdp_share(np.array([1e9]), 1.0)[0] <= 100.0
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 14, item 6: no NaN, no negative price or stock, no crash anywhere in the hypercube
+# ---------------------------------------------------------------------------------------
+
+#: The 12 uncertainties with the largest total Sobol' index for either outcome in the committed
+#: report before issue 14 (reports/analysis/sobol.csv); every one of their 4,096 corners is run.
+INFLUENTIAL = ["russia.willingness_initial", "ukraine.willingness_initial", "ukraine.threshold",
+               "forces.ukraine_recruitment", "forces.ukraine_casualties", "russia.threshold",
+               "russia.strain_effect", "forces.russia_recruitment", "fiscal.defence_spending",
+               "forces.permanent_loss_share", "forces.advance_elasticity", "ukraine.attrition_effect"]
+#: Stocks that cannot be negative, and those that are shares (at most 1).
+NONNEGATIVE = ["sanctions_effective", "evasion", "reserves", "war_debt", "key_rate", "civilian_capacity", "strain",
+               "russia_forces", "ukraine_forces", "ukraine_materiel", "territory", "kursk", "russia_willingness",
+               "ukraine_willingness", "oil_revenue_lost", "ukraine_funding", "reference_power_russia",
+               "reference_power_ukraine"]
+SHARES = ["sanctions_effective", "evasion", "strain", "territory", "russia_willingness", "ukraine_willingness"]
+KEEP = [*NONNEGATIVE, "urals_price", "oil_revenue", "export_volume"]
+
+
+def evaluate_sound(values: dict, days: float):
+    """Evaluate a batch and assert every member finished with finite, physically possible values."""
+    from sanctions_model.core.system import STOCKS
+    from sanctions_model.runs.evaluate import evaluate
+
+    scale = {stock.name: stock.scale for stock in STOCKS}
+    ev = evaluate(values, days, keep=KEEP, at=np.arange(0.0, days + 1.0, 5.0))
+    assert ev.ok.all(), sorted(set(ev.message[~ev.ok]))
+    for name in KEEP:
+        assert np.isfinite(ev.trajectories[name]).all(), name
+    for name in NONNEGATIVE:  # within the sweep's relative tolerance (1e-5) of the stock's largest value
+        x = ev.trajectories[name]
+        slack = 1e-5 * np.maximum(np.abs(x).max(axis=1), scale[name])
+        assert (x.min(axis=1) >= -slack).all(), (name, x.min())
+    for name in SHARES:
+        assert ev.trajectories[name].max() <= 1.0 + 1e-6, name
+    floor = np.asarray(values["oil.shut_in_price"])[..., None]
+    assert (ev.trajectories["urals_price"] >= floor).all()
+    assert ev.trajectories["oil_revenue"].min() >= 0 and ev.trajectories["export_volume"].min() >= 0
+    return ev
+
+
+def batch_of_corners(scenario: str, names: list[str], high: np.ndarray) -> dict:
+    params = load_params(scenario)
+    values = {k: np.full(len(high), v) for k, v in params.values().items()}
+    for j, name in enumerate(names):
+        values[name] = np.where(high[:, j], params.parameters[name].high, params.parameters[name].low)
+    return values
+
+
+@pytest.mark.parametrize("scenario", ["status_quo", "hard_way"])
+def test_every_corner_of_the_twelve_most_influential_uncertainties_is_sound(scenario):
+    high = (np.arange(2 ** len(INFLUENTIAL))[:, None] >> np.arange(len(INFLUENTIAL))) & 1
+    evaluate_sound(batch_of_corners(scenario, INFLUENTIAL, high.astype(bool)), 730)
+
+
+@pytest.mark.parametrize("scenario, days", [("status_quo", 730.0), ("hard_way", 730.0), ("us_aid_cut", 730.0),
+                                            ("history_2022_2025", 1061)])
+def test_a_thousand_random_corners_of_every_uncertainty_are_sound(scenario, days):
+    names = uncertainties(load_params(scenario))
+    rng = np.random.default_rng(14)
+    for _ in range(2):  # two batches of 500 (a batch holds every stock on every second day)
+        evaluate_sound(batch_of_corners(scenario, names, rng.integers(0, 2, size=(500, len(names))).astype(bool)),
+                       days)
+
+
+NO_AID = {"us_aid.initial": 0.0, "us_aid.level": 0.0, "other_aid.initial": 0.0, "other_aid.level": 0.0}
+
+
+@pytest.mark.parametrize("scenario, changes", [
+    ("hard_way", {"oil.brent_price": 20.0}),  # far below the range: the price is floored, revenue positive
+    ("status_quo", {"oil.brent_price": 55.0, "sanctions.level": 1.0, "evasion.initial": 0.0, "evasion.max": 0.0}),
+    ("status_quo", {"forces.russia_recruitment": 0.0}),  # Russia's army melts away
+    ("hard_way", {"forces.russia_recruitment": 0.0, "forces.russia_casualties": 2.0}),
+    ("status_quo", {"forces.ukraine_recruitment": 0.0, "forces.ukraine_casualties": 1.4, **NO_AID}),  # Ukraine's
+    ("us_aid_cut", {"forces.ukraine_recruitment": 0.0, "forces.russia_casualties": 0.6, **NO_AID}),
+    ("status_quo", NO_AID),  # no aid from the start: Ukraine arms itself
+    ("frozen_assets", {"frozen_assets.phase_in_days": 1.0}),  # US$300bn in a day: absorbed at a bounded rate
+], ids=["brent-20", "brent-55-full-bite", "no-russian-recruits", "russian-collapse", "ukrainian-collapse",
+        "ukrainian-collapse-aid-cut", "no-aid", "frozen-assets-in-a-day"])
+def test_named_extremes_outside_the_ranges_are_sound(scenario, changes):
+    values = {**load_params(scenario).values(), **changes}
+    evaluate_sound({k: np.array([float(v)]) for k, v in values.items()}, DAYS)
+
+
+def test_a_full_embargo_cuts_exports_to_the_residual_share():
+    """'Full' is the sanctions index at 1 with no evasion (bite 1): every buyer outside the coalition stops
+    too, and only the residual share (pipelines, smuggling) is still sold."""
+    values = {**load_params().values(), "sanctions.level": 1.0, "evasion.initial": 0.0, "evasion.max": 0.0,
+              "oil.brent_price": 100.0}  # a price high enough that nothing is shut in
+    ev = evaluate_sound({k: np.array([float(v)]) for k, v in values.items()}, 730)
+    full = values["oil.export_volume_potential"] * values["oil.embargo_residual_share"]
+    assert ev.trajectories["export_volume"][0, -1] == pytest.approx(full, rel=1e-3)
+    assert ev.trajectories["export_volume"][0, 0] > 0.9 * values["oil.export_volume_potential"]
+
+
+def test_the_urals_price_is_floored_and_barrels_are_shut_in_below_it():
+    p = {k: np.array([v]) for k, v in load_params().values().items()}
+    floor = p["oil.shut_in_price"][0]
+    bites = np.linspace(0.0, 1.0, 11)
+    for brent in (20.0, 55.0, 90.0):
+        q = {**p, "oil.brent_price": np.full(11, brent)}
+        revenue, volume, price = model.oil_revenue(q, bites)
+        market = brent - p["oil.base_discount"][0] - p["oil.discount_sensitivity"][0] * bites
+        assert (price >= floor).all() and (revenue >= 0).all()
+        far_above = market > floor + 10
+        np.testing.assert_allclose(price[far_above], market[far_above], atol=0.03)
+        assert np.all(np.diff(volume) <= 1e-12)  # more bite, never more barrels
+    at_zero = model.oil_revenue({**p, "oil.brent_price": p["oil.base_discount"]}, np.array([0.0]))[1]  # market 0
+    assert at_zero[0] == pytest.approx(p["oil.export_volume_potential"][0] / 2, rel=0.01)  # half shut in
+
+
+def test_ceasefire_durability_rises_when_russias_army_shrinks():
+    """Russia's regeneration is measured against Ukraine's force: a shrinking Russian army is no
+    reason for a ceasefire to be less durable (it was, when regeneration was divided by Russia's own force)."""
+    from sanctions_model.runs.evaluate import evaluate
+
+    base = load_params().values()
+    values = {k: np.array([v, v]) for k, v in base.items()}
+    losses = base["forces.russia_casualties"]
+    values["forces.russia_casualties"] = np.array([losses, 2.0 * losses])
+    ev = evaluate(values, 365, keep=["ceasefire_durability", "russia_forces"], at=np.array([0.0, 365.0]))
+    forces, durability = ev.trajectories["russia_forces"][:, -1], ev.trajectories["ceasefire_durability"][:, -1]
+    assert forces[1] < forces[0]
+    assert durability[1] >= durability[0]

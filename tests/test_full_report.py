@@ -18,6 +18,7 @@ from sanctions_model.inputs.params import load_params, scenario_names
 from sanctions_model.jobs import full_report
 from sanctions_model.report.full import write_report
 from sanctions_model.runs.describe import share_with_interval
+from sanctions_model.runs.designs import uncertainties
 from sanctions_model.runs.ensemble import SHARES, run_ensemble
 
 SMALL = {"scenarios": ["status_quo", "hard_way", "frozen_assets"], "days": 730, "samples": 24, "sobol_n": 8,
@@ -102,7 +103,8 @@ def test_report_content(small_report):
     for key in ("package version", "git commit", "parameter hash", "seed", "samples per scenario", "command", "date"):
         assert key in prov
     assert prov["seed"] == "7" and prov["samples per scenario"] == "24"
-    assert "Sobol' base samples" in prov and prov["Sobol' base samples"].startswith("8 (792 runs)")
+    k = len(uncertainties(load_params()))
+    assert "Sobol' base samples" in prov and prov["Sobol' base samples"].startswith(f"8 ({8 * (k + 2)} runs)")
     # the shares in the table are those of the ensemble the report ran
     shares = pd.read_csv(small_report / "shares.csv", index_col="scenario")
     again = run_ensemble(SMALL["scenarios"], SMALL["days"], SMALL["samples"], SMALL["seed"]).shares()
@@ -229,7 +231,7 @@ def test_article_assumptions_point_at_real_parameters_and_scenarios():
 
 def test_ensemble_uses_the_same_draws_for_every_scenario():
     ens = run_ensemble(["status_quo", "hard_way"], 200, 16, 3)
-    assert ens.n == 16 and len(ens.inputs.columns) == 97  # every uncertainty of the calibrated base
+    assert ens.n == 16 and list(ens.inputs.columns) == uncertainties(load_params())  # every one of the calibrated base
     again = run_ensemble(["hard_way"], 200, 16, 3)
     pd.testing.assert_frame_equal(ens.inputs, again.inputs)
     pd.testing.assert_frame_equal(ens.outcomes_of("hard_way"), again.outcomes_of("hard_way"))

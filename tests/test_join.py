@@ -42,19 +42,26 @@ def test_passthrough_moves_the_price_level_by_its_share_of_the_rouble_fall(tmp_p
     path = tmp_path / "fall.toml"
     path.write_text('title = "t"\ndescription = "a fall of the rouble and its recovery"\n'
                     '[[step]]\nparameter = "macro.rub_per_usd"\nday = 20\nlevel = 110\nphase_in_days = 40\nwhy = "t"\n'
-                    '[[step]]\nparameter = "macro.rub_per_usd"\nday = 100\nlevel = 101.6\nphase_in_days = 40\n'
+                    '[[step]]\nparameter = "macro.rub_per_usd"\nday = 700\nlevel = 101.6\nphase_in_days = 40\n'
                     'why = "t"\n')
-    run = sm.simulate(str(path), days=200, step=0.25)
+    run = sm.simulate(str(path), days=1400, step=0.25)
     tr = run.trajectories
     p = run.params
     extra = (tr["headline_inflation"] - tr["inflation"]).to_numpy()
+    day = tr["day"].to_numpy()
     fall = np.log(110 / 101.6)
     k, a = p["macro.exchange_rate_passthrough"], p["macro.appreciation_passthrough_share"]
-    up = np.trapezoid(np.clip(extra, 0, None), tr["day"].to_numpy()) / 365.0
-    down = np.trapezoid(np.clip(extra, None, 0), tr["day"].to_numpy()) / 365.0
+    lag = p["macro.passthrough_days"]
+    assert 700 - 60 > 6 * lag, "each move's pass-through settles (to e^-6) before the next"
+    first, second = day < 700, day >= 700
+    up = np.trapezoid(extra[first], day[first]) / 365.0
+    down = np.trapezoid(extra[second], day[second]) / 365.0
     assert up == pytest.approx(100 * k * fall, rel=0.01), "a fall by f raises the price level by k f"
     assert down == pytest.approx(-100 * k * a * fall, rel=0.01), "a rise lowers it by only a k f"
-    assert tr["key_rate"].max() > tr["key_rate"].iloc[0] + 0.5, "the central bank answers headline inflation"
+    at_once = 100 * k * fall * 365 / 40  # the pass-through's rate during the 40 days of the fall, were it at once
+    assert extra.max() == pytest.approx(at_once * (1 - np.exp(-40 / lag)), rel=0.02), "prices follow with a lag"
+    still = sm.simulate(days=1400, step=0.25).trajectories  # the same start, the rouble held still
+    assert (tr["key_rate"] - still["key_rate"]).max() > 0.5, "the central bank answers headline inflation"
 
 
 def test_projections_hold_the_rate_so_headline_is_underlying():

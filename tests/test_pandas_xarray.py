@@ -62,7 +62,8 @@ def test_run_repr_is_short_and_says_what_matters(run):
     text = repr(run)
     assert len(text) <= 600 and len(text.splitlines()) <= 5, text
     assert text.startswith("RunResult easy_way: 730 days from 2025-01-20")
-    assert "talks: day 708" in text and "reserves at horizon" in text and "territory" in text
+    assert f"talks: day {run.outcomes['days_to_talks']:.1f}" in text  # easy_way reaches talks at the central values
+    assert "reserves at horizon" in text and "territory" in text
 
 
 def test_ensemble_repr_is_short(ensemble):

@@ -73,7 +73,7 @@ def test_list_scenarios_has_descriptions():
 
 @pytest.mark.parametrize("bad, fragment", [
     ({"oil.brent": 70}, "Did you mean 'oil.brent_price'"),
-    ({"oil.brent_price": 500}, "outside its range [55, 95]"),
+    ({"oil.brent_price": 500}, "outside its range [40, 125]"),
     ({"oil.brent_price": math.nan}, "finite"),
     ({"oil.brent_price": "abc"}, "must be a number"),
     ({"oil.brent_price": True}, "boolean"),

@@ -96,7 +96,7 @@ def test_monte_carlo_rank_correlations():
 
 def test_problem_from_params():
     problem = sa.problem_from_params(load_params(), ["oil.brent_price", "russia.strain_effect"])
-    assert problem["bounds"] == [[55.0, 95.0], [1.0, 12.0]] and problem["base"] == [75.0, 6.0]
+    assert problem["bounds"] == [[40.0, 125.0], [1.0, 12.0]] and problem["base"] == [75.0, 6.0]
     with pytest.raises(InputError, match="unknown parameter"):
         sa.problem_from_params(load_params(), ["oil.brent"])
 

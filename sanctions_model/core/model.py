@@ -67,6 +67,11 @@ KURSK_PRESSURE_MAX = 30.0
 
 #: Smoothing scale of the fiscal softplus [US$ bn per day]; small against any deficit.
 FISCAL_SMOOTHING = 0.001
+#: The softest floor under a force or combat power [thousand persons]: one person.
+FORCE_FLOOR = 1e-3
+#: Smoothing scale of the Urals price's floor [US$/bbl]: the price is within 0.25 $/bbl of the
+#: floor at the floor, and within ``0.25 / distance`` of ``max(market, floor)`` elsewhere.
+OIL_PRICE_SMOOTHING = 0.5
 
 
 def softplus(x: Num, scale: Num) -> Num:
@@ -133,18 +138,53 @@ def sanctions_bite(sanctions_effective: Num, evasion: Num) -> Num:
 def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
     """Federal oil and gas revenue [budget US$ bn per day], with export volume [mb/d] and Urals price [US$/bbl].
 
-    ``V = V_pot (1 - k_v B)``; ``P = Brent - d_0 - k_d B``;
-    ``Rev = tax * V * 1e6 * P / 1e9 * x`` with ``x = rub_per_usd / 92`` (a weaker rouble
-    brings more roubles for the same dollars).
+    Price: the market price ``P_m = Brent - d_0 - k_d B`` floored softly at the shut-in price
+    ``P_s``: ``P = P_s + softplus(P_m - P_s)`` (:func:`urals_price`); a barrel is not sold for
+    less than it costs to lift and ship.
+
+    Volume: ``V = V_pot * reach(B) * (1 - shut_in)`` with the embargo's reach
+    ``reach = 1 - k_v B - (1 - k_v - r) B^m`` (:func:`embargo_reach`) and the share shut in
+    ``u / (u + P_s)``, ``u = softplus(P_s - P_m)``: none while the market price is above the
+    floor, half when it is zero.
+
+    Revenue: ``Rev = tax * V * 1e6 * P / 1e9 * x`` with ``x = rub_per_usd / 92`` (a weaker
+    rouble brings more roubles for the same dollars); never negative.
 
     Source: volume and discount sensitivities are assumptions informed by IEA and MinFin
     figures in data/ (Russian oil exports 2022-07 and 2023-07; Urals avg 2023-11); the tax
-    take is fitted to 2024 O&G revenue (11.13 trn RUB).
+    take is fitted to 2024 O&G revenue (11.13 trn RUB); the shut-in price, the residual share
+    and the exponent are assumptions (params/base.toml).
     """
-    volume = p["oil.export_volume_potential"] * (1.0 - p["oil.volume_sanctions_sensitivity"] * bite)
-    price = p["oil.brent_price"] - p["oil.base_discount"] - p["oil.discount_sensitivity"] * bite
+    floor = p["oil.shut_in_price"]
+    market = p["oil.brent_price"] - p["oil.base_discount"] - p["oil.discount_sensitivity"] * bite
+    price = urals_price(market, floor)
+    below = softplus(floor - market, OIL_PRICE_SMOOTHING)  # how far the market price is under the floor
+    volume = p["oil.export_volume_potential"] * embargo_reach(p, bite) * floor / (below + floor)
     revenue = p["oil.tax_take"] * volume * 1e6 * price * 1e-9 * fx_index(p)
     return revenue, volume, price
+
+
+def urals_price(market: Num, floor: Num) -> Num:
+    """The Urals price [US$/bbl]: the market price floored softly at the shut-in price, ``P_s + softplus(P_m - P_s)``.
+
+    Within 0.25 ``$^2 / |P_m - P_s|`` of ``max(P_m, P_s)``; never below ``P_s``.
+    """
+    return floor + softplus(market - floor, OIL_PRICE_SMOOTHING)
+
+
+def embargo_reach(p: Params, bite: Num) -> Num:
+    """Share of potential exports that still find a buyer at sanctions bite ``B`` [0-1].
+
+    ``1 - k_v B - (1 - k_v - r) B^m``: the linear term is what the data show for 2022-2024
+    (buyers outside the coalition took the diverted barrels); the convex term closes those
+    channels as enforcement nears complete, so that a *full* embargo (sanctions index 1 with
+    no evasion, ``B = 1``: every buyer outside the coalition stops too) leaves only the
+    residual share ``r`` (pipeline and smuggled barrels). ``m`` sets how late that happens.
+    """
+    k_v, r = p["oil.volume_sanctions_sensitivity"], p["oil.embargo_residual_share"]
+    closing = np.maximum(1.0 - k_v - r, 0.0)
+    b = np.clip(bite, 0.0, 1.0)
+    return 1.0 - k_v * b - closing * b ** p["oil.embargo_exponent"]
 
 
 def fx_index(p: Params) -> Num:
@@ -218,8 +258,16 @@ def gdp_share(flow: Num, gdp: Num) -> Num:
     ``1 / C``, and the capacity erosion it drives, ``e_d * share * C``, would stay finite as
     ``C`` reaches 0 and carry capacity (and GDP) below zero in finite time (docs/model.md).
     """
-    q = 100.0 * flow / gdp
-    return q / (1.0 + (q / 100.0) ** 4) ** 0.25
+    return soft_cap(100.0 * flow / gdp, 100.0)
+
+
+def soft_cap(x: Num, cap: Num) -> Num:
+    """``x`` bounded softly by ``cap`` [unit of x]: ``x / (1 + (x / cap)^4)^(1/4)``, for ``x >= 0``.
+
+    Equal to ``x`` within 2e-6 (relative) up to ``x = cap / 20``, 3e-5 at ``cap / 10``,
+    1.5% at ``cap / 2``; never above ``cap``.
+    """
+    return x / (1.0 + (x / cap) ** 4) ** 0.25
 
 
 def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: Num, bite: Num, real_rate: Num) -> Num:
@@ -247,12 +295,16 @@ def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: N
     return p["macro.inflation_target"] + cap * np.tanh(pressure / cap)
 
 
-def passthrough(p: Params, depreciation: Num) -> Num:
-    """Inflation the rouble's moves add to consumer prices at once [% per year].
+def passthrough_indicated(p: Params, depreciation: Num) -> Num:
+    """Inflation the rouble's moves add to consumer prices [% per year], before prices follow.
 
     ``k_fx (max(dep, 0) - a max(-dep, 0))``: a fall of the rouble by a share ``f`` raises the price level by
     ``k_fx f``; a rise lowers it only by ``a k_fx f`` (prices are stickier downward).
-    Headline inflation is the underlying stock plus this; 0 while the rate holds still.
+    The stock ``passthrough`` follows this with the time constant ``macro.passthrough_days``
+    (prices are re-set over months, not on the day the rouble moves), so that the price
+    level rises by the same ``k_fx f`` in all, spread over months rather than concentrated
+    in the days of the move. Headline inflation is the underlying stock plus ``passthrough``;
+    both are 0 while the rate holds still.
 
     Parameters
     ----------
@@ -336,9 +388,43 @@ def materiel_quality(materiel: Num, reference: Num) -> Num:
     return 2.0 * m / (1.0 + m)
 
 
+def materiel_inflow(p: Params, aid: Num) -> Num:
+    """Materiel reaching Ukraine's forces [US$ bn per day]: its own arms production plus the aid it can absorb.
+
+    ``M_in = own / 365 + soft_cap(aid, A_max / 365)``: aid up to about half the absorption
+    limit ``A_max`` is used as it comes (within 1.5%); beyond, training, logistics and
+    maintenance hold the usable flow below ``A_max`` however much is sent.
+    """
+    own = p["forces.ukraine_own_production"] / DAYS_PER_YEAR
+    return own + soft_cap(aid, p["forces.aid_absorption_max"] / DAYS_PER_YEAR)
+
+
+def materiel_reference(p: Params) -> Num:
+    """The materiel stock at which Ukraine's materiel quality is 1 [US$ bn]: the reference aid flow plus its
+    own production, times the time materiel stays in use."""
+    return ((p["forces.aid_reference"] + p["forces.ukraine_own_production"]) / DAYS_PER_YEAR
+            * p["forces.materiel_life_days"])
+
+
+def positive_force(x: Num) -> Num:
+    """A force or combat power floored softly above zero [its unit]: ``softplus(x, FORCE_FLOOR)``.
+
+    Within ``FORCE_FLOOR^2 / x`` of ``x`` (1e-12 of an army of 1,000 thousand); ``FORCE_FLOOR``
+    at zero; positive for any ``x``.
+    """
+    return softplus(x, FORCE_FLOOR)
+
+
 def force_gate(forces: Num, initial: Num) -> Num:
-    """Soft gate that takes losses to zero as a force nears zero [index, 1 at the start]."""
-    return (forces / (forces + 10.0)) / (initial / (initial + 10.0))
+    """Soft gate that takes losses to zero as a force nears zero [index, 1 at the start].
+
+    ``(F / (F + 10)) / (F_0 / (F_0 + 10))``.
+
+    Below zero (a state a solver may try) it turns negative, so that losses restore the
+    force towards zero rather than drain it further; the denominator's ``F`` is floored
+    (:func:`positive_force`), so it is defined everywhere.
+    """
+    return (forces / (positive_force(forces) + 10.0)) / (initial / (initial + 10.0))
 
 
 def advance_rate(p: Params, relative_ratio: Num) -> Num:
@@ -401,7 +487,9 @@ def ceasefire_durability(p: Params, security_effective: Num, regeneration: Num, 
     """How durable a ceasefire would be [index 0-1].
 
     ``D = expit(logit(D_0) + d_s * sec + d_n * (1 - NATO_out) - d_r * (g - g_0))``
-    where ``g`` is Russia's force regeneration rate [share of its force per year].
+    where ``g`` is Russia's force regeneration: its recruits a year, weighted by supply quality,
+    as a share of Ukraine's force [per year] (a rested army is a threat against the force that
+    would face it, so ``g`` falls as Russia's recruitment falls and rises as Ukraine's force shrinks).
 
     Source: article (a pause may only let Russia rest its forces; Ukraine believes NATO
     accession would deter); coefficients are assumptions.
@@ -486,13 +574,13 @@ def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
     deficit_share = 100.0 * fisc["deficit"] / gdp_per_day
     real_rate = key_rate - inflation
     dep = depreciation(p)
-    headline = inflation + passthrough(p, dep)
+    headline = inflation + y[IDX["passthrough"]]
     return {
         "sanctions_target": s_target, "secondary_tariffs": sec_tariffs, "ally_pressure": ally,
         "bite": bite, "oil": oil, "oil_lost": oil_free - oil, "volume": volume, "price": price,
         "evasion_indicated": evasion_indicated(p, ally, sec_tariffs),
         "rub_per_usd": p["macro.rub_per_usd"], "fx_index": fx_index(p), "depreciation": dep,
-        "headline_inflation": headline,
+        "headline_inflation": headline, "passthrough_indicated": passthrough_indicated(p, dep),
         "inflation_indicated": inflation_indicated(p, defence_excess, borrowing_share, bite, real_rate),
         "key_rate_indicated": key_rate_indicated(p, headline),
         "erosion": capacity_erosion(p, defence_excess, real_rate, bite),
@@ -514,10 +602,13 @@ def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressu
     the start unless a recorded territory path is imposed first.
     """
     q_r = 1.0 - p["forces.ally_supply_share"] * ally_pressure
-    materiel_ref = p["forces.aid_reference"] / DAYS_PER_YEAR * p["forces.materiel_life_days"]
+    materiel_ref = materiel_reference(p)
     q_u = materiel_quality(y[IDX["ukraine_materiel"]], materiel_ref)
+    # forces and combat power floored softly above zero (positive_force), so that every ratio
+    # and logarithm below is defined when an army collapses, and at the trial states a solver
+    # tries below zero on the way
     f_r, f_u = y[IDX["russia_forces"]], y[IDX["ukraine_forces"]]
-    power_r, power_u = f_r * q_r, f_u * q_u
+    power_r, power_u = positive_force(f_r * q_r), positive_force(f_u * q_u)
     ref_r, ref_u = y[IDX["reference_power_russia"]], y[IDX["reference_power_ukraine"]]
     relative = (power_r / power_u) / (ref_r / ref_u)
     imposed = territory_imposed(t, p)
@@ -534,8 +625,8 @@ def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressu
         "q_russia": q_r, "quality": q_u, "power_russia": power_r, "power_ukraine": power_u,
         "force_ratio": power_r / power_u, "relative_ratio": relative, "imposed": imposed, "advance": advance,
         "recruit_russia": recruit_r, "loss_russia": loss_r, "loss_ukraine": loss_u,
-        "aid": aid, "materiel_ref": materiel_ref,
-        "regeneration": recruit_r * q_r / f_r * DAYS_PER_YEAR,
+        "aid": aid, "materiel_ref": materiel_ref, "materiel_inflow": materiel_inflow(p, aid),
+        "regeneration": recruit_r * q_r / positive_force(f_u) * DAYS_PER_YEAR,
     }
 
 
@@ -574,6 +665,7 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     d[IDX["reserves"]] = (a["surplus"] - a["drawdown"]) / a["fx_index"]  # budget dollars to actual dollars
     d[IDX["war_debt"]] = a["borrowing"]
     d[IDX["inflation"]] = (a["inflation_indicated"] - y[IDX["inflation"]]) / p["macro.inflation_adjustment_days"]
+    d[IDX["passthrough"]] = (a["passthrough_indicated"] - y[IDX["passthrough"]]) / p["macro.passthrough_days"]
     d[IDX["key_rate"]] = (a["key_rate_indicated"] - y[IDX["key_rate"]]) / p["macro.key_rate_adjustment_days"]
     cap = y[IDX["civilian_capacity"]]
     d[IDX["civilian_capacity"]] = (p["macro.capacity_recovery_per_year"] * (1.0 - cap)
@@ -581,7 +673,7 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     d[IDX["strain"]] = (a["strain_indicated"] - y[IDX["strain"]]) / p["strain.perception_days"]
     d[IDX["russia_forces"]] = a["recruit_russia"] - a["loss_russia"]
     d[IDX["ukraine_forces"]] = p["forces.ukraine_recruitment"] - a["loss_ukraine"]
-    d[IDX["ukraine_materiel"]] = a["aid"] - y[IDX["ukraine_materiel"]] / p["forces.materiel_life_days"]
+    d[IDX["ukraine_materiel"]] = a["materiel_inflow"] - y[IDX["ukraine_materiel"]] / p["forces.materiel_life_days"]
     imposed = a["imposed"]
     d[IDX["territory"]] = (imposed * a["advance"] / DAYS_PER_YEAR
                            + (1.0 - imposed) * territory_change(p, a["advance"], y[IDX["territory"]]))
@@ -619,7 +711,7 @@ def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
     y[IDX["civilian_capacity"]] = 1.0
     y[IDX["russia_forces"]] = p["forces.russia_initial"]
     y[IDX["ukraine_forces"]] = p["forces.ukraine_initial"]
-    y[IDX["ukraine_materiel"]] = (p["us_aid.initial"] + p["other_aid.initial"]) / DAYS_PER_YEAR * p[
+    y[IDX["ukraine_materiel"]] = materiel_inflow(p, (p["us_aid.initial"] + p["other_aid.initial"]) / DAYS_PER_YEAR) * p[
         "forces.materiel_life_days"]
     y[IDX["territory"]] = p["forces.territory_initial"]
     y[IDX["kursk"]] = p["forces.kursk_initial"]
