@@ -11,7 +11,7 @@ from conftest import run_cli
 
 import sanctions_model as sm
 from sanctions_model.analysis.backtesting import TARGETS, backtest
-from sanctions_model.analysis.calibrate import JOINED
+from sanctions_model.analysis.calibrate import FROM_RECORD, JOINED
 from sanctions_model.errors import InputError
 from sanctions_model.inputs.history import load_history
 from sanctions_model.report.backtest import write_backtest
@@ -204,10 +204,12 @@ def test_committed_calibration_is_current():
     base = load_params(calibration=False)
     for name, row in start.iterrows():
         assert row["recorded"] == pytest.approx(base[name]), f"{name} changed in params/base.toml: run `make calibrate`"
-    # the starting state is the calibrated back-test's state on 2025-01-20
+    # the starting state: the record where it exists, else the calibrated back-test's state on 2025-01-20
     end = backtest(calibration=True).trajectories.iloc[-1]
     for name, row in start.iterrows():
-        assert row["value"] == pytest.approx(end[row["stock"]], rel=2e-3), f"{name}: run `make calibrate`"
+        assert row["backtest"] == pytest.approx(end[row["stock"]], rel=2e-3), f"{name}: run `make calibrate`"
+        assert row["source"] == ("record" if row["stock"] in FROM_RECORD else "back-test"), name
+        assert row["value"] == (row["recorded"] if row["source"] == "record" else row["backtest"]), name
 
 
 def test_the_calibrations_jacobian_is_one_batch_and_agrees_with_single_runs():

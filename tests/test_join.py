@@ -8,7 +8,7 @@ import pytest
 
 import sanctions_model as sm
 from sanctions_model.analysis.backtesting import backtest
-from sanctions_model.analysis.calibrate import JOINED, load_calibrated
+from sanctions_model.analysis.calibrate import FROM_RECORD, JOINED, load_calibrated
 from sanctions_model.errors import InputError
 from sanctions_model.inputs.params import load_params
 
@@ -100,16 +100,23 @@ def test_imposed_days_are_a_breakpoint():
 
 # --- the join ---------------------------------------------------------------------------------
 
-def test_the_projection_starts_where_the_calibrated_history_ends(history):
+def test_the_projection_starts_from_the_record_or_where_the_calibrated_history_ends(history):
+    """Stocks the record gives start at the record (issue 14); the others where the history ends."""
     end = history.trajectories.iloc[-1]
     start = sm.simulate(days=10).trajectories.iloc[0]
-    assert "calibration" in history.params.meta
-    for stock in JOINED:
-        assert start[stock] == pytest.approx(end[stock], rel=2e-3), f"{stock} jumps at the join"
-    assert start["rub_per_usd"] == pytest.approx(end["rub_per_usd"]), "the exchange rate too"
     recorded = sm.simulate(days=10, params=load_params(calibration=False)).trajectories.iloc[0]
-    jumps = [s for s in JOINED if abs(recorded[s] / end[s] - 1) > 0.05]
+    assert "calibration" in history.params.meta
+    assert set(FROM_RECORD) < set(JOINED)
+    for stock in JOINED:
+        if stock in FROM_RECORD:
+            assert start[stock] == pytest.approx(recorded[stock], rel=1e-12), f"{stock} starts at the record"
+        else:
+            assert start[stock] == pytest.approx(end[stock], rel=2e-3), f"{stock} jumps at the join"
+    assert start["rub_per_usd"] == pytest.approx(end["rub_per_usd"]), "the exchange rate too"
+    jumps = [s for s in JOINED if s not in FROM_RECORD and abs(recorded[s] / end[s] - 1) > 0.05]
     assert jumps, "without the join the projection would jump: the check is not vacuous"
+    missed = [s for s in FROM_RECORD if abs(start[s] / end[s] - 1) > 0.05]
+    assert missed, "the back-test misses some of the record on 2025-01-20: starting from it is not vacuous"
 
 
 def test_calibration_layers_apply_where_they_belong():
@@ -125,8 +132,10 @@ def test_calibration_layers_apply_where_they_belong():
     for name, row in start.iterrows():
         spec = projection.parameters[name]
         assert spec.value == pytest.approx(row["value"]) and base[name] == pytest.approx(row["recorded"])
-        assert spec.low <= min(row["value"], row["recorded"]) and spec.high >= max(row["value"], row["recorded"])
-        assert "calibrated back-test" in spec.source
+        assert spec.value == pytest.approx(row["recorded"] if row["source"] == "record" else row["backtest"])
+        assert spec.low <= min(row["backtest"], row["recorded"]) and spec.high >= max(row["backtest"], row["recorded"])
+        assert "calibrated back-test" in spec.source and spec.source.startswith(
+            "the record" if row["source"] == "record" else "the calibrated back-test")
         if name not in set(table.index[table["applies"] != ""]):
             assert hist[name] == hist_base[name], "the history restates its own start"
     assert projection.meta["calibration"] == fit["id"] and "calibration" not in base.meta
@@ -181,8 +190,9 @@ def test_the_calibration_file_has_one_writer_and_one_reader_and_round_trips(tmp_
     parameters = {"oil.tax_take": {"value": 0.6612345678901234, "applies": "", "standard_error": float("nan"),
                                    "before": 0.68, "low": 0.55, "high": 0.85, "unit": "share of export value",
                                    "at_bound": False, "fit": "test fit"}}
-    start = {"fiscal.reserves_initial": {"value": 31.123456789, "stock": "reserves", "recorded": 35.0,
-                                         "unit": "US$ bn", "fit": "test fit"}}
+    start = {"fiscal.reserves_initial": {"value": 31.123456789, "stock": "reserves", "backtest": 31.123456789,
+                                         "recorded": 35.0, "source": "back-test", "unit": "US$ bn",
+                                         "fit": "test fit"}}
     path = calibration_file.write(tmp_path / "sub" / "cal.toml", fit, parameters, start)
     text = path.read_text()
     assert text.startswith("# Parameters fitted to the record") and tomllib.loads(text)["fit"] == fit

@@ -25,7 +25,10 @@ VARIABLES = ["russia_willingness", "strain", "reserves"]
 
 @pytest.fixture(scope="module")
 def run():
-    return sm.simulate("easy_way", days=730)
+    # a run that reaches talks within two years: since issue 14 started the projection from the
+    # record, no scenario does at the central assumptions; with Russia's response to strain at
+    # the top of its range easy_way does
+    return sm.simulate("easy_way", days=730, overrides={"russia.strain_effect": 12.0})
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,7 @@ def test_run_outcomes_are_numeric(run):
         if unit == "bool":
             assert o[name] in (0.0, 1.0), name
     assert bool(o["talks_within_horizon"]) == (not math.isnan(o["days_to_talks"]))
-    assert o["talks_within_horizon"] == 1.0, "easy_way reaches talks within two years at the central assumptions"
+    assert o["talks_within_horizon"] == 1.0, "this run reaches talks within two years"
     assert run.to_markdown().count("| yes |") + run.to_markdown().count("| no |") == 3, "yes/no still read as such"
 
 
@@ -62,7 +65,7 @@ def test_run_repr_is_short_and_says_what_matters(run):
     text = repr(run)
     assert len(text) <= 600 and len(text.splitlines()) <= 5, text
     assert text.startswith("RunResult easy_way: 730 days from 2025-01-20")
-    assert f"talks: day {run.outcomes['days_to_talks']:.1f}" in text  # easy_way reaches talks at the central values
+    assert f"talks: day {run.outcomes['days_to_talks']:.1f}" in text
     assert "reserves at horizon" in text and "territory" in text
 
 

@@ -5,9 +5,9 @@ weighted by each figure's confidence and so that every series counts the same, a
 minimised by :func:`scipy.optimize.least_squares` within each parameter's range: a
 parameter is never moved outside the range its source gives. Standard errors come from the
 Jacobian at the solution. The result is written to ``params/calibrated.toml``, each value
-marked with the fit that produced it, together with the calibrated back-test's state on
-2025-01-20: the projection's default starting state (:data:`JOINED`), so that projection
-and history join without a jump.
+marked with the fit that produced it, together with the projection's default starting
+state (:data:`JOINED`): the record on 2025-01-20 where the record gives the stock
+(:data:`FROM_RECORD`), the calibrated back-test's state on that day where it does not.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ PARAMETERS = (
     "fiscal.reserves_initial",
     "fiscal.deficit_share_from_reserves",
 )
-#: Stocks whose state on 2025-01-20 in the calibrated back-test starts the projection, and
-#: the starting parameter each sets. The other stocks start as the model defines them:
+#: Stocks whose starting value the calibration sets, and the starting parameter each sets:
+#: the record where it exists (:data:`FROM_RECORD`), else the calibrated back-test's state on
+#: 2025-01-20. The other stocks start as the model defines them:
 #: debt, lost revenue and Ukraine's funding count from the start, civilian capacity is an
 #: index of its level at the start, perceived strain and momentum start at their indicated
 #: values, Ukraine's materiel from the aid flow, willingness from its stated assumption,
@@ -58,6 +59,11 @@ JOINED = {
     "ukraine_forces": "forces.ukraine_initial",
     "territory": "forces.territory_initial",
 }
+#: Stocks the record gives on 2025-01-20 (params/base.toml cites it: CPI Dec/Dec 2024, the key
+#: rate held in December 2024, the NWF's liquid assets on 2025-01-01, the front): the projection
+#: starts from the record, not from the back-test's miss of it (issue 14), until constrained
+#: ensembles give each member its own start. The back-test's value widens the range.
+FROM_RECORD = ("inflation", "key_rate", "reserves", "territory")
 #: Recorded series the fit uses.
 SERIES = ("oil_gas_revenue", "nwf_liquid", "urals_price", "export_volume", "federal_revenue", "deficit")
 #: Weight of a figure by the confidence of its source.
@@ -84,9 +90,8 @@ class Calibration:
         Model runs, the Jacobian's included.
     scenario : str
     start : pandas.DataFrame
-        The calibrated back-test's state on 2025-01-20, one row per starting parameter of
-        :data:`JOINED`: ``stock``, ``value`` (the state), ``recorded`` (the base file's
-        value), ``unit``.
+        The projection's starting state, one row per starting parameter of :data:`JOINED`
+        (:func:`joined_start`).
     restated : tuple of str
         Fitted parameters the historical scenario restates (their values apply to it only).
     """
@@ -254,7 +259,7 @@ def calibrate(scenario: str = SCENARIO, names: Sequence[str] = PARAMETERS, serie
 
 
 def joined_start(params: ParameterSet) -> pd.DataFrame:
-    """The back-test's state on 2025-01-20 for each stock of :data:`JOINED`.
+    """The projection's starting value for each stock of :data:`JOINED`: the record or the back-test's state.
 
     Parameters
     ----------
@@ -264,8 +269,11 @@ def joined_start(params: ParameterSet) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by starting parameter: ``stock``, ``value`` (the state on the day),
-        ``recorded`` (the value of params/base.toml), ``unit``.
+        Indexed by starting parameter: ``stock``, ``value`` (where the projection starts),
+        ``backtest`` (the calibrated back-test's state on 2025-01-20), ``recorded`` (the value
+        of params/base.toml), ``source`` (``"record"`` for the stocks of :data:`FROM_RECORD`,
+        whose ``value`` is ``recorded``; ``"back-test"`` for the others, whose ``value`` is
+        ``backtest``), ``unit``.
     """
 
     days = float((END - pd.Timestamp(params.start_date)).days)
@@ -274,8 +282,12 @@ def joined_start(params: ParameterSet) -> pd.DataFrame:
     run = simulate(params=params, days=days, step=1.0, rtol=1e-7)
     last = run.trajectories.iloc[-1]
     base = load_params(calibration=False)
-    rows = {param: {"stock": stock, "value": float(last[stock]), "recorded": base[param],
-                    "unit": STATES[stock]} for stock, param in JOINED.items()}
+    rows = {}
+    for stock, param in JOINED.items():
+        recorded = stock in FROM_RECORD
+        rows[param] = {"stock": stock, "value": base[param] if recorded else float(last[stock]),
+                       "backtest": float(last[stock]), "recorded": base[param],
+                       "source": "record" if recorded else "back-test", "unit": STATES[stock]}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "parameter"
     return frame
@@ -313,7 +325,8 @@ def write_calibrated(result: Calibration, path: str | os.PathLike[str], command:
                               "at_bound": bool(row["at_bound"]), "fit": fit_id}
                   for name, row in result.table.iterrows()}
     start = {str(name): {"value": float(row["value"]), "stock": str(row["stock"]),
-                         "recorded": float(row["recorded"]), "unit": str(row["unit"]), "fit": fit_id}
+                         "backtest": float(row["backtest"]), "recorded": float(row["recorded"]),
+                         "source": str(row["source"]), "unit": str(row["unit"]), "fit": fit_id}
              for name, row in result.start.iterrows()}
     return calibration_file.write(path, fit, parameters, start, force=force)
 
@@ -336,7 +349,7 @@ def load_calibrated(path: str | os.PathLike[str] | None = None) -> tuple[dict[st
         ``at_bound``.
     start : pandas.DataFrame
         The projection's starting state, one row per starting parameter: ``value``,
-        ``stock``, ``recorded``, ``unit``.
+        ``stock``, ``backtest``, ``recorded``, ``source``, ``unit`` (:func:`joined_start`).
     """
     from ..inputs import calibration_file
     from ..inputs.params import params_dir

@@ -9,8 +9,9 @@ applies it as a layer of parameters and the back-test report describes it, both 
 - ``[parameter."NAME"]``: each fitted value with ``applies`` (``""``: every run; a
   scenario's name: only runs of it), ``standard_error``, ``before``, ``low``, ``high``,
   ``unit``, ``at_bound`` and ``fit``;
-- ``[start."NAME"]``: the projection's starting state, the calibrated back-test's ``stock``
-  on its last day, with the ``recorded`` value it replaces, ``unit`` and ``fit``.
+- ``[start."NAME"]``: the projection's starting ``value`` of a ``stock``: the ``recorded``
+  one (``source = "record"``) or the calibrated back-test's state on its last day
+  (``source = "back-test"``), with that state (``backtest``), ``unit`` and ``fit``.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ HEADER = """\
 # Each value stays inside the range of params/base.toml (or of the historical scenario);
 # standard errors are from the Jacobian at the solution. A parameter's `applies` is ""
 # for every run, or the name of the only scenario whose runs it applies to. The [start.*]
-# tables are the projection's starting state: the calibrated back-test's state on its last day.
+# tables are the projection's starting state: the record where it exists (source = "record"),
+# else the calibrated back-test's state on its last day (source = "back-test").
 
 """
 
 #: The keys every table of each kind must have.
 PARAMETER_KEYS = ("value", "applies", "standard_error", "before", "low", "high", "unit", "at_bound", "fit")
-START_KEYS = ("value", "stock", "recorded", "unit", "fit")
+START_KEYS = ("value", "stock", "backtest", "recorded", "source", "unit", "fit")
 
 _HINT = "rerun `make calibrate`, or pass calibration=False (--uncalibrated) to use the base values"
 

@@ -522,8 +522,9 @@ def load_params(
         How error messages name the overrides (the CLI says ``--set``).
     calibration : bool or path
         ``True`` (the default) applies ``params/calibrated.toml`` to the project's own base:
-        the fitted values, and the projection's starting state taken from the calibrated
-        back-test on 2025-01-20 (see :func:`apply_calibration`); a path applies that file;
+        the fitted values, and the projection's starting state (the record on 2025-01-20 where
+        it exists, else the calibrated back-test's state; see :func:`apply_calibration`); a
+        path applies that file;
         ``False`` keeps the base file's values.
 
     Returns
@@ -585,14 +586,15 @@ class CalibrationLayer:
     """What ``params/calibrated.toml`` sets: fitted values and the projection's starting state.
 
     ``fitted`` maps a parameter to (value, the scenario it applies to, or ``""`` for every
-    run); ``start`` maps a starting parameter to (value, stock) from the calibrated
-    back-test's state on the projection's start date.
+    run); ``start`` maps a starting parameter to (value, stock, the calibrated back-test's
+    state on the projection's start date, ``"record"`` or ``"back-test"``: where the value
+    comes from).
     """
 
     path: Path
     fit_id: str
     fitted: Mapping[str, tuple[float, str]]
-    start: Mapping[str, tuple[float, str]]
+    start: Mapping[str, tuple[float, str, float, str]]
 
 
 def read_calibration(path: Path) -> CalibrationLayer:
@@ -607,7 +609,8 @@ def read_calibration(path: Path) -> CalibrationLayer:
 
     file = calibration_file.read(path)
     fitted = {name: (float(row["value"]), str(row["applies"])) for name, row in file.parameters.items()}
-    start = {name: (float(row["value"]), str(row["stock"])) for name, row in file.start.items()}
+    start = {name: (float(row["value"]), str(row["stock"]), float(row["backtest"]), str(row["source"]))
+             for name, row in file.start.items()}
     fit_id = file.fit["id"]
     return CalibrationLayer(path, fit_id, fitted, start)
 
@@ -617,7 +620,7 @@ def apply_calibration(params: ParameterSet, layer: CalibrationLayer, stage: str)
 
     At ``stage="base"`` (before any scenario): the fitted values meant for every run, and the
     starting state (each starting parameter's range widened, if need be, to take in both the
-    recorded value it had and the back-test's state). At ``stage="scenario"`` (after the
+    recorded value and the back-test's state). At ``stage="scenario"`` (after the
     scenarios): the fitted values of parameters a scenario restates, if that scenario is
     loaded. Each value set keeps its unit; its source names the fit.
     """
@@ -636,12 +639,17 @@ def apply_calibration(params: ParameterSet, layer: CalibrationLayer, stage: str)
             fitted(name, value)
             applied = True
     if stage == "base":
-        for name, (value, stock) in layer.start.items():
+        for name, (value, stock, backtest, origin) in layer.start.items():
             if name in out:
                 spec = out[name]
-                out[name] = replace(spec, value=value, low=min(spec.low, value), high=max(spec.high, value),
-                                    source=f"the calibrated back-test's {stock} on {params.start_date} "
-                                           f"({layer.fit_id}); recorded: {spec.value:g}, {spec.source}")
+                low, high = min(spec.low, value, backtest), max(spec.high, value, backtest)
+                if origin == "record":
+                    source = (f"the record, {spec.source}; the calibrated back-test's {stock} on "
+                              f"{params.start_date} was {backtest:g} ({layer.fit_id}), which the range takes in")
+                else:
+                    source = (f"the calibrated back-test's {stock} on {params.start_date} ({layer.fit_id}); "
+                              f"recorded: {spec.value:g}, {spec.source}")
+                out[name] = replace(spec, value=value, low=low, high=high, source=source)
                 applied = True
     if not applied:
         return params

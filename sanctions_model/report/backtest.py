@@ -129,24 +129,29 @@ def _calibration_section(result: BacktestResult, calibrated: Calibrated) -> list
         lines += [f"The fit pushes {', '.join(f'`{n}`' for n in edge)} to the edge of the range its source allows: "
                   "the record asks for more than the structure gives (see the limits above), so these values "
                   "partly stand in for structure.", ""]
-    shown = start.assign(value=start["value"].map(_fmt), recorded=start["recorded"].map(_fmt),
-                         difference=(start["value"] / start["recorded"] - 1.0).map(lambda v: f"{100 * v:+.0f}%"))[
-        ["stock", "value", "recorded", "difference", "unit"]]
+    shown = start.assign(value=start["value"].map(_fmt), backtest=start["backtest"].map(_fmt),
+                         recorded=start["recorded"].map(_fmt),
+                         difference=(start["backtest"] / start["recorded"] - 1.0).map(lambda v: f"{100 * v:+.0f}%"))[
+        ["stock", "value", "source", "backtest", "recorded", "difference", "unit"]]
     lines += [
         "## Where the projection starts",
         "",
-        "The projection's default starting state on 2025-01-20 is the calibrated back-test's state on that day, "
-        "so that history and projection join without a jump. It replaces the base file's recorded (or assumed) "
-        "starting values; `--uncalibrated` (`calibration=False`) keeps those instead. Where the two differ "
-        "widely, the projection inherits the back-test's error, and the starting parameter's range is widened "
-        "to take in both values, so that sweeps cover the disagreement.",
+        "The projection's default starting state on 2025-01-20 is the record where the record gives the stock "
+        "(inflation, the key rate, the Fund's liquid reserves, territory: the base file's sourced values), and the "
+        "calibrated back-test's state on that day where it does not (evasion, the forces; the base file's values "
+        "there are assumptions), so that those join without a jump. `--uncalibrated` (`calibration=False`) keeps "
+        "the base file's values throughout. Where the back-test and the record differ, each starting parameter's "
+        "range is widened to take in both values, so that sweeps cover the disagreement; the last columns say how "
+        "far the back-test's state is from the base file's value.",
         "",
-        markdown_table(shown.rename(columns={"value": "back-test on 2025-01-20", "recorded": "base file"})),
+        markdown_table(shown.rename(columns={"value": "projection starts at", "source": "from",
+                                             "backtest": "back-test on 2025-01-20", "recorded": "base file",
+                                             "difference": "back-test against base file"})),
         "",
     ]
     if "macro.inflation_initial" in start.index:
         end_2024 = result.trajectories.loc[:"2024-12-31"].iloc[-1]
-        lines += [f"Inflation joins as the underlying rate. The back-test's headline rate at the end of 2024, with "
+        lines += [f"Inflation starts as the underlying rate. The back-test's headline rate at the end of 2024, with "
                   f"the rouble's fall of late 2024 passed through, was {end_2024['headline_inflation']:.1f}% a "
                   "year; the projections hold the exchange rate still, so from 2025-01-20 headline and underlying "
                   "inflation are the same.", ""]

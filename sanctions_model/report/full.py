@@ -142,10 +142,12 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             "",
             CAVEAT,
             "",
-            *([f"Every run starts on 2025-01-20 from the state of the calibrated back-test of 2022-02-24 to "
-               f"2025-01-20, with its fitted values (`params/calibrated.toml`, {params.meta['calibration']}); "
-               "`reports/backtest/report.md` says which of its targets the model meets and how that starting "
-               "state differs from the recorded figures.", ""] if params.meta.get("calibration") else []),
+            *([f"Every run starts on 2025-01-20 from the record where it exists (inflation, the key rate, the "
+               "Fund, territory) and, for evasion and the forces, from the state of the calibrated back-test of "
+               f"2022-02-24 to 2025-01-20, with its fitted values (`params/calibrated.toml`, "
+               f"{params.meta['calibration']}); `reports/backtest/report.md` says which of its targets the model "
+               "meets and how its state on 2025-01-20 differs from the recorded figures.", ""]
+              if params.meta.get("calibration") else []),
             "## The article's assumptions, one by one",
             "",
             *walkthrough({r.label: r for r in runs}, ensemble, {o: sobol[o] for o in SOBOL_OUTCOMES}, ends, params),

@@ -49,8 +49,8 @@ def assumptions(run: RunResult) -> str:
         lines.append("No scenario: the base parameters of `params/base.toml` (the world of 2025-01-20).")
     if run.params.meta.get("calibration"):
         lines += ["", f"Calibrated: `params/calibrated.toml` ({run.params.meta['calibration']}) sets the fitted "
-                  "values and the starting state of the calibrated back-test on 2025-01-20 (see "
-                  "`reports/backtest/`).", ""]
+                  "values and the starting state (the record on 2025-01-20 where it exists, else the calibrated "
+                  "back-test's state that day; see `reports/backtest/`).", ""]
     for sc in run.params.applied:
         lines += [f"**Scenario `{sc.name}`: {sc.title}.** {sc.description}", "", *scenario_lines(sc), ""]
     if run.params.overrides:
