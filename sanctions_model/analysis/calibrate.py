@@ -48,7 +48,7 @@ PARAMETERS = (
 #: 2025-01-20. The other stocks start as the model defines them:
 #: debt, lost revenue and Ukraine's funding count from the start, civilian capacity is an
 #: index of its level at the start, perceived strain and momentum start at their indicated
-#: values, Ukraine's materiel from the aid flow, willingness from its stated assumption,
+#: values, Ukraine's materiel from its first day's inflow, willingness from its stated assumption,
 #: and sanctions from the lever's schedule.
 JOINED = {
     "evasion": "evasion.initial",
