@@ -64,7 +64,9 @@ def test_fit_is_tidy_and_its_arithmetic_holds(result):
 def test_targets_are_checked_figure_by_figure(result):
     t = result.targets
     counts = t.groupby("target").size().to_dict()
-    assert counts == {TARGETS[0][0]: 3, TARGETS[1][0]: 7, TARGETS[2][0]: 3, "direction of inflation each year": 3}
+    expected = [3, 7, 3, 1, 3, 5, 6, 5, 3]  # recorded figures each target's series has in its period
+    per_target = {t[0]: n for t, n in zip(TARGETS, expected, strict=True)}
+    assert counts == {**per_target, "direction of inflation each year": 3}
     relative = t[t["target"] == TARGETS[0][0]]
     assert (relative["met"] == (relative["error"].abs() <= 0.15)).all()
     inflation = t[t["target"] == "direction of inflation each year"]
@@ -82,10 +84,23 @@ KNOWN_MISSES = {
     # nothing else in the inflation block makes 2024 rise (met before only because the
     # instantaneous pass-through put each year's fall into that year's average, as a spike)
     ("direction of inflation each year", "2024-12-31"),
+    # issue 14's new targets, as the model stands before its monetary and oil blocks are reworked:
+    # the key rate answers the inflation of the moment with a partial adjustment (not the emergency
+    # rises of 2022-02 and 2023-08, nor the path of 2023-2024)
+    ("key rate within 3 points", "2022-02-28"),
+    ("key rate within 3 points", "2023-08-15"),
+    ("key rate within 3 points", "2023-12-31"),
+    ("key rate within 3 points", "2024-09-13"),
+    # the discount follows the sanctions index, not the months of the cap's enforcement and evasion
+    ("Urals price within 20%", "2022-12-31"),
+    ("Urals price within 20%", "2023-09-30"),
+    # the volume barely moves with the bite (the calibration puts its sensitivity at the range's low end)
+    ("oil export volume within 5%", "2022-07-31"),
+    ("oil export volume within 5%", "2023-07-31"),
 }
-CHECKS = [(name, date) for name, series, since, _, _ in TARGETS
-          for date in load_history().query("series == @series")["date"]
-          if date >= pd.Timestamp(since) and date <= pd.Timestamp("2025-01-20")]
+CHECKS = list(dict.fromkeys((name, date) for name, series, since, _, _ in TARGETS  # each (target, date) once
+                            for date in load_history().query("series == @series")["date"]
+                            if date >= pd.Timestamp(since) and date <= pd.Timestamp("2025-01-20")))
 CHECKS += [("direction of inflation each year", f"{year}-12-31") for year in (2022, 2023, 2024)]
 
 
@@ -96,8 +111,18 @@ CHECKS += [("direction of inflation each year", f"{year}-12-31") for year in (20
     for name, date in CHECKS])
 def test_target(result, target, date):
     row = result.targets[(result.targets["target"] == target) & (result.targets["date"] == pd.Timestamp(date))]
-    assert len(row) == 1
-    assert bool(row["met"].iloc[0]), row.to_dict("records")
+    assert len(row) >= 1  # two Urals figures end on 2023-06-30 (June, and January to June)
+    assert row["met"].all(), row.to_dict("records")
+
+
+def test_a_front_frozen_since_2022_fails_the_territory_gain_target():
+    """The level of territory alone cannot tell a frozen front from the record (within 2 points
+    of 17-18%); the 2024 gain can."""
+    frozen = backtest(overrides={"forces.advance_initial": 0.0}).targets
+    level = frozen[frozen["target"] == "territory within 2 points from 2023"]
+    gain = frozen[frozen["target"] == "territory gained in 2024 within half of it"]
+    assert level["met"].all() and len(gain) == 1
+    assert not gain["met"].iloc[0] and abs(gain["model"].iloc[0]) < 0.05
 
 
 def test_report_is_written_with_its_figure_and_tables(result, tmp_path):

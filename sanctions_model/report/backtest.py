@@ -232,8 +232,11 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
             "",
             "## Targets",
             "",
-            "Relative errors for revenue and reserves, points for territory, and for inflation the change over "
-            "the year (model against record; the target is the same sign).",
+            "Relative errors where the tolerance is a share (revenue, reserves, the Urals price, volumes, the 2024 "
+            "gain of territory); differences in the series' unit where it is absolute (points of Ukraine's "
+            "territory, of inflation and of the key rate; trn RUB of deficit); and for the direction of inflation "
+            "the change over the year (model against record; the target is the same sign). Each tolerance, and "
+            "why, is in `sanctions_model/analysis/backtesting.py` (`TARGETS`).",
             "",
             markdown_table(table),
             "",
