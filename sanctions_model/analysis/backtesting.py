@@ -38,6 +38,9 @@ class Comparison:
     how: str  # "at" (value on the date) or "mean" (average over the period ending on the date)
     scale: Callable[[float], float]
     meaning: str
+    #: A figure's panel scaled to the record's periods alone (the model's values outside them
+    #: dwarf the figure: the 2022 invasion against the 2024 gain of territory).
+    zoom: bool = False
 
 
 def _rub_trn(rate: float) -> Callable[[float], float]:
@@ -61,7 +64,8 @@ def comparisons(rub_per_usd: float) -> dict[str, Comparison]:
         "export_volume": Comparison("export_volume", "mean", float, "oil export volume"),
         "territory": Comparison("territory", "at", lambda s: 100.0 * s, "territory held by Russia"),
         "territory_gain": Comparison("territory_gain", "mean", float,
-                                     "territory Russia gained over the year (its rate of change, averaged)"),
+                                     "territory Russia gained over the year (its rate of change, averaged)",
+                                     zoom=True),
     }
 
 
@@ -104,7 +108,20 @@ class BacktestResult:
         return self.run.params
 
 
-def _period_start(date: pd.Timestamp, period: str) -> pd.Timestamp:
+def period_start(date: pd.Timestamp, period: str) -> pd.Timestamp:
+    """The first day of the period a recorded figure dated ``date`` covers.
+
+    Parameters
+    ----------
+    date : pandas.Timestamp
+        The figure's date (the end of its period).
+    period : str
+        ``"year"``, ``"month"``, ``"months"`` (from January of the year) or ``"point"``.
+
+    Returns
+    -------
+    pandas.Timestamp
+    """
     if period == "year":
         return pd.Timestamp(year=date.year, month=1, day=1)
     if period == "month":
@@ -156,7 +173,7 @@ def compare(run: RunResult, history: pd.DataFrame | None = None) -> tuple[pd.Dat
         comp = comps.get(rec.series)
         if comp is None:
             continue
-        start = _period_start(rec.date, rec.period)
+        start = period_start(rec.date, rec.period)
         model = _model_value(traj, comp, rec.date, start)
         if math.isnan(model):
             continue

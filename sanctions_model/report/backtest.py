@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.backtesting import TARGETS, BacktestResult, comparable, comparisons
+from ..analysis.backtesting import TARGETS, BacktestResult, comparable, comparisons, period_start
 from ..inputs.params import format_value
 from ..outdir import atomic_directory, check_target
 from ..runs.describe import markdown_table
@@ -39,8 +39,9 @@ LIMITS = (
     "bite of those years gives, as the rerouting of exports to Asia cost more than the sanctions "
     "index measures.",
     "**Ukraine's forces and materiel.** Ukraine's mobilisation of 2022 and its own pre-war materiel "
-    "are assumptions (not in `data/`); its combat power rests on the aid stock. The Kursk incursion "
-    "(from August 2024) is not in the back-test.",
+    "are assumptions (not in `data/`), and its own arms production is held at an average of the "
+    "defence ministry's figures for 2023-2024; its combat power rests on the materiel stock. The Kursk "
+    "incursion (from August 2024) is not in the back-test.",
 )
 
 
@@ -59,6 +60,12 @@ def _figure(result: BacktestResult, path: Path) -> ModelFigure:
         ax.plot(traj.index, [comp.scale(v) for v in traj[comp.column]], color="tab:blue", linewidth=1.4,
                 label="model")
         ax.scatter(data["date"], data["recorded"], color="black", zorder=3, s=16, label="recorded")
+        if comp.zoom:  # the vertical scale covers the record and the model over the record's periods
+            since = min(period_start(d, p) for d, p in zip(data["date"], data["period"], strict=True))
+            shown = [comp.scale(v) for v in traj.loc[since:data["date"].max(), comp.column]]
+            lo, hi = min(*shown, *data["recorded"]), max(*shown, *data["recorded"])
+            pad = 0.08 * (hi - lo) if hi > lo else 0.5 * max(abs(hi), 1.0)
+            ax.set_ylim(lo - pad, hi + pad)
         _style(ax, textwrap.fill(comp.meaning[:1].upper() + comp.meaning[1:], 40), data["unit"].iloc[0])
     for i, ax in enumerate(axes[len(series):], start=len(series)):
         # an unused panel is removed, and the panel above it shows the date ticks it shared
