@@ -40,8 +40,8 @@ LIMITS = (
     "index measures.",
     "**Ukraine's forces and materiel.** Ukraine's mobilisation of 2022 and its own pre-war materiel "
     "are assumptions (not in `data/`), and its own arms production is held at an average of the "
-    "defence ministry's figures over 2022-2024 (an assumption); its combat power rests on the materiel stock. The Kursk "
-    "incursion (from August 2024) is not in the back-test.",
+    "defence ministry's figures over 2022-2024 (an assumption); its combat power rests on the "
+    "materiel stock. The Kursk incursion (from August 2024) is not in the back-test.",
 )
 
 
