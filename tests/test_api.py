@@ -61,8 +61,11 @@ def test_allies_pressured_lowers_evasion(runs):
 
 
 def test_easy_way_raises_russias_willingness(runs):
+    # before the offer (day 14) the two runs have the same dynamics but not the same segments (the
+    # offer's start is a breakpoint of easy_way's), so they agree to the solver's tolerance (simulate's
+    # rtol 1e-6 of a willingness of 0.25), not to the last digit: 5e-9 apart on 2025-02-03
     assert (runs["easy_way"].trajectories["russia_willingness"]
-            >= runs["status_quo"].trajectories["russia_willingness"] - 1e-12).all()
+            >= runs["status_quo"].trajectories["russia_willingness"] - 1e-6 * 0.25).all()
     assert runs["easy_way"].trajectories["russia_willingness"].iloc[100] > \
         runs["status_quo"].trajectories["russia_willingness"].iloc[100] + 0.05
 
