@@ -140,13 +140,15 @@ def _calibration_section(result: BacktestResult, calibrated: Calibrated) -> list
                          recorded=start["recorded"].map(_fmt),
                          difference=(start["backtest"] / start["recorded"] - 1.0).map(lambda v: f"{100 * v:+.0f}%"))[
         ["stock", "value", "source", "backtest", "recorded", "difference", "unit"]]
+    from_record = ", ".join(s.replace("_", " ") for s in start.loc[start["source"] == "record", "stock"])
+    from_backtest = ", ".join(s.replace("_", " ") for s in start.loc[start["source"] != "record", "stock"])
     lines += [
         "## Where the projection starts",
         "",
         "The projection's default starting state on 2025-01-20 is the record where the record gives the stock "
-        "(inflation, the key rate, the Fund's liquid reserves, territory: the base file's sourced values), and the "
-        "calibrated back-test's state on that day where it does not (evasion, the forces; the base file's values "
-        "there are assumptions), so that those join without a jump. `--uncalibrated` (`calibration=False`) keeps "
+        f"({from_record}: the base file's sourced values), and the calibrated back-test's state on that day where "
+        f"it does not ({from_backtest}; the base file's values there are assumptions), so that those join without "
+        "a jump. `--uncalibrated` (`calibration=False`) keeps "
         "the base file's values throughout. Where the back-test and the record differ, each starting parameter's "
         "range is widened to take in both values, so that sweeps cover the disagreement; the last columns say how "
         "far the back-test's state is from the base file's value.",

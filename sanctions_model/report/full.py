@@ -18,12 +18,13 @@ the provenance table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from ..analysis.article import REFERENCE
+from ..analysis.calibrate import FROM_RECORD, JOINED
 from ..analysis.studies import OAT_OUTCOMES, OVER_TIME, SOBOL_OUTCOMES, FullStudy
 from ..inputs.params import ParameterSet
 from ..outdir import atomic_directory, check_target
@@ -85,6 +86,11 @@ def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:
             "assumptions decide the answer').")
 
 
+def _stocks(names: Iterable[str]) -> str:
+    """Stock names as words: ``key_rate, territory`` -> ``key rate, territory``."""
+    return ", ".join(name.replace("_", " ") for name in names)
+
+
 def write_report(study: FullStudy, out: Path | str, command: str, force: bool = False) -> Path:
     """Write the full study as one Markdown report with figures into ``out``.
 
@@ -142,9 +148,9 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             "",
             CAVEAT,
             "",
-            *([f"Every run starts on 2025-01-20 from the record where it exists (inflation, the key rate, the "
-               "Fund, territory) and, for evasion and the forces, from the state of the calibrated back-test of "
-               f"2022-02-24 to 2025-01-20, with its fitted values (`params/calibrated.toml`, "
+            *([f"Every run starts on 2025-01-20 from the record where it exists ({_stocks(FROM_RECORD)}) and, "
+               f"for {_stocks(s for s in JOINED if s not in FROM_RECORD)}, from the state of the calibrated "
+               "back-test of 2022-02-24 to 2025-01-20, with its fitted values (`params/calibrated.toml`, "
                f"{params.meta['calibration']}); `reports/backtest/report.md` says which of its targets the model "
                "meets and how its state on 2025-01-20 differs from the recorded figures.", ""]
               if params.meta.get("calibration") else []),
