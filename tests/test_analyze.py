@@ -15,7 +15,7 @@ from sanctions_model import sensitivity as sa
 from sanctions_model.errors import InputError
 from sanctions_model.runs.designs import Design, uncertainties
 
-VARIED = ["oil.tax_take", "oil.brent_price", "fiscal.deficit_share_from_reserves"]
+VARIED = ["oil.tax_take", "oil.brent_price", "fiscal.ofz_absorption"]
 OUTCOMES = ["peak_strain", "reserves_at_horizon"]
 DAYS = 200
 

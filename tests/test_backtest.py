@@ -78,7 +78,12 @@ def test_targets_are_checked_figure_by_figure(result):
 # shrink); the report states the same.
 KNOWN_MISSES = {
     ("oil and gas revenue within 15% each year", "2023-12-31"),
-    ("NWF liquid assets within 20% from 2023-08", "2024-02-01"),
+    # since the budget rule (issue 14, item 1) the Fund pays for what it did (the December sales
+    # of 2022 and 2023, 2.41 and 2.9 trn RUB, and the rule's shortfalls), so the model borrows
+    # less in 2022-2023 (-16.5 and 5.3 US$bn a year against 11.0 and 10.6 before), and borrowing
+    # is what drives its underlying inflation: 2024 averages 7.3% against 9.52% recorded (the
+    # inflation block is item 2's)
+    ("inflation within 2 points each year", "2024-12-31"),
     # since issue 14 prices follow the rouble with a lag (macro.passthrough_days, a month): the price
     # effect of 2023's fall lands partly in 2024's average and 2024's late fall in 2025, and
     # nothing else in the inflation block makes 2024 rise (met before only because the

@@ -110,7 +110,8 @@ def test_steps_move_the_model(tmp_path):
     ('lever = "sanctions"\nparameter = "oil.brent_price"\nday = 10\nlevel = 70\nwhy = "x"',
      "give one of 'lever' (a policy lever) or 'parameter' (a driver)"),
     ('parameter = "russia.threshold"\nday = 10\nlevel = 0.7\nwhy = "x"', "cannot follow a path"),
-    ('parameter = "oil.brent_price"\nday = 10\nlevel = 500\nwhy = "x"', "outside its range"),
+    ('parameter = "oil.brent_price"\nday = 10\nlevel = -5\nwhy = "x"', "outside its range [0, inf]"),
+    ('parameter = "fiscal.rule_active"\nday = 10\nlevel = 2\nwhy = "x"', "outside its range [0, 1]"),
     ('lever = "sanctions"\nday = 10\ndate = 2025-03-01\nlevel = 0.7\nwhy = "x"', "one of 'day' or 'date'"),
     ('lever = "sanctions"\ndate = "soon"\nlevel = 0.7\nwhy = "x"', "'date' in [[step]] 1 must be a date"),
     ('lever = "sanctions"\nday = nan\nlevel = 0.7\nwhy = "x"', "finite"),
@@ -122,6 +123,17 @@ def test_bad_steps_are_refused(tmp_path, step, message):
     text = 'title = "t"\ndescription = "d"\n\n[[step]]\n' + step + "\n"
     with pytest.raises(InputError, match=re.escape(message)):
         load_params(_scenario(tmp_path, text))
+
+
+def test_a_drivers_path_may_leave_the_range_its_constant_value_is_sampled_over(tmp_path):
+    """A recorded event (a month's sale of the Fund, the rouble's collapse) is data, bounded
+    only by what the quantity allows; a lever's step stays within the lever's range."""
+    from sanctions_model.inputs.params import load_params
+
+    text = 'title = "t"\ndescription = "d"\n\n[[step]]\nparameter = "fiscal.fund_sales"\nday = 10\nlevel = 371.1\n' \
+           'why = "x"\n'
+    p = load_params(_scenario(tmp_path, text))
+    assert p.parameters["fiscal.fund_sales"].high < 371.1 == p["fiscal.fund_sales.step1.level"]
 
 
 def test_steps_out_of_order_are_refused(tmp_path):

@@ -33,7 +33,8 @@ from ..runs.run import run_from, simulate
 from .backtesting import END, SCENARIO, compare
 
 #: Parameters the calibration fits by default: the oil revenue chain (with the pace at which
-#: evasion builds up) and the reserve rule, the ones the recorded series can inform.
+#: evasion builds up), the Fund's liquid assets in 2022 and the pace at which it invests them,
+#: the ones the recorded series can inform.
 PARAMETERS = (
     "oil.tax_take",
     "oil.base_discount",
@@ -41,7 +42,7 @@ PARAMETERS = (
     "oil.volume_sanctions_sensitivity",
     "evasion.adaptation_days",
     "fiscal.reserves_initial",
-    "fiscal.deficit_share_from_reserves",
+    "fiscal.fund_investment",
 )
 #: Stocks whose starting value the calibration sets, and the starting parameter each sets:
 #: the record where it exists (:data:`FROM_RECORD`), else the calibrated back-test's state on

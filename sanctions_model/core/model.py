@@ -52,12 +52,14 @@ ACCOUNTING_RUB_PER_USD = 92.0
 #: and the battlefield's reference balance follows the forces' combat power.
 TRACKING_DAYS = 5.0
 
-#: The shortest time [day] in which withdrawals can empty the reserves: a drawdown is at most
-#: ``reserves / RESERVES_DRAIN_DAYS`` per day, however large the deficit. Without it the drain
-#: near empty has the rate ``s * deficit / reserves_gate`` [1/day], as fast as the deficit is
-#: large, and a runaway deficit (debt compounding at a key rate of 250% a year) makes the
-#: model stiff. It changes the drawdown by at most ``e^2 / 2``, ``e = s * deficit *
-#: RESERVES_DRAIN_DAYS / reserves_gate``: under 0.08% in the central scenarios (e <= 0.04).
+#: The time scale [day] that bounds how fast withdrawals drain the reserves: a withdrawal is at
+#: most ``reserves / (2 RESERVES_DRAIN_DAYS)`` per day, and near empty the drain's rate is at
+#: most ``0.65 / RESERVES_DRAIN_DAYS`` [1/day], however large the deficit. Without it the drain
+#: near empty has a rate of order ``W / reserves_gate`` [1/day] (``W`` the withdrawal asked
+#: for), as fast as the deficit is large, and a runaway deficit (debt compounding at a key rate
+#: of 250% a year) makes the model stiff. It lowers what is paid by a share of at most ``e^2``,
+#: ``e = W * RESERVES_DRAIN_DAYS / reserves_gate``: about 0.1% for the central scenarios'
+#: largest withdrawals (0.15 US$ bn a day, e = 0.03).
 RESERVES_DRAIN_DAYS = 1.0
 
 #: The most the Kursk foothold's loss rate can be multiplied by the force ratio
@@ -65,6 +67,8 @@ RESERVES_DRAIN_DAYS = 1.0
 #: halves in no less than about 3 days.
 KURSK_PRESSURE_MAX = 30.0
 
+#: Days in a month, for rates given per month.
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 #: Smoothing scale of the fiscal softplus [US$ bn per day]; small against any deficit.
 FISCAL_SMOOTHING = 0.001
 #: The softest floor under a force or combat power [thousand persons]: one person.
@@ -206,43 +210,114 @@ def depreciation(p: Params) -> Num:
 # Federal budget and reserves
 # --------------------------------------------------------------------------------------
 
-def fiscal_flows(p: Params, oil_rev: Num, capacity: Num, reserves: Num, war_debt: Num,
-                 key_rate: Num) -> dict[str, Num]:
-    """Budget balance and how it is financed [US$ bn per day].
+def base_oil_revenue(p: Params, oil_rev: Num, price: Num) -> Num:
+    """The budget rule's base oil-and-gas revenue [budget US$ bn per day].
 
-    ``balance = oil + non_oil * C - (defence + civilian) / 365 - r * debt``;
-    a surplus fills the reserves; a deficit is drawn from them in the share
-    ``s * R / (R + hypot(R_gate, tau * s * deficit))`` and the rest is borrowed (``tau`` =
-    :data:`RESERVES_DRAIN_DAYS`: no deficit empties the fund faster than that, so that a
-    runaway deficit does not make the drain near empty a stiff mode). Hence, exactly,
-    ``d(reserves)/dt - d(war_debt)/dt = balance`` (money is conserved).
+    ``w * Rev * P_base / P + (1 - w) * Rev_fixed / 365``: from 2024 (``w = 1``) the revenue the
+    same barrels would bring at the base Urals price ``P_base`` (the tax take is taken as
+    proportional to the price); in 2023 (``w = 0``) a fixed sum, 8 trn RUB a year.
+
+    Source: data: Budget rule (law 2023-11-02); Budget rule (2023).
+    """
+    w = p["fiscal.rule_uses_base_price"]
+    return w * oil_rev * p["fiscal.rule_base_price"] / price + (1.0 - w) * p["fiscal.rule_base_revenue"] / DAYS_PER_YEAR
+
+
+def ofz_absorption(p: Params, key_rate_rise: Num) -> Num:
+    """Net OFZ borrowing the market absorbs [budget US$ bn per day]: ``o A_0 h / (h + softplus(rise))``.
+
+    ``o`` (``fiscal.ofz_market_open``) is 1 while the market is open to the Finance Ministry; a
+    scenario may close it (the history keeps it open: in 2022, while the Ministry did not borrow,
+    the budget ran down the treasury's deposits, which war debt nets). ``rise`` is the key rate's
+    rise [pp per month]; while the rate climbs, buyers wait for higher yields and auctions fail
+    (at ``h`` pp a month the market takes half as much).
+
+    Source: assumption informed by data: OFZ borrowing plan, 2023 and 2024; OFZ borrowing, 2024-H1.
+    """
+    half = p["fiscal.ofz_rate_rise_half"]
+    return (p["fiscal.ofz_market_open"] * p["fiscal.ofz_absorption"] / DAYS_PER_YEAR
+            * half / (half + softplus(key_rate_rise, 0.05)))
+
+
+def fiscal_flows(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: Num, war_debt: Num,
+                 key_rate: Num, key_rate_rise: Num, consolidation: Num) -> dict[str, Num]:
+    """The budget, the budget rule and how the rest is financed [budget US$ bn per day].
+
+    ``gap = oil + non_oil * C - (defence + civilian) / 365 - r * debt`` is the balance before
+    the fiscal reaction; the balance is ``gap + K / 365`` with ``K`` the consolidation (a stock).
+
+    The rule (data: Budget rule rows): ``T = a * (oil - base)`` (:func:`base_oil_revenue`) goes
+    to the fund when positive and is drawn from it when negative; ``a = 0`` suspends it (2022).
+    Beyond the rule the fund pays for discretionary sales ``S`` (the December sales of
+    2022-2024) and for what the market will not absorb, ``O = softplus(N - A)`` with ``N`` the
+    borrowing the budget would need if the fund paid everything asked of it and ``A``
+    :func:`ofz_absorption`; and liquid assets move into illiquid investments at ``I``.
+    All withdrawals ``W`` are paid in the share ``R |R| / (R^2 + g^2)``, ``g = hypot(R_gate, tau W)``
+    (``tau`` = :data:`RESERVES_DRAIN_DAYS`), so that the fund empties smoothly and never below zero.
+    The rest is borrowed: ``borrowing = -balance + deposit - withdrawal``; the part beyond ``A``
+    (``unabsorbed``) is placed with the banks anyway and drives the consolidation.
+    Hence, exactly, ``x dR/dt - dD/dt = balance - invested`` (money is conserved; the
+    investment leaves the liquid fund for its illiquid part).
 
     Parameters
     ----------
     oil_rev : array [US$ bn/day]
+    price : array [US$/bbl], the Urals price
     capacity : array [index]
     reserves, war_debt : arrays [US$ bn]
     key_rate : array [% per year], paid on the debt issued since the start
+    key_rate_rise : array [pp per month]
+    consolidation : array [US$ bn per year]
 
-    Source: 2024 budget outturn (data: Deficit, 2024; Non-O&G revenue, 2024; Defence, 2024);
-    reserve share fitted to the 2024 fall in NWF liquid assets.
+    Source: 2024-2025 budget figures (data: Deficit, 2024; Non-O&G revenue, 2024; Defence plan,
+    2025); the rule, the sales and OFZ rows of data/ (params/base.toml, [fiscal]).
     """
     non_oil = p["fiscal.non_oil_revenue"] / DAYS_PER_YEAR * capacity
     interest = key_rate / 100.0 / DAYS_PER_YEAR * war_debt
     spending = (p["fiscal.defence_spending"] + p["fiscal.civilian_spending"]) / DAYS_PER_YEAR + interest
-    balance = oil_rev + non_oil - spending
-    surplus = softplus(balance, FISCAL_SMOOTHING)
-    deficit = softplus(-balance, FISCAL_SMOOTHING)  # surplus - deficit == balance
-    wanted = deficit * p["fiscal.deficit_share_from_reserves"]
-    # R / (R + R_gate) halves withdrawals as the fund nears empty; the gate grows to
-    # tau * wanted once that is larger, so that no deficit empties the fund faster than in
-    # tau = RESERVES_DRAIN_DAYS (otherwise the drain near empty, s * deficit / R_gate per day,
-    # is as fast as the deficit is large and makes the model stiff; docs/model.md)
-    gate = np.hypot(p["fiscal.reserves_gate"], RESERVES_DRAIN_DAYS * wanted)
-    drawdown = wanted * reserves / (reserves + gate)
-    borrowing = deficit - drawdown
-    return {"non_oil": non_oil, "spending": spending, "balance": balance, "surplus": surplus,
-            "deficit": deficit, "drawdown": drawdown, "borrowing": borrowing}
+    gap = oil_rev + non_oil - spending
+    balance = gap + consolidation / DAYS_PER_YEAR
+    base = base_oil_revenue(p, oil_rev, price)
+    rule = p["fiscal.rule_active"] * (oil_rev - base)
+    deposit = softplus(rule, FISCAL_SMOOTHING)
+    shortfall = softplus(-rule, FISCAL_SMOOTHING)  # deposit - shortfall == rule
+    sales = p["fiscal.fund_sales"] / DAYS_PER_YEAR
+    absorption = ofz_absorption(p, key_rate_rise)
+    overflow = softplus(-balance + deposit - shortfall - sales - absorption, FISCAL_SMOOTHING)
+    investment = p["fiscal.fund_investment"] / DAYS_PER_YEAR
+    wanted = shortfall + sales + overflow
+    # R^2 / (R^2 + R_gate^2) halves withdrawals at R = R_gate and pays them almost whole above
+    # a few R_gate; the gate grows to tau * W once that is larger, so that no withdrawal
+    # drains the fund faster than at 0.65 / tau a day near empty (otherwise the drain there,
+    # of order W / R_gate per day, is as fast as the deficit is large and makes the model
+    # stiff; docs/model.md). The sign of R is kept, so that a trial state below zero refills.
+    gate = np.hypot(p["fiscal.reserves_gate"], RESERVES_DRAIN_DAYS * (wanted + investment))
+    paid = reserves * np.abs(reserves) / (reserves**2 + gate**2)
+    withdrawal = wanted * paid
+    borrowing = -balance + deposit - withdrawal
+    return {"non_oil": non_oil, "spending": spending, "balance": balance,
+            "deficit": softplus(-balance, FISCAL_SMOOTHING), "fiscal_gap": softplus(-gap, FISCAL_SMOOTHING),
+            "base_oil": base, "rule": rule, "deposit": deposit, "withdrawal": withdrawal,
+            "invested": investment * paid, "borrowing": borrowing, "absorption": absorption,
+            "unabsorbed": softplus(borrowing - absorption, FISCAL_SMOOTHING)}
+
+
+def consolidation_indicated(p: Params, consolidation: Num, unabsorbed: Num) -> Num:
+    """The consolidation the government aims at [US$ bn per year]: ``cap(K + 365 U, K_max)``.
+
+    While borrowing runs beyond what the market absorbs (``U`` a day), taxes are raised and
+    spending cut by that much more, up to ``K_max`` (:func:`soft_cap`); once the gap is
+    financed the consolidation stays (taxes once raised are not cut back within the horizon).
+    """
+    return soft_cap(consolidation + DAYS_PER_YEAR * unabsorbed, p["fiscal.consolidation_max"])
+
+
+def gold_revaluation(p: Params, gold: Num) -> Num:
+    """The gold holdings' change in value [US$ bn per day]: ``G * d ln(gold price) / dt``.
+
+    0 while the price holds still (a projection's default).
+    """
+    return gold * driver_rate(p, "macro.gold_price") / p["macro.gold_price"]
 
 
 # --------------------------------------------------------------------------------------
@@ -357,6 +432,8 @@ def strain_indicated(p: Params, reserves: Num, deficit_share: Num, inflation: Nu
     ----------
     reserves : array [US$ bn]
     deficit_share : array [% of GDP per year]
+        The deficit before the fiscal reaction (``fiscal_gap``): closing it by tax rises and
+        spending cuts is a strain as much as borrowing for it.
     inflation : array [% per year]
     capacity : array [index]
 
@@ -566,25 +643,32 @@ def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
     capacity = y[IDX["civilian_capacity"]]
     reserves = y[IDX["reserves"]]
     key_rate, inflation = y[IDX["key_rate"]], y[IDX["inflation"]]
-    fisc = fiscal_flows(p, oil, capacity, reserves, y[IDX["war_debt"]], key_rate)
+    headline = inflation + y[IDX["passthrough"]]
+    key_rate_target = key_rate_indicated(p, headline)
+    rise = (key_rate_target - key_rate) / p["macro.key_rate_adjustment_days"] * DAYS_PER_MONTH  # [pp per month]
+    fisc = fiscal_flows(p, oil, price, capacity, reserves, y[IDX["war_debt"]], key_rate, rise,
+                        y[IDX["fiscal_consolidation"]])
     gdp_per_day = p["fiscal.gdp"] * capacity / DAYS_PER_YEAR
     defence_share = gdp_share(p["fiscal.defence_spending"] / DAYS_PER_YEAR, gdp_per_day)
     defence_excess = softplus(defence_share - p["fiscal.defence_share_prewar"], 0.1)
     borrowing_share = 100.0 * fisc["borrowing"] / gdp_per_day
-    deficit_share = 100.0 * fisc["deficit"] / gdp_per_day
+    gap_share = 100.0 * fisc["fiscal_gap"] / gdp_per_day
     real_rate = key_rate - inflation
     dep = depreciation(p)
-    headline = inflation + y[IDX["passthrough"]]
+    x = fx_index(p)
     return {
         "sanctions_target": s_target, "secondary_tariffs": sec_tariffs, "ally_pressure": ally,
         "bite": bite, "oil": oil, "oil_lost": oil_free - oil, "volume": volume, "price": price,
         "evasion_indicated": evasion_indicated(p, ally, sec_tariffs),
-        "rub_per_usd": p["macro.rub_per_usd"], "fx_index": fx_index(p), "depreciation": dep,
+        "rub_per_usd": p["macro.rub_per_usd"], "fx_index": x, "depreciation": dep,
         "headline_inflation": headline, "passthrough_indicated": passthrough_indicated(p, dep),
         "inflation_indicated": inflation_indicated(p, defence_excess, borrowing_share, bite, real_rate),
-        "key_rate_indicated": key_rate_indicated(p, headline),
+        "key_rate_indicated": key_rate_target,
         "erosion": capacity_erosion(p, defence_excess, real_rate, bite),
-        "strain_indicated": strain_indicated(p, reserves, deficit_share, inflation, capacity),
+        "strain_indicated": strain_indicated(p, reserves, gap_share, inflation, capacity),
+        "consolidation_indicated": consolidation_indicated(p, y[IDX["fiscal_consolidation"]], fisc["unabsorbed"]),
+        "revaluation": gold_revaluation(p, y[IDX["reserves_gold"]]),
+        "reserves_rub": reserves * p["macro.rub_per_usd"] / 1000.0,
         **fisc,
     }
 
@@ -662,8 +746,15 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     d[IDX["sanctions_effective"]] = (a["sanctions_target"] - y[IDX["sanctions_effective"]]) / p[
         "evasion.implementation_delay_days"]
     d[IDX["evasion"]] = (a["evasion_indicated"] - y[IDX["evasion"]]) / p["evasion.adaptation_days"]
-    d[IDX["reserves"]] = (a["surplus"] - a["drawdown"]) / a["fx_index"]  # budget dollars to actual dollars
+    # the fund's operations, in budget dollars, bought and sold at the day's rate, in proportion to its holdings
+    operations = (a["deposit"] - a["withdrawal"] - a["invested"]) / a["fx_index"]
+    gold = y[IDX["reserves_gold"]]
+    gold_share = np.clip(gold / np.maximum(y[IDX["reserves"]], 1e-12), 0.0, 1.0)
+    d[IDX["reserves"]] = operations + a["revaluation"]
+    d[IDX["reserves_gold"]] = gold_share * operations + a["revaluation"]
     d[IDX["war_debt"]] = a["borrowing"]
+    d[IDX["fiscal_consolidation"]] = ((a["consolidation_indicated"] - y[IDX["fiscal_consolidation"]])
+                                      / p["fiscal.consolidation_days"])
     d[IDX["inflation"]] = (a["inflation_indicated"] - y[IDX["inflation"]]) / p["macro.inflation_adjustment_days"]
     d[IDX["passthrough"]] = (a["passthrough_indicated"] - y[IDX["passthrough"]]) / p["macro.passthrough_days"]
     d[IDX["key_rate"]] = (a["key_rate_indicated"] - y[IDX["key_rate"]]) / p["macro.key_rate_adjustment_days"]
@@ -706,6 +797,7 @@ def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
     y[IDX["sanctions_effective"]] = p["sanctions.initial"]
     y[IDX["evasion"]] = p["evasion.initial"]
     y[IDX["reserves"]] = p["fiscal.reserves_initial"]
+    y[IDX["reserves_gold"]] = p["fiscal.reserves_gold_share"] * p["fiscal.reserves_initial"]
     y[IDX["inflation"]] = p["macro.inflation_initial"]
     y[IDX["key_rate"]] = p["macro.key_rate_initial"]
     y[IDX["civilian_capacity"]] = 1.0

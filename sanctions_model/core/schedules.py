@@ -54,11 +54,16 @@ DRIVERS = (
     "fiscal.non_oil_revenue",
     "fiscal.defence_spending",
     "fiscal.civilian_spending",
+    "fiscal.rule_active",
+    "fiscal.rule_uses_base_price",
+    "fiscal.fund_sales",
+    "fiscal.ofz_market_open",
     "forces.russia_recruitment",
     "forces.russia_casualties",
     "forces.ukraine_recruitment",
     "forces.territory_recorded",
     "macro.rub_per_usd",
+    "macro.gold_price",
 )
 
 

@@ -444,11 +444,15 @@ def _add_step(params: ParameterSet, step: Step, origin: str) -> ParameterSet:
     lever = step.lever
     prefix = f"{lever}.step{len(steps(params, lever)) + 1}"
     level = params.parameters.get(f"{lever}.level") or params.parameters[lever]  # a lever, or a driver
+    # a lever's step stays within the lever's range; a driver's path is recorded or scenario
+    # data (a month's sale of the fund, a collapse of the rouble), bounded only by what the
+    # quantity allows, not by the range its constant value is sampled over
+    low, high = (level.low, level.high) if f"{lever}.level" in params.parameters else hard_bounds(level)
     note = f"{origin}: {step.why}"
     specs = {
         "start_day": Parameter(f"{prefix}.start_day", 0.0, "day", 0.0, 3650.0, note,
                                f"Day the {lever} schedule's next step starts", lever),
-        "level": Parameter(f"{prefix}.level", level.value, level.unit, level.low, level.high, note,
+        "level": Parameter(f"{prefix}.level", level.value, level.unit, low, high, note,
                            f"Level the {lever} schedule's next step moves to", lever),
         "phase_in_days": Parameter(f"{prefix}.phase_in_days", 0.0, "day", 0.0, 3650.0, note,
                                    "Days over which that step reaches its level", lever),

@@ -22,11 +22,14 @@ IMPOSED = (
     "model holds the front, measuring the balance of forces against that day's. The territory check of "
     "2023-02 comes three months after the handover and says little; those of 2024-11 and 2025-01 test "
     "two years of the model's own front.",
-    "**The budget's spending and non-oil revenue, the oil price, the exchange rate, Russian casualties "
-    "and recruitment** follow recorded paths (or, where `data/` has no figure, assumed ones, each "
-    "labelled in the scenario below). Their fit is by construction and tests nothing; what the model "
-    "adds is oil revenue (from price, discount, volume and the rate), the deficit and how it is "
-    "financed, the reserves, inflation, the key rate and the front after 2022.",
+    "**The budget's spending and non-oil revenue, the oil price, the exchange rate, the gold price, "
+    "Russian casualties and recruitment** follow recorded paths (or, where `data/` has no figure, "
+    "assumed ones, each labelled in the scenario below), and so do **the budget rule's form** "
+    "(suspended in 2022, a fixed 8 trn RUB base in 2023, the $60 base price from 2024) and **the "
+    "Fund's recorded December sales** (2.41, 2.9 and 1.3 trn RUB). Their fit is by construction and "
+    "tests nothing; what the model adds is oil revenue (from price, discount, volume and the rate), "
+    "what the rule moves into and out of the Fund, the deficit and how it is financed, the reserves, "
+    "inflation, the key rate and the front after 2022.",
 )
 
 #: Limits of the back-test that remain, whatever its score.
