@@ -77,7 +77,6 @@ def test_targets_are_checked_figure_by_figure(result):
 # misses are listed here (strict: if one starts to pass, the test says so and the list must
 # shrink); the report states the same.
 KNOWN_MISSES = {
-    ("oil and gas revenue within 15% each year", "2023-12-31"),
     # since the budget rule (issue 14, item 1) the Fund pays for what it did (the December sales
     # of 2022 and 2023, 2.41 and 2.9 trn RUB, and the rule's shortfalls), so the model borrows
     # less in 2022-2023 (-16.5 and 5.3 US$bn a year against 11.0 and 10.6 before), and borrowing
@@ -97,11 +96,13 @@ KNOWN_MISSES = {
     ("key rate within 3 points", "2023-12-31"),
     ("key rate within 3 points", "2024-09-13"),
     # the discount follows the sanctions index, not the months of the cap's enforcement and evasion
+    # (the calibration puts its response to the bite at the range's high end, 60 US$/bbl)
+    ("Urals price within 20%", "2022-09-30"),
     ("Urals price within 20%", "2022-12-31"),
     ("Urals price within 20%", "2023-09-30"),
-    # the volume barely moves with the bite (the calibration puts its sensitivity at the range's low end)
-    ("oil export volume within 5%", "2022-07-31"),
-    ("oil export volume within 5%", "2023-07-31"),
+    # the volume follows the bite smoothly (its sensitivity fixed at 0.22, not identified), not the
+    # dip of early 2023 and the recovery by April
+    ("oil export volume within 5%", "2023-04-30"),
 }
 CHECKS = list(dict.fromkeys((name, date) for name, series, since, _, _ in TARGETS  # each (target, date) once
                             for date in load_history().query("series == @series")["date"]

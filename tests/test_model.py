@@ -46,9 +46,10 @@ def test_reserves_never_negative_even_with_ruinous_spending(base_values):
     # explicit Runge-Kutta step may undershoot by the solver's absolute tolerance on
     # reserves (1e-10 US$ bn), never by more than a dollar.
     assert reserves.min() >= -1e-9
-    # they are in fact drained: near empty the Fund pays the share R^2 / (R^2 + g^2) of what it is
-    # asked, so the last of it goes slowly (as 1/t), and 0.06 of 37.5 is left after two years
-    assert reserves[:, -1] < 0.1
+    # they are in fact drained, below the lowest threshold at which the Fund counts as exhausted
+    # (fiscal.reserves_exhausted, 1-10 US$ bn): near empty the Fund pays the share R^2 / (R^2 + g^2)
+    # of what it is asked, so the last of it goes slowly (as 1/t); 0.3 of 37.5 is left after two years
+    assert reserves[:, -1] < 1.0
     assert np.isfinite(sol.y).all()
 
 

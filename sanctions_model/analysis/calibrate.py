@@ -32,17 +32,25 @@ from ..runs.evaluate import SolverPolicy, evaluate
 from ..runs.run import run_from, simulate
 from .backtesting import END, SCENARIO, compare
 
-#: Parameters the calibration fits by default: the oil revenue chain (with the pace at which
-#: evasion builds up), the Fund's liquid assets in 2022 and the pace at which it invests them,
-#: the ones the recorded series can inform.
+#: Parameters the calibration fits by default: the oil tax take and the discount's response to
+#: the sanctions' bite, the Fund's liquid assets in 2022 and the pace at which it invests them.
+#: Three more that it used to fit are fixed at their sourced or assumed values in
+#: params/base.toml (:data:`NOT_IDENTIFIED`): with them the record left their standard errors
+#: wider than their ranges (issue 14, item 7).
 PARAMETERS = (
     "oil.tax_take",
-    "oil.base_discount",
     "oil.discount_sensitivity",
-    "oil.volume_sanctions_sensitivity",
-    "evasion.adaptation_days",
     "fiscal.reserves_initial",
     "fiscal.fund_investment",
+)
+#: Parameters the 2022-2024 record does not identify in this model: fitted beside
+#: :data:`PARAMETERS` (calibration of 2026-11-26, cost 0.0463 against 0.0492 without them) their
+#: standard errors were 26 US$/bbl (range 1-5), 0.47 (range 0.05-0.5) and 1,500 days (range
+#: 120-730). They keep their values of params/base.toml, labelled as assumptions there.
+NOT_IDENTIFIED = (
+    "oil.base_discount",
+    "oil.volume_sanctions_sensitivity",
+    "evasion.adaptation_days",
 )
 #: Stocks whose starting value the calibration sets, and the starting parameter each sets:
 #: the record where it exists (:data:`FROM_RECORD`), else the calibrated back-test's state on
