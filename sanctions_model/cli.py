@@ -257,8 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     bt.add_argument("--force", action="store_true", help="replace an existing output directory")
 
-    cal = command("calibrate", "fit the oil revenue chain and the Fund's starting size and investment to the "
-                               "record (least squares, within each parameter's range)")
+    cal = command("calibrate", "fit the oil tax take, the discount's response to sanctions and the Fund's "
+                               "starting size and investment to the record (least squares, within each "
+                               "parameter's range)")
     cal.add_argument("--out", required=True, help="TOML file for the fitted values (e.g. params/calibrated.toml)")
     cal.add_argument("--max-evals", type=_whole("--max-evals", 2), default=200, dest="max_evals",
                      help="most evaluations of the fit (default 200; each Jacobian adds one run per parameter)")
