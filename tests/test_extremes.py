@@ -189,7 +189,7 @@ def test_the_reserves_drain_is_bounded_by_a_day_but_unchanged_for_ordinary_defic
 
     ordinary = flows(0.15, 2.0)  # US$ bn a day: the central scenarios' largest deficits
     # the gate without the bound; the rule's transfer at 0 is smoothed, asking 0.001 a day more
-    asked = ordinary["deficit"] + softplus(0.0, model.FISCAL_SMOOTHING)
+    asked = -ordinary["balance"] + softplus(0.0, model.FISCAL_SMOOTHING)
     unbounded = asked * 2.0**2 / (2.0**2 + gate**2)
     np.testing.assert_allclose(ordinary["withdrawal"], unbounded, rtol=1e-3)
     for reserves in (1e-3, 0.1, 2.0):

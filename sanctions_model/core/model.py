@@ -162,7 +162,7 @@ def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
     floor = p["oil.shut_in_price"]
     market = p["oil.brent_price"] - p["oil.base_discount"] - p["oil.discount_sensitivity"] * bite
     price = urals_price(market, floor)
-    below = softplus(floor - market, OIL_PRICE_SMOOTHING)  # how far the market price is under the floor
+    below = price - market  # how far the market price is under the floor: softplus(P_s - P_m), exactly
     volume = p["oil.export_volume_potential"] * embargo_reach(p, bite) * floor / (below + floor)
     revenue = p["oil.tax_take"] * volume * 1e6 * price * 1e-9 * fx_index(p)
     return revenue, volume, price
@@ -296,7 +296,7 @@ def fiscal_flows(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: N
     withdrawal = wanted * paid
     borrowing = -balance + deposit - withdrawal
     return {"non_oil": non_oil, "spending": spending, "balance": balance,
-            "deficit": softplus(-balance, FISCAL_SMOOTHING), "fiscal_gap": softplus(-gap, FISCAL_SMOOTHING),
+            "fiscal_gap": softplus(-gap, FISCAL_SMOOTHING),
             "base_oil": base, "rule": rule, "deposit": deposit, "withdrawal": withdrawal,
             "invested": investment * paid, "borrowing": borrowing, "absorption": absorption,
             "unabsorbed": softplus(borrowing - absorption, FISCAL_SMOOTHING)}
