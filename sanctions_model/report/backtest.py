@@ -12,7 +12,7 @@ from ..inputs.params import format_value
 from ..outdir import atomic_directory, check_target
 from ..runs.describe import markdown_table
 from .figures import ModelFigure, _save, _style
-from .markdown import provenance
+from .markdown import provenance, stock_words
 
 #: What the back-test takes as given rather than finds, stated once.
 IMPOSED = (
@@ -143,8 +143,8 @@ def _calibration_section(result: BacktestResult, calibrated: Calibrated) -> list
                          recorded=start["recorded"].map(_fmt),
                          difference=(start["backtest"] / start["recorded"] - 1.0).map(lambda v: f"{100 * v:+.0f}%"))[
         ["stock", "value", "source", "backtest", "recorded", "difference", "unit"]]
-    from_record = ", ".join(s.replace("_", " ") for s in start.loc[start["source"] == "record", "stock"])
-    from_backtest = ", ".join(s.replace("_", " ") for s in start.loc[start["source"] != "record", "stock"])
+    from_record = stock_words(start.loc[start["source"] == "record", "stock"])
+    from_backtest = stock_words(start.loc[start["source"] != "record", "stock"])
     lines += [
         "## Where the projection starts",
         "",

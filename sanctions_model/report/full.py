@@ -18,7 +18,7 @@ the provenance table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +42,7 @@ from .markdown import (
     provenance,
     ranking,
     scenarios_section,
+    stock_words,
     uncertainty_section,
 )
 from .sensitivity import label, outcome_section, plain_name
@@ -84,11 +85,6 @@ def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:
             + ranking("the day Russia becomes willing to negotiate", indices, labels)
             + f" {none} of the {len(sobol)} uncertain assumptions have no measurable effect on it (see 'Which "
             "assumptions decide the answer').")
-
-
-def _stocks(names: Iterable[str]) -> str:
-    """Stock names as words: ``key_rate, territory`` -> ``key rate, territory``."""
-    return ", ".join(name.replace("_", " ") for name in names)
 
 
 def write_report(study: FullStudy, out: Path | str, command: str, force: bool = False) -> Path:
@@ -148,8 +144,8 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             "",
             CAVEAT,
             "",
-            *([f"Every run starts on 2025-01-20 from the record where it exists ({_stocks(FROM_RECORD)}) and, "
-               f"for {_stocks(s for s in JOINED if s not in FROM_RECORD)}, from the state of the calibrated "
+            *([f"Every run starts on 2025-01-20 from the record where it exists ({stock_words(FROM_RECORD)}) and, "
+               f"for {stock_words(s for s in JOINED if s not in FROM_RECORD)}, from the state of the calibrated "
                "back-test of 2022-02-24 to 2025-01-20, with its fitted values (`params/calibrated.toml`, "
                f"{params.meta['calibration']}); `reports/backtest/report.md` says which of its targets the model "
                "meets and how its state on 2025-01-20 differs from the recorded figures.", ""]

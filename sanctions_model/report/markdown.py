@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import cast
 
 import pandas as pd
@@ -131,6 +131,11 @@ def leading_group(estimates: Mapping[str, tuple[float, float, float]]) -> list[s
     floor = estimates[best][1]
     group = [k for k, (_, _, high) in estimates.items() if high >= floor]
     return sorted(group, key=lambda k: (-estimates[k][0], k))
+
+
+def stock_words(names: Iterable[str]) -> str:
+    """Stock names as words: ``key_rate, territory`` -> ``key rate, territory``."""
+    return ", ".join(name.replace("_", " ") for name in names)
 
 
 def _names(items: Sequence[str]) -> str:
