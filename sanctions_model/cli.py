@@ -466,8 +466,8 @@ def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .outdir import check_file
 
     out = check_file(args.out, args.force)
-    print(f"calibrating: up to {args.max_evals} steps, each a run of the back-test (about 3 s) and one more per "
-          "fitted parameter for the Jacobian; about 25 minutes with the defaults ...", file=sys.stderr)
+    print(f"calibrating: up to {args.max_evals} steps, each one back-test run and one more per fitted parameter "
+          "for the Jacobian, integrated together; one to two minutes with the defaults ...", file=sys.stderr)
     result = calibrate(max_evaluations=args.max_evals)
     write_calibrated(result, out, _command_line(argv), force=args.force)
     before = backtest(calibration=False).targets["met"]

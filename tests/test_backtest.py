@@ -64,7 +64,7 @@ def test_fit_is_tidy_and_its_arithmetic_holds(result):
 def test_targets_are_checked_figure_by_figure(result):
     t = result.targets
     counts = t.groupby("target").size().to_dict()
-    expected = [3, 7, 3, 1, 3, 5, 6, 5, 3]  # recorded figures each target's series has in its period
+    expected = [3, 7, 3, 1, 3, 6, 7, 17, 6, 5, 3]  # recorded figures each target's series has in its period
     per_target = {t[0]: n for t, n in zip(TARGETS, expected, strict=True)}
     assert counts == {**per_target, "direction of inflation each year": 3}
     relative = t[t["target"] == TARGETS[0][0]]
@@ -77,24 +77,25 @@ def test_targets_are_checked_figure_by_figure(result):
 # misses are listed here (strict: if one starts to pass, the test says so and the list must
 # shrink); the report states the same.
 KNOWN_MISSES = {
-    # since the budget rule (issue 14, item 1) the Fund pays for what it did (the December sales
-    # of 2022 and 2023, 2.41 and 2.9 trn RUB, and the rule's shortfalls), so the model borrows
-    # less in 2022-2023 (-16.5 and 5.3 US$bn a year against 11.0 and 10.6 before), and borrowing
-    # is what drives its underlying inflation: 2024 averages 7.3% against 9.52% recorded (the
-    # inflation block is item 2's)
-    ("inflation within 2 points each year", "2024-12-31"),
-    # since issue 14 prices follow the rouble with a lag (macro.passthrough_days, a month): the price
-    # effect of 2023's fall lands partly in 2024's average and 2024's late fall in 2025, and
-    # nothing else in the inflation block makes 2024 rise (met before only because the
-    # instantaneous pass-through put each year's fall into that year's average, as a spike)
-    ("direction of inflation each year", "2024-12-31"),
-    # issue 14's new targets, as the model stands before its monetary and oil blocks are reworked:
-    # the key rate answers the inflation of the moment with a partial adjustment (not the emergency
-    # rises of 2022-02 and 2023-08, nor the path of 2023-2024)
-    ("key rate within 3 points", "2022-02-28"),
-    ("key rate within 3 points", "2023-08-15"),
+    # the monetary block of issue 14 (item 2), as fitted to the key rate and inflation of 2022-2024:
+    # the pass-through it fits (0.03 of the rouble's fall) leaves most of March 2022's jump in prices
+    # (7.6% in the month) unexplained, so 2022 averages 7.3% against 11.94% recorded, and the
+    # direction of 2022 and 2023 follows from that year
+    ("inflation within 2 points each year", "2022-12-31"),
+    ("direction of inflation each year", "2022-12-31"),
+    ("direction of inflation each year", "2023-12-31"),
+    # the base effect of spring 2022 and the low price growth of its summer are not in the model's
+    # smooth inflation: twelve-month inflation in March-April 2023 is 6% against 3.5 and 2.3
+    ("inflation over twelve months within 2 points", "2023-03-31"),
+    ("inflation over twelve months within 2 points", "2023-04-30"),
+    # the third quarter of 2023 (12.1% annualised) came with the rouble's fall, which the fitted
+    # pass-through barely carries into prices
+    ("price growth over three months within 3 points", "2023-09-30"),
+    # with that inflation the stance is about 4 points above the 7.5-8.5% held in June-July 2023,
+    # and the rises of autumn 2023 come late (12.5% against 16% at the end of the year)
+    ("key rate within 3 points", "2023-06-09"),
+    ("key rate within 3 points", "2023-07-21"),
     ("key rate within 3 points", "2023-12-31"),
-    ("key rate within 3 points", "2024-09-13"),
     # the discount follows the sanctions index, not the months of the cap's enforcement and evasion
     # (the calibration puts its response to the bite at the range's high end, 60 US$/bbl)
     ("Urals price within 20%", "2022-09-30"),

@@ -30,7 +30,8 @@ SUSPENDED = _step("fiscal.rule_active", 0)
 
 
 def test_above_the_base_price_the_rule_buys_into_the_fund_and_a_cut_base_price_saves_more():
-    high = {"oil.brent_price": 100.0}
+    # the bond market able to take the extra borrowing (its absorption at the top of its range)
+    high = {"oil.brent_price": 100.0, "fiscal.ofz_absorption": 60.0}
     kept = _run(high)
     cut = _run({**high, "fiscal.rule_base_price": 45.0})
     assert (kept["rule_transfer"] > 0).all(), "at Brent 100 the Urals price is above $60 all along"
@@ -39,6 +40,19 @@ def test_above_the_base_price_the_rule_buys_into_the_fund_and_a_cut_base_price_s
     assert cut["rule_transfer"].mean() > 1.4 * kept["rule_transfer"].mean()
     assert cut["reserves"].iloc[-1] > kept["reserves"].iloc[-1] + 10
     assert cut["war_debt"].iloc[-1] > kept["war_debt"].iloc[-1] + 10
+
+
+def test_saving_more_than_the_bond_market_will_lend_comes_back_out_of_the_fund():
+    """At the central absorption (40 US$bn a year, cut as the key rate rises) the extra borrowing a
+    cut base price needs is more than the market takes: the Fund pays the rest back, and most of
+    what the cut saved returns to the budget."""
+    high = {"oil.brent_price": 100.0}
+    kept, cut = _run(high), _run({**high, "fiscal.rule_base_price": 45.0})
+    saved = (cut["reserve_inflow"] - kept["reserve_inflow"]).mean()  # [US$ bn per year]
+    paid_back = (cut["reserve_drawdown"] - kept["reserve_drawdown"]).mean()
+    assert saved > 20 and 0.5 * saved < paid_back < saved, (saved, paid_back)
+    kept_more = cut["reserves"].iloc[-1] - kept["reserves"].iloc[-1]  # [US$ bn] after two years
+    assert 0 < kept_more < 0.5 * 2 * saved, "the Fund keeps less than half of two years' extra saving"
 
 
 def test_below_the_base_price_the_fund_pays_the_shortfall():

@@ -34,7 +34,7 @@ INLINE = re.compile(r"`(sanctions-model [^`]+)`")
 
 def inline_commands(document: str) -> list[str]:
     """Complete ``sanctions-model`` commands quoted in the text (not placeholders with ... or DIR,
-    nor calibrate, which takes 25 minutes and writes the project's calibration)."""
+    nor calibrate, which takes a minute or two and writes the project's calibration)."""
     text = " ".join((ROOT / document).read_text().split())
     return [c for c in INLINE.findall(text)
             if "..." not in c and "DIR" not in c and not c.startswith("sanctions-model calibrate")]

@@ -133,14 +133,15 @@ def test_capacity_stays_positive_when_defence_outgrows_a_shrinking_economy():
 
 
 def test_a_member_whose_army_collapses_is_sound():
-    """A corner (the 5th of seed 7) where Russia's army collapses to a few men while Ukraine's
+    """A corner (the 11th of seed 7) where Russia's army collapses to a few men while Ukraine's
     grows: the run finishes and agrees with the implicit reference. (Before issue 14's budget
     rule the 51st corner stepped the army below zero, where the model was undefined; no corner
-    of the first 40 that collapse does so now.)"""
+    of the first 40 that collapse does so now. Which corner collapses moves whenever the list of
+    uncertainties does: it was the 5th before the monetary block of issue 14, item 2.)"""
     params = load_params("hard_way")
     names = uncertainties(params)
     rng = np.random.default_rng(7)
-    high = rng.integers(0, 2, size=(5, len(names))).astype(bool)[-1]
+    high = rng.integers(0, 2, size=(11, len(names))).astype(bool)[-1]
     values = dict(params.values())
     values.update({name: getattr(params.parameters[name], "high" if h else "low") for name, h in zip(names, high)})
     sol = run_values(values, DAYS)
@@ -236,6 +237,14 @@ NONNEGATIVE = ["sanctions_effective", "evasion", "reserves", "reserves_gold", "f
                "russia_forces", "ukraine_forces", "ukraine_materiel", "territory", "kursk", "russia_willingness",
                "ukraine_willingness", "oil_revenue_lost", "ukraine_funding", "reference_power_russia",
                "reference_power_ukraine"]
+#: Stocks whose values on the grid may stray further than the sweep's tolerance, and how far (a
+#: share of the stock's largest value). The grid's values come from the solver's dense output,
+#: interpolated within steps of several days: the consolidation starts from zero within a day
+#: when the Fund empties and the bond market's limit is reached, and the interpolant of a step
+#: across that start dips below zero (the same member run alone, with its own steps, does not; since issue
+#: 14, item 2, whose rising key rate cuts the market's absorption, in 6 of the 8,000 random
+#: corners below, by up to 3e-4 of the stock's largest value, 0.006 US$ bn a year).
+INTERPOLATION = {"fiscal_consolidation": 1e-3}
 SHARES = ["sanctions_effective", "evasion", "strain", "territory", "russia_willingness", "ukraine_willingness"]
 KEEP = [*NONNEGATIVE, "war_debt", "urals_price", "oil_revenue", "export_volume"]
 
@@ -252,7 +261,7 @@ def evaluate_sound(values: dict, days: float):
         assert np.isfinite(ev.trajectories[name]).all(), name
     for name in NONNEGATIVE:  # within the sweep's relative tolerance (1e-5) of the stock's largest value
         x = ev.trajectories[name]
-        slack = 1e-5 * np.maximum(np.abs(x).max(axis=1), scale[name])
+        slack = INTERPOLATION.get(name, 1e-5) * np.maximum(np.abs(x).max(axis=1), scale[name])
         assert (x.min(axis=1) >= -slack).all(), (name, x.min())
     for name in SHARES:
         assert ev.trajectories[name].max() <= 1.0 + 1e-6, name

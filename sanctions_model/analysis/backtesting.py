@@ -59,6 +59,11 @@ def comparisons(rub_per_usd: float) -> dict[str, Comparison]:
         "nwf_liquid": Comparison("reserves_budget", "at", rub, "liquid National Wealth Fund"),
         "cpi_dec_dec": Comparison("headline_inflation", "mean", float,
                                   "inflation (December on December: the model's headline rate averaged over the year)"),
+        "cpi_momentum": Comparison("headline_inflation", "mean", float,
+                                   "price growth over three months (seasonally adjusted and annualised: the "
+                                   "model's headline rate averaged over them)"),
+        "cpi_yoy": Comparison("headline_inflation", "mean", float,
+                              "inflation over twelve months (the model's headline rate averaged over them)"),
         "key_rate": Comparison("key_rate", "at", float, "the central bank's key rate"),
         "urals_price": Comparison("urals_price", "mean", float, "Urals price"),
         "export_volume": Comparison("export_volume", "mean", float, "oil export volume"),
@@ -128,6 +133,10 @@ def period_start(date: pd.Timestamp, period: str) -> pd.Timestamp:
         return pd.Timestamp(year=date.year, month=date.month, day=1)
     if period == "months":  # "2022 Jan-Sep", "2023 Jan-Jun", "2023 (to 2023-07-04)": from January
         return pd.Timestamp(year=date.year, month=1, day=1)
+    if period == "quarter":  # the three months ending at date: 2023-09-30 -> from 2023-07-01
+        return pd.Timestamp(year=date.year, month=date.month, day=1) - pd.DateOffset(months=2)
+    if period == "twelve_months":  # 2023-03-31 -> from 2022-04-01
+        return pd.Timestamp(year=date.year, month=date.month, day=1) - pd.DateOffset(months=11)
     return date
 
 
@@ -225,6 +234,8 @@ TARGETS = (
     ("territory within 2 points from 2023", "territory", "2023-01-01", 2.0, "absolute"),
     ("territory gained in 2024 within half of it", "territory_gain", "2024-01-01", 0.5, "relative"),
     ("inflation within 2 points each year", "cpi_dec_dec", "2022-01-01", 2.0, "absolute"),
+    ("price growth over three months within 3 points", "cpi_momentum", "2022-01-01", 3.0, "absolute"),
+    ("inflation over twelve months within 2 points", "cpi_yoy", "2022-01-01", 2.0, "absolute"),
     ("key rate within 3 points", "key_rate", "2022-01-01", 3.0, "absolute"),
     ("Urals price within 20%", "urals_price", "2022-01-01", 0.20, "relative"),
     ("oil export volume within 5%", "export_volume", "2022-01-01", 0.05, "relative"),

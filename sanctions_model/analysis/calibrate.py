@@ -42,6 +42,13 @@ PARAMETERS = (
     "oil.discount_sensitivity",
     "fiscal.reserves_initial",
     "fiscal.fund_investment",
+    "macro.neutral_real_rate",
+    "macro.key_rate_response",
+    "macro.key_rate_fx_response",
+    "macro.inflation_observed_days",
+    "macro.exchange_rate_passthrough",
+    "macro.inflation_per_defence_share",
+    "macro.inflation_adjustment_days",
 )
 #: Parameters the 2022-2024 record does not identify in this model: fitted beside
 #: :data:`PARAMETERS` (calibration of 2026-11-26, cost 0.0463 against 0.0492 without them) their
@@ -63,6 +70,7 @@ JOINED = {
     "evasion": "evasion.initial",
     "reserves": "fiscal.reserves_initial",
     "inflation": "macro.inflation_initial",
+    "inflation_observed": "macro.inflation_observed_initial",
     "key_rate": "macro.key_rate_initial",
     "russia_forces": "forces.russia_initial",
     "ukraine_forces": "forces.ukraine_initial",
@@ -74,7 +82,13 @@ JOINED = {
 #: ensembles give each member its own start. The back-test's value widens the range.
 FROM_RECORD = ("inflation", "key_rate", "reserves", "territory")
 #: Recorded series the fit uses.
-SERIES = ("oil_gas_revenue", "nwf_liquid", "urals_price", "export_volume", "federal_revenue", "deficit")
+SERIES = ("oil_gas_revenue", "nwf_liquid", "urals_price", "export_volume", "federal_revenue", "deficit",
+          "key_rate", "cpi_dec_dec", "cpi_momentum", "cpi_yoy")
+#: Series whose error the fit measures in points of a rate, not relative to the recorded value:
+#: a miss of 1 point counts as a relative miss of 1 / scale (10% at a scale of 10). A relative
+#: error would weigh a point of inflation at 2.3% four times as much as at 9.5%, and a point of
+#: the key rate at 7.5% three times as much as at 21%.
+POINT_SCALES = {"key_rate": 10.0, "cpi_dec_dec": 10.0, "cpi_momentum": 10.0, "cpi_yoy": 10.0}
 #: Weight of a figure by the confidence of its source.
 CONFIDENCE = {"high": 1.0, "med": 0.7, "low": 0.4}
 
@@ -135,7 +149,8 @@ DIFF_STEP = 1e-3
 
 def _residual_function(params: ParameterSet, names: Sequence[str], series: Sequence[str], history: pd.DataFrame,
                        counter: list[int]) -> Callable[[np.ndarray], np.ndarray]:
-    """``residuals(X)``: the weighted relative errors of each row of ``X`` (rows, k), shape (rows, m),
+    """``residuals(X)``: the weighted relative errors of each row of ``X`` (rows, k), shape (rows, m)
+    (for the rates of :data:`POINT_SCALES`, the error in points over the scale),
     all rows integrated as one batch through the evaluator."""
     weights = _weights(history, series, pd.Timestamp(params.start_date))
     days = float((END - pd.Timestamp(params.start_date)).days)
@@ -150,9 +165,11 @@ def _residual_function(params: ParameterSet, names: Sequence[str], series: Seque
         for i in np.flatnonzero(result.ok):
             trial = params.with_values(dict(zip(names, map(float, x[i]))), origin="calibration")
             fit, _ = compare(run_from(trial, days, result, int(i)), history)
-            merged = weights.merge(fit[["series", "date", "period", "relative_error"]],
+            merged = weights.merge(fit[["series", "date", "period", "error", "relative_error"]],
                                    on=["series", "date", "period"], how="left")
-            out[i] = (merged["weight"] * merged["relative_error"].fillna(0.0)).to_numpy()
+            scale = merged["series"].map(POINT_SCALES)
+            error = merged["relative_error"].where(scale.isna(), merged["error"] / scale)
+            out[i] = (merged["weight"] * error.fillna(0.0)).to_numpy()
         return out
 
     return residuals

@@ -393,17 +393,48 @@ def passthrough_indicated(p: Params, depreciation: Num) -> Num:
     return p["macro.exchange_rate_passthrough"] * (down - p["macro.appreciation_passthrough_share"] * up)
 
 
-def key_rate_indicated(p: Params, inflation: Num) -> Num:
-    """Taylor-type rule for the key rate [% per year], floored softly at zero.
+def key_rate_indicated(p: Params, observed: Num, depreciation: Num) -> Num:
+    """The central bank's rule for the policy stance [% per year], floored softly at zero.
 
-    ``r* = I_target + rr_n + phi (I - I_target)``
+    ``r* = I_target + rr_n + phi (I_obs - I_target) - D_max tanh(k_fx max(-dep, 0) / D_max)``:
+    a Taylor-type answer to inflation as the bank reads it, ``I_obs`` (the stock
+    ``inflation_observed``: headline inflation over recent months, as the Bank of Russia reads
+    seasonally adjusted, annualised price growth), eased while the rouble rises (each cut of
+    2022 cited the rouble's strength). The key rate is this stance, followed with inertia,
+    plus the rouble's defence while it falls (:func:`rouble_defence_indicated`).
 
-    Source: assumption, with phi chosen so that 9.5% inflation gives ~21% (data: Key rate,
-    2024-10-25; CPI Dec/Dec, 2024).
+    Parameters
+    ----------
+    observed : array [% per year]
+    depreciation : array [% per year], the rouble's fall against the dollar
+
+    Source: assumption in form; ``rr_n``, ``phi`` and ``k_fx`` are fitted to the key-rate path of
+    2022-2024 (data: Key rate, 2022-02-28 to 2024-10-25; params/calibrated.toml).
     """
     target = p["macro.inflation_target"]
-    rule = target + p["macro.neutral_real_rate"] + p["macro.key_rate_response"] * (inflation - target)
-    return softplus(rule, 0.5)
+    cap = p["macro.rouble_defence_max"]
+    ease = cap * np.tanh(p["macro.key_rate_fx_response"] * np.maximum(-depreciation, 0.0) / cap)
+    return softplus(target + p["macro.neutral_real_rate"] + p["macro.key_rate_response"] * (observed - target)
+                    - ease, 0.5)
+
+
+def rouble_defence_indicated(p: Params, depreciation: Num) -> Num:
+    """The premium the central bank adds to the key rate while the rouble falls [pp].
+
+    ``D* = D_max tanh(k_fx max(dep, 0) / D_max)``: in proportion to the rouble's fall for
+    ordinary falls, bounded by ``D_max`` for a collapse. It is set within days
+    (``macro.rouble_defence_days``: 9.5 to 20% four days into the war) and unwound over
+    ``macro.rouble_defence_decay_days`` once the rouble steadies.
+
+    Parameters
+    ----------
+    depreciation : array [% per year], the rouble's fall against the dollar
+
+    Source: assumption (data: Key rate, 2022-02-28, raised as the rouble fell; Key rate,
+    2023-08-15, an emergency rise with the rouble beyond 100 RUB/$); ``k_fx`` fitted.
+    """
+    cap = p["macro.rouble_defence_max"]
+    return cap * np.tanh(p["macro.key_rate_fx_response"] * np.maximum(depreciation, 0.0) / cap)
 
 
 def capacity_erosion(p: Params, defence_share_excess: Num, real_rate: Num, bite: Num) -> Num:
@@ -645,8 +676,15 @@ def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
     reserves = y[IDX["reserves"]]
     key_rate, inflation = y[IDX["key_rate"]], y[IDX["inflation"]]
     headline = inflation + y[IDX["passthrough"]]
-    key_rate_target = key_rate_indicated(p, headline)
-    rise = (key_rate_target - key_rate) / p["macro.key_rate_adjustment_days"] * DAYS_PER_MONTH  # [pp per month]
+    dep = depreciation(p)
+    # the key rate is the stance (key_rate - defence), following its rule with inertia, plus the rouble's defence
+    defence = y[IDX["rouble_defence"]]
+    defence_target = rouble_defence_indicated(p, dep)
+    defence_move = (defence_target - defence) / np.where(defence_target > defence, p["macro.rouble_defence_days"],
+                                                         p["macro.rouble_defence_decay_days"])
+    key_rate_target = key_rate_indicated(p, y[IDX["inflation_observed"]], dep)
+    key_rate_move = (key_rate_target - (key_rate - defence)) / p["macro.key_rate_adjustment_days"] + defence_move
+    rise = key_rate_move * DAYS_PER_MONTH  # [pp per month]
     fisc = fiscal_flows(p, oil, price, capacity, reserves, y[IDX["war_debt"]], key_rate, rise,
                         y[IDX["fiscal_consolidation"]])
     gdp_per_day = p["fiscal.gdp"] * capacity / DAYS_PER_YEAR
@@ -655,7 +693,6 @@ def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
     borrowing_share = 100.0 * fisc["borrowing"] / gdp_per_day
     gap_share = 100.0 * fisc["fiscal_gap"] / gdp_per_day
     real_rate = key_rate - inflation
-    dep = depreciation(p)
     x = fx_index(p)
     return {
         "sanctions_target": s_target, "secondary_tariffs": sec_tariffs, "ally_pressure": ally,
@@ -664,7 +701,7 @@ def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
         "rub_per_usd": p["macro.rub_per_usd"], "fx_index": x, "depreciation": dep,
         "headline_inflation": headline, "passthrough_indicated": passthrough_indicated(p, dep),
         "inflation_indicated": inflation_indicated(p, defence_excess, borrowing_share, bite, real_rate),
-        "key_rate_indicated": key_rate_target,
+        "key_rate_indicated": key_rate_target, "key_rate_move": key_rate_move, "defence_move": defence_move,
         "erosion": capacity_erosion(p, defence_excess, real_rate, bite),
         "strain_indicated": strain_indicated(p, reserves, gap_share, inflation, capacity),
         "consolidation_indicated": consolidation_indicated(p, y[IDX["fiscal_consolidation"]], fisc["unabsorbed"]),
@@ -758,7 +795,10 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
                                       / p["fiscal.consolidation_days"])
     d[IDX["inflation"]] = (a["inflation_indicated"] - y[IDX["inflation"]]) / p["macro.inflation_adjustment_days"]
     d[IDX["passthrough"]] = (a["passthrough_indicated"] - y[IDX["passthrough"]]) / p["macro.passthrough_days"]
-    d[IDX["key_rate"]] = (a["key_rate_indicated"] - y[IDX["key_rate"]]) / p["macro.key_rate_adjustment_days"]
+    d[IDX["inflation_observed"]] = ((a["headline_inflation"] - y[IDX["inflation_observed"]])
+                                    / p["macro.inflation_observed_days"])
+    d[IDX["key_rate"]] = a["key_rate_move"]
+    d[IDX["rouble_defence"]] = a["defence_move"]
     cap = y[IDX["civilian_capacity"]]
     d[IDX["civilian_capacity"]] = (p["macro.capacity_recovery_per_year"] * (1.0 - cap)
                                    - a["erosion"] * cap) / DAYS_PER_YEAR
@@ -800,6 +840,7 @@ def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
     y[IDX["reserves"]] = p["fiscal.reserves_initial"]
     y[IDX["reserves_gold"]] = p["fiscal.reserves_gold_share"] * p["fiscal.reserves_initial"]
     y[IDX["inflation"]] = p["macro.inflation_initial"]
+    y[IDX["inflation_observed"]] = p["macro.inflation_observed_initial"]
     y[IDX["key_rate"]] = p["macro.key_rate_initial"]
     y[IDX["civilian_capacity"]] = 1.0
     y[IDX["russia_forces"]] = p["forces.russia_initial"]

@@ -18,8 +18,9 @@ from ..errors import InputError
 HISTORY = "history.csv"
 FIGURES = "figures-to-2025-01-20.csv"
 #: What the ``period`` column may say: the value is a point in time, or an average or
-#: total over the year, month or months ending at ``date``.
-PERIODS = ("point", "year", "month", "months")
+#: total over the year, month, months (from January), quarter (the three months) or twelve
+#: months ending at ``date``.
+PERIODS = ("point", "year", "month", "months", "quarter", "twelve_months")
 COLUMNS = ("series", "date", "period", "value", "unit", "item", "item_date", "note")
 
 
@@ -52,7 +53,7 @@ def load_history(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per figure: ``series``, ``date`` (datetime; the end of the period for a
-        period value), ``period`` (``point``, ``year``, ``month`` or ``months``),
+        period value), ``period`` (``point``, ``year``, ``month``, ``months``, ``quarter`` or ``twelve_months``),
         ``value`` (float), ``unit``, ``item`` and ``item_date`` (the row of the sourced
         figures it comes from), ``source``, ``confidence`` and ``note``; sorted by series
         and date.
