@@ -41,7 +41,8 @@ LIMITS = (
     "which evasion erodes; the recorded discount of 2022 and early 2023 ($20-30) was wider than the "
     "bite of those years gives, as the rerouting of exports to Asia cost more than the sanctions "
     "index measures.",
-    "**Inflation's shocks and base effects.** Prices rose 7.6% in March 2022 alone; the pass-through "
+    "**Inflation's shocks and base effects.** Prices rose 7.61% in March 2022 alone (`data/`: CPI m/m, "
+    "2022-03); the pass-through "
     "the calibration fits to 2022-2024 (0.03 of the rouble's fall) carries little of that, the panic "
     "buying and broken supply of that month are not in the model, and its inflation is smooth where the "
     "record's twelve-month rate dropped to 2-3.5% in spring 2023 as March 2022 left the window. 2022's "
