@@ -31,7 +31,7 @@ ARTICLE_ASSUMPTIONS: tuple[ArticleAssumption, ...] = (
         scenarios=("hard_way", "easy_way"),
         parameters=("evasion.implementation_delay_days", "evasion.initial", "evasion.max",
                     "evasion.secondary_effect", "evasion.adaptation_days", "oil.volume_sanctions_sensitivity",
-                    "oil.discount_sensitivity", "russia.strain_effect", "russia.relief_effect",
+                    "oil.discount_sensitivity", "oil.discount_max", "russia.strain_effect", "russia.relief_effect",
                     "russia.relief_half"),
     ),
     ArticleAssumption(

@@ -67,6 +67,9 @@ def comparisons(rub_per_usd: float) -> dict[str, Comparison]:
         "key_rate": Comparison("key_rate", "at", float, "the central bank's key rate"),
         "urals_price": Comparison("urals_price", "mean", float, "Urals price"),
         "export_volume": Comparison("export_volume", "mean", float, "oil export volume"),
+        "shadow_fleet_share": Comparison("evasion", "mean", lambda e: 100.0 * e,
+                                         "shadow tankers' share of seaborne crude (the model's evasion, the share "
+                                         "of sanctions' effect circumvented, read as it)"),
         "territory": Comparison("territory", "at", lambda s: 100.0 * s, "territory held by Russia"),
         "territory_gain": Comparison("territory_gain", "mean", float,
                                      "territory Russia gained over the year (its rate of change, averaged)",
@@ -227,7 +230,9 @@ def comparable(run: RunResult) -> pd.DataFrame:
 #: steps), the Urals price within 20% and volumes within 5% (less than their recorded swings,
 #: 50-83 US$/bbl and 7.3-8.3 mb/d), the deficit within 1 trn RUB (about half a percent of GDP),
 #: and the 2024 gain within half of it (a front frozen since 2022 gains nothing and fails, which
-#: the territory's level alone does not show).
+#: the territory's level alone does not show). Item 4 added evasion against the share of
+#: Russia's seaborne crude on shadow tankers (outside the price cap's reach), within 15 points
+#: (the recorded shares differ by 5 points between routes and by 20 between two months of 2024).
 TARGETS = (
     ("oil and gas revenue within 15% each year", "oil_gas_revenue", "2022-01-01", 0.15, "relative"),
     ("NWF liquid assets within 20% from 2023-08", "nwf_liquid", "2023-08-01", 0.20, "relative"),
@@ -240,6 +245,7 @@ TARGETS = (
     ("Urals price within 20%", "urals_price", "2022-01-01", 0.20, "relative"),
     ("oil export volume within 5%", "export_volume", "2022-01-01", 0.05, "relative"),
     ("deficit within 1 trn RUB each year", "deficit", "2022-01-01", 1.0, "absolute"),
+    ("evasion within 15 points of the shadow fleet's share", "shadow_fleet_share", "2022-01-01", 15.0, "absolute"),
 )
 
 

@@ -67,6 +67,9 @@ RESERVES_DRAIN_DAYS = 1.0
 #: halves in no less than about 3 days.
 KURSK_PRESSURE_MAX = 30.0
 
+#: The smallest bound a saturating response ``cap tanh(x / cap)`` divides by [its unit]: a bound
+#: set to 0 gives a response of 0, not 0/0.
+BOUND_FLOOR = 1e-9
 #: Days in a month, for rates given per month.
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 #: Smoothing scale of the fiscal softplus [US$ bn per day]; small against any deficit.
@@ -142,7 +145,7 @@ def sanctions_bite(sanctions_effective: Num, evasion: Num) -> Num:
 def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
     """Federal oil and gas revenue [budget US$ bn per day], with export volume [mb/d] and Urals price [US$/bbl].
 
-    Price: the market price ``P_m = Brent - d_0 - k_d B`` floored softly at the shut-in price
+    Price: the market price ``P_m = Brent - d(B)`` (:func:`urals_discount`) floored softly at the shut-in price
     ``P_s``: ``P = P_s + softplus(P_m - P_s)`` (:func:`urals_price`); a barrel is not sold for
     less than it costs to lift and ship.
 
@@ -160,12 +163,28 @@ def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
     and the exponent are assumptions (params/base.toml).
     """
     floor = p["oil.shut_in_price"]
-    market = p["oil.brent_price"] - p["oil.base_discount"] - p["oil.discount_sensitivity"] * bite
+    market = p["oil.brent_price"] - urals_discount(p, bite)
     price = urals_price(market, floor)
     below = price - market  # how far the market price is under the floor: softplus(P_s - P_m), exactly
     volume = p["oil.export_volume_potential"] * embargo_reach(p, bite) * floor / (below + floor)
     revenue = p["oil.tax_take"] * volume * 1e6 * price * 1e-9 * fx_index(p)
     return revenue, volume, price
+
+
+def urals_discount(p: Params, bite: Num) -> Num:
+    """The Urals discount to Brent [US$/bbl]: ``d_0 + D_max tanh(k_d B / D_max)``.
+
+    It grows with the sanctions' bite at ``k_d`` (``oil.discount_sensitivity``) per unit while the
+    bite is small, as the record of 2022-2023 measures it (bites near 0.2), and saturates at
+    ``d_0 + D_max`` (``oil.discount_max``): however complete the sanctions, buyers outside the
+    coalition take the barrels they can still get at some discount, and what they cannot take
+    is lost as volume (:func:`embargo_reach`), not sold at any price.
+
+    Source: ``k_d`` fitted to the Urals price of 2022-2023 (params/calibrated.toml); ``d_0`` and
+    ``D_max`` are assumptions (params/base.toml).
+    """
+    cap = np.maximum(p["oil.discount_max"], BOUND_FLOOR)  # a bound of 0: no sanctions discount, not 0/0
+    return p["oil.base_discount"] + cap * np.tanh(p["oil.discount_sensitivity"] * bite / cap)
 
 
 def urals_price(market: Num, floor: Num) -> Num:
@@ -374,11 +393,12 @@ def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: N
 def passthrough_indicated(p: Params, depreciation: Num) -> Num:
     """Inflation the rouble's moves add to consumer prices [% per year], before prices follow.
 
-    ``k_fx (max(dep, 0) - a max(-dep, 0))``: a fall of the rouble by a share ``f`` raises the price level by
-    ``k_fx f``; a rise lowers it only by ``a k_fx f`` (prices are stickier downward).
+    ``k_pt (max(dep, 0) - a max(-dep, 0))``: a fall of the rouble by a share ``f`` raises the price level by
+    ``k_pt f`` (``macro.exchange_rate_passthrough``); a rise lowers it only by ``a k_pt f``
+    (``macro.appreciation_passthrough_share``: prices are stickier downward).
     The stock ``passthrough`` follows this with the time constant ``macro.passthrough_days``
-    (prices are re-set over months, not on the day the rouble moves), so that the price
-    level rises by the same ``k_fx f`` in all, spread over months rather than concentrated
+    (prices are re-set over days to weeks, not on the day the rouble moves), so that the price
+    level rises by the same ``k_pt f`` in all, spread out rather than concentrated
     in the days of the move. Headline inflation is the underlying stock plus ``passthrough``;
     both are 0 while the rate holds still.
 
@@ -386,7 +406,8 @@ def passthrough_indicated(p: Params, depreciation: Num) -> Num:
     ----------
     depreciation : array [% per year], the rouble's fall against the dollar
 
-    Source: assumption.
+    Source: assumption in form; ``k_pt`` is fitted to inflation of 2022-2024 (params/calibrated.toml);
+    ``a`` and the time constant are assumptions (params/base.toml).
     """
     # exact kinks: the depreciation only changes at the breakpoints of the rate's path
     down, up = np.maximum(depreciation, 0.0), np.maximum(-depreciation, 0.0)
@@ -412,7 +433,7 @@ def key_rate_indicated(p: Params, observed: Num, depreciation: Num) -> Num:
     2022-2024 (data: Key rate, 2022-02-28 to 2024-10-25; params/calibrated.toml).
     """
     target = p["macro.inflation_target"]
-    cap = p["macro.rouble_defence_max"]
+    cap = np.maximum(p["macro.rouble_defence_max"], BOUND_FLOOR)  # a bound of 0: no easing, not 0/0
     ease = cap * np.tanh(p["macro.key_rate_fx_response"] * np.maximum(-depreciation, 0.0) / cap)
     return softplus(target + p["macro.neutral_real_rate"] + p["macro.key_rate_response"] * (observed - target)
                     - ease, 0.5)
@@ -433,7 +454,7 @@ def rouble_defence_indicated(p: Params, depreciation: Num) -> Num:
     Source: assumption (data: Key rate, 2022-02-28, raised as the rouble fell; Key rate,
     2023-08-15, an emergency rise with the rouble beyond 100 RUB/$); ``k_fx`` fitted.
     """
-    cap = p["macro.rouble_defence_max"]
+    cap = np.maximum(p["macro.rouble_defence_max"], BOUND_FLOOR)  # a bound of 0: no premium, not 0/0
     return cap * np.tanh(p["macro.key_rate_fx_response"] * np.maximum(depreciation, 0.0) / cap)
 
 

@@ -11,7 +11,8 @@ applies it as a layer of parameters and the back-test report describes it, both 
   ``unit``, ``at_bound`` and ``fit``;
 - ``[start."NAME"]``: the projection's starting ``value`` of a ``stock``: the ``recorded``
   one (``source = "record"``) or the calibrated back-test's state on its last day
-  (``source = "back-test"``), with that state (``backtest``), ``unit`` and ``fit``.
+  (``source = "back-test"``), with that state (``backtest``), ``unit`` and ``fit``; ``recorded``
+  is the value of params/base.toml, the record only where ``source = "record"``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ HEADER = """\
 # standard errors are from the Jacobian at the solution. A parameter's `applies` is ""
 # for every run, or the name of the only scenario whose runs it applies to. The [start.*]
 # tables are the projection's starting state: the record where it exists (source = "record"),
-# else the calibrated back-test's state on its last day (source = "back-test").
+# else the calibrated back-test's state on its last day (source = "back-test"). Their
+# `recorded` is the value of params/base.toml: the record where source = "record", the base
+# file's assumption where source = "back-test".
 
 """
 
