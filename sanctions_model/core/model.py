@@ -175,7 +175,7 @@ def urals_discount(p: Params, bite: Num) -> Num:
     """The Urals discount to Brent [US$/bbl]: ``d_0 + D_max tanh(k_d B / D_max)``.
 
     It grows with the sanctions' bite at ``k_d`` (``oil.discount_sensitivity``) per unit while the
-    bite is small, as the record of 2022-2023 measures it (bites near 0.2), and saturates at
+    bite is small (the back-test's bites are 0.05-0.16), and saturates at
     ``d_0 + D_max`` (``oil.discount_max``): however complete the sanctions, buyers outside the
     coalition take the barrels they can still get at some discount, and what they cannot take
     is lost as volume (:func:`embargo_reach`), not sold at any price.
