@@ -67,7 +67,7 @@ RESERVES_DRAIN_DAYS = 1.0
 #: halves in no less than about 3 days.
 KURSK_PRESSURE_MAX = 30.0
 
-#: The smallest bound a saturating response ``cap tanh(x / cap)`` divides by [its unit]: a bound
+#: The smallest bound a saturating response divides by (:func:`saturate`) [its unit]: a bound
 #: set to 0 gives a response of 0, not 0/0.
 BOUND_FLOOR = 1e-9
 #: Days in a month, for rates given per month.
@@ -171,6 +171,15 @@ def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
     return revenue, volume, price
 
 
+def saturate(x: Num, cap: Num) -> Num:
+    """``cap tanh(x / cap)``: ``x`` while it is small against ``cap``, never beyond ``+-cap``.
+
+    A ``cap`` of 0 (below :data:`BOUND_FLOOR`) gives 0, not 0/0.
+    """
+    bound = np.maximum(cap, BOUND_FLOOR)
+    return bound * np.tanh(x / bound)
+
+
 def urals_discount(p: Params, bite: Num) -> Num:
     """The Urals discount to Brent [US$/bbl]: ``d_0 + D_max tanh(k_d B / D_max)``.
 
@@ -183,8 +192,7 @@ def urals_discount(p: Params, bite: Num) -> Num:
     Source: ``k_d`` fitted to the Urals price of 2022-2023 (params/calibrated.toml); ``d_0`` and
     ``D_max`` are assumptions (params/base.toml).
     """
-    cap = np.maximum(p["oil.discount_max"], BOUND_FLOOR)  # a bound of 0: no sanctions discount, not 0/0
-    return p["oil.base_discount"] + cap * np.tanh(p["oil.discount_sensitivity"] * bite / cap)
+    return p["oil.base_discount"] + saturate(p["oil.discount_sensitivity"] * bite, p["oil.discount_max"])
 
 
 def urals_price(market: Num, floor: Num) -> Num:
@@ -387,7 +395,7 @@ def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: N
                 + p["macro.inflation_per_bite"] * bite
                 - p["macro.inflation_per_real_rate"] * (real_rate - p["macro.neutral_real_rate"]))
     cap = p["macro.inflation_pressure_max"]
-    return p["macro.inflation_target"] + cap * np.tanh(pressure / cap)
+    return p["macro.inflation_target"] + saturate(pressure, cap)
 
 
 def passthrough_indicated(p: Params, depreciation: Num) -> Num:
@@ -433,8 +441,7 @@ def key_rate_indicated(p: Params, observed: Num, depreciation: Num) -> Num:
     2022-2024 (data: Key rate, 2022-02-28 to 2024-10-25; params/calibrated.toml).
     """
     target = p["macro.inflation_target"]
-    cap = np.maximum(p["macro.rouble_defence_max"], BOUND_FLOOR)  # a bound of 0: no easing, not 0/0
-    ease = cap * np.tanh(p["macro.key_rate_fx_response"] * np.maximum(-depreciation, 0.0) / cap)
+    ease = saturate(p["macro.key_rate_fx_response"] * np.maximum(-depreciation, 0.0), p["macro.rouble_defence_max"])
     return softplus(target + p["macro.neutral_real_rate"] + p["macro.key_rate_response"] * (observed - target)
                     - ease, 0.5)
 
@@ -454,8 +461,7 @@ def rouble_defence_indicated(p: Params, depreciation: Num) -> Num:
     Source: assumption (data: Key rate, 2022-02-28, raised as the rouble fell; Key rate,
     2023-08-15, an emergency rise with the rouble beyond 100 RUB/$); ``k_fx`` fitted.
     """
-    cap = np.maximum(p["macro.rouble_defence_max"], BOUND_FLOOR)  # a bound of 0: no premium, not 0/0
-    return cap * np.tanh(p["macro.key_rate_fx_response"] * np.maximum(depreciation, 0.0) / cap)
+    return saturate(p["macro.key_rate_fx_response"] * np.maximum(depreciation, 0.0), p["macro.rouble_defence_max"])
 
 
 def capacity_erosion(p: Params, defence_share_excess: Num, real_rate: Num, bite: Num) -> Num:
@@ -570,7 +576,7 @@ def advance_rate(p: Params, relative_ratio: Num) -> Num:
     are assumptions (Lanchester-style).
     """
     raw = p["forces.advance_initial"] * (1.0 + p["forces.advance_elasticity"] * np.log(relative_ratio))
-    return p["forces.advance_max"] * np.tanh(raw / p["forces.advance_max"])
+    return saturate(raw, p["forces.advance_max"])
 
 
 def kursk_pressure(relative_ratio: Num) -> Num:
@@ -582,7 +588,7 @@ def kursk_pressure(relative_ratio: Num) -> Num:
     limit, and a foothold lost at a rate proportional to it is a mode as fast as ``rho`` is
     large, which makes the model stiff (docs/model.md).
     """
-    return KURSK_PRESSURE_MAX * np.tanh(relative_ratio / KURSK_PRESSURE_MAX)
+    return saturate(relative_ratio, KURSK_PRESSURE_MAX)
 
 
 def territory_change(p: Params, advance: Num, territory: Num) -> Num:
