@@ -1,5 +1,6 @@
 """sanctions-model: Western sanctions on Russia, the strain on its war economy, and the
-willingness of both sides to negotiate, as a system-dynamics model solved with SciPy.
+willingness of both sides to negotiate (a small bargaining model of talks and a ceasefire), as a
+system-dynamics model solved with SciPy.
 
 The API a notebook needs:
 

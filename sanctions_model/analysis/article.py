@@ -26,52 +26,60 @@ ARTICLE_ASSUMPTIONS: tuple[ArticleAssumption, ...] = (
               "participating countries",
         model="Sanctions intensity, secondary tariffs on third-country buyers and an offer of relief to oil "
               "producers are policy levers (`sanctions`, `secondary_tariffs`, `relief_offer`); how much they "
-              "bite depends on evasion, on oil export volumes and discounts, and on how strongly strain and "
-              "relief move Russia's willingness.",
+              "bite depends on evasion, on oil export volumes and discounts; the strain it causes is a cost of "
+              "fighting on for Russia, and relief is a term of a ceasefire it values (`russia.strain_cost`, "
+              "`russia.relief_value`).",
         scenarios=("hard_way", "easy_way"),
         parameters=("evasion.implementation_delay_days", "evasion.initial", "evasion.max",
                     "evasion.secondary_effect", "evasion.adaptation_days", "oil.volume_sanctions_sensitivity",
-                    "oil.discount_sensitivity", "oil.discount_max", "russia.strain_effect", "russia.relief_effect",
+                    "oil.discount_sensitivity", "oil.discount_max", "russia.strain_cost", "russia.relief_value",
                     "russia.relief_half"),
     ),
     ArticleAssumption(
         title="Territorial concessions",
         quote="Mr Zelensky, meanwhile, may be willing to accept the loss of some territory but it is unlikely "
               "he will give up land currently not under Russian control",
-        model="Russia's territorial demand, the share of held land Ukraine would concede and the weight of "
-              "territory in the gap between the two sides are parameters (`demands.*`); the front moves with "
-              "the balance of forces, and momentum makes Russia less willing to stop while it advances.",
+        model="Russia's territorial demand and the share of held land Ukraine would leave under Russian control "
+              "are parameters (`demands.*`), and so is how much each side insists on its claim "
+              "(`russia.claim_weight`, `ukraine.claim_weight`): the claims a ceasefire on the line leaves unmet "
+              "close the bargaining range. The front moves with the balance of forces; the advance each side "
+              "expects (with its optimism) makes Russia value fighting on more, and Ukraine less.",
         scenarios=(),
-        parameters=("demands.russia_territory", "demands.ukraine_concession", "demands.territory_weight",
-                    "russia.gap_effect", "ukraine.gap_effect", "forces.advance_", "forces.momentum_days",
-                    "russia.momentum_effect", "russia.attrition_effect", "forces.kursk_", "russia.kursk_effect"),
+        parameters=("demands.russia_territory", "demands.ukraine_concession", "russia.claim_weight",
+                    "ukraine.claim_weight", "forces.advance_", "forces.momentum_days", "russia.optimism",
+                    "ukraine.optimism", "russia.attrition_cost", "forces.kursk_", "russia.kursk_weight"),
     ),
     ArticleAssumption(
         title="Security guarantees",
         quote="Ukraine says the US must offer security guarantees and that European assurances alone are "
               "not enough.",
         model="A Western-backed force in a demilitarised zone and US participation in it are levers "
-              "(`security_arrangement`, `us_backstop`); how much they reassure Ukraine, how much they "
-              "deter Russia from talks, ruling out NATO and the durability of a ceasefire are parameters.",
+              "(`security_arrangement`, `us_backstop`); what they are worth to Ukraine in a ceasefire, what "
+              "Western forces on the line cost Russia, how much they make a ceasefire hold a year, and what "
+              "ruling out NATO gives Russia and takes from a ceasefire's hold are parameters.",
         scenarios=("security_guarantee",),
-        parameters=("ukraine.security_effect", "ukraine.europe_only_factor", "russia.western_force_effect",
-                    "demands.nato_", "demands.russia_political", "ukraine.durability_"),
+        parameters=("ukraine.security_value", "ukraine.europe_only_factor", "russia.western_force_cost",
+                    "demands.nato_", "demands.russia_political", "russia.political_weight", "ceasefire.",
+                    "ukraine.commitment_cost"),
     ),
     ArticleAssumption(
         title="The $300bn of frozen Russian assets",
         quote="Others have suggested Mr Trump backs the transfer of roughly $300 billion (£240bn) in frozen "
               "Russian assets so Ukraine can arm itself.",
         model="The amount transferred and its pace are a lever (`frozen_assets`); it reaches the front as "
-              "materiel, with a delay, and changes both sides' prospects on the battlefield.",
+              "materiel, with a delay: it lowers Ukraine's cost of fighting on, raises Russia's losses, and shifts "
+              "the balance of power, which the side it favours waits for.",
         scenarios=("frozen_assets", "us_aid_cut"),
-        parameters=("ukraine.aid_effect", "forces.materiel_life_days", "forces.aid_reference"),
+        parameters=("ukraine.shortage_cost", "bargaining.shift_weight", "forces.materiel_life_days",
+                    "forces.aid_reference"),
     ),
     ArticleAssumption(
         title="Russia's allies: China, Iran and North Korea",
         quote="Mr Trump could look to disrupt these alliances to slow support for Russia's war, or he could "
               "put pressure on these allies to stop funding Mr Putin.",
         model="Pressure on the allies is a lever (`ally_pressure`); the share of evasion that runs through "
-              "them and the share of Russia's supply they provide are parameters.",
+              "them and the share of Russia's supply they provide are parameters. Both raise Russia's cost of "
+              "fighting on (strain, and losses against a less supplied army).",
         scenarios=("allies_pressured",),
         parameters=("evasion.ally_share", "forces.ally_supply_share"),
     ),

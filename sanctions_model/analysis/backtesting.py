@@ -249,6 +249,33 @@ TARGETS = (
 )
 
 
+#: The decision core against the record (data: Istanbul talks, 2022-03): direct talks happened in
+#: spring 2022 (from 2022-02-28, in Istanbul on 2022-03-29, lapsing in May), and no ceasefire was
+#: agreed to 2025-01-20. Each is checked as the chance the model gives the recorded event by the
+#: date, against the event (1: it happened; 0: it did not): a chance of talks of at least 10%
+#: ("non-negligible"), and of a ceasefire of at most 25% ("low"). Set before the model was run on
+#: the record, as issue 15 asks, and not moved since.
+EVENTS = (
+    ("direct talks by the end of spring 2022 (chance at least 10%)", "p_talks", "2022-05-31", 1.0, 0.90),
+    ("no ceasefire to 2025-01-20 (chance at most 25%)", "p_ceasefire", "2025-01-20", 0.0, 0.25),
+)
+
+
+def event_checks(run: RunResult) -> list[dict[str, object]]:
+    """The rows of :data:`EVENTS` for ``run``: the chance the model gives each recorded event by its
+    date, against the event (skipped where the date is outside the run)."""
+    traj = run.trajectories
+    rows: list[dict[str, object]] = []
+    for name, column, when, recorded, tol in EVENTS:
+        date = pd.Timestamp(when)
+        if date < traj.index[0] or date > traj.index[-1]:
+            continue
+        model = float(traj[column].asof(date))
+        rows.append({"target": name, "date": date, "model": model, "recorded": recorded, "error": model - recorded,
+                     "tolerance": tol, "met": bool(abs(model - recorded) <= tol)})
+    return rows
+
+
 def targets(fit: pd.DataFrame, run: RunResult, history: pd.DataFrame | None = None) -> pd.DataFrame:
     """The back-test's targets, checked one figure at a time.
 
@@ -292,6 +319,7 @@ def targets(fit: pd.DataFrame, run: RunResult, history: pd.DataFrame | None = No
         rows.append({"target": "direction of inflation each year", "date": end, "model": model_change,
                      "recorded": recorded_change, "error": model_change - recorded_change, "tolerance": 0.0,
                      "met": bool(np.sign(model_change) == np.sign(recorded_change))})
+    rows += event_checks(run)
     return pd.DataFrame(rows)
 
 

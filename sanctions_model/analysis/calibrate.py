@@ -100,8 +100,9 @@ NOT_IDENTIFIED = (
 #: 2025-01-20. The other stocks start as the model defines them:
 #: debt, lost revenue and Ukraine's funding count from the start, civilian capacity is an
 #: index of its level at the start, perceived strain and momentum start at their indicated
-#: values, Ukraine's materiel from its first day's inflow, willingness from its stated assumption,
-#: and sanctions from the lever's schedule.
+#: values, Ukraine's materiel from its first day's inflow, each side's perceived cost of fighting on
+#: at its indicated value, the hazards' totals at 0 (no probability before the start), and
+#: sanctions from the lever's schedule.
 JOINED = {
     "evasion": "evasion.initial",
     "reserves": "fiscal.reserves_initial",

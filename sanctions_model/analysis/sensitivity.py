@@ -316,8 +316,8 @@ def analyze_sweep(sweep: object, outcomes: Sequence[str] | None = None, scenario
 
 
 #: Outcomes :func:`analyze_sweep` and ``sanctions-model sensitivity`` analyse by default.
-DEFAULT_OUTCOMES = ("talks_within_100_days", "days_to_russia_willing", "days_to_talks", "reserves_at_horizon",
-                          "peak_strain")
+DEFAULT_OUTCOMES = ("p_talks_100_days", "p_ceasefire_1_year", "p_ceasefire_horizon", "reserves_at_horizon",
+                    "peak_strain")
 
 
 def oat(problem: Mapping, f: Callable, n: int = 1, *, seed: int | None = None) -> pd.DataFrame:
@@ -494,7 +494,7 @@ CHUNK_ROWS = 2000
 def model_function(
     params: ParameterSet,
     names: Sequence[str],
-    outcomes: Sequence[str] = ("talks_within_100_days", "days_to_talks"),
+    outcomes: Sequence[str] = ("p_talks_100_days", "p_ceasefire_horizon"),
     days: float = 730,
     *,
     variable: str | None = None,
@@ -534,6 +534,7 @@ def model_function(
     run, integrated in batches of :data:`CHUNK_ROWS`. Outcomes are columns of
     :func:`simulate_batch`, with two conventions for sensitivity:
 
+    - probabilities (the decision core's outcomes) are used as they are, smooth in every input;
     - yes/no outcomes are 0 or 1, so their mean over a sample is a probability;
     - a crossing day that does not happen within the horizon (NaN in a run) is set to the
       horizon plus one day: "not by the horizon" ranks after every crossing that happens,

@@ -238,10 +238,10 @@ def comparison_study(scenarios: Sequence[str], *, days: float = 730, samples: in
 
 
 #: Outcomes of the full study's one-at-a-time analysis (tornado charts), and of its Sobol' analysis.
-OAT_OUTCOMES = ("days_to_russia_willing", "days_to_talks", "reserves_at_horizon")
-SOBOL_OUTCOMES = ("days_to_russia_willing", "days_to_talks")
+OAT_OUTCOMES = ("p_ceasefire_horizon", "p_talks_100_days", "reserves_at_horizon")
+SOBOL_OUTCOMES = ("p_ceasefire_horizon", "p_talks_100_days")
 #: The trajectory whose Sobol' indices are reported over time, and the interval [day].
-OVER_TIME = ("russia_willingness", 30.0)
+OVER_TIME = ("p_ceasefire", 30.0)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from . import bargaining
 from .schedules import at_time, driver_rate, lever_rate, lever_value
+from .smooth import BOUND_FLOOR, expit, logit, saturate, soft_cap, softplus  # noqa: F401
 from .system import DAYS_PER_YEAR, REPORTED_FLOWS, STOCKS
 
 #: Type of a batch quantity: an array (n,) over parameter sets, or a scalar.
@@ -67,9 +69,6 @@ RESERVES_DRAIN_DAYS = 1.0
 #: halves in no less than about 3 days.
 KURSK_PRESSURE_MAX = 30.0
 
-#: The smallest bound a saturating response divides by (:func:`saturate`) [its unit]: a bound
-#: set to 0 gives a response of 0, not 0/0.
-BOUND_FLOOR = 1e-9
 #: Days in a month, for rates given per month.
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 #: Smoothing scale of the fiscal softplus [US$ bn per day]; small against any deficit.
@@ -81,32 +80,10 @@ FORCE_FLOOR = 1e-3
 OIL_PRICE_SMOOTHING = 0.5
 
 
-def softplus(x: Num, scale: Num) -> Num:
-    """Smooth ``max(x, 0)`` [unit of x]: ``(x + sqrt(x^2 + 4 scale^2)) / 2``.
-
-    Equals ``scale`` at 0, tends to ``max(x, 0)`` within ``scale^2 / |x|``, and
-    ``softplus(x) - softplus(-x) == x`` exactly, which keeps the fiscal accounts closed.
-    (A hyperbola rather than ``log(1 + exp(x))``: as smooth, and a square root is cheaper.)
-
-    For ``x < 0`` it is computed as ``2 scale^2 / (sqrt(x^2 + 4 scale^2) - x)``, the same
-    number without the cancellation of ``x + sqrt(...)``: that difference of two large
-    numbers is rounding noise (1e-10 at ``x = -1e6``) where the true value is ~0, noise an
-    implicit solver's Newton iteration cannot converge through (the reserves' inflow under a
-    runaway deficit).
-    """
-    root = np.sqrt(x * x + 4.0 * scale * scale)
-    size = root + np.abs(x)  # x + root where x >= 0, root - x where x < 0: no cancellation
-    return np.where(x >= 0.0, 0.5 * size, 2.0 * scale * scale / size)
 
 
-def logit(p: Num) -> Num:
-    """Log-odds of a probability-like index in (0, 1) [logit]."""
-    return np.log(p) - np.log1p(-p)
 
 
-def expit(z: Num) -> Num:
-    """Logistic function, the inverse of :func:`logit` [0-1]."""
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 # --------------------------------------------------------------------------------------
@@ -171,13 +148,6 @@ def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
     return revenue, volume, price
 
 
-def saturate(x: Num, cap: Num) -> Num:
-    """``cap tanh(x / cap)``: ``x`` while it is small against ``cap``, never beyond ``+-cap``.
-
-    A ``cap`` of 0 (below :data:`BOUND_FLOOR`) gives 0, not 0/0.
-    """
-    bound = np.maximum(cap, BOUND_FLOOR)
-    return bound * np.tanh(x / bound)
 
 
 def urals_discount(p: Params, bite: Num) -> Num:
@@ -363,14 +333,6 @@ def gdp_share(flow: Num, gdp: Num) -> Num:
     return soft_cap(100.0 * flow / gdp, 100.0)
 
 
-def soft_cap(x: Num, cap: Num) -> Num:
-    """``x`` bounded softly by ``cap`` [unit of x]: ``x / (1 + (x / cap)^4)^(1/4)``, for ``x >= 0``.
-
-    Equal to ``x`` within 2e-6 (relative) up to ``x = cap / 20``, 3e-5 at ``cap / 10``,
-    1.5% at ``cap / 2``; never above ``cap``.
-    """
-    q2 = (x / cap) ** 2
-    return x / np.sqrt(np.sqrt(1.0 + q2 * q2))  # two square roots: a fifth of the cost of ** 0.25
 
 
 def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: Num, bite: Num, real_rate: Num) -> Num:
@@ -601,92 +563,6 @@ def territory_change(p: Params, advance: Num, territory: Num) -> Num:
     return advance / DAYS_PER_YEAR * room
 
 
-def demand_gap(p: Params, territory: Num) -> Num:
-    """Gap between Russia's demands and what Ukraine would accept [index, about 0-1].
-
-    territorial gap ``max(D_R - c * T, 0) / D_R``; political gap ``pol * (1 - n * NATO_out)``;
-    ``G = w * territorial + (1 - w) * political``.
-
-    Source: article (Putin's demand for four regions and neutrality; Zelensky will not cede
-    land Russia does not hold; NATO ruled out).
-    """
-    demand = p["demands.russia_territory"]
-    territorial = softplus(demand - p["demands.ukraine_concession"] * territory, 0.002) / demand
-    political = p["demands.russia_political"] * (
-        1.0 - p["demands.nato_share_of_political"] * p["demands.nato_ruled_out"])
-    w = p["demands.territory_weight"]
-    return w * territorial + (1.0 - w) * political
-
-
-def ceasefire_durability(p: Params, security_effective: Num, regeneration: Num, regeneration_initial: Num,
-                         logit_base: Num | None = None) -> Num:
-    """How durable a ceasefire would be [index 0-1].
-
-    ``D = expit(logit(D_0) + d_s * sec + d_n * (1 - NATO_out) - d_r * (g - g_0))``
-    where ``g`` is Russia's force regeneration: its recruits a year, weighted by supply quality,
-    as a share of Ukraine's force [per year] (a rested army is a threat against the force that
-    would face it, so ``g`` falls as Russia's recruitment falls and rises as Ukraine's force shrinks).
-
-    Source: article (a pause may only let Russia rest its forces; Ukraine believes NATO
-    accession would deter); coefficients are assumptions.
-    """
-    z = ((logit(p["ukraine.durability_base"]) if logit_base is None else logit_base)
-         + p["ukraine.durability_security"] * security_effective
-         + p["ukraine.durability_nato"] * (1.0 - p["demands.nato_ruled_out"])
-         - p["ukraine.durability_regeneration"] * (regeneration - regeneration_initial))
-    return expit(z)
-
-
-# --------------------------------------------------------------------------------------
-# Willingness to negotiate
-# --------------------------------------------------------------------------------------
-
-def russia_willingness_indicated(p: Params, ref: Params, strain: Num, relief: Num, momentum: Num, forces: Num,
-                                 gap: Num, security: Num, kursk: Num) -> Num:
-    """Willingness Russia is heading to [index 0-1], as log-odds moved from its starting value.
-
-    ``z = logit(W_0) + b_s (X - X_0) + b_r relief / (relief + relief_h)
-    - b_m (M - M_0) * 100 + b_a (1 - F / F_0) - b_g (G - G_0) - b_w sec - b_k (K - K_0) / 1000``
-
-    Rises with strain (sanctions bite), the relief on offer (saturating) and attrition;
-    falls with battlefield momentum, the demand gap, Western forces near its lines and
-    Ukrainian troops in Kursk.
-
-    Source: article; Fearon (1995), Powell (2006), Weisiger; coefficients are assumptions.
-    """
-    z = (ref["logit_russia"]
-         + p["russia.strain_effect"] * (strain - ref["strain"])
-         + p["russia.relief_effect"] * relief / (relief + p["russia.relief_half"])
-         - p["russia.momentum_effect"] * (momentum - ref["momentum"]) * 100.0
-         + p["russia.attrition_effect"] * (1.0 - forces / p["forces.russia_initial"])
-         - p["russia.gap_effect"] * (gap - ref["gap"])
-         - p["russia.western_force_effect"] * security
-         - p["russia.kursk_effect"] * (kursk - p["forces.kursk_initial"]) / 1000.0)
-    return expit(z)
-
-
-def ukraine_willingness_indicated(p: Params, ref: Params, security_effective: Num, durability: Num, momentum: Num,
-                                  forces: Num, quality: Num, gap: Num) -> Num:
-    """Willingness Ukraine is heading to [index 0-1], as log-odds moved from its starting value.
-
-    ``z = logit(W_0) + b_s sec + b_d (D - D_0) + b_m (M - M_0) * 100 + b_a (1 - F / F_0)
-    - b_q (q - q_0) - b_g (G - G_0)``
-
-    Rises with security guarantees (less without US forces), ceasefire durability, Russian
-    momentum and attrition; falls with aid that lets it fight on and a wider demand gap.
-
-    Source: article; MODEL brief; coefficients are assumptions.
-    """
-    z = (ref["logit_ukraine"]
-         + p["ukraine.security_effect"] * security_effective
-         + p["ukraine.durability_effect"] * (durability - ref["durability"])
-         + p["ukraine.momentum_effect"] * (momentum - ref["momentum"]) * 100.0
-         + p["ukraine.attrition_effect"] * (1.0 - forces / p["forces.ukraine_initial"])
-         - p["ukraine.aid_effect"] * (quality - ref["quality"])
-         - p["ukraine.gap_effect"] * (gap - ref["gap"]))
-    return expit(z)
-
-
 # --------------------------------------------------------------------------------------
 # The whole system
 # --------------------------------------------------------------------------------------
@@ -770,12 +646,22 @@ def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressu
     loss_u = p["forces.ukraine_casualties"] * perm * (power_r / ref_r) * force_gate(f_u, p["forces.ukraine_initial"])
     aid = (lever_value(t, p, "us_aid") + lever_value(t, p, "other_aid")) / DAYS_PER_YEAR + lever_rate(
         t, p, "frozen_assets")
+    inflow = materiel_inflow(p, aid)
+    # the growth rate of materiel quality q = 2m / (1 + m), m = M / M_ref: d ln q / dt = (dM/dt / M_ref) / (m (1 + m))
+    m = positive_force(y[IDX["ukraine_materiel"]]) / materiel_ref
+    quality_change = (inflow - y[IDX["ukraine_materiel"]] / p["forces.materiel_life_days"]) / (m * (1.0 + m))
     return {
         "q_russia": q_r, "quality": q_u, "power_russia": power_r, "power_ukraine": power_u,
         "force_ratio": power_r / power_u, "relative_ratio": relative, "imposed": imposed, "advance": advance,
         "recruit_russia": recruit_r, "loss_russia": loss_r, "loss_ukraine": loss_u,
-        "aid": aid, "materiel_ref": materiel_ref, "materiel_inflow": materiel_inflow(p, aid),
+        "aid": aid, "materiel_ref": materiel_ref, "materiel_inflow": inflow,
         "regeneration": recruit_r * q_r / positive_force(f_u) * DAYS_PER_YEAR,
+        "attrition_russia": bargaining.attrition(loss_r, positive_force(f_r)),
+        "attrition_ukraine": bargaining.attrition(loss_u, positive_force(f_u)),
+        "power_shift": bargaining.power_shift(
+            DAYS_PER_YEAR * (recruit_r - loss_r) / positive_force(f_r),
+            DAYS_PER_YEAR * (p["forces.ukraine_recruitment"] - loss_u) / positive_force(f_u),
+            DAYS_PER_YEAR * quality_change / materiel_ref),
     }
 
 
@@ -791,16 +677,21 @@ def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str,
     eu = p["ukraine.europe_only_factor"]
     security_effective = security * (eu + (1.0 - eu) * backstop)
     relief = lever_value(t, p, "relief_offer")
-    gap = demand_gap(p, y[IDX["territory"]])
-    durability = ceasefire_durability(p, security_effective, war["regeneration"], ref["regeneration"],
-                                      ref["logit_durability"])
-    w_r = russia_willingness_indicated(p, ref, y[IDX["strain"]], relief, y[IDX["momentum"]],
-                                       y[IDX["russia_forces"]], gap, security, y[IDX["kursk"]])
-    w_u = ukraine_willingness_indicated(p, ref, security_effective, durability, y[IDX["momentum"]],
-                                        y[IDX["ukraine_forces"]], war["quality"], gap)
+    hold = bargaining.durability(p, security_effective, war["regeneration"])
+    russia = bargaining.russia_margin(p, y[IDX["russia_cost"]], y[IDX["momentum"]], y[IDX["territory"]],
+                                      y[IDX["kursk"]], relief, security, war["power_shift"])
+    ukraine = bargaining.ukraine_margin(p, y[IDX["ukraine_cost"]], y[IDX["momentum"]], y[IDX["territory"]],
+                                        security_effective, hold, war["power_shift"])
+    bargaining_range = russia + ukraine
     return {**econ, **war, "security": security, "security_effective": security_effective,
-            "relief": relief, "gap": gap, "durability": durability,
-            "russia_willingness_indicated": w_r, "ukraine_willingness_indicated": w_u}
+            "relief": relief, "durability": hold,
+            "russia_cost_indicated": bargaining.russia_cost_indicated(p, y[IDX["strain"]], war["attrition_russia"]),
+            "ukraine_cost_indicated": bargaining.ukraine_cost_indicated(p, war["attrition_ukraine"], war["quality"]),
+            "russia_margin": russia, "ukraine_margin": ukraine, "bargaining_range": bargaining_range,
+            "p_talks": -np.expm1(-y[IDX["talks_hazard_total"]]),
+            "p_ceasefire": -np.expm1(-y[IDX["ceasefire_hazard_total"]]),
+            "talks_hazard": bargaining.hazard(p, "talks", bargaining_range),
+            "ceasefire_hazard": bargaining.hazard(p, "ceasefire", bargaining_range)}
 
 
 def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
@@ -839,10 +730,12 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     d[IDX["kursk"]] = -p["forces.kursk_loss_per_year"] / DAYS_PER_YEAR * kursk_pressure(a["relative_ratio"]) * y[
         IDX["kursk"]]
     d[IDX["momentum"]] = (a["advance"] - y[IDX["momentum"]]) / p["forces.momentum_days"]
-    d[IDX["russia_willingness"]] = (a["russia_willingness_indicated"] - y[IDX["russia_willingness"]]) / p[
-        "russia.adjustment_days"]
-    d[IDX["ukraine_willingness"]] = (a["ukraine_willingness_indicated"] - y[IDX["ukraine_willingness"]]) / p[
-        "ukraine.adjustment_days"]
+    d[IDX["russia_cost"]] = (a["russia_cost_indicated"] - y[IDX["russia_cost"]]) / p["bargaining.perception_days"]
+    d[IDX["ukraine_cost"]] = (a["ukraine_cost_indicated"] - y[IDX["ukraine_cost"]]) / p["bargaining.perception_days"]
+    d[IDX["talks_hazard_total"]] = a["talks_hazard"]
+    d[IDX["ceasefire_hazard_total"]] = a["ceasefire_hazard"]
+    # ceasefires agreed today that hold a year: the density of agreement times the chance it holds
+    d[IDX["ceasefire_held"]] = a["ceasefire_hazard"] * np.exp(-y[IDX["ceasefire_hazard_total"]]) * a["durability"]
     d[IDX["oil_revenue_lost"]] = a["oil_lost"]
     d[IDX["ukraine_funding"]] = a["aid"]
     # while the front is imposed, its reference balance follows the forces; it freezes when the model takes over
@@ -855,9 +748,10 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
 def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
     """Starting stocks (shape ``(N_STATES, n)``) and the reference values read at the start.
 
-    Perceived strain and momentum start at their indicated values (the system starts in
-    perception equilibrium); the reference values anchor the willingness equations so that
-    each side's willingness starts at its stated initial value.
+    Perceived strain, momentum and each side's perceived cost of fighting on start at their
+    indicated values (the system starts in perception equilibrium); the hazards' totals start
+    at 0, so that no probability is positive on day 0. The one reference value, the strain at
+    the start, anchors Russia's recruitment.
     """
     p = at_time(0.0, p)
     n = np.shape(p["sanctions.initial"])
@@ -876,26 +770,17 @@ def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
         "forces.materiel_life_days"]
     y[IDX["territory"]] = p["forces.territory_initial"]
     y[IDX["kursk"]] = p["forces.kursk_initial"]
-    y[IDX["russia_willingness"]] = p["russia.willingness_initial"]
-    y[IDX["ukraine_willingness"]] = p["ukraine.willingness_initial"]
 
     econ = _economy(0.0, y, p)
     y[IDX["strain"]] = econ["strain_indicated"]
     y[IDX["reference_power_russia"]] = 1.0
     y[IDX["reference_power_ukraine"]] = 1.0
-    ref = {"strain": y[IDX["strain"]].copy(),
-           "logit_russia": logit(p["russia.willingness_initial"]),
-           "logit_ukraine": logit(p["ukraine.willingness_initial"]),
-           "logit_durability": logit(p["ukraine.durability_base"])}
+    ref = {"strain": y[IDX["strain"]].copy()}
     war = _battlefield(0.0, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])
     y[IDX["reference_power_russia"]] = war["power_russia"]
     y[IDX["reference_power_ukraine"]] = war["power_ukraine"]
-    ref["quality"] = war["quality"]
-    ref["regeneration"] = war["regeneration"]
     y[IDX["momentum"]] = _battlefield(0.0, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])["advance"]
-    ref["momentum"] = y[IDX["momentum"]].copy()
-    ref["gap"] = demand_gap(p, y[IDX["territory"]])
-    ref["durability"] = np.ones(n)  # placeholder, replaced below
     a = auxiliaries(0.0, y, p, ref)
-    ref["durability"] = a["durability"]
+    y[IDX["russia_cost"]] = a["russia_cost_indicated"]
+    y[IDX["ukraine_cost"]] = a["ukraine_cost_indicated"]
     return y, ref

@@ -22,17 +22,21 @@ from .system import DAYS_PER_YEAR, REPORTED_FLOWS
 # Trajectory column -> (auxiliary key, whether it is a daily flow to report per year), as system.py declares.
 _FLOW_SOURCES: dict[str, tuple[str, bool]] = {flow.name: (flow.source, flow.per_year) for flow in REPORTED_FLOWS}
 
-#: Outcomes of a run, with their units and meaning.
+#: Outcomes of a run, with their units and meaning. The probabilities are integrated from the
+#: decision core's hazards (``core/bargaining.py``): zero at day 0, monotone in time, smooth in
+#: the parameters. The ``diagnostic_`` crossing days say when a side (or both) comes to prefer
+#: a ceasefire to fighting on; they are for reading a run, not answers: a probability says how
+#: likely talks and a ceasefire are, a crossing day only when the range opens.
 OUTCOMES: dict[str, tuple[str, str]] = {
-    "days_to_russia_willing": (
-        "day", "First day Russia's willingness reaches its threshold (NaN: not within the horizon)"),
-    "days_to_ukraine_willing": (
-        "day", "First day Ukraine's willingness reaches its threshold (NaN: not within the horizon)"),
-    "days_to_talks": (
-        "day", "First day both sides' willingness is at or above threshold (NaN: not within the horizon)"),
-    "russia_willing_within_100_days": ("bool", "Russia willing by day 100 (2025-04-30, the US envoy's goal)"),
-    "talks_within_100_days": ("bool", "Talks by day 100"),
-    "talks_within_horizon": ("bool", "Talks within the projection"),
+    "p_talks_100_days": ("probability", "Direct talks start by day 100 (2025-04-30, the US envoy's goal)"),
+    "p_talks_1_year": ("probability", "Direct talks start within a year (NaN: horizon under a year)"),
+    "p_talks_horizon": ("probability", "Direct talks start within the projection"),
+    "p_ceasefire_100_days": ("probability", "A ceasefire is agreed by day 100"),
+    "p_ceasefire_1_year": ("probability", "A ceasefire is agreed within a year (NaN: horizon under a year)"),
+    "p_ceasefire_horizon": ("probability", "A ceasefire is agreed within the projection"),
+    "expected_day_talks": ("day", "Expected day talks start, if they start within the projection"),
+    "expected_day_ceasefire": ("day", "Expected day a ceasefire is agreed, if one is within the projection"),
+    "p_ceasefire_holds_1_year": ("probability", "A ceasefire agreed within the projection holds a year"),
     "reserves_at_horizon": ("US$ bn", "Liquid National Wealth Fund assets at the horizon"),
     "days_to_reserves_exhausted": (
         "day", "First day reserves fall below the exhaustion threshold (NaN: not within the horizon)"),
@@ -41,9 +45,23 @@ OUTCOMES: dict[str, tuple[str, str]] = {
                              "trajectory `territory`)"),
     "oil_revenue_lost": ("US$ bn", "Russian federal oil and gas revenue lost to sanctions over the projection"),
     "ukraine_funding": ("US$ bn", "Aid and transferred assets received by Ukraine over the projection"),
-    "ceasefire_durability_at_talks": ("index 0-1", "Ceasefire durability on the day talks start (NaN: no talks)"),
-    "ceasefire_durability_at_horizon": ("index 0-1", "Ceasefire durability at the horizon"),
+    "diagnostic_days_russia_prefers_ceasefire": (
+        "day", "Diagnostic: first day Russia's margin is positive, i.e. it prefers a ceasefire on the line with the "
+               "terms on the table to fighting on (0: from the start; NaN: never within the horizon)"),
+    "diagnostic_days_ukraine_prefers_ceasefire": (
+        "day", "Diagnostic: first day Ukraine's margin is positive (0: from the start; NaN: never)"),
+    "diagnostic_days_to_range_open": (
+        "day", "Diagnostic: first day the bargaining range is open, the sum of the margins positive (0: from the "
+               "start; NaN: never)"),
 }
+
+#: The outcomes that are probabilities (means over an ensemble are probabilities too).
+PROBABILITIES = tuple(name for name, (unit, _) in OUTCOMES.items() if unit == "probability")
+
+#: Output interval [day] on which the diagnostic crossing days are read (every
+#: ``DIAGNOSTIC_STRIDE``-th output point): the margins are auxiliaries, evaluated from the
+#: states, and a coarse grid keeps that cost a small share of a batch's.
+DIAGNOSTIC_STRIDE = 5
 
 GOAL_DAYS = 100.0
 
@@ -149,37 +167,61 @@ def state_at(sol: BatchSolution, when: np.ndarray) -> np.ndarray:
     return sol.y[:, cols, k - 1] * (1.0 - frac) + sol.y[:, cols, k] * frac
 
 
-def durability_at(sol: BatchSolution, when: np.ndarray) -> np.ndarray:
-    """Ceasefire durability of each member at its own time ``when`` (NaN where ``when`` is NaN)."""
-    t = np.where(np.isfinite(when), when, sol.t[-1])
-    aux = auxiliaries(t, state_at(sol, when), at_time(t, sol.params), sol.ref)
-    return np.where(np.isfinite(when), aux["durability"], np.nan)
+def probability_at(t: np.ndarray, total: np.ndarray, day: float) -> np.ndarray:
+    """``1 - exp(-H(day))`` for each row of the integrated hazard ``total`` (n, n_t), linear in
+    ``H`` between output points; NaN where ``day`` is beyond the horizon."""
+    if day > t[-1] + 1e-9:
+        return np.full(total.shape[0], np.nan)
+    k = int(np.clip(np.searchsorted(t, day, side="right"), 1, t.size - 1))
+    frac = (day - t[k - 1]) / (t[k] - t[k - 1])
+    return -np.expm1(-(total[:, k - 1] * (1.0 - frac) + total[:, k] * frac))
+
+
+def expected_day(t: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Expected day of the event, given it happens within the horizon ``T`` [day]:
+    ``(T F(T) - integral_0^T F dt) / F(T)``, ``F = 1 - exp(-H)``, by the trapezoid rule."""
+    f = -np.expm1(-total)
+    area = np.trapezoid(f, t, axis=1)
+    end = f[:, -1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(end > 0, (t[-1] * end - area) / end, np.nan)
+
+
+def margins_on(sol: BatchSolution, columns: np.ndarray) -> dict[str, np.ndarray]:
+    """Each side's margin and the range at output ``columns``: name -> array (n, len(columns))."""
+    return trajectory_values(sol, ["russia_margin", "ukraine_margin", "bargaining_range"], columns)
 
 
 def compute(sol: BatchSolution) -> dict[str, np.ndarray]:
     """Every outcome in :data:`OUTCOMES` for each member of the batch, as arrays (n,)."""
     t, y, p = sol.t, sol.y, sol.params
-    w_r, w_u = y[IDX["russia_willingness"]], y[IDX["ukraine_willingness"]]
-    russia = first_crossing(t, w_r, p["russia.threshold"])
-    ukraine = first_crossing(t, w_u, p["ukraine.threshold"])
-    talks = first_joint_crossing(t, [w_r, w_u], [p["russia.threshold"], p["ukraine.threshold"]])
+    talks, ceasefire = y[IDX["talks_hazard_total"]], y[IDX["ceasefire_hazard_total"]]
+    p_ceasefire = -np.expm1(-ceasefire[:, -1])
     reserves = y[IDX["reserves"]]
     exhausted = first_crossing(t, -reserves, -p["fiscal.reserves_exhausted"])
+    columns = np.union1d(np.arange(0, t.size, DIAGNOSTIC_STRIDE), [t.size - 1])
+    margins = margins_on(sol, columns)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        holds = np.where(p_ceasefire > 0, y[IDX["ceasefire_held"]][:, -1] / p_ceasefire, np.nan)
     return {
-        "days_to_russia_willing": russia,
-        "days_to_ukraine_willing": ukraine,
-        "days_to_talks": talks,
-        "russia_willing_within_100_days": np.nan_to_num(russia, nan=np.inf) <= GOAL_DAYS,
-        "talks_within_100_days": np.nan_to_num(talks, nan=np.inf) <= GOAL_DAYS,
-        "talks_within_horizon": np.isfinite(talks),
+        "p_talks_100_days": probability_at(t, talks, GOAL_DAYS),
+        "p_talks_1_year": probability_at(t, talks, DAYS_PER_YEAR),
+        "p_talks_horizon": -np.expm1(-talks[:, -1]),
+        "p_ceasefire_100_days": probability_at(t, ceasefire, GOAL_DAYS),
+        "p_ceasefire_1_year": probability_at(t, ceasefire, DAYS_PER_YEAR),
+        "p_ceasefire_horizon": p_ceasefire,
+        "expected_day_talks": expected_day(t, talks),
+        "expected_day_ceasefire": expected_day(t, ceasefire),
+        "p_ceasefire_holds_1_year": holds,
         "reserves_at_horizon": reserves[:, -1],
         "days_to_reserves_exhausted": exhausted,
         "peak_strain": y[IDX["strain"]].max(axis=1),
         "territory_at_horizon": y[IDX["territory"]][:, -1],
         "oil_revenue_lost": y[IDX["oil_revenue_lost"]][:, -1],
         "ukraine_funding": y[IDX["ukraine_funding"]][:, -1],
-        "ceasefire_durability_at_talks": durability_at(sol, talks),
-        "ceasefire_durability_at_horizon": durability_at(sol, np.full(talks.shape, t[-1])),
+        "diagnostic_days_russia_prefers_ceasefire": first_crossing(t[columns], margins["russia_margin"], 0.0),
+        "diagnostic_days_ukraine_prefers_ceasefire": first_crossing(t[columns], margins["ukraine_margin"], 0.0),
+        "diagnostic_days_to_range_open": first_crossing(t[columns], margins["bargaining_range"], 0.0),
     }
 
 

@@ -7,7 +7,6 @@ much the assumption's own parameters move the outcome.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -21,43 +20,40 @@ from .markdown import rank_range
 from .sensitivity import label
 
 
-def _when(value: float) -> str:
-    return "not within the horizon" if math.isnan(value) else f"day {value:.0f}"
-
-
 def _scenario_table(scenarios: Sequence[str], runs: Mapping[str, RunResult], ensemble: Ensemble) -> list[str]:
     shares = ensemble.shares()
-    lines = ["| scenario | Russia willing (central) | Ukraine willing (central) | talks (central) | "
-             "Russia willing within horizon | talks within horizon |", "|---|---|---|---|---|---|"]
+    lines = ["| scenario | talks within 100 days (central) | ceasefire within the horizon (central) | "
+             "talks within 100 days (over the sets) | ceasefire within the horizon (over the sets) |",
+             "|---|---|---|---|---|"]
     for name in scenarios:
         o, solved = runs[name].outcomes, ensemble.solved(name)
-        lines.append(f"| `{name}` | {_when(o['days_to_russia_willing'])} | {_when(o['days_to_ukraine_willing'])} | "
-                     f"{_when(o['days_to_talks'])} | "
-                     f"{share_with_interval(shares.loc[name, 'Russia willing within horizon'], solved)} | "
-                     f"{share_with_interval(shares.loc[name, 'talks within horizon'], solved)} |")
+        lines.append(f"| `{name}` | {percent(o['p_talks_100_days'])}% | {percent(o['p_ceasefire_horizon'])}% | "
+                     f"{share_with_interval(shares.loc[name, 'talks within 100 days'], solved)} | "
+                     f"{share_with_interval(shares.loc[name, 'ceasefire within horizon'], solved)} |")
     return lines
 
 
 def _switches(ensemble: Ensemble, scenario: str, share: str) -> tuple[int, int]:
-    """Sets where ``share`` happens under ``scenario`` but not the reference, and the reverse."""
+    """Sets in which ``share``'s probability is higher under ``scenario`` than under the reference,
+    and sets in which it is lower (by more than 1e-6)."""
     a, b = ensemble.happens(scenario, share), ensemble.happens(REFERENCE, share)
-    return int((a & ~b).sum()), int((~a & b).sum())
+    return int((a > b + 1e-6).sum()), int((a < b - 1e-6).sum())
 
 
 def _contrast(name: str, ensemble: Ensemble) -> str:
     shares = ensemble.shares()
     parts = []
-    for share, words in (("Russia willing within horizon", "Russia becomes willing to negotiate"),
-                         ("talks within horizon", "both sides are willing at once (talks)")):
+    for share, words in (("talks within 100 days", "the chance of direct talks within 100 days"),
+                         ("ceasefire within horizon", "the chance of a ceasefire within the horizon")):
         ours, ref = shares.loc[name, share], shares.loc[REFERENCE, share]
-        gained, lost = _switches(ensemble, name, share)
-        if gained == lost == 0:
-            change = f"in exactly the same sets as under `{REFERENCE}` ({percent(ref)}%)"
+        higher, lower = _switches(ensemble, name, share)
+        if higher == lower == 0:
+            change = f"is the same in every set as under `{REFERENCE}` ({percent(ref)}%)"
         else:
             ours_text, ref_text = percents(ours, ref)
-            change = (f"in {ours_text}% of sets against {ref_text}% under `{REFERENCE}` "
-                      f"({_sets(gained)} gained, {_sets(lost)} lost)")
-        parts.append(f"{words} within the horizon {change}")
+            change = (f"is {ours_text}% against {ref_text}% under `{REFERENCE}` "
+                      f"(higher in {_sets(higher)}, lower in {_sets(lower)})")
+        parts.append(f"{words} {change}")
     return f"Under `{name}`, over the same {ensemble.n:,} sampled assumption sets, " + "; ".join(parts) + "."
 
 
@@ -77,8 +73,8 @@ def _rank(sobol: pd.DataFrame, name: str) -> str:
 
 def _parameter_findings(names: Sequence[str], ends: pd.DataFrame, scenario: str, n: int,
                         sobol: Mapping[str, pd.DataFrame], params: ParameterSet, top: int = 3) -> list[str]:
-    """The assumption's parameters, most consequential first: the shares with each held at its low and high."""
-    cols = ("Russia willing within horizon", "talks within horizon")
+    """The assumption's parameters, most consequential first: the chances with each held at its low and high."""
+    cols = ("ceasefire within horizon", "talks within 100 days")
     names = [name for name in names if name in ends.index.get_level_values(0)]
     if not names:
         return ["None of this point's parameters is among the sampled uncertainties."]
@@ -91,17 +87,17 @@ def _parameter_findings(names: Sequence[str], ends: pd.DataFrame, scenario: str,
     for name in ranked[:top]:
         p = params.parameters[name]
         low, high = ends.loc[(name, "low")], ends.loc[(name, "high")]
-        willing, talks = percents(low[cols[0]], high[cols[0]]), percents(low[cols[1]], high[cols[1]])
+        ceasefire, talks = percents(low[cols[0]], high[cols[0]]), percents(low[cols[1]], high[cols[1]])
         lines.append(
             f"- *{label(params, name)}* (`{name}`, {p.low:g} to {p.high:g}). Held at its low, then its high, "
-            f"across the same {n:,} sampled sets under `{scenario}`: Russia becomes willing within the horizon in "
-            f"{willing[0]}% then {willing[1]}% of sets, and talks happen in {talks[0]}% then {talks[1]}%. "
+            f"across the same {n:,} sampled sets under `{scenario}`: the chance of a ceasefire within the horizon is "
+            f"{ceasefire[0]}% then {ceasefire[1]}%, and of direct talks within 100 days {talks[0]}% then {talks[1]}%. "
             f"Its total Sobol' index under `{REFERENCE}`: "
-            f"{_rank(sobol['days_to_russia_willing'], name)} for when Russia becomes willing; "
-            f"{_rank(sobol['days_to_talks'], name)} for when talks start.")
+            f"{_rank(sobol['p_ceasefire_horizon'], name)} for the chance of a ceasefire; "
+            f"{_rank(sobol['p_talks_100_days'], name)} for the chance of talks within 100 days.")
     if len(ranked) > top:
         rest = ", ".join(f"`{name}` ({100 * swing(name):.0f})" for name in ranked[top:])
-        lines.append(f"- The others, with the largest change they make to either share, in points: {rest}.")
+        lines.append(f"- The others, with the largest change they make to either chance, in points: {rest}.")
     return lines
 
 
@@ -109,7 +105,7 @@ def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mappin
                 ends: Mapping[str, pd.DataFrame], params: ParameterSet) -> list[str]:
     """Markdown lines: each of the article's assumptions, how the model holds it, and what it finds.
 
-    ``sobol`` maps ``days_to_russia_willing`` and ``days_to_talks`` to their Sobol' indices
+    ``sobol`` maps ``p_ceasefire_horizon`` and ``p_talks_100_days`` to their Sobol' indices
     under the reference scenario; ``ends`` maps each assumption's title to
     :func:`sanctions_model.runs.ensemble.at_each_end` of its parameters under
     :func:`where_to_vary`; ``runs`` hold every scenario at its central values.

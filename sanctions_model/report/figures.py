@@ -28,13 +28,18 @@ if TYPE_CHECKING:
 
 # (column, title, unit label, scale)
 PANELS = [
-    ("russia_willingness", "Russia's willingness to negotiate", "index 0-1", 1.0),
-    ("ukraine_willingness", "Ukraine's willingness to negotiate", "index 0-1", 1.0),
+    ("p_talks", "Chance direct talks have started", "probability", 1.0),
+    ("p_ceasefire", "Chance a ceasefire has been agreed", "probability", 1.0),
+    ("bargaining_range", "Bargaining range (above 0: a ceasefire both prefer)", "stake (share of Ukraine)", 1.0),
+    ("ceasefire_durability", "Chance a ceasefire agreed that day holds a year", "probability", 1.0),
     ("strain", "Perceived strain on Russia's war economy", "index 0-1", 1.0),
     ("reserves", "Liquid National Wealth Fund", "US$ bn", 1.0),
     ("territory", "Territory held by Russia", "% of Ukraine", 100.0),
     ("oil_revenue", "Russian oil and gas budget revenue", "US$ bn per year", 1.0),
 ]
+#: Panels whose values are probabilities (drawn on 0-1), and those with a line at 0 that means something.
+PROBABILITY_PANELS = ("p_talks", "p_ceasefire", "ceasefire_durability")
+ZERO_LINE_PANELS = ("bargaining_range", "russia_margin", "ukraine_margin")
 _PNG_META = {"Software": None}
 #: Resolution of saved figures [dots per inch].
 SAVE_DPI = 110
@@ -82,22 +87,15 @@ def _style(ax: Axes, title: str, unit: str) -> None:
     ax.grid(alpha=0.3)
 
 
-def _thresholds(ax: Axes, column: str, runs: Sequence[RunResult], sampled: bool = False) -> None:
-    """Each side's threshold for talks, dashed and labelled, in its willingness panel; one line per
-    distinct value among ``runs`` (with ``sampled``, say that the sampled sets vary it)."""
-    if not column.endswith("_willingness"):
-        return
-    name = f"{column.removesuffix('_willingness')}.threshold"
-    values = sorted({float(run.params[name]) for run in runs})
-    for value in values:
-        p = runs[0].params.parameters[name]
-        side = column.removesuffix("_willingness").capitalize()
-        words = ("threshold for talks at the central\nvalues (varies across the sets)" if sampled else
-                 f"{side}'s threshold for talks ({value:g})")
-        ax.axhline(value, color="firebrick", linestyle="--", linewidth=1, label=words)
-        ax.text(ax.get_xlim()[0], value, f" threshold {value:g}" + (f" (sampled {p.low:g}-{p.high:g})" if sampled
-                                                                     else ""),
-                va="bottom", ha="left", fontsize=7, color="firebrick")
+def _reference_lines(ax: Axes, column: str) -> None:
+    """A probability panel is drawn on 0-1; a margin or range panel gets its zero line, above which
+    a ceasefire is preferred to fighting on."""
+    if column in PROBABILITY_PANELS:
+        ax.set_ylim(0, 1)
+    if column in ZERO_LINE_PANELS:
+        ax.axhline(0.0, color="firebrick", linestyle="--", linewidth=1)
+        ax.text(ax.get_xlim()[0], 0.0, " above: a ceasefire both prefer" if column == "bargaining_range"
+                else " above: prefers a ceasefire", va="bottom", ha="left", fontsize=7, color="firebrick")
 
 
 def coincident(lines: Mapping[str, np.ndarray], rtol: float = 1e-3) -> dict[str, list[str]]:
@@ -154,10 +152,10 @@ def coincidence_caption(runs: Sequence[RunResult]) -> str:
 
 
 def trajectories_figure(runs: Sequence[RunResult], path: Path | None, title: str) -> Figure:
-    """Six panels of key trajectories, one line per run, with the 100-day mark and each side's
-    threshold for talks; a panel where lines coincide says which (saved as PNG if ``path``)."""
-    fig = ModelFigure(figsize=(10, 9.5))
-    axes = fig.subplots(3, 2, sharex=True)
+    """Eight panels of key trajectories, one line per run, with the 100-day mark and the bargaining
+    range's zero line; a panel where lines coincide says which (saved as PNG if ``path``)."""
+    fig = ModelFigure(figsize=(10, 12))
+    axes = fig.subplots(4, 2, sharex=True)
     start = runs[0].trajectories.index[0]
     notes = coincidence_notes(runs) if len(runs) > 1 else {}
     for ax, (column, panel_title, unit, scale) in zip(axes.flat, PANELS):
@@ -165,9 +163,7 @@ def trajectories_figure(runs: Sequence[RunResult], path: Path | None, title: str
             style = {"color": "black", "linewidth": 2.2, "zorder": 3} if (
                 run.label == "status_quo" and len(runs) > 1) else {"linewidth": 1.4}
             ax.plot(run.trajectories.index, run.trajectories[column] * scale, label=run.label, **style)
-        if column.endswith("willingness"):
-            ax.set_ylim(0, 1)
-        _thresholds(ax, column, runs)
+        _reference_lines(ax, column)
         if len(runs) == 1 and column == "reserves":
             ax.axhline(runs[0].params["fiscal.reserves_exhausted"], color="firebrick", linestyle="--",
                        linewidth=1, label="reserves counted as exhausted")
@@ -192,8 +188,9 @@ def trajectories_figure(runs: Sequence[RunResult], path: Path | None, title: str
 
 def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int, titles: Mapping[str, str] | None = None
                        ) -> Figure:
-    """Horizontal bars: for each scenario, the share of ``n`` sampled assumption sets with each
-    outcome, with its 95% Wilson interval as an error bar."""
+    """Horizontal bars: for each scenario, the probability of each outcome over ``n`` sampled
+    assumption sets (the mean of the sets' probabilities, or the share of sets for a yes/no
+    outcome), with the 95% Wilson interval that bounds its sampling error as an error bar."""
     from ..runs.describe import wilson_interval
 
     fig = ModelFigure(figsize=(9, 0.75 * len(shares) + 2.8))
@@ -209,12 +206,12 @@ def uncertainty_figure(shares: pd.DataFrame, path: Path | None, n: int, titles: 
                 error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "0.15"})
     ax.set_yticks(np.arange(len(rows)), [_scenario_label(r, (titles or {}).get(r)) for r in rows])
     ax.set_xlim(0, 100)
-    ax.set_xlabel(f"% of {n:,} sampled sets of assumptions; error bars: 95% interval (Wilson) of that share",
-                  fontsize=8)
+    ax.set_xlabel(f"chance, %, over {n:,} sampled sets of assumptions; error bars: 95% interval (Wilson) of the "
+                  "sampling error", fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
-    ax.set_title("How often each outcome happens across the plausible range of the assumptions", fontsize=10)
+    ax.set_title("The chance of each outcome across the plausible range of the assumptions", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -225,8 +222,8 @@ def _scenario_label(name: str, title: str | None) -> str:
 
 
 FAN_PANELS = {
-    "russia_willingness": ("Russia's willingness to negotiate", "index 0-1", 1.0),
-    "ukraine_willingness": ("Ukraine's willingness to negotiate", "index 0-1", 1.0),
+    "p_ceasefire": ("Chance a ceasefire has been agreed", "probability", 1.0),
+    "bargaining_range": ("Bargaining range (above 0: a ceasefire both prefer)", "stake (share of Ukraine)", 1.0),
     "strain": ("Perceived strain on Russia's war economy", "index 0-1", 1.0),
     "reserves": ("Liquid National Wealth Fund", "US$ bn", 1.0),
     "territory": ("Territory held by Russia", "% of Ukraine", 100.0),
@@ -266,10 +263,7 @@ def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult | None, path: Path 
         if run is not None and var in run.trajectories:
             ax.plot(run.trajectories.index, run.trajectories[var] * scale, color="black", linewidth=1,
                     linestyle="--", label="central assumptions")
-        if var.endswith("willingness"):
-            ax.set_ylim(0, 1)
-        if run is not None:
-            _thresholds(ax, var, [run], sampled=True)
+        _reference_lines(ax, var)
         _style(ax, panel_title, unit)
         _goal_line(ax, start)
     handles, labels = axes[0].get_legend_handles_labels()

@@ -6,7 +6,7 @@
 1. every scenario at the central value of every assumption;
 2. an ensemble: the same Latin-hypercube draws of every uncertainty under each scenario;
 3. one-at-a-time sensitivity (tornado charts) and Sobol' indices with bootstrap intervals,
-   including Sobol' indices of Russia's willingness at each month, under ``status_quo``;
+   including Sobol' indices of the chance of a ceasefire at each month, under ``status_quo``;
 4. for each of the article's assumptions, its parameters held at each end of their range
    over the ensemble's draws, and the walk through those assumptions from the numbers above;
 
@@ -29,7 +29,7 @@ from ..analysis.studies import OAT_OUTCOMES, OVER_TIME, SOBOL_OUTCOMES, FullStud
 from ..inputs.params import ParameterSet
 from ..outdir import atomic_directory, check_target
 from ..provenance import combined_digest
-from ..runs.describe import share_with_interval
+from ..runs.describe import percent, share_with_interval
 from ..runs.ensemble import Ensemble
 from ..runs.run import RunResult
 from .article import walkthrough
@@ -47,42 +47,44 @@ from .markdown import (
 )
 from .sensitivity import label, outcome_section, plain_name
 
-#: The summary table's share columns: (column of :meth:`Ensemble.shares`, heading; {h} is the horizon).
-SUMMARY_COLUMNS = (("Russia willing within 100 days", "Russia willing within 100 days"),
-                   ("Russia willing within horizon", "Russia willing within {h}"),
-                   ("talks within 100 days", "talks within 100 days"),
-                   ("talks within horizon", "talks within {h}"))
+#: The summary table's columns: (column of :meth:`Ensemble.shares`, heading; {h} is the horizon).
+SUMMARY_COLUMNS = (("talks within 100 days", "direct talks within 100 days"),
+                   ("talks within horizon", "direct talks within {h}"),
+                   ("ceasefire within 1 year", "ceasefire within a year"),
+                   ("ceasefire within horizon", "ceasefire within {h}"))
 
 
 def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[str]:
-    """The summary table: a row per scenario, the share of sampled sets with each outcome (with its
-    95% Wilson interval), and what the model finds at the central assumptions."""
+    """The summary table: a row per scenario, the chance of each outcome over the sampled sets (with the
+    95% Wilson interval of its sampling error), and what the model finds at the central assumptions."""
     shares, n, horizon = ensemble.shares(), ensemble.n, f"{ensemble.days:g} days"
     heads = [h.format(h=horizon) for _, h in SUMMARY_COLUMNS]
-    lines = [f"| scenario | {' | '.join(heads)} | talks at the central assumptions |",
+    lines = [f"| scenario | {' | '.join(heads)} | ceasefire within {horizon}, central assumptions |",
              "|---|" + "---|" * (len(heads) + 1)]
     for run in runs:
         title = run.params.title()
-        o = run.outcomes
-        central = f"day {o['days_to_talks']:.0f}" if o["talks_within_horizon"] else f"none within {horizon}"
+        central = f"{percent(run.outcomes['p_ceasefire_horizon'])}%"
         solved = ensemble.solved(run.label)
         cells = [share_with_interval(shares.loc[run.label, col], solved) for col, _ in SUMMARY_COLUMNS]
         lines.append(f"| `{run.label}` ({title}) | {' | '.join(cells)} | {central} |")
-    lines += ["", f"Each share is of the {n:,} sets of assumptions sampled across their ranges, the same sets under "
-              "every scenario, with its 95% interval (Wilson) for the sampling error of estimating it from "
-              f"{n:,} sets. *Talks* means both sides are willing at once, the model's condition for talks."]
+    lines += ["", f"Each figure is the chance of the event, averaged over the {n:,} sets of assumptions sampled "
+              "across their ranges (the same sets under every scenario), with a 95% interval (Wilson) that bounds "
+              f"the sampling error of estimating it from {n:,} sets. The model gives each set a probability, from "
+              "hazards that rise as a ceasefire becomes worth more to both sides than fighting on (docs/model.md, "
+              "'The decision core'). *Direct talks* means negotiations between the two sides, a lower bar than a "
+              "*ceasefire agreed*."]
     return lines
 
 
 def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:
-    """Sentences: which assumptions lead on the total Sobol' index of the day Russia becomes willing
-    (a leader named only when its interval is clear of the others', :func:`ranking`), and how many
-    have no measurable effect."""
+    """Sentences: which assumptions lead on the total Sobol' index of the chance of a ceasefire within
+    the horizon (a leader named only when its interval is clear of the others', :func:`ranking`), and how
+    many have no measurable effect."""
     indices = {str(k): (float(r["ST"]), float(r["ST_conf"])) for k, r in sobol.iterrows()}
     labels = {k: f"*{params.parameters[k].description}*" for k in indices}
     none = int(((sobol["ST"] + sobol["ST_conf"]) < 0.005).sum())
     return (f"**Which assumptions decide it** (total Sobol' indices under `{REFERENCE}`). "
-            + ranking("the day Russia becomes willing to negotiate", indices, labels)
+            + ranking("the chance of a ceasefire within the horizon", indices, labels)
             + f" {none} of the {len(sobol)} uncertain assumptions have no measurable effect on it (see 'Which "
             "assumptions decide the answer').")
 
@@ -122,7 +124,7 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             tmp / "sobol.csv", index=False, float_format="%.6g")
         indices_over_time_figure(over_time, {n: label(params, n) for n in names},
                                  pd.Timestamp(params.start_date),
-                                 f"Which assumptions drive Russia's willingness over time ({REFERENCE})",
+                                 f"Which assumptions drive the chance of a ceasefire over time ({REFERENCE})",
                                  tmp / "sobol-over-time.png")
 
         lines = [
@@ -140,7 +142,7 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             "",
             headline(runs, shares, samples),
             "",
-            deciders(sobol["days_to_russia_willing"], params),
+            deciders(sobol["p_ceasefire_horizon"], params),
             "",
             CAVEAT,
             "",
@@ -165,8 +167,8 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             *scenarios_section(runs),
             "## Files",
             "",
-            "`outcomes.csv` (each scenario at the central assumptions), `shares.csv` (share of sampled sets with "
-            "each outcome), `oat.csv` and `sobol.csv` (the indices, tidy: outcome, input, statistic columns).",
+            "`outcomes.csv` (each scenario at the central assumptions), `shares.csv` (the chance of each outcome "
+            "over the sampled sets), `oat.csv` and `sobol.csv` (the indices, tidy: outcome, input, statistic columns).",
             "",
             provenance({"scenarios": ", ".join(scenarios), "horizon": f"{days:g} days",
                         "samples per scenario": f"{samples:,}", "sensitivity reference": REFERENCE,
@@ -200,15 +202,15 @@ def _sensitivity_section(oat: pd.DataFrame, sobol: pd.DataFrame, over_time: dict
         "SALib): the share of the outcome's variance due to each assumption alone (first order, S1) and "
         "with all its interactions (total, ST), with 95% bootstrap intervals.",
         "",
-        f"A day that does not come within the horizon counts as day {days + 1:g}, so these indices describe "
-        "whether and when within the horizon; not what happens after it.",
+        "The outcomes are probabilities, smooth in every assumption; they describe the horizon, not what "
+        "happens after it.",
         "",
     ]
     if wide:
         lines += [f"**Warning:** with {sobol_n:,} base samples, the Sobol' intervals are too wide to rank the "
                   f"assumptions for {', '.join(f'`{w}`' for w in wide)} (the widest total-index interval is more "
                   "than half the largest index). Read those rankings as rough, or run with more samples.", ""]
-    for outcome in ("days_to_russia_willing", "reserves_at_horizon"):
+    for outcome in ("p_ceasefire_horizon", "reserves_at_horizon"):
         lines += [f"### One at a time: {plain_name(outcome)}", "",
                   *outcome_section("oat", oat[outcome], params, outcome, directory, f"tornado-{outcome}.png",
                                    horizon=days)]
@@ -225,11 +227,12 @@ def _sensitivity_section(oat: pd.DataFrame, sobol: pd.DataFrame, over_time: dict
                   "acting one at a time.", ""]
     final = max(over_time)
     at_end = {str(k): (float(r["ST"]), float(r["ST_conf"])) for k, r in over_time[final].iterrows()}
-    lines += ["### Over time: Russia's willingness to negotiate", "",
-              f"Total Sobol' indices of Russia's willingness (`{OVER_TIME[0]}`) every {OVER_TIME[1]:g} days, for the "
-              "six assumptions with the largest indices on average; shaded: 95% intervals. "
-              + ranking(f"Russia's willingness on day {final:g}", at_end,
+    lines += ["### Over time: the chance of a ceasefire", "",
+              f"Total Sobol' indices of the chance a ceasefire has been agreed (`{OVER_TIME[0]}`) every "
+              f"{OVER_TIME[1]:g} days, for the six assumptions with the largest indices on average; shaded: 95% "
+              "intervals. "
+              + ranking(f"the chance of a ceasefire by day {final:g}", at_end,
                         {k: f"*{label(params, k)}*" for k in at_end}), "",
-              "![Total Sobol' indices of Russia's willingness over time](sobol-over-time.png)", ""]
+              "![Total Sobol' indices of the chance of a ceasefire over time](sobol-over-time.png)", ""]
     return lines
 

@@ -23,9 +23,10 @@ from ..runs.describe import (
 from ..runs.run import RunResult
 
 CAVEAT = (
-    "These are what the model computes under the stated assumptions, not forecasts. Most of "
-    "the coefficients that link economic strain to a decision to negotiate are assumptions "
-    "(marked as such in `params/base.toml`), and each has a range that sweeps explore."
+    "These are what the model computes under the stated assumptions, not forecasts. The chances "
+    "come from a small bargaining model whose base rates are sourced (how often long wars end, how "
+    "often ceasefires fail) but whose prices of costs, aims and terms are assumptions (marked as such "
+    "in `params/base.toml`), each with a range that sweeps explore."
 )
 
 
@@ -116,9 +117,10 @@ def run_report(run: RunResult, figure: str, command: str) -> str:
     return "\n".join(sections)
 
 
-KEY_OUTCOMES = ["days_to_russia_willing", "days_to_ukraine_willing", "days_to_talks", "talks_within_100_days",
-                "reserves_at_horizon", "days_to_reserves_exhausted", "peak_strain", "territory_at_horizon",
-                "oil_revenue_lost", "ukraine_funding", "ceasefire_durability_at_horizon"]
+KEY_OUTCOMES = ["p_talks_100_days", "p_talks_horizon", "p_ceasefire_100_days", "p_ceasefire_1_year",
+                "p_ceasefire_horizon", "expected_day_ceasefire", "p_ceasefire_holds_1_year",
+                "diagnostic_days_to_range_open", "reserves_at_horizon", "days_to_reserves_exhausted", "peak_strain",
+                "territory_at_horizon", "oil_revenue_lost", "ukraine_funding"]
 
 
 def leading_group(estimates: Mapping[str, tuple[float, float, float]]) -> list[str]:
@@ -147,30 +149,30 @@ def _first_upper(text: str) -> str:
 
 
 def most_often(what: str, shares: Mapping[str, float], n: int, most: int = 4) -> str:
-    """One sentence: under which scenario ``what`` happens in the most sampled sets, claimed only when
-    its 95% Wilson interval does not overlap any other scenario's; else which ones the sets cannot
-    tell apart (up to ``most`` of them named, highest first).
+    """One sentence: which scenario gives the highest chance of ``what`` over the sampled sets, claimed
+    only when its 95% Wilson interval does not overlap any other scenario's; else which ones the sets
+    cannot tell apart (up to ``most`` of them named, highest first).
 
-    ``shares`` maps a scenario to its share 0-1 of ``n`` sets.
+    ``shares`` maps a scenario to its chance 0-1 over ``n`` sets (a mean probability, or a share).
     """
     if max(shares.values()) <= 0:
-        return f"No sampled set gives {what}, under any scenario."
+        return f"No scenario gives any chance of {what} in the sampled sets."
     estimates = {k: (v, *wilson_interval(v, n)) for k, v in shares.items()}
     group = leading_group(estimates)
     if len(group) == 1:
         rest = sorted((k for k in shares if k != group[0]), key=lambda k: (-shares[k], k))
         runner = f" (next: `{rest[0]}`, {share_with_interval(shares[rest[0]], n)})" if rest else ""
-        return (f"`{group[0]}` gives {what} most often, in {share_with_interval(shares[group[0]], n)} of sets: its "
-                f"95% interval lies above every other scenario's{runner}.")
+        return (f"`{group[0]}` gives the highest chance of {what}, {share_with_interval(shares[group[0]], n)} over "
+                f"the sampled sets: its 95% interval lies above every other scenario's{runner}.")
     cells = [f"`{k}` at {share_with_interval(shares[k], n)}" for k in group[:most]]
     if len(group) > most:
         cells.append(f"{len(group) - most} more")
     if len(group) == len(shares):
-        return (f"The {n:,} sampled sets cannot tell which scenario gives {what} most often: the 95% intervals of "
-                f"all {len(group)} scenarios overlap ({_names(cells)}).")
-    return (f"The {n:,} sampled sets cannot tell which scenario gives {what} most often: the 95% intervals of "
-            f"{len(group)} of the {len(shares)} scenarios overlap that of the highest ({_names(cells)}); the "
-            "others' intervals lie below it.")
+        return (f"The {n:,} sampled sets cannot tell which scenario gives the highest chance of {what}: the 95% "
+                f"intervals of all {len(group)} scenarios overlap ({_names(cells)}).")
+    return (f"The {n:,} sampled sets cannot tell which scenario gives the highest chance of {what}: the 95% "
+            f"intervals of {len(group)} of the {len(shares)} scenarios overlap that of the highest "
+            f"({_names(cells)}); the others' intervals lie below it.")
 
 
 def rank_range(name: str, indices: Mapping[str, tuple[float, float]]) -> tuple[int, int]:
@@ -223,11 +225,12 @@ def central_section(runs: Sequence[RunResult], figure: str) -> list[str]:
     for name in KEY_OUTCOMES:
         unit = OUTCOMES[name][0]
         cells = [format_outcome(name, r.outcomes[name], start).replace(" (", "<br>(") for r in runs]
-        lines.append(f"| `{name}` | {'' if unit in ('bool', 'day') else unit} | " + " | ".join(cells) + " |")
+        lines.append(f"| `{name}` | {'' if unit in ('bool', 'day', 'probability') else unit} | " + " | ".join(cells)
+                     + " |")
     from .figures import coincidence_caption
 
-    caption = ("Key trajectories by scenario; the dotted line marks 100 days, the dashed lines each side's "
-               "threshold for talks")
+    caption = ("Key trajectories by scenario; the dotted line marks 100 days, the dashed line the bargaining "
+               "range's zero, above which a ceasefire both sides prefer exists")
     lines += ["", f"![{caption}]({figure})", ""]
     hidden = coincidence_caption(runs)
     lines += [hidden, ""] if hidden else []
@@ -241,16 +244,16 @@ def uncertainty_section(runs: Sequence[RunResult], uncertainty: pd.DataFrame, fi
         f"For each scenario, {n:,} sets of assumptions were drawn by Latin hypercube, uniformly over "
         "the range of every uncertain parameter in `params/base.toml` (the scenario's policy levers "
         "held as the scenario sets them), with the same draws for every scenario. The table gives the "
-        "share of those sets in which each outcome happens, with a 95% interval for the sampling error "
-        f"of estimating it from {n:,} sets. These shares describe the model over its stated ranges; they "
-        "are not probabilities that the events will happen.",
+        "chance of each outcome averaged over those sets (for reserves exhausted, a yes/no outcome, the "
+        "share of sets), with a 95% interval that bounds the sampling error of estimating it from "
+        f"{n:,} sets. These chances are the model's under its stated ranges, not forecasts.",
         "",
         "| scenario | " + " | ".join(uncertainty.columns) + " |",
         "|---|" + "---|" * len(uncertainty.columns),
     ]
     for label, row in uncertainty.iterrows():
         lines.append(f"| `{label}` | " + " | ".join(share_with_interval(v, n) for v in row) + " |")
-    lines += ["", f"![Share of sampled assumption sets with each outcome, with 95% intervals as error bars]"
+    lines += ["", f"![The chance of each outcome over the sampled assumption sets, with 95% intervals as error bars]"
               f"({figures['uncertainty']})", "",
               "### The range of trajectories, scenario by scenario", "",
               "Shaded bands hold the middle 50% and 90% of the sampled sets of assumptions at each date; "
@@ -259,7 +262,8 @@ def uncertainty_section(runs: Sequence[RunResult], uncertainty: pd.DataFrame, fi
     for run in runs:
         key = f"fan:{run.label}"
         if key in figures:
-            lines += [f"![{run.label}: fan charts of willingness, strain, reserves and territory]({figures[key]})", ""]
+            lines += [f"![{run.label}: fan charts of the chance of a ceasefire, the bargaining range, strain, reserves "
+                      f"and territory]({figures[key]})", ""]
     return lines
 
 
@@ -285,7 +289,7 @@ def comparison_report(
         "# sanctions-model: the scenarios side by side",
         "",
         f"Each scenario is run from {start.isoformat()} over {days:g} days. The question is the article's: "
-        "under which sanctions and assumptions does Russia become willing to negotiate, and when?",
+        "under which sanctions and assumptions do Russia and Ukraine come to talks and to a ceasefire, and when?",
         "",
         "## Headline",
         "",
@@ -312,26 +316,29 @@ def headline(runs: Sequence[RunResult], uncertainty: pd.DataFrame | None, n_sets
     most often only when its interval is clear of the others' (:func:`most_often`).
     """
     horizon = f"{runs[0].days:g} days"
-    talks = [r.label for r in runs if r.outcomes["talks_within_horizon"]]
-    willing = [r.label for r in runs if not math.isnan(r.outcomes["days_to_russia_willing"])]
+    central = {r.label: float(r.outcomes["p_ceasefire_horizon"]) for r in runs}
+    top = max(central, key=lambda k: (central[k], k))
+    low = min(central, key=lambda k: (central[k], k))
+    opened = [r.label for r in runs if not math.isnan(r.outcomes["diagnostic_days_to_range_open"])]
     text = [
-        f"At the central value of every assumption, the model finds talks within {horizon} in "
-        + (f"{len(talks)} of {len(runs)} scenarios ({', '.join(talks)})." if talks else
-           f"none of the {len(runs)} scenarios."),
-        "Russia alone becomes willing within the horizon in "
-        + (f"{len(willing)} ({', '.join(willing)})." if willing else "none."),
+        f"At the central value of every assumption, the chance of a ceasefire within {horizon} ranges from "
+        f"{percents(central[low])[0]}% (`{low}`) to {percents(central[top])[0]}% (`{top}`).",
+        "The bargaining range opens within the horizon in "
+        + (f"{len(opened)} of {len(runs)} scenarios ({', '.join(opened)})." if opened else
+           f"none of the {len(runs)} scenarios: in each, a ceasefire is not worth more to both sides than fighting "
+           "on at the central assumptions."),
     ]
     if uncertainty is not None:
         n = int(n_sets) if n_sets is not None else 0
         ranges = []
-        for col, words in (("talks within 100 days", "talks within 100 days"),
-                           ("talks within horizon", f"talks within {horizon}")):
-            low, high = percents(uncertainty[col].min(), uncertainty[col].max())
-            ranges.append(f"{words} in {low}% to {high}%")
-        text.append(f"Across the sampled range of the assumptions, {ranges[0].replace(' in ', ' happen in ', 1)} of "
-                    f"sets, depending on the scenario, and {ranges[1]}.")
+        for col, words in (("talks within 100 days", "direct talks within 100 days"),
+                           ("ceasefire within horizon", f"a ceasefire within {horizon}")):
+            lo, hi = percents(uncertainty[col].min(), uncertainty[col].max())
+            ranges.append(f"{words} is {lo}% to {hi}%")
+        text.append(f"Averaged over the sampled range of the assumptions, the chance of {ranges[0]}, depending on "
+                    f"the scenario, and of {ranges[1]}.")
         if n:
-            for col, words in (("talks within 100 days", "talks within 100 days"),
-                               ("talks within horizon", f"talks within {horizon}")):
+            for col, words in (("talks within 100 days", "direct talks within 100 days"),
+                               ("ceasefire within horizon", f"a ceasefire within {horizon}")):
                 text.append(most_often(words, uncertainty[col].to_dict(), n))
     return " ".join(text)

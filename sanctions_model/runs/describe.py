@@ -1,5 +1,5 @@
 """A run and an ensemble in plain words: the sentences a journalist could quote, outcomes as a
-reader says them (a day with its date, yes or no), and shares with their intervals.
+reader says them (a day with its date, a chance in per cent), and shares with their intervals.
 
 One module for every place that describes results, so that a notebook's display of a run and
 the reports say the same thing in the same words.
@@ -24,7 +24,8 @@ def _date(start: dt.date, day: float) -> str:
 
 
 def format_outcome(name: str, value: object, start: dt.date) -> str:
-    """An outcome as a reader would say it: a day with its date, 'yes'/'no', or a number."""
+    """An outcome as a reader would say it: a day with its date, a probability in per cent, 'yes'/'no', or a
+    number."""
     unit = OUTCOMES[name][0]
     if unit == "bool":
         return "yes" if bool(value) else "no"
@@ -33,6 +34,8 @@ def format_outcome(name: str, value: object, start: dt.date) -> str:
         return "not within the horizon" if unit == "day" else "n/a"
     if unit == "day":
         return f"day {v:.1f} ({_date(start, v)})"
+    if unit == "probability":
+        return f"{percent(v)}%"
     if unit.startswith("US$"):
         return f"{v:,.1f}"
     if unit.startswith("%"):
@@ -59,17 +62,18 @@ def summary(run: RunResult) -> str:
         v = float(o[key])
         return did.format(day=f"{v:.0f}", date=_date(start, v)) if not math.isnan(v) else didnt
 
+    year = (f", within a year {percent(o['p_ceasefire_1_year'])}%" if not math.isnan(o["p_ceasefire_1_year"])
+            else "")
     parts = [
-        when("days_to_russia_willing",
-             "Russia's willingness to negotiate reaches the model's threshold for talks on day {day} ({date}).",
-             f"Russia's willingness to negotiate does not reach the model's threshold for talks by {end}."),
-        when("days_to_ukraine_willing",
-             "Ukraine's willingness reaches its threshold on day {day} ({date}).",
-             f"Ukraine's willingness does not reach its threshold by {end}."),
-        when("days_to_talks",
-             "Both sides are willing at once, the model's condition for talks, from day {day} ({date}).",
-             f"The two sides are never willing at the same time before {end}, so the model finds no talks."),
-        f"Talks within the US envoy's 100 days: {'yes' if o['talks_within_100_days'] else 'no'}.",
+        f"The model gives a {percent(o['p_talks_100_days'])}% chance that direct talks start within the US envoy's "
+        f"100 days, and {percent(o['p_talks_horizon'])}% by {end}.",
+        f"The chance of a ceasefire agreed within 100 days is {percent(o['p_ceasefire_100_days'])}%{year}, and "
+        f"{percent(o['p_ceasefire_horizon'])}% by {end}; a ceasefire agreed in that time would hold a year with a "
+        f"chance of {percent(o['p_ceasefire_holds_1_year'])}%.",
+        when("diagnostic_days_to_range_open",
+             "The bargaining range opens (a ceasefire both sides prefer to fighting on exists) on day {day} ({date}).",
+             f"The bargaining range stays closed to {end}: at the central assumptions no ceasefire is worth more to "
+             "both sides than fighting on, and the chances come from the uncertainty about each other's resolve."),
         when("days_to_reserves_exhausted",
              "The liquid National Wealth Fund is exhausted on day {day} ({date}).",
              f"The liquid National Wealth Fund holds US${o['reserves_at_horizon']:.1f}bn on {end}."),

@@ -26,16 +26,21 @@ from .run import check_days
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-#: Outcome shares an ensemble reports, each a yes/no per sampled set.
+#: What an ensemble reports for each scenario: the probability of each event over the sampled
+#: sets. For an event the model gives as a probability (talks, a ceasefire), it is the mean of
+#: the sets' probabilities: the chance of the event when the assumptions are as uncertain as
+#: their ranges. For a yes/no event (reserves exhausted) it is the share of sets in which it
+#: happens. Either way a value 0-1, whose sampling error (from ``n`` sets) the Wilson interval
+#: bounds: a quantity in [0, 1] varies at most as much as a yes/no one of the same mean.
 SHARES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
-    "Russia willing within 100 days": lambda df: df["russia_willing_within_100_days"],
-    "talks within 100 days": lambda df: df["talks_within_100_days"],
-    "Russia willing within horizon": lambda df: df["days_to_russia_willing"].notna(),
-    "talks within horizon": lambda df: df["talks_within_horizon"],
+    "talks within 100 days": lambda df: df["p_talks_100_days"],
+    "talks within horizon": lambda df: df["p_talks_horizon"],
+    "ceasefire within 1 year": lambda df: df["p_ceasefire_1_year"],
+    "ceasefire within horizon": lambda df: df["p_ceasefire_horizon"],
     "reserves exhausted": lambda df: df["days_to_reserves_exhausted"].notna(),
 }
 #: Variables kept over time for fan charts, and the percentiles kept.
-FAN_VARIABLES = ("russia_willingness", "ukraine_willingness", "strain", "reserves", "territory")
+FAN_VARIABLES = ("p_ceasefire", "bargaining_range", "strain", "reserves", "territory")
 PERCENTILES = (5, 25, 50, 75, 95)
 #: Rows integrated in one batch (bounds memory: a batch holds every state at every day).
 BATCH_ROWS = 2000
@@ -92,10 +97,11 @@ def share_table(outcomes: pd.DataFrame, scenarios: Sequence[str], interval: bool
     for name in scenarios:
         df = groups.get(name, empty)
         for share, f in SHARES.items():
-            k = int(f(df).astype(bool).sum()) if len(df) else 0
-            low, high = wilson_interval(k, len(df), confidence)
-            records.append({"scenario": name, "outcome": share, "n": len(df),
-                            "share": k / len(df) if len(df) else math.nan, "low": low, "high": high})
+            value = float(f(df).astype(float).mean()) if len(df) else math.nan
+            k = round(value * len(df)) if len(df) and math.isfinite(value) else 0
+            low, high = wilson_interval(k, len(df), confidence) if math.isfinite(value) else (math.nan, math.nan)
+            records.append({"scenario": name, "outcome": share, "n": len(df), "share": value, "low": low,
+                            "high": high})
     return pd.DataFrame.from_records(records, columns=["scenario", "outcome", "n", "share", "low", "high"])
 
 
@@ -185,7 +191,8 @@ class Ensemble:
         return share_table(_ok(self.outcomes), self.scenarios, interval=interval, confidence=confidence)
 
     def plot(self, scenario: str) -> Figure:
-        """Fan charts of willingness, strain, reserves and territory for one scenario.
+        """Fan charts of the chance of a ceasefire, the bargaining range, strain, reserves and territory for one
+        scenario.
 
         Parameters
         ----------
@@ -249,7 +256,7 @@ class Ensemble:
         return f"**Ensemble**: {self._head()}\n\n{markdown_table(self._table())}\n"
 
     def happens(self, scenario: str, share: str) -> pd.Series:
-        """Whether an outcome happens in each sampled set.
+        """The probability of an outcome in each sampled set (1 or 0 for a yes/no outcome).
 
         Parameters
         ----------
@@ -259,11 +266,11 @@ class Ensemble:
 
         Returns
         -------
-        pandas.Series of bool, one per sampled set.
+        pandas.Series of float 0-1, one per sampled set.
         """
         if share not in SHARES:
             raise InputError(f"unknown share '{share}'.{suggest(share, SHARES)}")
-        return SHARES[share](self.outcomes_of(scenario)).astype(bool)
+        return SHARES[share](self.outcomes_of(scenario)).astype(float)
 
 
 def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float, n: int, seed: int,

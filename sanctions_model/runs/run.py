@@ -2,8 +2,8 @@
 
 >>> import sanctions_model as sm
 >>> run = sm.simulate("hard_way", overrides={"oil.brent_price": 65})
->>> run.outcomes["days_to_russia_willing"]
->>> run.trajectories[["strain", "russia_willingness"]].plot()
+>>> run.outcomes["p_ceasefire_horizon"]
+>>> run.trajectories[["strain", "p_ceasefire"]].plot()
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ class RunResult:
     trajectories : pandas.DataFrame
         Indexed by date; a ``day`` column, one column per stock and key flow.
     outcomes : pandas.Series of float64
-        The outcomes of :data:`sanctions_model.core.outcomes.OUTCOMES`; yes/no outcomes are 1.0
-        or 0.0 and a crossing that does not happen is NaN, so the Series is numeric
-        (``.round()``, arithmetic and ``bool(run.outcomes["talks_within_horizon"])`` work).
+        The outcomes of :data:`sanctions_model.core.outcomes.OUTCOMES`: probabilities 0-1, days,
+        and levels; a crossing that does not happen is NaN, so the Series is numeric
+        (``.round()`` and arithmetic work).
     units : dict
         Unit of every trajectory column and outcome.
     """
@@ -67,8 +67,8 @@ class RunResult:
         return "+".join(self.params.scenarios) or "base"
 
     def plot(self, title: str | None = None) -> Figure:
-        """Key trajectories (willingness of both sides with their thresholds, strain, reserves,
-        territory, oil revenue) with the 100-day mark.
+        """Key trajectories (the chances of talks and of a ceasefire, the bargaining range, a
+        ceasefire's hold, strain, reserves, territory, oil revenue) with the 100-day mark.
 
         Parameters
         ----------
@@ -109,9 +109,9 @@ class RunResult:
 
         return (f"RunResult {self.label}: {self.days:g} days from {start.isoformat()} "
                 f"(parameter hash {self.params.digest()})\n"
-                f"  Russia willing: {show('days_to_russia_willing')}; Ukraine willing: "
-                f"{show('days_to_ukraine_willing')}; talks: {show('days_to_talks')}\n"
-                f"  talks within 100 days: {show('talks_within_100_days')}; reserves at horizon: "
+                f"  talks within 100 days: {show('p_talks_100_days')}; ceasefire within a year: "
+                f"{show('p_ceasefire_1_year')}; ceasefire within the horizon: {show('p_ceasefire_horizon')}\n"
+                f"  reserves at horizon: "
                 f"{show('reserves_at_horizon')}; territory held by Russia at horizon: "
                 f"{show('territory_at_horizon')}\n"
                 f"  .outcomes ({len(self.outcomes)} values), .trajectories ({len(self.trajectories)} days x "

@@ -1,7 +1,7 @@
 """A finished (or partial) sweep, read back for analysis: tables, shares, fan charts, xarray.
 
 >>> sw = sm.open_sweep("out/lhs")          # or the value run_sweep() returns
->>> sw.outcomes.groupby("scenario")["talks_within_100_days"].mean()
+>>> sw.outcomes.groupby("scenario")["p_ceasefire_horizon"].mean()
 >>> sw.plot()                              # fan charts of the kept trajectories
 >>> sw.to_xarray()                         # scenario x sample x time, lazy (dask)
 >>> sw.to_netcdf("lhs.nc")                 # compressed netCDF4, streamed block by block
