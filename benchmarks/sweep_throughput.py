@@ -39,7 +39,7 @@ from sanctions_model.runs.designs import Design, overlay
 from sanctions_model.runs.evaluate import POLICY
 from sanctions_model.runs.sweep import read_sweep
 
-TRAJ = "strain,reserves,russia_willingness,ukraine_willingness,territory"
+TRAJ = "strain,reserves,p_talks,p_ceasefire,territory"
 
 
 def _tree_rss_bytes(pid: int) -> int:

@@ -34,7 +34,7 @@ def test_simulate_returns_trajectories_by_date_with_units(runs):
 def test_outcomes_are_the_listed_ones(runs):
     out = runs["status_quo"].outcomes
     assert list(out.index) == list(OUTCOMES)
-    assert {"days_to_russia_willing", "days_to_talks", "talks_within_100_days"} <= set(out.index)
+    assert {"p_talks_100_days", "p_ceasefire_horizon", "p_ceasefire_holds_1_year"} <= set(out.index)
 
 
 def test_default_is_the_base_and_the_base_is_the_status_quo(runs):
@@ -60,24 +60,27 @@ def test_allies_pressured_lowers_evasion(runs):
     assert (ap["evasion"] <= sq["evasion"] + 1e-12).all()
 
 
-def test_easy_way_raises_russias_willingness(runs):
+def test_easy_way_raises_russias_margin_and_the_chances(runs):
     # before the offer (day 14) the two runs have the same dynamics but not the same segments (the
-    # offer's start is a breakpoint of easy_way's), so they agree to the solver's tolerance (simulate's
-    # rtol 1e-6 of a willingness of 0.25), not to the last digit: 5e-9 apart on 2025-02-03
-    assert (runs["easy_way"].trajectories["russia_willingness"]
-            >= runs["status_quo"].trajectories["russia_willingness"] - 1e-6 * 0.25).all()
-    assert runs["easy_way"].trajectories["russia_willingness"].iloc[100] > \
-        runs["status_quo"].trajectories["russia_willingness"].iloc[100] + 0.05
+    # offer's start is a breakpoint of easy_way's), so they agree to the solver's tolerance, not to the
+    # last digit
+    ew, sq = runs["easy_way"].trajectories, runs["status_quo"].trajectories
+    assert (ew["russia_margin"] >= sq["russia_margin"] - 1e-7).all()
+    assert ew["russia_margin"].iloc[100] > sq["russia_margin"].iloc[100] + 0.005
+    assert (ew["ukraine_margin"] - sq["ukraine_margin"]).abs().max() < 1e-6  # relief is Russia's term alone
+    assert ew["p_talks"].iloc[100] > sq["p_talks"].iloc[100] + 0.05
+    assert ew["p_ceasefire"].iloc[-1] > sq["p_ceasefire"].iloc[-1]
 
 
 def test_us_aid_cut_lets_russia_advance_faster(runs):
     assert runs["us_aid_cut"].outcomes["territory_at_horizon"] > runs["status_quo"].outcomes["territory_at_horizon"]
 
 
-def test_security_guarantee_raises_ukraines_and_lowers_russias_willingness(runs):
+def test_security_guarantee_raises_ukraines_and_lowers_russias_margin(runs):
     sg, sq = runs["security_guarantee"].trajectories, runs["status_quo"].trajectories
-    assert sg["ukraine_willingness"].iloc[200] > sq["ukraine_willingness"].iloc[200]
-    assert sg["russia_willingness"].iloc[200] < sq["russia_willingness"].iloc[200]
+    assert sg["ukraine_margin"].iloc[200] > sq["ukraine_margin"].iloc[200] + 0.005
+    assert sg["russia_margin"].iloc[200] < sq["russia_margin"].iloc[200] - 0.005
+    assert sg["ceasefire_durability"].iloc[200] > sq["ceasefire_durability"].iloc[200]
 
 
 def test_same_inputs_same_numbers():
@@ -100,8 +103,8 @@ def test_bad_horizon(days):
 def test_bad_scenario_and_parameter():
     with pytest.raises(sm.InputError, match="Did you mean 'easy_way'"):
         sm.simulate("easyway")
-    with pytest.raises(sm.InputError, match="Did you mean 'russia.threshold'"):
-        sm.simulate(overrides={"russia.treshold": 0.5})
+    with pytest.raises(sm.InputError, match="Did you mean 'russia.optimism'"):
+        sm.simulate(overrides={"russia.optimsm": 0.02})
 
 
 def test_provenance_names_version_and_hash():

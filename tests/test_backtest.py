@@ -10,7 +10,7 @@ import pytest
 from conftest import run_cli
 
 import sanctions_model as sm
-from sanctions_model.analysis.backtesting import TARGETS, backtest
+from sanctions_model.analysis.backtesting import EVENTS, TARGETS, backtest
 from sanctions_model.analysis.calibrate import FROM_RECORD, JOINED
 from sanctions_model.errors import InputError
 from sanctions_model.inputs.history import load_history
@@ -66,7 +66,8 @@ def test_targets_are_checked_figure_by_figure(result):
     counts = t.groupby("target").size().to_dict()
     expected = [3, 7, 3, 1, 3, 6, 7, 17, 6, 5, 3, 3]  # recorded figures each target's series has in its period
     per_target = {t[0]: n for t, n in zip(TARGETS, expected, strict=True)}
-    assert counts == {**per_target, "direction of inflation each year": 3}
+    events = {name: 1 for name, *_ in EVENTS}  # the decision core's two checks against the record (issue 15)
+    assert counts == {**per_target, "direction of inflation each year": 3, **events}
     relative = t[t["target"] == TARGETS[0][0]]
     assert (relative["met"] == (relative["error"].abs() <= 0.15)).all()
     inflation = t[t["target"] == "direction of inflation each year"]

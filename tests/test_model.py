@@ -7,15 +7,14 @@ import pytest
 from conftest import run_values, with_changes
 
 import sanctions_model as sm
-from sanctions_model.core.model import IDX, STATES, auxiliaries, expit, logit
+from sanctions_model.core.model import IDX, STATES, auxiliaries
 from sanctions_model.inputs.params import load_params
 from sanctions_model.runs.designs import latin_hypercube
 
 NO_SANCTIONS = {"sanctions.initial": 0.0, "sanctions.level": 0.0}
 SANCTION_SENSITIVITIES = {"oil.volume_sanctions_sensitivity": 0.5, "oil.discount_sensitivity": 60.0,
                           "macro.inflation_per_bite": 10.0, "macro.capacity_erosion_per_bite": 0.08}
-SHARES = ["sanctions_effective", "evasion", "civilian_capacity", "strain", "territory",
-          "russia_willingness", "ukraine_willingness"]
+SHARES = ["sanctions_effective", "evasion", "civilian_capacity", "strain", "territory", "ceasefire_held"]
 
 
 def _aux(sol):
@@ -64,19 +63,20 @@ def test_every_share_stays_in_unit_interval_across_sampled_assumptions():
         assert sol.y[IDX["russia_forces"]].min() > 0 and sol.y[IDX["ukraine_forces"]].min() > 0
 
 
-def test_huge_relief_offer_saturates_willingness(base_values):
+def test_huge_relief_offer_saturates_in_russias_margin(base_values):
+    """More relief, a larger margin for Russia, never more than ``russia.relief_value`` above none."""
     levels = np.array([0.0, 10.0, 100.0, 1e4, 1e8, 1e12])
     values = {**base_values, "relief_offer.level": levels, "relief_offer.start_day": 0.0,
-              "relief_offer.phase_in_days": 0.0, "russia.relief_effect": 3.0}
+              "relief_offer.phase_in_days": 0.0, "russia.relief_value": 0.08}
     sol = run_values(values, days=365)
-    w = sol.y[IDX["russia_willingness"]]
-    assert np.all(np.diff(w[:5, -1]) > 0)  # more relief, more willingness...
-    assert w.max() < 1.0
-    assert abs(w[5, -1] - w[4, -1]) < 1e-6  # ...until it saturates: 10,000 times more changes nothing
-    # and never beyond the logistic of the largest relief effect added to the no-relief path
-    sol_none = run_values({**values, "russia.relief_effect": 0.0}, days=365)
-    bound = expit(logit(sol_none.y[IDX["russia_willingness"]]) + 3.0)
-    assert np.all(w <= bound + 1e-9)
+    k = sol.t.size - 1
+    margin = auxiliaries(sol.t[k], sol.y[:, :, k], {n: v for n, v in sol.params.items()}, sol.ref)["russia_margin"]
+    assert np.all(np.diff(margin[:5]) > 0)  # more relief, a larger margin...
+    # ...until it saturates: 10,000 times more adds no more than v R_h / R (the offer's last step toward its cap)
+    assert abs(margin[5] - margin[4]) <= 0.08 * base_values["russia.relief_half"] / 1e8
+    assert margin[5] - margin[0] <= 0.08 + 1e-12
+    p = sol.y[IDX["ceasefire_hazard_total"]][:, -1]
+    assert np.all(np.diff(p[:5]) > 0) and np.isfinite(p).all()
 
 
 def test_money_is_conserved_in_the_fiscal_accounts():

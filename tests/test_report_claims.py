@@ -60,14 +60,15 @@ def test_most_often_claims_a_scenario_only_when_intervals_do_not_overlap():
     # the report's case: 10.5% against 9.7% of 1,000 sets overlap, so no 'most often'
     close = {"status_quo": 0.062, "easy_way": 0.105, "security_guarantee": 0.097, "frozen_assets": 0.029}
     text = most_often("talks within 730 days", close, 1000)
-    assert "cannot tell" in text and "most often" in text
+    assert "cannot tell" in text and "the highest chance" in text
     assert "`easy_way`" in text and "`security_guarantee`" in text
     assert "`frozen_assets`" not in text, "a scenario whose interval is below the leader's is not in the group"
     assert not text.startswith("`easy_way` gives")
     # well apart: the claim is made, and names the runner-up
     apart = {"status_quo": 0.06, "easy_way": 0.25, "hard_way": 0.08}
     text = most_often("talks within 730 days", apart, 1000)
-    assert text.startswith("`easy_way` gives talks within 730 days most often, in 25% (22-28%) of sets")
+    assert text.startswith("`easy_way` gives the highest chance of talks within 730 days, 25% (22-28%) over the "
+                           "sampled sets")
     assert "next: `hard_way`" in text and "cannot tell" not in text
     # the same numbers from few sets overlap again
     assert "cannot tell" in most_often("talks within 730 days", apart, 20)
@@ -76,7 +77,7 @@ def test_most_often_claims_a_scenario_only_when_intervals_do_not_overlap():
     assert "all 3 scenarios overlap" in text and "below" not in text
     text = most_often("x", {f"s{i}": 0.1 + 0.001 * i for i in range(7)}, 1000, most=4)
     assert "all 7 scenarios" in text and "3 more" in text and "`s2`" not in text
-    assert most_often("x", {"a": 0.0, "b": 0.0}, 1000) == "No sampled set gives x, under any scenario."
+    assert most_often("x", {"a": 0.0, "b": 0.0}, 1000) == "No scenario gives any chance of x in the sampled sets."
 
 
 def test_ranking_claims_a_leader_only_when_resolved():

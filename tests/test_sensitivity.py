@@ -95,8 +95,8 @@ def test_monte_carlo_rank_correlations():
 
 
 def test_problem_from_params():
-    problem = sa.problem_from_params(load_params(), ["oil.brent_price", "russia.strain_effect"])
-    assert problem["bounds"] == [[40.0, 125.0], [1.0, 12.0]] and problem["base"] == [75.0, 6.0]
+    problem = sa.problem_from_params(load_params(), ["oil.brent_price", "russia.strain_cost"])
+    assert problem["bounds"] == [[40.0, 125.0], [0.0, 0.15]] and problem["base"] == [75.0, 0.05]
     with pytest.raises(InputError, match="unknown parameter"):
         sa.problem_from_params(load_params(), ["oil.brent"])
 
@@ -118,20 +118,22 @@ def test_bad_problems(problem, n, message):
 
 def test_model_function_feeds_the_methods():
     params = load_params("hard_way")
-    names = ["russia.strain_effect", "russia.threshold", "oil.brent_price"]
-    f = sa.model_function(params, names, ["russia_willing_within_100_days", "days_to_russia_willing", "peak_strain"])
+    names = ["russia.claim_weight", "hazard.ceasefire_open", "oil.brent_price"]
+    outcomes = ["p_ceasefire_horizon", "diagnostic_days_to_range_open", "peak_strain"]
+    f = sa.model_function(params, names, outcomes)
     problem = sa.problem_from_params(params, names)
     res = sa.oat(problem, f)
-    assert list(res.columns.get_level_values(0).unique()) == [
-        "russia_willing_within_100_days", "days_to_russia_willing", "peak_strain"]
-    days = res[("days_to_russia_willing", "low")]
+    assert list(res.columns.get_level_values(0).unique()) == outcomes
+    days = res[("diagnostic_days_to_range_open", "low")]
     assert (days <= 731).all()  # censored runs count as horizon + 1 day, never NaN
-    # a higher threshold for talks can only delay Russia's willingness
-    assert res.loc["russia.threshold", ("days_to_russia_willing", "high")] >= \
-        res.loc["russia.threshold", ("days_to_russia_willing", "low")]
-    # the oil price does not enter perceived strain through the threshold, but does through revenue
+    # a larger claim insisted on closes the range; a faster hazard at an open range raises the chance
+    assert res.loc["russia.claim_weight", ("p_ceasefire_horizon", "high")] < \
+        res.loc["russia.claim_weight", ("p_ceasefire_horizon", "low")]
+    assert res.loc["hazard.ceasefire_open", ("p_ceasefire_horizon", "high")] > \
+        res.loc["hazard.ceasefire_open", ("p_ceasefire_horizon", "low")]
+    # the oil price moves strain through revenue; the decision core does not feed back into the economy
     assert res.loc["oil.brent_price", ("peak_strain", "swing")] > 0
-    assert res.loc["russia.threshold", ("peak_strain", "swing")] == 0
+    assert res.loc["russia.claim_weight", ("peak_strain", "swing")] == 0
     with pytest.raises(InputError, match="unknown outcome"):
         sa.model_function(params, names, ["talks_soon"])
 
@@ -153,9 +155,9 @@ def test_model_function_on_worker_processes_gives_the_same_numbers():
     from sanctions_model.inputs.params import load_params
 
     params = load_params("hard_way")
-    names = ["russia.strain_effect", "oil.brent_price"]
-    x = np.array([[2.0, 60.0], [6.0, 75.0], [11.0, 90.0], [4.0, 55.0], [8.0, 85.0]])
-    outcomes = ["days_to_russia_willing", "peak_strain"]
+    names = ["russia.strain_cost", "oil.brent_price"]
+    x = np.array([[0.01, 60.0], [0.05, 75.0], [0.1, 90.0], [0.03, 55.0], [0.08, 85.0]])
+    outcomes = ["p_ceasefire_horizon", "peak_strain"]
     old = sens.CHUNK_ROWS
     sens.CHUNK_ROWS = 2  # three chunks, here and then on two processes
     try:

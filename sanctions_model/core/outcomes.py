@@ -128,45 +128,6 @@ def first_crossing(t: np.ndarray, x: np.ndarray, threshold: float | np.ndarray) 
     return out
 
 
-def first_joint_crossing(t: np.ndarray, xs: Sequence[np.ndarray], thresholds: Sequence[float | np.ndarray]
-                         ) -> np.ndarray:
-    """First time every series in ``xs`` is at or above its threshold at once.
-
-    Inside the first output interval where that holds, the joint crossing is the latest of
-    the crossings of the series that were below at the interval's start.
-    """
-    gaps = np.stack([x - np.asarray(th, float)[..., None] for x, th in zip(xs, thresholds)])  # (m, n, n_t)
-    joint = gaps.min(axis=0) >= 0
-    hit = joint.any(axis=1)
-    k = np.argmax(joint, axis=1)
-    out = np.full(joint.shape[0], np.nan)
-    out[hit & (k == 0)] = t[0]
-    inner = np.where(hit & (k > 0))[0]
-    if inner.size:
-        kk = k[inner]
-        latest = t[kk - 1].astype(float)
-        for g in gaps:
-            below = g[inner, kk - 1] < 0
-            if below.any():
-                root = _cubic_root(t, g[inner][below], kk[below], 0.0)
-                latest[below] = np.maximum(latest[below], root)
-        out[inner] = latest
-    return out
-
-
-def state_at(sol: BatchSolution, when: np.ndarray) -> np.ndarray:
-    """States of each member at its own time ``when`` (n,), linear between output points.
-
-    Returns an array (N_STATES, n); members whose ``when`` is NaN get the final state.
-    """
-    t = sol.t
-    when = np.where(np.isfinite(when), when, t[-1])
-    k = np.clip(np.searchsorted(t, when, side="right"), 1, t.size - 1)
-    frac = (when - t[k - 1]) / (t[k] - t[k - 1])
-    cols = np.arange(sol.y.shape[1])
-    return sol.y[:, cols, k - 1] * (1.0 - frac) + sol.y[:, cols, k] * frac
-
-
 def probability_at(t: np.ndarray, total: np.ndarray, day: float) -> np.ndarray:
     """``1 - exp(-H(day))`` for each row of the integrated hazard ``total`` (n, n_t), linear in
     ``H`` between output points; NaN where ``day`` is beyond the horizon."""
