@@ -374,7 +374,7 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from .analysis.sensitivity import DEFAULT_OUTCOMES
+    from .analysis.sensitivity import default_outcomes
     from .analysis.studies import DEFAULT_N, sensitivity_study, sweep_sensitivity_study
     from .core.outcomes import OUTCOMES
     from .outdir import check_target
@@ -384,7 +384,7 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
     for out in args.outcome:
         if out not in OUTCOMES:
             raise InputError(f"unknown outcome '{out}'.{suggest(out, OUTCOMES)}")
-    outcomes = args.outcome or list(DEFAULT_OUTCOMES)
+    outcomes = args.outcome or None  # None: the defaults the horizon defines (the sweep's, with --from)
     check_target(args.out, args.force)  # before any work
     if args.sweep is not None:
         given = [opt for opt, value in (("-n", args.n), ("--param", args.param)) if value]
@@ -405,7 +405,8 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
         if n < 1:
             raise InputError(f"-n must be at least 1, got {n}.")
         names = args.param or uncertainties(params)
-        study = sensitivity_study(args.method, params, names, outcomes, n, args.seed, args.days)
+        study = sensitivity_study(args.method, params, names, outcomes or default_outcomes(args.days), n, args.seed,
+                                  args.days)
     path = write_sensitivity(study, args.out, _command_line(argv), force=args.force)
     print(f"wrote {path}/report.md and indices.csv")
 

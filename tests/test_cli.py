@@ -26,9 +26,9 @@ def test_run_writes_trajectories_outcomes_and_report(tmp_path):
     assert res.returncode == 0, res.stderr
     assert {p.name for p in out.iterdir()} == {"trajectories.csv", "outcomes.json", "report.md", "trajectories.png"}
     tr = pd.read_csv(out / "trajectories.csv", index_col="date", parse_dates=True)
-    assert len(tr) == 401 and "russia_willingness" in tr
+    assert len(tr) == 401 and "p_ceasefire" in tr and "bargaining_range" in tr
     data = json.loads((out / "outcomes.json").read_text())
-    assert set(data["outcomes"]) >= {"days_to_russia_willing", "days_to_talks", "talks_within_100_days"}
+    assert set(data["outcomes"]) >= {"p_talks_100_days", "p_ceasefire_horizon", "p_ceasefire_holds_1_year"}
     assert data["provenance"]["scenarios"] == ["hard_way", "easy_way"]
     report = (out / "report.md").read_text()
     for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report):
@@ -119,7 +119,7 @@ def test_compare_writes_a_report_whose_links_resolve_and_tables_parse(tmp_path):
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
     assert all((out / link).is_file() for link in links)
     assert set(links) == {"scenarios.png", "uncertainty.png", "fan-status_quo.png", "fan-hard_way.png"}
-    table = [line for line in report.splitlines() if line.startswith("| `days_to_talks`")]
+    table = [line for line in report.splitlines() if line.startswith("| `p_ceasefire_horizon`")]
     assert len(table) == 1 and table[0].count("|") == 5  # outcome, unit, two scenarios
     assert "How sure" in report and "Headline" in report
     shares = pd.read_csv(out / "uncertainty.csv", index_col="scenario")
@@ -141,18 +141,19 @@ def test_console_script_is_installed():
 @pytest.mark.parametrize("method, n", [("oat", None), ("sobol", "16"), ("morris", "4"), ("mc", "40")])
 def test_sensitivity_command_writes_indices_and_report(tmp_path, method, n):
     out = tmp_path / method
-    args = ["sensitivity", "--method", method, "--scenario", "hard_way", "--param", "russia.strain_effect",
-            "--param", "oil.brent_price", "--param", "russia.threshold", "--outcome", "days_to_russia_willing",
+    args = ["sensitivity", "--method", method, "--scenario", "hard_way", "--param", "russia.strain_cost",
+            "--param", "oil.brent_price", "--param", "russia.claim_weight", "--outcome", "p_ceasefire_horizon",
             "--outcome", "peak_strain", "--days", "400", "--seed", "3", "--out", str(out)]
     res = cli(*args, *(["-n", n] if n else []))
     assert res.returncode == 0, res.stderr
     indices = pd.read_csv(out / "indices.csv")
-    assert set(indices["outcome"]) == {"days_to_russia_willing", "peak_strain"}
-    assert set(indices["input"]) == {"russia.strain_effect", "oil.brent_price", "russia.threshold"}
+    assert set(indices["outcome"]) == {"p_ceasefire_horizon", "peak_strain"}
+    assert set(indices["input"]) == {"russia.strain_cost", "oil.brent_price", "russia.claim_weight"}
     report = (out / "report.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
     assert links and all((out / link).is_file() for link in links)
-    assert "Rise in Russia's willingness (log-odds) per unit rise in perceived strain [logit per unit strain]" in report
+    assert ("Cost to Russia of a year of fighting on per unit of perceived strain on its war economy "
+            "[stake per year per unit strain]") in report
     assert "| seed | 3 |" in report
 
 

@@ -1,4 +1,4 @@
-"""Figures say what they show: no empty panels, coinciding lines named, thresholds drawn,
+"""Figures say what they show: no empty panels, coinciding lines named, reference lines drawn,
 plain titles, censored days explained, intervals drawn; and territory has one unit."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_coinciding_scenarios_are_named_in_figure_and_caption(runs):
     # easy_way changes only the relief offer: strain and reserves are those of status_quo
     assert notes["Perceived strain on Russia's war economy"] == "easy_way coincides with status_quo"
     assert "hard_way" not in notes["Perceived strain on Russia's war economy"]
-    assert "Russia's willingness to negotiate" not in notes, "easy_way moves Russia's willingness"
+    assert "Chance a ceasefire has been agreed" not in notes, "easy_way moves the chance of a ceasefire"
     fig = trajectories_figure(runs, None, "test")
     assert "easy_way coincides with status_quo" in _texts(fig)
     caption = coincidence_caption(runs)
@@ -69,21 +69,20 @@ def test_coinciding_scenarios_are_named_in_figure_and_caption(runs):
     assert coincidence_caption(runs[:1]) == ""
 
 
-def test_willingness_panels_draw_each_sides_threshold(runs):
+def test_the_range_panel_draws_its_zero_and_probability_panels_run_from_zero_to_one(runs):
     fig = trajectories_figure(runs, None, "test")
-    params = runs[0].params
     titles = {ax.get_title(): ax for ax in fig.axes}
-    russia, ukraine = titles["Russia's willingness to negotiate"], titles["Ukraine's willingness to negotiate"]
-    assert params["russia.threshold"] in _dashed_levels(russia)
-    assert params["ukraine.threshold"] in _dashed_levels(ukraine)
+    assert 0.0 in _dashed_levels(titles["Bargaining range (above 0: a ceasefire both prefer)"])
+    assert any("above: a ceasefire both prefer" in t for t in _texts(fig))
     assert not _dashed_levels(titles["Perceived strain on Russia's war economy"])
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert f"Russia's threshold for talks ({params['russia.threshold']:g})" in labels
-    # and in the fan charts, whose sets sample the threshold
+    for title in ("Chance direct talks have started", "Chance a ceasefire has been agreed"):
+        assert titles[title].get_ylim() == (0.0, 1.0)
+    # and in the fan charts
     ens = sm.run_ensemble(["status_quo"], 200, 8, 1)
     fan = fan_figure(ens.fans["status_quo"], runs[0], None, 8)
-    assert params["russia.threshold"] in _dashed_levels(fan.axes[0])
-    assert any("sampled" in t for t in _texts(fan))
+    fan_titles = {ax.get_title(): ax for ax in fan.axes}
+    assert 0.0 in _dashed_levels(fan_titles["Bargaining range (above 0: a ceasefire both prefer)"])
+    assert fan_titles["Chance a ceasefire has been agreed"].get_ylim() == (0.0, 1.0)
 
 
 def test_titles_are_plain_words(runs):
@@ -99,7 +98,7 @@ def test_titles_are_plain_words(runs):
 
 
 def _oat_table(params, censored: float) -> pd.DataFrame:
-    names = ["russia.willingness_initial", "russia.strain_effect", "oil.brent_price"]
+    names = ["russia.claim_weight", "russia.strain_cost", "oil.brent_price"]
     return pd.DataFrame({"low": [censored, censored, 546.0], "high": [322.0, 438.0, censored],
                          "base": [censored] * 3, "swing": [censored - 322, censored - 438, censored - 546]},
                         index=names)
@@ -107,14 +106,14 @@ def _oat_table(params, censored: float) -> pd.DataFrame:
 
 def test_tornado_explains_the_censored_day(tmp_path):
     params = load_params("status_quo")
-    fig = index_chart("oat", _oat_table(params, 731.0), params, "days_to_russia_willing", None, 730)
+    fig = index_chart("oat", _oat_table(params, 731.0), params, "diagnostic_days_to_range_open", None, 730)
     texts = " ".join(_texts(fig))
     assert "Day 731 means not within the 730-day horizon" in texts
     assert "not within the horizon (day 731)" in texts
     ax = fig.axes[0]
     assert not SNAKE.search(ax.get_title()) and not SNAKE.search(ax.get_xlabel())
     assert ax.get_xlim()[1] > 731, "the censored day is inside the chart, not on its edge"
-    lines = outcome_section("oat", _oat_table(params, 731.0), params, "days_to_russia_willing", tmp_path,
+    lines = outcome_section("oat", _oat_table(params, 731.0), params, "diagnostic_days_to_range_open", tmp_path,
                             "t.png", horizon=730)
     assert "Day 731 means not within the 730-day horizon" in lines[0]
     # an outcome that is not a day has nothing censored

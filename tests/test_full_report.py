@@ -58,10 +58,10 @@ def _without_date(text: str) -> str:
 def test_every_image_link_resolves(small_report):
     text = (small_report / "report.md").read_text()
     links = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", text)
-    expected = {"scenarios.png", "uncertainty.png", "sobol-over-time.png", "tornado-days_to_russia_willing.png",
-                "sobol-days_to_russia_willing.png", *(f"fan-{name}.png" for name in SMALL["scenarios"])}
+    expected = {"scenarios.png", "uncertainty.png", "sobol-over-time.png", "tornado-p_ceasefire_horizon.png",
+                "sobol-p_ceasefire_horizon.png", *(f"fan-{name}.png" for name in SMALL["scenarios"])}
     assert expected <= set(links)
-    charts = {"tornado-reserves_at_horizon.png", "sobol-days_to_talks.png"}
+    charts = {"tornado-reserves_at_horizon.png", "sobol-p_talks_100_days.png"}
     # an outcome that no assumption moved says so in place of its chart
     assert len(charts - set(links)) == text.count("No assumption moves this outcome")
     for link in links:
@@ -93,8 +93,8 @@ def test_report_content(small_report):
     # the summary opens with one table: a row per scenario, each share with its interval
     table = _tables(summary)[0]
     assert summary.strip().startswith("| scenario |")
-    assert table[0][1:5] == ["Russia willing within 100 days", "Russia willing within 730 days",
-                             "talks within 100 days", "talks within 730 days"]
+    assert table[0][1:5] == ["direct talks within 100 days", "direct talks within 730 days",
+                             "ceasefire within a year", "ceasefire within 730 days"]
     assert [row[0].split()[0] for row in table[2:]] == [f"`{name}`" for name in SMALL["scenarios"]]
     for row in table[2:]:
         assert all(re.fullmatch(r"[\d.]+% \([\d.]+-[\d.]+%\)", cell) for cell in row[1:5]), row
@@ -111,7 +111,7 @@ def test_report_content(small_report):
     pd.testing.assert_frame_equal(shares, again, check_exact=False, rtol=1e-5, check_names=False,
                                   check_dtype=False)
     sobol = pd.read_csv(small_report / "sobol.csv")
-    assert {"days_to_russia_willing", "days_to_talks", "day_30", "day_720"} <= set(sobol["outcome"])
+    assert {"p_ceasefire_horizon", "p_talks_100_days", "day_30", "day_720"} <= set(sobol["outcome"])
     assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(sobol.columns)
 
 
@@ -236,9 +236,13 @@ def test_ensemble_uses_the_same_draws_for_every_scenario():
     pd.testing.assert_frame_equal(ens.inputs, again.inputs)
     pd.testing.assert_frame_equal(ens.outcomes_of("hard_way"), again.outcomes_of("hard_way"))
     shares = ens.shares()
-    assert list(shares.columns) == list(SHARES) and ((shares >= 0) & (shares <= 1)).all().all()
-    for col in SHARES:
+    # a chance within a year is not defined over 200 days: its column is left out
+    assert list(shares.columns) == [c for c in SHARES if c != "ceasefire within 1 year"]
+    assert ((shares >= 0) & (shares <= 1)).all().all()
+    for col in shares.columns:
         assert ens.happens("status_quo", col).mean() == pytest.approx(shares.loc["status_quo", col])
+    year = run_ensemble(["status_quo"], 400, 4, 3).shares()
+    assert list(year.columns) == list(SHARES)
     fan = ens.fans["status_quo"]["reserves"]
     assert (np.diff(fan.to_numpy(), axis=1) >= -1e-12).all(), "percentiles are ordered"
     with pytest.raises(InputError, match="at least one scenario"):

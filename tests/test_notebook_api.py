@@ -23,13 +23,13 @@ def sweep(tmp_path_factory):
 def test_run_displays_and_plots():
     run = sm.simulate("hard_way", days=150)
     html, md = run._repr_html_(), run._repr_markdown_()
-    assert "hard_way" in html and "<table>" in html and "days_to_talks" in html
-    assert md == run.to_markdown() and "| `days_to_talks` |" in md
+    assert "hard_way" in html and "<table>" in html and "p_ceasefire_horizon" in html
+    assert md == run.to_markdown() and "| `p_ceasefire_horizon` |" in md
     fig = run.plot()
-    assert isinstance(fig, Figure) and len(fig.axes) == 6
+    assert isinstance(fig, Figure) and len(fig.axes) == 8
     assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n", "shows itself in Jupyter without pyplot"
     titles = [ax.get_title() for ax in fig.axes]
-    assert "Russia's willingness to negotiate" in titles
+    assert "Chance a ceasefire has been agreed" in titles
     assert any(t.get_text().strip() == "100 days" for ax in fig.axes for t in ax.texts), "the 100-day mark"
 
 
@@ -70,7 +70,8 @@ def test_sweep_as_xarray_and_netcdf(sweep, tmp_path):
     row = traj[(traj["scenario"] == "hard_way") & (traj["sample_id"] == 5) & (traj["day"] == 60.0)]
     assert float(ds["reserves"].sel(scenario="hard_way", sample=5).isel(time=6)) == pytest.approx(
         float(row["reserves"].iloc[0]))
-    assert ds["talks_within_100_days"].dtype == np.int8 and ds.attrs["seed"] == 3
+    assert ds["p_talks_100_days"].dtype == np.float64 and ds["p_talks_100_days"].attrs["units"] == "probability"
+    assert ds.attrs["seed"] == 3
     assert float(ds["oil.brent_price"].sel(sample=2)) == pytest.approx(
         float(sweep.samples.set_index("sample_id").loc[2, "oil.brent_price"]))
     path = sweep.to_netcdf(tmp_path / "s.nc")

@@ -16,20 +16,20 @@ import sanctions_model as sm
 import sanctions_model.runs.sweep_result as sweep_result
 from sanctions_model.core.outcomes import OUTCOMES
 from sanctions_model.errors import InputError
+from sanctions_model.runs.describe import percent
 from sanctions_model.runs.ensemble import SHARES
 
 xr = pytest.importorskip("xarray")
 SCENARIOS = ["status_quo", "hard_way"]
-VARIABLES = ["russia_willingness", "strain", "reserves"]
+VARIABLES = ["p_ceasefire", "strain", "reserves"]
 
 
 @pytest.fixture(scope="module")
 def run():
-    # a run that reaches talks within two years: since issue 14 started the projection from the
-    # record, no scenario does at the central assumptions; with Russia's response to strain at
-    # the top of its range and Ukraine's threshold at the bottom of its (since the budget rule
-    # Ukraine's willingness no longer crosses the central threshold within two years) easy_way does
-    return sm.simulate("easy_way", days=730, overrides={"russia.strain_effect": 12.0, "ukraine.threshold": 0.4})
+    # a run whose bargaining range opens within two years (a diagnostic day that is a number, not NaN):
+    # easy_way with Russia's cost of strain at the top of its range and Ukraine's optimism at its bottom
+    return sm.simulate("easy_way", days=730, overrides={"russia.strain_cost": 0.15, "ukraine.claim_weight": 0.0,
+                                                        "russia.claim_weight": 0.0})
 
 
 @pytest.fixture(scope="module")
@@ -53,20 +53,22 @@ def test_run_outcomes_are_numeric(run):
     o = run.outcomes
     assert o.dtype == np.float64 and list(o.index) == list(OUTCOMES)
     rounded = o.round(1)  # failed with dtype object
-    assert rounded["days_to_talks"] == round(o["days_to_talks"], 1)
+    day = o["diagnostic_days_to_range_open"]
+    assert not math.isnan(day), "this run's range opens within two years"
+    assert rounded["diagnostic_days_to_range_open"] == round(day, 1)
     for name, (unit, _) in OUTCOMES.items():
-        if unit == "bool":
-            assert o[name] in (0.0, 1.0), name
-    assert bool(o["talks_within_horizon"]) == (not math.isnan(o["days_to_talks"]))
-    assert o["talks_within_horizon"] == 1.0, "this run reaches talks within two years"
-    assert run.to_markdown().count("| yes |") + run.to_markdown().count("| no |") == 3, "yes/no still read as such"
+        if unit == "probability":
+            assert 0.0 <= o[name] <= 1.0, name
+    # a chance reads as a percentage, a day with its date
+    assert f"| `p_ceasefire_horizon` | {percent(o['p_ceasefire_horizon'])}% |" in run.to_markdown()
+    assert f"| `diagnostic_days_to_range_open` | day {day:.1f} (" in run.to_markdown()
 
 
 def test_run_repr_is_short_and_says_what_matters(run):
     text = repr(run)
     assert len(text) <= 600 and len(text.splitlines()) <= 5, text
     assert text.startswith("RunResult easy_way: 730 days from 2025-01-20")
-    assert f"talks: day {run.outcomes['days_to_talks']:.1f}" in text
+    assert f"ceasefire within the horizon: {percent(run.outcomes['p_ceasefire_horizon'])}%" in text
     assert "reserves at horizon" in text and "territory" in text
 
 
@@ -90,14 +92,14 @@ def test_ensemble_outcomes_are_tidy_like_a_sweeps(ensemble, sweep):
     assert one.index.name == "sample_id" and list(one.columns) == ["status", "message", *OUTCOMES] and len(one) == 24
     pd.testing.assert_series_equal(one["peak_strain"], table[table["scenario"] == "hard_way"].set_index(
         "sample_id")["peak_strain"])
-    assert table.groupby("scenario")["talks_within_100_days"].mean().between(0, 1).all()
+    assert table.groupby("scenario")["p_talks_100_days"].mean().between(0, 1).all()
     with pytest.raises(InputError, match="Did you mean 'hard_way'"):
         ensemble.outcomes_of("hard_wya")
 
 
 def _check_intervals(tidy: pd.DataFrame, wide: pd.DataFrame, n: pd.Series) -> None:
     assert list(tidy.columns) == ["scenario", "outcome", "n", "share", "low", "high"]
-    assert len(tidy) == len(wide) * len(SHARES)
+    assert len(tidy) == len(wide) * len(wide.columns)
     for row in tidy.itertuples(index=False):
         assert row.share == pytest.approx(wide.loc[row.scenario, row.outcome]), row
         assert row.n == n[row.scenario]
@@ -118,7 +120,9 @@ def test_ensemble_shares_with_wilson_intervals(ensemble):
 
 def test_sweep_shares_with_wilson_intervals(sweep):
     wide = sweep.shares()
-    assert list(wide.columns) == [*SHARES, "n"] and (wide["n"] == 10).all()
+    # over 150 days a chance within a year is not defined: its column is left out
+    assert list(wide.columns) == [*(s for s in SHARES if s != "ceasefire within 1 year"), "n"]
+    assert (wide["n"] == 10).all()
     _check_intervals(sweep.shares(interval=True), wide.drop(columns="n"), wide["n"])
 
 
@@ -160,7 +164,8 @@ def test_sampled_inputs_carry_units_and_descriptions(sweep):
         assert attrs["units"] == base.parameters[name].unit and attrs["description"], name
         assert attrs["sampled_low"] <= float(ds[name].min()) <= float(ds[name].max()) <= attrs["sampled_high"]
     assert ds["oil.brent_price"].attrs["units"] == "US$/bbl"
-    assert ds["strain"].attrs["units"] == "index 0-1" and ds["days_to_talks"].attrs["units"] == "day"
+    assert ds["strain"].attrs["units"] == "index 0-1" and ds["p_ceasefire_horizon"].attrs["units"] == "probability"
+    assert ds["days_to_reserves_exhausted"].attrs["units"] == "day"
 
 
 def test_to_netcdf_writes_compressed_netcdf4_and_never_overwrites_silently(sweep, tmp_path):
@@ -219,7 +224,7 @@ def test_sweep_plot_of_three_variables_has_no_blank_panel(sweep, tmp_path):
     assert isinstance(fig, Figure) and len(fig.axes) == 3
     assert all(ax.has_data() for ax in fig.axes), "every drawn panel shows data"
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["Russia's willingness to negotiate", "Perceived strain on Russia's war economy",
+    assert titles == ["Chance a ceasefire has been agreed", "Perceived strain on Russia's war economy",
                       "Liquid National Wealth Fund"]
     assert all(ax.xaxis.get_ticklabels()[0].get_visible() for ax in fig.axes if ax.xaxis.get_ticklabels())
     fig.savefig(tmp_path / "fan.png")
@@ -249,7 +254,7 @@ def test_a_history_sweep_has_the_dates_simulate_gives_it(tmp_path):
     assert sweep.start_dates == {"history": pd.Timestamp("2022-02-24")}
     recorded = json.loads((tmp_path / "h" / "manifest.json").read_text())["units"]  # the store owns its units
     assert recorded["territory"] == "share of Ukraine" == ds["territory"].attrs["units"]
-    assert recorded["days_to_talks"] == "day" and recorded["day"].startswith("day")
+    assert recorded["p_ceasefire_horizon"] == "probability" and recorded["day"].startswith("day")
     both = sm.run_sweep(design, [("history", history), ("status_quo", sm.load_params())], tmp_path / "b",
                         days=60, trajectories=["territory"], every=7, workers=1).to_xarray(lazy=False)
     assert both["territory"].dims == ("scenario", "sample", "day")

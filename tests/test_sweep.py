@@ -19,6 +19,7 @@ from sanctions_model.core.outcomes import OUTCOMES
 from sanctions_model.errors import InputError
 from sanctions_model.inputs.params import load_params
 from sanctions_model.runs.designs import DESIGNS, Design, uncertainties
+from sanctions_model.runs.evaluate import POLICY
 from sanctions_model.runs.sweep import read_sweep, run_sweep
 
 CLI = [sys.executable, "-m", "sanctions_model.cli"]
@@ -46,7 +47,10 @@ def test_every_sample_agrees_with_simulate(tmp_path):
                 assert np.isnan(got), (row.sample_id, row.scenario, key)
             elif unit == "day":
                 checked_crossings += 1
-                assert abs(got - want) <= 0.5, (row.sample_id, row.scenario, key, got, want)
+                # a margin jumps where a lever steps (easy_way's offer on day 14): a diagnostic day there is
+                # located only within the output interval (2 days in a sweep, 1 in simulate)
+                tolerance = POLICY.step if key.startswith("diagnostic_") else 0.5
+                assert abs(got - want) <= tolerance, (row.sample_id, row.scenario, key, got, want)
             else:
                 assert abs(got - want) <= 1e-3 * max(abs(want), 1e-9), (row.sample_id, row.scenario, key, got, want)
     assert checked_crossings > 10  # the crossing-day comparison was exercised
@@ -58,7 +62,7 @@ def test_designs_are_seeded_and_chunk_invariant(kind):
     n = {"grid": 2, "oat": 1}.get(kind, 8)
     kwargs = {}
     if kind == "grid":
-        keep = ["oil.brent_price", "fiscal.gdp", "russia.threshold"]
+        keep = ["oil.brent_price", "fiscal.gdp", "russia.claim_weight"]
         kwargs = {"fix": [u for u in uncertainties(params) if u not in keep]}
     a = Design.build(kind, params, n, seed=1, chunk_size=3, **kwargs)
     b = Design.build(kind, params, n, seed=1, chunk_size=3, **kwargs)

@@ -129,7 +129,8 @@ def _outputs(y: object, rows: int) -> tuple[np.ndarray, list[str]]:
         raise InputError(
             f"outcome '{names[m]}' is undefined (NaN or infinite) in {int(undefined[:, m].sum()):,} of {y.shape[0]:,} "
             "runs (for a model outcome: the event it is measured at does not happen in those runs); sensitivity "
-            "indices need a value in every run. Analyse a defined outcome instead: a yes/no event, or a day "
+            "indices need a value in every run. Analyse a defined outcome instead: a probability within the "
+            "horizon (a chance by day 100 or within a year needs a horizon that long), a yes/no event, or a day "
             "(censored at the horizon + 1 when it does not come).")
     return y, names
 
@@ -299,7 +300,7 @@ def analyze_sweep(sweep: object, outcomes: Sequence[str] | None = None, scenario
         raise InputError(f"scenario '{scenario}' is not in {result.path}.{suggest(scenario, result.scenarios)}")
     from ..core.outcomes import OUTCOMES
 
-    outcomes = list(outcomes) if outcomes else list(DEFAULT_OUTCOMES)
+    outcomes = list(outcomes) if outcomes else default_outcomes(float(result.settings["days"]))
     for out in outcomes:
         if out not in OUTCOMES:
             raise InputError(f"unknown outcome '{out}'.{suggest(out, OUTCOMES)}")
@@ -315,9 +316,17 @@ def analyze_sweep(sweep: object, outcomes: Sequence[str] | None = None, scenario
     return table
 
 
-#: Outcomes :func:`analyze_sweep` and ``sanctions-model sensitivity`` analyse by default.
+#: Outcomes :func:`analyze_sweep` and ``sanctions-model sensitivity`` analyse by default
+#: (:func:`default_outcomes` leaves out those the horizon does not reach).
 DEFAULT_OUTCOMES = ("p_talks_100_days", "p_ceasefire_1_year", "p_ceasefire_horizon", "reserves_at_horizon",
                     "peak_strain")
+
+
+def default_outcomes(days: float) -> list[str]:
+    """:data:`DEFAULT_OUTCOMES` that a horizon of ``days`` defines: a chance by day 100 needs 100 days,
+    one within a year 365."""
+    reach = {"p_talks_100_days": 100.0, "p_ceasefire_1_year": 365.0}
+    return [out for out in DEFAULT_OUTCOMES if days >= reach.get(out, 0.0)]
 
 
 def oat(problem: Mapping, f: Callable, n: int = 1, *, seed: int | None = None) -> pd.DataFrame:

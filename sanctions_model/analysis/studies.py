@@ -137,7 +137,7 @@ def sweep_sensitivity_study(sweep: str | Path, outcomes: Sequence[str] | None = 
     sweep : path
         A complete sweep directory.
     outcomes : list of str, optional
-        Outcomes to analyse (default: ``analysis.sensitivity.DEFAULT_OUTCOMES``).
+        Outcomes to analyse (default: ``analysis.sensitivity.default_outcomes`` of the sweep's horizon).
     scenario : str, optional
         Which of the sweep's scenarios (needed when it ran several).
     method : str, optional

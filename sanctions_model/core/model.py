@@ -665,13 +665,14 @@ def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressu
     }
 
 
-def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
-    """Every auxiliary and flow of the model at time ``t`` for state ``y`` (shape ``(N_STATES, n)``).
+def decision(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
+    """The battlefield and the decision core at time ``t`` for state ``y``: forces, each side's margin,
+    the bargaining range and the hazards (``core/bargaining.py``).
 
-    ``p`` holds the drivers' values at ``t`` (:func:`sanctions_model.core.schedules.at_time`).
+    It needs no part of the economy but the perceived strain (a stock), so the margins can be read
+    along a run's output at a fraction of the cost of :func:`auxiliaries`.
     """
-    econ = _economy(t, y, p)
-    war = _battlefield(t, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])
+    war = _battlefield(t, y, p, ref, lever_value(t, p, "ally_pressure"), y[IDX["strain"]])
     security = lever_value(t, p, "security_arrangement")
     backstop = lever_value(t, p, "us_backstop")
     eu = p["ukraine.europe_only_factor"]
@@ -683,7 +684,7 @@ def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str,
     ukraine = bargaining.ukraine_margin(p, y[IDX["ukraine_cost"]], y[IDX["momentum"]], y[IDX["territory"]],
                                         security_effective, hold, war["power_shift"])
     bargaining_range = russia + ukraine
-    return {**econ, **war, "security": security, "security_effective": security_effective,
+    return {**war, "security": security, "security_effective": security_effective,
             "relief": relief, "durability": hold,
             "russia_cost_indicated": bargaining.russia_cost_indicated(p, y[IDX["strain"]], war["attrition_russia"]),
             "ukraine_cost_indicated": bargaining.ukraine_cost_indicated(p, war["attrition_ukraine"], war["quality"]),
@@ -692,6 +693,14 @@ def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str,
             "p_ceasefire": -np.expm1(-y[IDX["ceasefire_hazard_total"]]),
             "talks_hazard": bargaining.hazard(p, "talks", bargaining_range),
             "ceasefire_hazard": bargaining.hazard(p, "ceasefire", bargaining_range)}
+
+
+def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
+    """Every auxiliary and flow of the model at time ``t`` for state ``y`` (shape ``(N_STATES, n)``).
+
+    ``p`` holds the drivers' values at ``t`` (:func:`sanctions_model.core.schedules.at_time`).
+    """
+    return {**_economy(t, y, p), **decision(t, y, p, ref)}
 
 
 def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:

@@ -10,11 +10,11 @@ the whole batch at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
-from .model import FLOWS, IDX, STATE_NAMES, STATES, auxiliaries
+from .model import FLOWS, IDX, STATE_NAMES, STATES, auxiliaries, decision
 from .schedules import at_time
 from .solve import BatchSolution
 from .system import DAYS_PER_YEAR, REPORTED_FLOWS
@@ -58,10 +58,6 @@ OUTCOMES: dict[str, tuple[str, str]] = {
 #: The outcomes that are probabilities (means over an ensemble are probabilities too).
 PROBABILITIES = tuple(name for name, (unit, _) in OUTCOMES.items() if unit == "probability")
 
-#: Output interval [day] on which the diagnostic crossing days are read (every
-#: ``DIAGNOSTIC_STRIDE``-th output point): the margins are auxiliaries, evaluated from the
-#: states, and a coarse grid keeps that cost a small share of a batch's.
-DIAGNOSTIC_STRIDE = 5
 
 GOAL_DAYS = 100.0
 
@@ -148,9 +144,55 @@ def expected_day(t: np.ndarray, total: np.ndarray) -> np.ndarray:
         return np.where(end > 0, (t[-1] * end - area) / end, np.nan)
 
 
-def margins_on(sol: BatchSolution, columns: np.ndarray) -> dict[str, np.ndarray]:
-    """Each side's margin and the range at output ``columns``: name -> array (n, len(columns))."""
-    return trajectory_values(sol, ["russia_margin", "ukraine_margin", "bargaining_range"], columns)
+#: Stride of the coarse pass of :func:`margins_near_crossing` [output points].
+MARGIN_STRIDE = 8
+MARGINS = ("russia_margin", "ukraine_margin", "bargaining_range")
+
+
+def margins_on(sol: BatchSolution, members: np.ndarray, columns: np.ndarray) -> dict[str, np.ndarray]:
+    """Each side's margin and the range of ``members`` at output ``columns`` (paired arrays of the
+    same length): name -> array of that length.
+
+    Read from :func:`~sanctions_model.core.model.decision`, which leaves out the economy's
+    auxiliaries: about a third of what :func:`trajectory_values` costs.
+    """
+    y = sol.y[:, members, columns]
+    p = {k: v[members] for k, v in sol.params.items()}
+    ref = {k: v[members] for k, v in sol.ref.items()}
+    t = sol.t[columns]
+    values = decision(t, y, at_time(t, p), ref)
+    return {name: np.broadcast_to(values[name], (members.size,)) for name in MARGINS}
+
+
+def margins_near_crossing(sol: BatchSolution) -> dict[str, np.ndarray]:
+    """Each margin (:data:`MARGINS`) on the whole output grid where it decides its first crossing of 0,
+    NaN elsewhere: name -> array (n, n_t), for :func:`first_crossing`.
+
+    A coarse pass reads every :data:`MARGIN_STRIDE`-th point; around each member's first coarse
+    point at or above 0 every point is read, two beyond each end for the cubic. The crossing is
+    then located exactly as on the full grid, unless a margin rises above 0 and falls back within
+    one coarse interval (margins move over weeks, and a lever's step is read at the step).
+    """
+    n, n_t = sol.y.shape[1], sol.t.size
+    coarse = np.union1d(np.arange(0, n_t, MARGIN_STRIDE), [n_t - 1])
+    rows = np.repeat(np.arange(n), coarse.size)
+    first = margins_on(sol, rows, np.tile(coarse, n))
+    out = {}
+    for name in MARGINS:
+        full = np.full((n, n_t), np.nan)
+        values = first[name].reshape(n, coarse.size)
+        full[:, coarse] = values
+        above = values >= 0.0
+        inside = np.flatnonzero(above.any(axis=1) & ~above[:, 0])
+        if inside.size:
+            k = np.argmax(above[inside], axis=1)
+            lo = np.maximum(coarse[k - 1] - 2, 0)
+            width = MARGIN_STRIDE + 5
+            cols = np.minimum(lo[:, None] + np.arange(width)[None, :], n_t - 1)
+            near = margins_on(sol, np.repeat(inside, width), cols.ravel())[name].reshape(inside.size, width)
+            full[inside[:, None], cols] = near  # the points left NaN read as below 0, as the coarse ones were
+        out[name] = full
+    return out
 
 
 def compute(sol: BatchSolution) -> dict[str, np.ndarray]:
@@ -160,8 +202,7 @@ def compute(sol: BatchSolution) -> dict[str, np.ndarray]:
     p_ceasefire = -np.expm1(-ceasefire[:, -1])
     reserves = y[IDX["reserves"]]
     exhausted = first_crossing(t, -reserves, -p["fiscal.reserves_exhausted"])
-    columns = np.union1d(np.arange(0, t.size, DIAGNOSTIC_STRIDE), [t.size - 1])
-    margins = margins_on(sol, columns)
+    margins = margins_near_crossing(sol)
     with np.errstate(invalid="ignore", divide="ignore"):
         holds = np.where(p_ceasefire > 0, y[IDX["ceasefire_held"]][:, -1] / p_ceasefire, np.nan)
     return {
@@ -180,9 +221,9 @@ def compute(sol: BatchSolution) -> dict[str, np.ndarray]:
         "territory_at_horizon": y[IDX["territory"]][:, -1],
         "oil_revenue_lost": y[IDX["oil_revenue_lost"]][:, -1],
         "ukraine_funding": y[IDX["ukraine_funding"]][:, -1],
-        "diagnostic_days_russia_prefers_ceasefire": first_crossing(t[columns], margins["russia_margin"], 0.0),
-        "diagnostic_days_ukraine_prefers_ceasefire": first_crossing(t[columns], margins["ukraine_margin"], 0.0),
-        "diagnostic_days_to_range_open": first_crossing(t[columns], margins["bargaining_range"], 0.0),
+        "diagnostic_days_russia_prefers_ceasefire": first_crossing(t, margins["russia_margin"], 0.0),
+        "diagnostic_days_ukraine_prefers_ceasefire": first_crossing(t, margins["ukraine_margin"], 0.0),
+        "diagnostic_days_to_range_open": first_crossing(t, margins["bargaining_range"], 0.0),
     }
 
 

@@ -58,14 +58,15 @@ def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[st
     """The summary table: a row per scenario, the chance of each outcome over the sampled sets (with the
     95% Wilson interval of its sampling error), and what the model finds at the central assumptions."""
     shares, n, horizon = ensemble.shares(), ensemble.n, f"{ensemble.days:g} days"
-    heads = [h.format(h=horizon) for _, h in SUMMARY_COLUMNS]
+    columns = [(col, h) for col, h in SUMMARY_COLUMNS if col in shares]  # "within a year" needs a year
+    heads = [h.format(h=horizon) for _, h in columns]
     lines = [f"| scenario | {' | '.join(heads)} | ceasefire within {horizon}, central assumptions |",
              "|---|" + "---|" * (len(heads) + 1)]
     for run in runs:
         title = run.params.title()
         central = f"{percent(run.outcomes['p_ceasefire_horizon'])}%"
         solved = ensemble.solved(run.label)
-        cells = [share_with_interval(shares.loc[run.label, col], solved) for col, _ in SUMMARY_COLUMNS]
+        cells = [share_with_interval(shares.loc[run.label, col], solved) for col, _ in columns]
         lines.append(f"| `{run.label}` ({title}) | {' | '.join(cells)} | {central} |")
     lines += ["", f"Each figure is the chance of the event, averaged over the {n:,} sets of assumptions sampled "
               "across their ranges (the same sets under every scenario), with a 95% interval (Wilson) that bounds "

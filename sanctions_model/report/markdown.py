@@ -330,15 +330,17 @@ def headline(runs: Sequence[RunResult], uncertainty: pd.DataFrame | None, n_sets
     ]
     if uncertainty is not None:
         n = int(n_sets) if n_sets is not None else 0
+        # a chance by day 100 is not defined over a shorter horizon: its column is then absent
+        pairs = [(col, words) for col, words in (("talks within 100 days", "direct talks within 100 days"),
+                                                 ("ceasefire within horizon", f"a ceasefire within {horizon}"))
+                 if col in uncertainty]
         ranges = []
-        for col, words in (("talks within 100 days", "direct talks within 100 days"),
-                           ("ceasefire within horizon", f"a ceasefire within {horizon}")):
+        for col, words in pairs:
             lo, hi = percents(uncertainty[col].min(), uncertainty[col].max())
             ranges.append(f"{words} is {lo}% to {hi}%")
-        text.append(f"Averaged over the sampled range of the assumptions, the chance of {ranges[0]}, depending on "
-                    f"the scenario, and of {ranges[1]}.")
+        text.append("Averaged over the sampled range of the assumptions, the chance of "
+                    + ", depending on the scenario, and of ".join(ranges) + ".")
         if n:
-            for col, words in (("talks within 100 days", "direct talks within 100 days"),
-                               ("ceasefire within horizon", f"a ceasefire within {horizon}")):
+            for col, words in pairs:
                 text.append(most_often(words, uncertainty[col].to_dict(), n))
     return " ".join(text)

@@ -92,17 +92,27 @@ def share_table(outcomes: pd.DataFrame, scenarios: Sequence[str], interval: bool
         frame = pd.DataFrame.from_dict(rows, orient="index")
         if counts:
             frame["n"] = frame["n"].astype("int64")
-        return frame
+        return frame.drop(columns=_undefined(frame))
     records = []
+    undefined = _undefined(pd.DataFrame.from_dict({name: share_row(groups.get(name, empty)) for name in scenarios},
+                                                  orient="index"))
     for name in scenarios:
         df = groups.get(name, empty)
         for share, f in SHARES.items():
+            if share in undefined:
+                continue
             value = float(f(df).astype(float).mean()) if len(df) else math.nan
             k = round(value * len(df)) if len(df) and math.isfinite(value) else 0
             low, high = wilson_interval(k, len(df), confidence) if math.isfinite(value) else (math.nan, math.nan)
             records.append({"scenario": name, "outcome": share, "n": len(df), "share": value, "low": low,
                             "high": high})
     return pd.DataFrame.from_records(records, columns=["scenario", "outcome", "n", "share", "low", "high"])
+
+
+def _undefined(frame: pd.DataFrame) -> list[str]:
+    """The columns of :data:`SHARES` no scenario defines: a chance within a year, over a horizon
+    shorter than a year."""
+    return [col for col in SHARES if col in frame and len(frame) and frame[col].isna().all()]
 
 
 def percentile_table(series: np.ndarray, days: np.ndarray) -> pd.DataFrame:
