@@ -238,3 +238,45 @@ def test_the_history_gives_talks_in_spring_2022_and_no_ceasefire():
     talks, ceasefire = rows.iloc[-2]["model"], rows.iloc[-1]["model"]
     assert talks >= 0.10 and ceasefire <= 0.25
     assert rows.iloc[-2]["met"] and rows.iloc[-1]["met"]
+
+
+# --- the docs' second table: which way each assumption moves the chance of a ceasefire --------
+
+RAISES = ["russia.strain_cost", "russia.attrition_cost", "ukraine.attrition_cost", "ukraine.shortage_cost",
+          "demands.ukraine_concession", "demands.nato_share_of_political", "ceasefire.hold_base",
+          "hazard.ceasefire_floor", "hazard.ceasefire_open", "hazard.range_scale"]
+LOWERS = ["demands.russia_territory", "demands.russia_political", "russia.claim_weight", "russia.political_weight",
+          "russia.kursk_weight", "russia.optimism", "ukraine.optimism", "ukraine.commitment_cost",
+          "bargaining.shift_weight"]
+TALKS_ONLY = ["hazard.talks_floor", "hazard.talks_open", "hazard.talks_margin"]
+
+
+@pytest.fixture(scope="module")
+def ends(base):
+    params = sm.load_params("status_quo")
+    names = RAISES + LOWERS + TALKS_ONLY
+    cases = [{name: getattr(params.parameters[name], end)} for name in names for end in ("low", "high")]
+    out = compute(batch(base, cases))
+    return {name: (out["p_ceasefire_horizon"][2 * i:2 * i + 2], out["p_talks_100_days"][2 * i:2 * i + 2])
+            for i, name in enumerate(names)}
+
+
+@pytest.mark.parametrize("name", RAISES + LOWERS + TALKS_ONLY)
+def test_each_assumption_moves_the_chance_as_the_docs_say(ends, name):
+    (cf_low, cf_high), (talks_low, talks_high) = ends[name]
+    if name in TALKS_ONLY:
+        assert abs(cf_high - cf_low) < 1e-6 and talks_high > talks_low + 0.01  # (to the solver's tolerance)
+    else:
+        sign = 1 if name in RAISES else -1
+        assert np.sign(cf_high - cf_low) == sign and abs(cf_high - cf_low) > 1e-3, (cf_low, cf_high)
+
+
+def test_the_docs_table_lists_every_signed_assumption():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
+    row = text.split("| raises the chance of a ceasefire | lowers it |", 1)[1].split("\n")[2]
+    cells = row.split(" | ")
+    for names, cell in ((RAISES, cells[0]), (LOWERS, cells[1]), (TALKS_ONLY, cells[2])):
+        for name in names:
+            assert f"`{name}`" in cell, name

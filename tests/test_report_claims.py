@@ -81,13 +81,13 @@ def test_most_often_claims_a_scenario_only_when_intervals_do_not_overlap():
 
 
 def test_ranking_claims_a_leader_only_when_resolved():
-    # the committed report's top three: 0.344 ± 0.058 overlaps 0.25 ± 0.048, not 0.17 ± 0.029
-    overlapping = {"russia.willingness_initial": (0.344, 0.058), "russia.threshold": (0.25, 0.048),
-                   "russia.strain_effect": (0.17, 0.029), "oil.brent_price": (0.06, 0.02)}
+    # the top three of the report before issue 15: 0.344 ± 0.058 overlaps 0.25 ± 0.048, not 0.17 ± 0.029
+    overlapping = {"russia.strain_cost": (0.344, 0.058), "russia.claim_weight": (0.25, 0.048),
+                   "russia.optimism": (0.17, 0.029), "oil.brent_price": (0.06, 0.02)}
     text = ranking("the day Russia becomes willing", overlapping)
     assert "not resolved at this sample size" in text
-    assert "`russia.willingness_initial`" in text and "`russia.threshold`" in text
-    assert "`russia.strain_effect`" not in text
+    assert "`russia.strain_cost`" in text and "`russia.claim_weight`" in text
+    assert "`russia.optimism`" not in text
     assert "2 assumptions overlap that of the largest" in text
     resolved = {"a": (0.6, 0.05), "b": (0.3, 0.05), "c": (0.1, 0.05)}
     text = ranking("the day Russia becomes willing", resolved, {"a": "*A*", "b": "*B*", "c": "*C*"})

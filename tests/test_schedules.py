@@ -109,7 +109,7 @@ def test_steps_move_the_model(tmp_path):
     ('lever = "sanctions"\nday = 10\nlevel = 0.7', "[[step]] 1 lacks 'why'"),
     ('lever = "sanctions"\nparameter = "oil.brent_price"\nday = 10\nlevel = 70\nwhy = "x"',
      "give one of 'lever' (a policy lever) or 'parameter' (a driver)"),
-    ('parameter = "russia.threshold"\nday = 10\nlevel = 0.7\nwhy = "x"', "cannot follow a path"),
+    ('parameter = "russia.optimism"\nday = 10\nlevel = 0.03\nwhy = "x"', "cannot follow a path"),
     ('parameter = "oil.brent_price"\nday = 10\nlevel = -5\nwhy = "x"', "outside its range [0, inf]"),
     ('parameter = "fiscal.rule_active"\nday = 10\nlevel = 2\nwhy = "x"', "outside its range [0, 1]"),
     ('lever = "sanctions"\nday = 10\ndate = 2025-03-01\nlevel = 0.7\nwhy = "x"', "one of 'day' or 'date'"),

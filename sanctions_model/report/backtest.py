@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.backtesting import TARGETS, BacktestResult, comparable, comparisons, period_start
+from ..analysis.backtesting import EVENTS, TARGETS, BacktestResult, comparable, comparisons, period_start
 from ..inputs.params import format_value
 from ..outdir import atomic_directory, check_target
-from ..runs.describe import markdown_table
+from ..runs.describe import markdown_table, percent
 from .figures import ModelFigure, _save, _style
 from .markdown import provenance, stock_words
 
@@ -103,6 +103,21 @@ def _figure(result: BacktestResult, path: Path) -> ModelFigure:
     fig.tight_layout(rect=(0, 0.03, 1, 0.97))
     _save(fig, path)
     return fig
+
+
+def _decision_lines(targets: pd.DataFrame) -> list[str]:
+    """The decision core against the record, in words: the chance of the talks that happened and of the
+    ceasefire that did not (:data:`~sanctions_model.analysis.backtesting.EVENTS`)."""
+    rows = {name: targets[targets["target"] == name] for name, *_ in EVENTS}
+    if any(r.empty for r in rows.values()):
+        return []
+    talks, ceasefire = (float(r["model"].iloc[0]) for r in rows.values())
+    return [f"**Talks and a ceasefire.** Run over the same path, the decision core gives a {percent(talks)}% chance "
+            "that direct talks had started by the end of spring 2022 (they had: delegations met in Belarus from "
+            "2022-02-28 and in Istanbul on 2022-03-29) and a "
+            f"{percent(ceasefire)}% chance that a ceasefire had been agreed by 2025-01-20 (none was). Both are "
+            "checks the model could fail: a chance of talks below 10%, or of a ceasefire above 25%, would be a miss.",
+            ""]
 
 
 def _misses(targets: pd.DataFrame) -> str:
@@ -256,6 +271,7 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
             "",
             _misses(targets),
             "",
+            *_decision_lines(targets),
             "No parameter was moved outside the range its source gives" + (
                 " (the calibration below fits within them)." if calibrated is not None else ".")
             + " What the back-test takes as given, and so does not test:",
@@ -270,8 +286,10 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
             "",
             "Relative errors where the tolerance is a share (revenue, reserves, the Urals price, volumes, the 2024 "
             "gain of territory); differences in the series' unit where it is absolute (points of Ukraine's "
-            "territory, of inflation and of the key rate; trn RUB of deficit); and for the direction of inflation "
-            "the change over the year (model against record; the target is the same sign). Each tolerance, and "
+            "territory, of inflation and of the key rate; trn RUB of deficit); for the direction of inflation "
+            "the change over the year (model against record; the target is the same sign); and for talks and a "
+            "ceasefire the chance the model gives the event by the date, against the record (1: it happened, "
+            "0: it did not). Each tolerance, and "
             "why, is in `sanctions_model/analysis/backtesting.py` (`TARGETS`).",
             "",
             markdown_table(table),
