@@ -39,8 +39,8 @@ Params = Mapping[str, np.ndarray]
 
 #: Days in a year (hazards and costs are given per year).
 DAYS_PER_YEAR = 365.0
-#: Smoothing scale of the unmet territorial claim [share of Ukraine]: within 1e-5 of
-#: ``max(claim - held, 0)`` a fifth of a point away from the kink.
+#: Smoothing scale of the unmet territorial claim [share of Ukraine]: within ``s^2 / |x|`` of
+#: ``max(x, 0)``, ``x = claim - held`` (2e-4 two points from the kink, 2e-5 twenty points away).
 CLAIM_SMOOTHING = 0.002
 #: Smoothing scale of Ukraine's materiel shortfall [materiel quality index].
 SHORTFALL_SMOOTHING = 0.05

@@ -69,8 +69,10 @@ def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[st
         cells = [share_with_interval(shares.loc[run.label, col], solved) for col, _ in columns]
         lines.append(f"| `{run.label}` ({title}) | {' | '.join(cells)} | {central} |")
     lines += ["", f"Each figure is the chance of the event, averaged over the {n:,} sets of assumptions sampled "
-              "across their ranges (the same sets under every scenario), with a 95% interval (Wilson) that bounds "
-              f"the sampling error of estimating it from {n:,} sets. The model gives each set a probability, from "
+              "uniformly across their ranges (the same sets under every scenario), with a conservative 95% interval "
+              f"(Wilson) for the sampling error of that average over {n:,} sets; the interval does not measure how "
+              "uncertain the chance itself is. These are the model's chances under its stated assumptions, not "
+              "forecasts. The model gives each set a probability, from "
               "hazards that rise as a ceasefire becomes worth more to both sides than fighting on (docs/model.md, "
               "'The decision core'). *Direct talks* means negotiations between the two sides, a lower bar than a "
               "*ceasefire agreed*."]

@@ -117,8 +117,10 @@ def run_report(run: RunResult, figure: str, command: str) -> str:
     return "\n".join(sections)
 
 
+#: (The expected days are left out: a day given that the event comes within the horizon reads, in a
+#: table of days, as a forecast date; the run report's outcome table gives them with that condition.)
 KEY_OUTCOMES = ["p_talks_100_days", "p_talks_horizon", "p_ceasefire_100_days", "p_ceasefire_1_year",
-                "p_ceasefire_horizon", "expected_day_ceasefire", "p_ceasefire_holds_1_year",
+                "p_ceasefire_horizon", "p_ceasefire_holds_1_year",
                 "diagnostic_days_to_range_open", "reserves_at_horizon", "days_to_reserves_exhausted", "peak_strain",
                 "territory_at_horizon", "oil_revenue_lost", "ukraine_funding"]
 
@@ -245,8 +247,9 @@ def uncertainty_section(runs: Sequence[RunResult], uncertainty: pd.DataFrame, fi
         "the range of every uncertain parameter in `params/base.toml` (the scenario's policy levers "
         "held as the scenario sets them), with the same draws for every scenario. The table gives the "
         "chance of each outcome averaged over those sets (for reserves exhausted, a yes/no outcome, the "
-        "share of sets), with a 95% interval that bounds the sampling error of estimating it from "
-        f"{n:,} sets. These chances are the model's under its stated ranges, not forecasts.",
+        "share of sets), with a conservative 95% interval (Wilson) for the sampling error of that average "
+        f"over {n:,} sets. Each is the model's chance when every assumption is drawn uniformly over its "
+        "range: not a forecast, and the interval does not measure how uncertain the chance itself is.",
         "",
         "| scenario | " + " | ".join(uncertainty.columns) + " |",
         "|---|" + "---|" * len(uncertainty.columns),

@@ -73,7 +73,8 @@ def summary(run: RunResult) -> str:
         when("diagnostic_days_to_range_open",
              "The bargaining range opens (a ceasefire both sides prefer to fighting on exists) on day {day} ({date}).",
              f"The bargaining range stays closed to {end}: at the central assumptions no ceasefire is worth more to "
-             "both sides than fighting on, and the chances come from the uncertainty about each other's resolve."),
+             "both sides than fighting on, and the chances come from outside events (the hazard's floor) and the "
+             "uncertainty about each other's resolve."),
         when("days_to_reserves_exhausted",
              "The liquid National Wealth Fund is exhausted on day {day} ({date}).",
              f"The liquid National Wealth Fund holds US${o['reserves_at_horizon']:.1f}bn on {end}."),
@@ -100,7 +101,8 @@ def percents(*shares: float) -> tuple[str, ...]:
 
 
 def share_with_interval(share: float, n: int) -> str:
-    """A share of ``n`` sampled sets as a percentage with its 95% Wilson interval, e.g. '6.6% (5.2-8.3%)'.
+    """A share of ``n`` sampled sets, or an average chance over them, as a percentage with its 95% Wilson
+    interval, e.g. '6.6% (5.2-8.3%)' (for an average of chances the interval is conservative).
 
     The interval is the sampling error of estimating the share from ``n`` sets (the spread of
     the assumptions themselves is what the share describes). The share and both bounds are

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 #: sets. For an event the model gives as a probability (talks, a ceasefire), it is the mean of
 #: the sets' probabilities: the chance of the event when the assumptions are as uncertain as
 #: their ranges. For a yes/no event (reserves exhausted) it is the share of sets in which it
-#: happens. Either way a value 0-1, whose sampling error (from ``n`` sets) the Wilson interval
-#: bounds: a quantity in [0, 1] varies at most as much as a yes/no one of the same mean.
+#: happens. Either way a value 0-1, whose sampling error over ``n`` sets the Wilson interval gives
+#: conservatively: a quantity in [0, 1] varies at most as much as a yes/no one of the same mean.
 SHARES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "talks within 100 days": lambda df: df["p_talks_100_days"],
     "talks within horizon": lambda df: df["p_talks_horizon"],
