@@ -24,6 +24,9 @@ CLI = [sys.executable, "-m", "sanctions_model.cli"]
 # signal, even when the test process is starved of CPU on a loaded machine
 SWEEP = ["sweep", "-n", "400", "--chunk-size", "4", "--days", "60"]
 CHUNKS = 100
+#: The same sweep over twice the days (about 20 s) for the interrupted runs: at 60 days one finished
+#: in a loaded CI run between the poll that saw its first chunks and the signal (session 11).
+INTERRUPTED = ["sweep", "-n", "400", "--chunk-size", "4", "--days", "120"]
 
 
 def _as_from_a_terminal() -> None:
@@ -68,9 +71,10 @@ def _chunks_done(out: Path) -> int:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_sweep_says_how_many_chunks_it_kept(tmp_path, sig):
     out = tmp_path / "s"
-    proc = subprocess.Popen([*CLI, *SWEEP, "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*CLI, *INTERRUPTED, "--workers", "1", "--out", str(out)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_terminal)
     assert _wait_for(lambda: _chunks_done(out) >= 2)
+    assert proc.poll() is None, "the sweep finished before the signal: the test needs a longer sweep"
     masks = [line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
              if line.startswith(("SigBlk", "SigIgn", "SigCgt"))]
     proc.send_signal(sig)
@@ -80,7 +84,7 @@ def test_an_interrupted_sweep_says_how_many_chunks_it_kept(tmp_path, sig):
     assert f"interrupted: {kept} of {CHUNKS} chunks written in {out}; run the same command to resume." in err
     assert "Traceback" not in err and not (out / ".lock").exists()
     if sig == signal.SIGINT:
-        resumed = subprocess.run([*CLI, *SWEEP, "--workers", "1", "--out", str(out)], capture_output=True,
+        resumed = subprocess.run([*CLI, *INTERRUPTED, "--workers", "1", "--out", str(out)], capture_output=True,
                                  text=True, timeout=300)
         assert resumed.returncode == 0 and f"resuming: {kept} of {CHUNKS}" in resumed.stderr
 

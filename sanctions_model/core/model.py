@@ -26,7 +26,7 @@ import numpy as np
 
 from . import bargaining
 from .schedules import at_time, driver_rate, lever_rate, lever_value
-from .smooth import BOUND_FLOOR, expit, logit, saturate, soft_cap, softplus  # noqa: F401
+from .smooth import saturate, soft_cap, softplus
 from .system import DAYS_PER_YEAR, REPORTED_FLOWS, STOCKS
 
 #: Type of a batch quantity: an array (n,) over parameter sets, or a scalar.
@@ -78,12 +78,6 @@ FORCE_FLOOR = 1e-3
 #: Smoothing scale of the Urals price's floor [US$/bbl]: the price is within 0.25 $/bbl of the
 #: floor at the floor, and within ``0.25 / distance`` of ``max(market, floor)`` elsewhere.
 OIL_PRICE_SMOOTHING = 0.5
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------------------
@@ -146,8 +140,6 @@ def oil_revenue(p: Params, bite: Num) -> tuple[Num, Num, Num]:
     volume = p["oil.export_volume_potential"] * embargo_reach(p, bite) * floor / (below + floor)
     revenue = p["oil.tax_take"] * volume * 1e6 * price * 1e-9 * fx_index(p)
     return revenue, volume, price
-
-
 
 
 def urals_discount(p: Params, bite: Num) -> Num:
@@ -331,8 +323,6 @@ def gdp_share(flow: Num, gdp: Num) -> Num:
     ``C`` reaches 0 and carry capacity (and GDP) below zero in finite time (docs/model.md).
     """
     return soft_cap(100.0 * flow / gdp, 100.0)
-
-
 
 
 def inflation_indicated(p: Params, defence_share_excess: Num, borrowing_share: Num, bite: Num, real_rate: Num) -> Num:

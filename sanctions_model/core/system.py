@@ -5,6 +5,10 @@ the trajectories need to know about each.
 :data:`STOCKS`; ``run.py`` takes the reported flows, their units and their per-day to
 per-year conversion from :data:`REPORTED_FLOWS`. Adding a stock is one line here (and its
 equation in ``model.derivatives``); nothing positional can fall out of step.
+
+"stake" is the decision core's unit of value: a share of Ukraine's area (0.01 is about 6,000
+km2), in which each side's costs, aims and the terms on the table are priced (docs/model.md,
+"The decision core").
 """
 
 from __future__ import annotations
