@@ -314,3 +314,18 @@ def test_the_margins_near_their_crossing_give_the_full_grid_crossing(sampled):
         np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=0, atol=1e-9)
         crossed += int(((a > 0) & ~np.isnan(a)).sum())
     assert crossed >= 10, "the comparison saw crossings inside the run"
+
+
+def test_the_chances_kept_as_trajectories_are_those_the_model_computes(sampled):
+    """A sweep reads p_talks and p_ceasefire from their hazard totals alone; the same numbers as the
+    model's auxiliaries give."""
+    from sanctions_model.core.model import auxiliaries
+    from sanctions_model.core.schedules import at_time
+
+    columns = np.array([0, 100, 365, 730])
+    kept = series(sampled, ["p_talks", "p_ceasefire"])
+    for k in columns:
+        t = sampled.t[k]
+        aux = auxiliaries(t, sampled.y[:, :, k], at_time(t, sampled.params), sampled.ref)
+        np.testing.assert_allclose(kept["p_talks"][:, k], aux["p_talks"], rtol=1e-12, atol=0)
+        np.testing.assert_allclose(kept["p_ceasefire"][:, k], aux["p_ceasefire"], rtol=1e-12, atol=0)

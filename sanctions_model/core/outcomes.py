@@ -227,6 +227,11 @@ def compute(sol: BatchSolution) -> dict[str, np.ndarray]:
     }
 
 
+#: Reported flows that are the chance ``1 - exp(-H)`` of a hazard's total ``H`` (a stock), as
+#: ``model.decision`` computes them.
+CHANCES = {"p_talks": "talks_hazard_total", "p_ceasefire": "ceasefire_hazard_total"}
+
+
 def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndarray) -> dict[str, np.ndarray]:
     """Stocks and key flows of every batch member at output columns ``columns``.
 
@@ -237,7 +242,12 @@ def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndar
     n, m = sol.y.shape[1], len(columns)
     y = sol.y[:, :, columns]
     out = {name: y[STATE_NAMES.index(name)] for name in names if name in STATES}
-    flows = [name for name in names if name in FLOWS]
+    # the chances are functions of a stock alone: read without the auxiliaries (a batch's whole
+    # parameter set repeated over every kept day, which a sweep's weekly trajectories cannot afford)
+    for name, total in CHANCES.items():
+        if name in names:
+            out[name] = -np.expm1(-y[STATE_NAMES.index(total)])
+    flows = [name for name in names if name in FLOWS and name not in out]
     if flows:
         flat_y = y.reshape(y.shape[0], n * m)
         p = {k: np.repeat(v, m) for k, v in sol.params.items()}
