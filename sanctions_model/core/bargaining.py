@@ -32,13 +32,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from .smooth import expit, logit, softplus
+from .system import DAYS_PER_YEAR  # hazards and costs are given per year
 
 #: Type of a batch quantity: an array (n,) over parameter sets, or a scalar.
 Num = np.ndarray | float
 Params = Mapping[str, np.ndarray]
 
-#: Days in a year (hazards and costs are given per year).
-DAYS_PER_YEAR = 365.0
 #: Smoothing scale of the unmet territorial claim [share of Ukraine]: within ``s^2 / |x|`` of
 #: ``max(x, 0)``, ``x = claim - held`` (2e-4 two points from the kink, 2e-5 twenty points away).
 CLAIM_SMOOTHING = 0.002
