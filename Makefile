@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test calibrate clean
+.PHONY: report test calibrate constrain clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(STAMP)
 
 calibrate: $(STAMP)
 	$(BIN)/sanctions-model calibrate --out params/calibrated.toml --force
+
+constrain: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/sanctions-model constrain -n 100000 --out params/constrained-ensemble.parquet \
+		--report reports/constrained --force
 
 clean:
 	rm -rf $(VENV) build *.egg-info

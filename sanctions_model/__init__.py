@@ -23,6 +23,7 @@ from ._version import __version__
 #: refused argument) do not pay for SciPy's and pandas' imports.
 _PUBLIC = {
     "BacktestResult": "analysis.backtesting", "backtest": "analysis.backtesting",
+    "ConstrainedEnsemble": "analysis.constrain", "constrain": "analysis.constrain",
     "Design": "runs.designs",
     "Ensemble": "runs.ensemble", "run_ensemble": "runs.ensemble",
     "InputError": "errors", "SolverError": "errors",
@@ -38,6 +39,7 @@ _MODULES = ("sensitivity", "backtesting", "calibrate", "history", "ensemble", "s
 
 if TYPE_CHECKING:
     from .analysis.backtesting import BacktestResult, backtest
+    from .analysis.constrain import ConstrainedEnsemble, constrain
     from .errors import InputError, SolverError
     from .inputs.params import ParameterSet, list_scenarios, load_params
     from .runs.designs import Design
@@ -70,6 +72,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BacktestResult",
+    "ConstrainedEnsemble",
     "Design",
     "Ensemble",
     "InputError",
@@ -79,6 +82,7 @@ __all__ = [
     "SweepResult",
     "__version__",
     "backtest",
+    "constrain",
     "execution",
     "list_scenarios",
     "load_params",

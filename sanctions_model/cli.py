@@ -101,6 +101,16 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0 < value < float("inf"):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text}")
+    return value
+
+
 def _workers(text: str) -> int:
     from .runs.executors import MAX_WORKERS_PER_CORE, check_workers
 
@@ -136,6 +146,7 @@ EXAMPLES = {
     "export": "sanctions-model export out/lhs --out out/lhs.nc",
     "backtest": "sanctions-model backtest --out out/backtest",
     "calibrate": "sanctions-model calibrate --out out/calibrated.toml",
+    "constrain": "sanctions-model constrain -n 2000 --out out/ensemble.parquet --report out/constrained",
     "scenarios": "sanctions-model scenarios",
     "params": "sanctions-model params --group oil --scenario hard_way",
 }
@@ -239,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--sobol-n", type=_non_negative_int, default=1024, dest="sobol_n",
                      help=f"base samples of the Sobol' analysis, a power of 2 (default 1024: {_sobol_runs(1024)})")
     rep.add_argument("--seed", type=_seed, default=20250120, help="seed of every sample")
+    rep.add_argument("--ensemble", default=None, metavar="FILE",
+                     help="the constrained ensemble also projected (default params/constrained-ensemble.parquet)")
+    rep.add_argument("--unconstrained", action="store_true",
+                     help="leave the constrained ensemble out: the sampled sets only, as before it existed")
     rep.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     rep.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(rep)
@@ -266,6 +281,22 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--force", action="store_true", help="replace an existing file")
     cal.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="count the back-test runs as they finish (default: only on a terminal)")
+
+    con = command("constrain", "draw many sets of assumptions, run each through 2022-2025 and keep those that "
+                               "reproduce the record (a constrained ensemble, as FaIR's)")
+    con.add_argument("-n", type=_whole("-n", 1), default=100_000,
+                     help="prior members drawn (default 100,000; about 6 minutes on 2 cores)")
+    con.add_argument("--seed", type=_seed, default=20220224, help="seed of the prior's Latin hypercube")
+    con.add_argument("--as-of", default="2025-01-20", dest="as_of", metavar="DATE",
+                     help="use the record up to this date only (default 2025-01-20)")
+    con.add_argument("--accept", type=_positive, default=1.5,
+                     help="largest error kept, in the back-test's tolerances averaged over its series (default 1.5)")
+    con.add_argument("--out", required=True, help="Parquet file for the kept members "
+                                                  "(e.g. params/constrained-ensemble.parquet)")
+    con.add_argument("--report", default=None, metavar="DIR",
+                     help="also write the report (prior against posterior) into this directory")
+    con.add_argument("--force", action="store_true", help="replace an existing file or report directory")
+    _execution_options(con)
 
     command("scenarios", "list the scenarios with their descriptions")
 
@@ -415,8 +446,15 @@ def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .jobs import full_report
 
     start = time.perf_counter()
+    if args.unconstrained and args.ensemble:
+        raise InputError("--ensemble and --unconstrained: give one or the other.")
+    if args.ensemble:
+        from .inputs import ensemble_file
+
+        ensemble_file.read(args.ensemble)  # a bad file is refused before any work
     out = full_report(args.out, _command_line(argv), scenarios=args.scenario or None, days=args.days,
-                      samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force)
+                      samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force,
+                      ensemble_path=False if args.unconstrained else args.ensemble)
     print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 
@@ -457,8 +495,17 @@ def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
         fit, table, start = load_calibrated(path)
         result = backtest(args.scenario, calibration=path)
         calibrated = (fit, table, start, backtest(args.scenario, calibration=False))
-    out = write_backtest(result, args.out, _command_line(argv), force=args.force, calibrated=calibrated)
+    out = write_backtest(result, args.out, _command_line(argv), force=args.force, calibrated=calibrated,
+                         ensembles=_ensemble_files())
     print(f"wrote {out}/report.md: {int(result.targets['met'].sum())} of {len(result.targets)} target checks met")
+
+
+def _ensemble_files() -> tuple[Any, Any]:
+    """The committed constrained ensembles (on the record to 2025-01-20, and to 2024-01-20), where present."""
+    from .inputs import ensemble_file
+
+    paths = (params_dir() / ensemble_file.DEFAULT_NAME, params_dir() / ensemble_file.AS_OF_2024_NAME)
+    return tuple(ensemble_file.read(p) if p.is_file() else None for p in paths)  # type: ignore[return-value]
 
 
 def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:
@@ -478,6 +525,30 @@ def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:
     for name, row in result.table.iterrows():
         bound = "  (at the edge of its range)" if row["at_bound"] else ""
         print(f"  {name}: {row['before']:g} -> {row['value']:.4g} +/- {row['standard_error']:.2g} {row['unit']}{bound}")
+
+
+def _cmd_constrain(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .analysis.constrain import check_as_of, constrain, write_ensemble
+    from .inputs.params import load_params as _load
+    from .outdir import check_file, check_target, make_parents
+    from .report.constrain import write_constrain_report
+
+    out = check_file(args.out, args.force)
+    if args.report is not None:
+        check_target(args.report, args.force)
+    params = _load("history_2022_2025", calibration=False)
+    check_as_of(args.as_of, params.start_date)
+    print(f"constraining: {args.n:,} prior members, each run through the history to {args.as_of} "
+          f"(about {args.n / 280:,.0f} s on 2 cores) ...", file=sys.stderr)
+    ens = constrain(args.n, args.seed, as_of=args.as_of, accept=args.accept, params=params)
+    command = _command_line(argv)
+    write_ensemble(ens, make_parents(out), command, force=args.force)
+    print(f"wrote {out}: {ens.n_accepted:,} of {ens.n_prior:,} members kept ({ens.n_accepted / ens.n_prior:.1%}), "
+          f"effective size {ens.effective_size:,.0f}; history runs {ens.seconds:.0f} s"
+          + ("" if ens.enough else " -- too few to report shares from"))
+    if args.report is not None:
+        report = write_constrain_report(ens, args.report, command, force=args.force, ensemble_path=out)
+        print(f"wrote {report}/report.md")
 
 
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
@@ -502,6 +573,7 @@ def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sensitivity": _cmd_sensitivity,
             "report": _cmd_report, "export": _cmd_export, "backtest": _cmd_backtest, "calibrate": _cmd_calibrate,
+            "constrain": _cmd_constrain,
             "scenarios": _cmd_scenarios, "params": _cmd_params}
 
 

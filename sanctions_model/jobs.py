@@ -7,6 +7,7 @@ minutes of runs are never lost to a typo at the end.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ def full_report(
     seed: int = 20250120,
     force: bool = False,
     workers: int | None = None,
+    ensemble_path: str | os.PathLike[str] | None | bool = None,
     log: Callable[[str], None] = _log_to_stderr,
 ) -> Path:
     """Run the full analysis and write it as one report into ``out`` (``sanctions-model report``).
@@ -54,6 +56,9 @@ def full_report(
         Replace an existing ``out``.
     workers : int, optional
         Local processes (default: every core); the numbers do not depend on it.
+    ensemble_path : path, None or False
+        The constrained ensemble whose members the summary also projects (None: the default,
+        ``params/constrained-ensemble.parquet``; False: none, the unconstrained sets only).
     log : callable
         Receives one line per stage (default: standard error).
 
@@ -66,8 +71,9 @@ def full_report(
 
     check_full_study(scenarios, days=days, samples=samples, sobol_n=sobol_n, workers=workers)
     check_target(out, force)
-    study = full_study(scenarios, days=days, samples=samples, sobol_n=sobol_n, seed=seed, workers=workers, log=log)
-    log("[5/5] writing the report")
+    study = full_study(scenarios, days=days, samples=samples, sobol_n=sobol_n, seed=seed, workers=workers,
+                       ensemble_path=ensemble_path, log=log)
+    log("[6/6] writing the report")
     return write_report(study, out, command, force=force)
 
 

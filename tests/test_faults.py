@@ -121,7 +121,7 @@ def test_sigterm_during_report_leaves_nothing(tmp_path):
     seen = []
     for line in proc.stderr:  # wait until it is inside the work (the ensemble), past the imports
         seen.append(line)
-        if line.startswith("[2/5]"):
+        if line.startswith("[2/6]"):
             break
     proc.send_signal(signal.SIGTERM)
     _, rest = proc.communicate(timeout=120)

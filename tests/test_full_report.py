@@ -17,7 +17,7 @@ from sanctions_model.errors import InputError
 from sanctions_model.inputs.params import load_params, scenario_names
 from sanctions_model.jobs import full_report
 from sanctions_model.report.full import write_report
-from sanctions_model.runs.describe import share_with_interval
+from sanctions_model.runs.describe import percent, share_with_interval
 from sanctions_model.runs.designs import uncertainties
 from sanctions_model.runs.ensemble import SHARES, run_ensemble
 
@@ -29,9 +29,26 @@ def _quiet(_: str) -> None:
     pass
 
 
+def _extract(path: Path, members: int) -> Path:
+    """The committed constrained ensemble's first ``members`` members, equally weighted (an effective
+    size of exactly ``members``): a small ensemble that keeps the report's tests fast."""
+    from sanctions_model.analysis.projection import default_path
+    from sanctions_model.inputs import ensemble_file
+
+    full = ensemble_file.read(default_path())
+    rows = full.members.iloc[:members].assign(weight=1.0 / members)
+    meta = {k: v for k, v in full.meta.items() if k != "format"}
+    return ensemble_file.write(rows, {**meta, "accepted": members, "effective_size": float(members)}, path)
+
+
 @pytest.fixture(scope="module")
-def small_study():
-    return full_study(log=_quiet, **SMALL)
+def small_ensemble(tmp_path_factory) -> Path:
+    return _extract(tmp_path_factory.mktemp("ensemble") / "e.parquet", 400)
+
+
+@pytest.fixture(scope="module")
+def small_study(small_ensemble):
+    return full_study(log=_quiet, ensemble_path=small_ensemble, **SMALL)
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +132,11 @@ def test_report_content(small_report):
     assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(sobol.columns)
 
 
-def test_same_command_and_seed_give_the_same_files_on_any_number_of_workers(small_report, tmp_path):
+def test_same_command_and_seed_give_the_same_files_on_any_number_of_workers(small_report, small_ensemble, tmp_path):
     """The same report, run again on two spawned worker processes instead of in this process:
     the same files, byte for byte (but the date)."""
-    again = full_report(tmp_path / "two", "test", log=_quiet, **{**SMALL, "workers": 2})
+    again = full_report(tmp_path / "two", "test", log=_quiet, **{**SMALL, "workers": 2},
+                        ensemble_path=small_ensemble)
     first = sorted(p.name for p in small_report.iterdir())
     assert first == sorted(p.name for p in again.iterdir())
     for name in first:
@@ -155,7 +173,7 @@ def test_the_report_renders_the_study_without_running_or_reading_anything(small_
 
 
 def test_another_seed_gives_other_samples(tmp_path):
-    tiny = {"scenarios": ["status_quo"], "days": 120, "samples": 8, "sobol_n": 2, "workers": 1}
+    tiny = {"scenarios": ["status_quo"], "days": 120, "samples": 8, "sobol_n": 2, "workers": 1, "ensemble_path": False}
     one = full_report(tmp_path / "seven", "test", log=_quiet, seed=7, **tiny)
     other = full_report(tmp_path / "eight", "test", log=_quiet, seed=8, **tiny)
     assert (one / "sobol.csv").read_bytes() != (other / "sobol.csv").read_bytes()
@@ -213,7 +231,7 @@ def test_cli_writes_the_report(tmp_path):
     res = _cli("report", "--scenario", "status_quo", "--days", "120", "--samples", "8", "--sobol-n", "4",
                "--out", str(tmp_path / "r"))
     assert res.returncode == 0, res.stderr
-    assert "[5/5]" in res.stderr and (tmp_path / "r" / "report.md").is_file()
+    assert "[6/6]" in res.stderr and (tmp_path / "r" / "report.md").is_file()
     assert "sanctions-model report --scenario status_quo" in (tmp_path / "r" / "report.md").read_text()
 
 
@@ -258,3 +276,36 @@ def test_share_with_interval():
     text = share_with_interval(0.07, 1000)
     low, high = map(float, re.search(r"\(([\d.]+)-([\d.]+)%\)", text).groups())
     assert low <= 7 <= high
+
+
+def test_the_summary_sets_the_constrained_ensemble_beside_the_sampled_sets(small_study, small_report,
+                                                                           small_ensemble):
+    """With a constrained ensemble, the summary's second table gives each scenario's chances weighted
+    over its members (each from its own state), beside those over every sampled set."""
+    from sanctions_model.analysis.projection import project
+
+    text = (small_report / "report.md").read_text()
+    summary = text.split("## Summary", 1)[1].split("##", 1)[0]
+    assert "**Constrained by the record.**" in summary
+    table = _tables(summary)[1]
+    assert table[0][1:3] == ["direct talks within 100 days: all sets", "direct talks within 100 days: fit the record"]
+    proj = project(SMALL["scenarios"], SMALL["days"], ensemble=small_ensemble, seed=SMALL["seed"], workers=1)
+    shares = proj.shares()
+    for row in table[2:]:
+        name = row[0].strip("`")
+        assert row[2] == f"**{percent(shares.loc[name, 'talks within 100 days'])}%**"
+    assert small_study.constrained is not None and small_study.constrained_note == ""
+
+
+def test_the_summary_says_why_there_is_no_constrained_table(tmp_path):
+    tiny = {"scenarios": ["status_quo"], "days": 120, "samples": 4, "sobol_n": 2, "workers": 1}
+    missing = full_report(tmp_path / "m", "test", log=_quiet, ensemble_path=tmp_path / "none.parquet", **tiny)
+    assert "is missing); `make constrain` writes the default one" in (missing / "report.md").read_text()
+    few = _extract(tmp_path / "few.parquet", 50)
+    refused = full_report(tmp_path / "f", "test", log=_quiet, ensemble_path=few, **tiny)
+    assert "Not reported:" in (refused / "report.md").read_text() and "fewer than the 400" in (
+        refused / "report.md").read_text()
+    res = _cli("report", "--unconstrained", "--ensemble", few, "--out", tmp_path / "x")
+    assert res.returncode == 2 and "one or the other" in res.stderr
+    res = _cli("report", "--ensemble", tmp_path / "nope.parquet", "--out", tmp_path / "y")
+    assert res.returncode == 2 and "file not found" in res.stderr and not (tmp_path / "y").exists()

@@ -92,3 +92,29 @@ def test_committed_backtest_is_current():
     assert len(committed) == len(result.targets), STALE
     np.testing.assert_allclose(committed["model"], result.targets["model"], rtol=1e-5, err_msg=STALE)
     assert list(committed["met"]) == list(result.targets["met"]), STALE
+
+
+def test_committed_constrained_ensembles_are_current():
+    """The committed constrained ensembles (`make constrain`) match the current model: twenty kept
+    members of each, run through the history again, have the scores and the states on the cut date
+    the file records."""
+    from sanctions_model.analysis import constrain as con
+    from sanctions_model.inputs import ensemble_file
+    from sanctions_model.inputs.params import params_dir
+    from sanctions_model.runs.designs import overlay
+    from sanctions_model.runs.evaluate import evaluate
+
+    stale = "the committed constrained ensemble is stale: run `make constrain` and commit params/ and reports/"
+    history = load_params("history_2022_2025", calibration=False)
+    for name in (ensemble_file.DEFAULT_NAME, ensemble_file.AS_OF_2024_NAME):
+        file = ensemble_file.read(params_dir() / name)
+        members = file.members.iloc[:: max(1, len(file.members) // 20)][:20]
+        days = float((pd.Timestamp(file.meta["as_of"]).date() - history.start_date).days)
+        figs = con.figures(history.start_date, days)
+        result = evaluate(overlay(history.values(), file.names, members[file.names].to_numpy()), days,
+                          keep=con.KEPT, at=con.kept_days(days, figs))
+        rms = con.series_rms(con.model_figures(result.days, result.trajectories, figs, 92.0), figs)
+        score = np.sqrt((rms.to_numpy() ** 2).mean(axis=1))
+        np.testing.assert_allclose(score, members["score"], rtol=1e-6, err_msg=f"{name}: {stale}")
+        states = file.states.loc[members.index].to_numpy().T
+        np.testing.assert_allclose(result.final, states, rtol=1e-6, atol=1e-9, err_msg=f"{name}: {stale}")

@@ -6,6 +6,7 @@ Markdown or figures; the renderer never runs the model or opens a parameter file
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from ..runs.executors import check_workers
 from ..runs.run import RunResult, check_days, simulate
 from . import sensitivity as sa
 from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, where_to_vary
+from .projection import ConstrainedProjection, default_path, project
 
 #: The command line's method names and the functions behind them.
 SENSITIVITY_METHODS: dict[str, Callable[..., pd.DataFrame]] = {
@@ -272,6 +274,11 @@ class FullStudy:
     scenarios : list of str
     days : float [day]
     samples, sobol_n, seed : int
+    constrained : ConstrainedProjection or None
+        The scenarios projected from each member of the constrained ensemble
+        (``params/constrained-ensemble.parquet``), None where there is none to project from.
+    constrained_note : str
+        Why ``constrained`` is None ("" when it is not).
     """
 
     runs: list[RunResult]
@@ -288,6 +295,25 @@ class FullStudy:
     samples: int
     sobol_n: int
     seed: int
+    constrained: ConstrainedProjection | None = None
+    constrained_note: str = ""
+
+
+def constrained_projection(scenarios: Sequence[str], days: float, seed: int, workers: int | None,
+                           ensemble: str | os.PathLike[str] | None | bool = None
+                           ) -> tuple[ConstrainedProjection | None, str]:
+    """The scenarios projected from a constrained ensemble (None: the default file; False: none), or
+    None and the reason."""
+    if ensemble is False:
+        return None, "Not asked for (`--unconstrained`): the figures above are over the unconstrained sets only."
+    path = default_path() if ensemble is None or ensemble is True else Path(ensemble)
+    if not path.is_file():
+        return None, (f"There is no constrained ensemble (`{path}` is missing); `make constrain` writes the "
+                      "default one. The figures above are over the unconstrained sets only.")
+    try:
+        return project(scenarios, days, ensemble=path, seed=seed, workers=workers), ""
+    except InputError as exc:
+        return None, str(exc)
 
 
 def _check_full(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
@@ -318,7 +344,8 @@ def check_full_study(scenarios: Sequence[str] | None = None, *, days: float = 73
 
 def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, samples: int = 1000,
                sobol_n: int = 1024, seed: int = 20250120, workers: int | None = None,
-               log: Callable[[str], None] = _quiet) -> FullStudy:
+               ensemble_path: str | os.PathLike[str] | None | bool = None, log: Callable[[str], None] = _quiet
+               ) -> FullStudy:
     """Run the full analysis; ``report.full.write_report`` renders it.
 
     Parameters
@@ -337,6 +364,9 @@ def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, sam
         Seed of every sample (ensemble, Sobol' sequence, bootstrap).
     workers : int, optional
         Local processes (default: every core); the numbers do not depend on it.
+    ensemble_path : path, None or False
+        The constrained ensemble whose members are also projected under each scenario (None: the
+        default, ``params/constrained-ensemble.parquet``; False: none).
     log : callable
         Receives one line per stage.
 
@@ -346,14 +376,14 @@ def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, sam
     """
     chosen, days, workers = check_full_study(scenarios, days=days, samples=samples, sobol_n=sobol_n,
                                              workers=workers)
-    log(f"[1/5] {len(chosen)} scenarios at the central assumptions")
+    log(f"[1/6] {len(chosen)} scenarios at the central assumptions")
     runs = [simulate(name, days=days) for name in chosen]
-    log(f"[2/5] {samples:,} sampled assumption sets x {len(chosen)} scenarios")
+    log(f"[2/6] {samples:,} sampled assumption sets x {len(chosen)} scenarios")
     ensemble = run_ensemble([(r.label, r.params) for r in runs], days, samples, seed, workers)
     params = load_params(REFERENCE)
     names = uncertainties(params)
     problem = sa.problem_from_params(params, names)
-    log(f"[3/5] one at a time: {1 + 2 * len(names)} runs; Sobol': {sobol_n * (len(names) + 2):,} runs")
+    log(f"[3/6] one at a time: {1 + 2 * len(names)} runs; Sobol': {sobol_n * (len(names) + 2):,} runs")
     oat = sa.oat(problem, sa.model_function(params, names, OAT_OUTCOMES, days, workers=workers), 1, seed=seed)
     variable, every = OVER_TIME
     f = sa.model_function(params, names, SOBOL_OUTCOMES, days, variable=variable, every_days=every, workers=workers)
@@ -364,11 +394,13 @@ def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, sam
             if any(issubclass(w.category, sa.SensitivityWarning) and f"'{o}'" in str(w.message) for w in caught)]
     over_time = {float(c.removeprefix("day_")): sobol[c] for c in sobol.columns.get_level_values(0).unique()
                  if c.startswith("day_")}
-    log(f"[4/5] the article's assumptions: each parameter at both ends of its range, {samples:,} sets each")
+    log(f"[4/6] the article's assumptions: each parameter at both ends of its range, {samples:,} sets each")
     ends = {}
     for item in ARTICLE_ASSUMPTIONS:
         scenario = where_to_vary(item, chosen)
         ends[item.title] = at_each_end(load_params(scenario), resolve(item.parameters, names), days, samples, seed,
                                        workers)
+    log("[5/6] the scenarios from each member of the constrained ensemble")
+    constrained, note = constrained_projection(chosen, days, seed, workers, ensemble_path)
     return FullStudy(runs, ensemble, params, names, oat, sobol, wide, over_time, ends, chosen, days, samples, sobol_n,
-                     seed)
+                     seed, constrained, note)

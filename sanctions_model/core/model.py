@@ -783,3 +783,27 @@ def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
     y[IDX["russia_cost"]] = a["russia_cost_indicated"]
     y[IDX["ukraine_cost"]] = a["ukraine_cost_indicated"]
     return y, ref
+
+
+#: Stocks that count from a run's start (the hazards' totals and what is summed since): a run
+#: continued from another's state starts them at 0, so that its chances and totals are its own.
+COUNTED_FROM_START = ("talks_hazard_total", "ceasefire_hazard_total", "ceasefire_held", "oil_revenue_lost",
+                      "ukraine_funding")
+
+
+def continued_state(p: Params, state: Array) -> tuple[Array, dict[str, Array]]:
+    """The starting stocks and reference values of runs continued from ``state`` (shape ``(N_STATES, n)``).
+
+    Every stock carries over (perceived strain and costs, the balance of forces the front is
+    measured against, the Fund, inflation, ...) except those of :data:`COUNTED_FROM_START`,
+    which restart at 0. The reference strain, which anchors Russia's recruitment, is the strain
+    perceived at the start, as in :func:`initial_state`.
+    """
+    n = np.shape(p["sanctions.initial"])
+    y = np.array(state, dtype=float)  # a copy
+    if y.shape != (N_STATES, *n):
+        raise ValueError(f"a starting state of shape {y.shape} for a batch of shape {n}; "
+                         f"expected {(N_STATES, *n)}")
+    for name in COUNTED_FROM_START:
+        y[IDX[name]] = 0.0
+    return y, {"strain": y[IDX["strain"]].copy()}

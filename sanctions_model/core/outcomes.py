@@ -227,6 +227,10 @@ def compute(sol: BatchSolution) -> dict[str, np.ndarray]:
     }
 
 
+#: Points (members x days) whose flows :func:`trajectory_values` evaluates at once (the batch's
+#: 165-354 parameters are repeated over them: 20,000 points take 26-57 MB).
+FLOW_POINTS = 20_000
+
 #: Reported flows that are the chance ``1 - exp(-H)`` of a hazard's total ``H`` (a stock), as
 #: ``model.decision`` computes them.
 CHANCES = {"p_talks": "talks_hazard_total", "p_ceasefire": "ceasefire_hazard_total"}
@@ -249,12 +253,22 @@ def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndar
             out[name] = -np.expm1(-y[STATE_NAMES.index(total)])
     flows = [name for name in names if name in FLOWS and name not in out]
     if flows:
-        flat_y = y.reshape(y.shape[0], n * m)
-        p = {k: np.repeat(v, m) for k, v in sol.params.items()}
-        ref = {k: np.repeat(v, m) for k, v in sol.ref.items()}
-        t = np.tile(sol.t[columns], n)
-        aux = auxiliaries(t, flat_y, at_time(t, p), ref)
         for name in flows:
-            key, per_day = _FLOW_SOURCES[name]
-            out[name] = np.broadcast_to(aux[key], (n * m,)).reshape(n, m) * (DAYS_PER_YEAR if per_day else 1.0)
+            out[name] = np.empty((n, m))
+        # the auxiliaries of every member at every kept day, a block of days at a time: the model's
+        # intermediate arrays over the whole (members x days) would take gigabytes for a batch of
+        # histories kept every other day
+        block = max(1, FLOW_POINTS // max(n, 1))
+        for lo in range(0, m, block):
+            cols = np.arange(lo, min(lo + block, m))
+            k = cols.size
+            flat_y = y[:, :, cols].reshape(y.shape[0], n * k)
+            p = {key: np.repeat(v, k) for key, v in sol.params.items()}
+            ref = {key: np.repeat(v, k) for key, v in sol.ref.items()}
+            t = np.tile(sol.t[columns][cols], n)
+            aux = auxiliaries(t, flat_y, at_time(t, p), ref)
+            for name in flows:
+                key, per_day = _FLOW_SOURCES[name]
+                out[name][:, cols] = (np.broadcast_to(aux[key], (n * k,)).reshape(n, k)
+                                      * (DAYS_PER_YEAR if per_day else 1.0))
     return {name: out[name] for name in names}

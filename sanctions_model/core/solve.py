@@ -29,7 +29,7 @@ import scipy.sparse as sparse
 from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 
 from ..errors import SolverError
-from .model import N_STATES, STATE_SCALE, derivatives, initial_state
+from .model import N_STATES, STATE_SCALE, continued_state, derivatives, initial_state
 from .schedules import Schedule, breakpoints, compiled
 
 DEFAULT_RTOL = 1e-6
@@ -248,6 +248,7 @@ def integrate(
     rtol: float = DEFAULT_RTOL,
     atol_factor: float = DEFAULT_ATOL_FACTOR,
     method: str = "RK45",
+    start: np.ndarray | None = None,
 ) -> BatchSolution:
     """Integrate a batch of parameter sets from day 0 to ``days``.
 
@@ -268,6 +269,10 @@ def integrate(
         A ``solve_ivp`` method: an explicit one (``RK45``, ``RK23``, ``DOP853``), whose stiff
         members fall back to :data:`FALLBACK_METHOD`, or an implicit one (``Radau``, ``BDF``,
         ``LSODA``) for every member.
+    start : array (N_STATES, n), optional
+        Every member's stocks on day 0, instead of those its parameters give
+        (:func:`~sanctions_model.core.model.initial_state`): a run continued from where another
+        ended. The reference strain is then the starting state's.
 
     Returns
     -------
@@ -281,7 +286,10 @@ def integrate(
     if method not in EXPLICIT and method not in IMPLICIT:
         raise ValueError(f"unknown method {method!r}; one of {sorted(EXPLICIT) + sorted(IMPLICIT)}")
     p = as_batch(params)
-    y0, ref = initial_state(p)
+    if start is None:
+        y0, ref = initial_state(p)
+    else:
+        y0, ref = continued_state(p, start)
     n = y0.shape[1]
     if not np.isfinite(y0).all():
         raise SolverError("the model is undefined at day 0 (a non-finite starting state); "

@@ -5,12 +5,16 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..analysis.backtesting import EVENTS, TARGETS, BacktestResult, comparable, comparisons, period_start
+from ..analysis.constrain import prior_posterior
+from ..inputs.ensemble_file import EnsembleFile
 from ..inputs.params import format_value
 from ..outdir import atomic_directory, check_target
 from ..runs.describe import markdown_table, percent
+from .constrain import hindcast_lines, posterior_figure
 from .figures import ModelFigure, _save, _style
 from .markdown import provenance, stock_words
 
@@ -216,8 +220,58 @@ def _calibration_section(result: BacktestResult, calibrated: Calibrated) -> list
     return lines
 
 
+#: The parameter groups of the decision core (docs/model.md, "The decision core").
+DECISION_GROUPS = ("bargaining", "hazard", "russia", "ukraine", "ceasefire", "demands")
+
+
+def ensemble_section(default: EnsembleFile | None, as_of: EnsembleFile | None, directory: Path) -> list[str]:
+    """What the constrained ensembles say (``docs/ensembles.md``): prior against posterior for every
+    assumption (a table, and ``constrained.png`` in ``directory``), and the out-of-sample test of the
+    ensemble given the record to an earlier date."""
+    if default is None and as_of is None:
+        return ["## The constrained ensemble", "",
+                "No constrained ensemble is in `params/` (`make constrain` writes it).", ""]
+    lines = ["## The constrained ensemble: what the record says about each assumption", ""]
+    if default is not None:
+        meta, members = default.meta, default.members
+        weights = members["weight"].to_numpy(dtype=float)
+        table = prior_posterior(default.names, np.array(meta["lows"]), np.array(meta["highs"]),
+                                members[default.names].to_numpy(dtype=float), weights)
+        posterior_figure(table, members[default.names], weights, meta["as_of"], directory / "constrained.png")
+        constrained = table[table["verdict"] == "constrained"].sort_values("narrowing")
+        core = [n for n in table.index if n.split(".")[0] in DECISION_GROUPS]
+        core_constrained = [n for n in core if n in constrained.index]
+        shown = constrained.assign(**{c: constrained[c].map(lambda v: f"{v:.4g}")
+                                      for c in ("low", "high", "p5", "median", "p95")},
+                                   narrowing=constrained["narrowing"].map(lambda v: f"{v:.2f}"),
+                                   shift=constrained["shift"].map(lambda v: f"{v:+.2f}")).drop(columns=["verdict"])
+        lines += [
+            f"Instead of one fitted set, {meta['prior_members']:,} sets of assumptions were drawn over their "
+            f"ranges and run through {meta['start_date']} to {meta['as_of']}; {meta['accepted']:,} reproduce "
+            f"the record within {meta['accept']:g} times these targets' tolerances on average, worth "
+            f"{meta['effective_size']:,.0f} equally weighted members once weighted by the chance each gave the "
+            f"recorded events (`params/{default.path.name}`; `reports/constrained/report.md` has every "
+            f"assumption). The record constrains **{len(constrained)} of the {len(table)}** assumptions (the "
+            "kept members' 5-95% range at most 0.75 of the drawn one, or their median moved by a tenth of the "
+            f"range or more) and leaves the others about as wide as assumed; of the decision core's {len(core)}, "
+            f"it constrains {len(core_constrained)}"
+            + (f" ({', '.join(f'`{n}`' for n in core_constrained)})" if core_constrained else "") + ".",
+            "",
+            "![Prior against the constrained ensemble](constrained.png)",
+            "",
+            markdown_table(shown),
+            "",
+        ]
+    if as_of is not None and as_of.meta.get("hindcast"):
+        lines += hindcast_lines(pd.DataFrame(as_of.meta["hindcast"]), as_of.meta["as_of"])
+        lines += [f"(`params/{as_of.path.name}`: {as_of.meta['prior_members']:,} prior members, "
+                  f"{as_of.meta['accepted']:,} kept, effective size {as_of.meta['effective_size']:,.0f}.)", ""]
+    return lines
+
+
 def write_backtest(result: BacktestResult, out: Path | str, command: str, force: bool = False,
-                   calibrated: Calibrated | None = None) -> Path:
+                   calibrated: Calibrated | None = None, ensembles: tuple[EnsembleFile | None, EnsembleFile | None]
+                   = (None, None)) -> Path:
     """Write ``report.md``, ``fit.csv``, ``targets.csv``, ``trajectories.csv`` and ``backtest.png`` into ``out``.
 
     Parameters
@@ -234,6 +288,9 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
         The calibration ``result`` used (:func:`sanctions_model.analysis.calibrate.load_calibrated`)
         and the back-test with the base file's values, for sections on what calibration
         changes and where the projection starts.
+    ensembles : (EnsembleFile or None, EnsembleFile or None)
+        The constrained ensemble on the record to 2025-01-20, and one on the record to an earlier
+        date (its out-of-sample test), for the section on what the record says.
 
     Returns
     -------
@@ -316,6 +373,7 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
         ]
         if calibrated is not None:
             lines += _calibration_section(result, calibrated)
+        lines += ensemble_section(*ensembles, tmp)
         if sc is not None:
             lines += ["## The historical path", "", f"**{sc.title}.** {sc.description}", ""]
             lines += [f"- `{p}` = {format_value(v)}: {why}" for p, v, why in sc.changes]

@@ -26,6 +26,7 @@ import pandas as pd
 from ..analysis.article import REFERENCE
 from ..analysis.calibrate import FROM_RECORD, JOINED
 from ..analysis.studies import OAT_OUTCOMES, OVER_TIME, SOBOL_OUTCOMES, FullStudy
+from ..errors import InputError
 from ..inputs.params import ParameterSet
 from ..outdir import atomic_directory, check_target
 from ..provenance import combined_digest
@@ -77,6 +78,36 @@ def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[st
               "'The decision core'). *Direct talks* means negotiations between the two sides, a lower bar than a "
               "*ceasefire agreed*."]
     return lines
+
+
+def constrained_summary(study: FullStudy) -> list[str]:
+    """The summary's second table: the chances over the members of the constrained ensemble (each from
+    its own state on 2025-01-20, weighted), beside those over the unconstrained sets; or why there is none."""
+    proj = study.constrained
+    lines = ["**Constrained by the record.** "]
+    if proj is None:
+        return [lines[0] + study.constrained_note, ""]
+    try:
+        constrained = proj.shares()
+    except InputError as exc:
+        return [lines[0] + f"Not reported: {exc}", ""]
+    unconstrained = study.ensemble.shares()
+    horizon = f"{study.days:g} days"
+    columns = [(col, h.format(h=horizon)) for col, h in SUMMARY_COLUMNS if col in constrained and col in unconstrained]
+    heads = " | ".join(f"{h}: all sets | {h}: fit the record" for _, h in columns)
+    lines = [lines[0] + f"The same scenarios from each of the {proj.outcomes['member'].nunique():,} members of the "
+             f"constrained ensemble (`params/{proj.path.name}`; the sets of assumptions that reproduce the record of "
+             f"2022-02-24 to {proj.as_of}, `reports/constrained/report.md`), each continuing from its own state on "
+             f"{proj.as_of}, weighted by how well it fits; worth {proj.effective_size:,.0f} equally weighted members. "
+             "Beside each, the same chance over every sampled set (the table above):", "",
+             f"| scenario | {heads} |", "|---|" + "---|" * (2 * len(columns))]
+    for name in constrained.index:
+        cells = " | ".join(f"{percent(unconstrained.loc[name, col])}% | **{percent(constrained.loc[name, col])}%**"
+                           for col, _ in columns)
+        lines.append(f"| `{name}` | {cells} |")
+    return lines + ["", "Where the two differ, the record has ruled out assumptions the wider figure still counts; the "
+                    "constrained figure is the one that agrees with what happened to 2025, under the same stated "
+                    "assumptions about what the record cannot see.", ""]
 
 
 def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:
@@ -143,6 +174,7 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             "",
             *journalist_summary(runs, ensemble),
             "",
+            *constrained_summary(study),
             headline(runs, shares, samples),
             "",
             deciders(sobol["p_ceasefire_horizon"], params),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.model import N_STATES
 from ..core.outcomes import OUTCOMES, compute, trajectory_values
 from ..core.solve import as_batch, integrate
 from ..errors import SolverError
@@ -76,6 +77,9 @@ class Evaluation:
         The days at which trajectories were kept.
     trajectories : dict of variable -> array (n, n_kept)
         Each kept stock or flow, NaN where a member failed.
+    final : array (N_STATES, n)
+        Every stock on the last day (each in its unit, ``core/system.py``), NaN where a member
+        failed: the state a run continued from that day starts in.
     """
 
     outcomes: dict[str, np.ndarray]
@@ -83,6 +87,7 @@ class Evaluation:
     message: np.ndarray
     days: np.ndarray = field(default_factory=lambda: np.empty(0))
     trajectories: dict[str, np.ndarray] = field(default_factory=dict)
+    final: np.ndarray = field(default_factory=lambda: np.empty((N_STATES, 0)))
 
     @property
     def n(self) -> int:
@@ -100,7 +105,7 @@ def failed(n: int, message: str, keep: Sequence[str] = (), at: np.ndarray | None
     outcomes = {k: (np.zeros(n, dtype=bool) if unit == "bool" else np.full(n, np.nan))
                 for k, (unit, _) in OUTCOMES.items()}
     return Evaluation(outcomes, np.zeros(n, dtype=bool), np.full(n, message[:500], dtype=object), at,
-                      {name: np.full((n, at.size), np.nan) for name in keep})
+                      {name: np.full((n, at.size), np.nan) for name in keep}, np.full((N_STATES, n), np.nan))
 
 
 def concat(parts: Sequence[Evaluation]) -> Evaluation:
@@ -108,11 +113,13 @@ def concat(parts: Sequence[Evaluation]) -> Evaluation:
     first = parts[0]
     return Evaluation({k: np.concatenate([p.outcomes[k] for p in parts]) for k in first.outcomes},
                       np.concatenate([p.ok for p in parts]), np.concatenate([p.message for p in parts]),
-                      first.days, {k: np.concatenate([p.trajectories[k] for p in parts]) for k in first.trajectories})
+                      first.days, {k: np.concatenate([p.trajectories[k] for p in parts]) for k in first.trajectories},
+                      np.concatenate([p.final for p in parts], axis=1))
 
 
 def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[str] = (),
-             at: np.ndarray | None = None, policy: SolverPolicy = POLICY) -> Evaluation:
+             at: np.ndarray | None = None, policy: SolverPolicy = POLICY, start: np.ndarray | None = None
+             ) -> Evaluation:
     """Integrate a batch and read its outcomes (and ``keep`` at days ``at``), isolating failures.
 
     Parameters
@@ -127,6 +134,9 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
         Days to keep them at (between 0 and ``days``).
     policy : SolverPolicy
         Default :data:`POLICY`.
+    start : array (N_STATES, n), optional
+        Every member's stocks on day 0 (a run continued from another's state; see
+        :func:`sanctions_model.core.solve.integrate`).
 
     Returns
     -------
@@ -137,15 +147,18 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
     n = len(next(iter(values.values())))
     try:
         with np.errstate(all="ignore"):
-            sol = integrate(values, days, grid=policy.grid(days, at), rtol=policy.rtol, method=policy.method)
+            sol = integrate(values, days, grid=policy.grid(days, at), rtol=policy.rtol, method=policy.method,
+                            start=start)
             outcomes = compute(sol)
             series = trajectory_values(sol, keep, np.flatnonzero(np.isin(sol.t, at))) if keep else {}
-        return Evaluation(outcomes, np.ones(n, dtype=bool), np.full(n, "", dtype=object), at, series)
+        return Evaluation(outcomes, np.ones(n, dtype=bool), np.full(n, "", dtype=object), at, series,
+                          sol.y[:, :, -1].copy())
     except FAILURES as exc:
         if n <= 1:
             return failed(n, str(exc) or type(exc).__name__, keep, at)
         half = n // 2
-        return concat([evaluate({k: v[part] for k, v in values.items()}, days, keep=keep, at=at, policy=policy)
+        return concat([evaluate({k: v[part] for k, v in values.items()}, days, keep=keep, at=at, policy=policy,
+                                start=None if start is None else start[:, part])
                        for part in (slice(0, half), slice(half, n))])
 
 

@@ -1,0 +1,200 @@
+"""Projections from a constrained ensemble (issue 16, item 2): each kept member continues from its
+own state on the projection's start, under a scenario, and every chance and share is averaged with
+the members' weights. No joined state, no jump.
+
+What a member carries into the projection:
+
+- its **state**: every stock on the cut date (the hazards' totals and the cumulative counts
+  restart at 0, so that chances count from the projection's start: ``model.continued_state``);
+  the parameters that name a run's starting forces and territory (which the equations also read,
+  as the reference a force's losses and the front's room are measured against) take the state's
+  values;
+- its **values of the assumptions the history shares with the projection**: every drawn
+  uncertainty except those the historical scenario restates for 2022 (its ``[[change]]``
+  entries), the drivers whose recorded path the history follows (``schedules.DRIVERS``) and
+  the starting values the state replaces.
+
+The projection's own uncertainties that the history cannot see (the future oil price, exchange
+rate and budget, each scenario's assumptions about 2025 onward) are drawn afresh, a Latin
+hypercube over their ranges, one draw per member (the same draws under every scenario).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.model import STATE_NAMES
+from ..core.schedules import DRIVERS
+from ..core.system import STOCKS
+from ..errors import InputError
+from ..inputs import ensemble_file
+from ..inputs.params import ParameterSet, load_params, params_dir
+from ..runs.designs import Design, overlay
+from ..runs.ensemble import SHARES, outcome_frame
+from ..runs.evaluate import Evaluation, concat, evaluate
+from ..runs.executors import map_in_processes
+from ..runs.run import check_days
+from .constrain import MIN_EFFECTIVE, SCENARIO
+
+#: Members projected in one batch.
+BATCH_ROWS = 2000
+
+
+def default_path() -> Path:
+    """``params/constrained-ensemble.parquet``."""
+    return params_dir() / ensemble_file.DEFAULT_NAME
+
+
+def carried(names: Sequence[str], history: ParameterSet, params: ParameterSet) -> list[str]:
+    """The drawn uncertainties a member carries into a projection under ``params`` (see the module)."""
+    own = {p for sc in history.applied for p, _, _ in sc.changes} | set(DRIVERS) | set(_state_parameters())
+    return [n for n in names if n not in own and n in params.parameters and params.parameters[n].group
+            not in params.levers]
+
+
+def _state_parameters() -> dict[str, str]:
+    """Parameters that are a stock's starting value (``core/system.py``), and the stock."""
+    return {s.initial: s.name for s in STOCKS if " " not in s.initial and "." in s.initial}
+
+
+@dataclass(frozen=True)
+class ProjectionTask:
+    """One batch of members under one scenario: values, starting states and the horizon."""
+
+    base: tuple[tuple[str, float], ...]
+    names: tuple[str, ...]
+    x: np.ndarray
+    start: np.ndarray
+    days: float
+
+
+def project_batch(task: ProjectionTask) -> Evaluation:
+    """Integrate one batch of members from their own states (a worker's job)."""
+    return evaluate(overlay(dict(task.base), task.names, task.x), task.days, start=task.start)
+
+
+@dataclass
+class ConstrainedProjection:
+    """Projections of a constrained ensemble's members under scenarios, with their weights.
+
+    Attributes
+    ----------
+    outcomes : pandas.DataFrame
+        One row per member and scenario: ``member``, ``scenario``, ``weight``, ``status`` and
+        every outcome.
+    weights : numpy.ndarray
+        The members' weights (sum 1).
+    days : float
+    as_of : str
+        The ensemble's cut date: the projection's day 0.
+    path : pathlib.Path
+        The ensemble file.
+    """
+
+    outcomes: pd.DataFrame
+    weights: np.ndarray
+    days: float
+    as_of: str
+    path: Path
+
+    @property
+    def effective_size(self) -> float:
+        w = self.weights
+        return float(w.sum() ** 2 / (w * w).sum()) if (w * w).sum() > 0 else 0.0
+
+    def shares(self) -> pd.DataFrame:
+        """Weighted :data:`~sanctions_model.runs.ensemble.SHARES` per scenario, 0-1 (scenario x share).
+
+        A failed member's weight is left out and the rest renormalised.
+
+        Raises
+        ------
+        InputError
+            If the ensemble's effective size is below :data:`MIN_EFFECTIVE`.
+        """
+        if self.effective_size < MIN_EFFECTIVE:
+            raise InputError(f"{self.path}: the constrained ensemble is worth {self.effective_size:.0f} equally "
+                             f"weighted members, fewer than the {MIN_EFFECTIVE} shares are reported from; "
+                             "constrain a larger prior (sanctions-model constrain -n).")
+        rows = {}
+        for name, df in self.outcomes.groupby("scenario", sort=False):
+            ok = df[df["status"] == "ok"]
+            w = ok["weight"].to_numpy()
+            rows[name] = {share: float((w * f(ok).astype(float).to_numpy()).sum() / w.sum()) if w.sum() > 0
+                          else math.nan for share, f in SHARES.items()}
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        return frame.drop(columns=[c for c in frame if frame[c].isna().all()])
+
+
+def project(scenarios: Sequence[str], days: float = 730, *, ensemble: str | os.PathLike[str] | None = None,
+            seed: int = 20250120, workers: int | None = None) -> ConstrainedProjection:
+    """Project every member of a constrained ensemble under each scenario, from its own state.
+
+    Parameters
+    ----------
+    scenarios : list of str
+        Scenario names (projections from 2025-01-20: a scenario with a ``start_date`` of its own
+        is refused).
+    days : float [day]
+        Horizon after the ensemble's cut date.
+    ensemble : path, optional
+        The ensemble file (default ``params/constrained-ensemble.parquet``).
+    seed : int
+        Seed of the fresh draws of the projection's own uncertainties.
+    workers : int, optional
+        Local processes (default: as ``execution()`` says, else every core).
+
+    Returns
+    -------
+    ConstrainedProjection
+    """
+    days = check_days(days)
+    if not scenarios:
+        raise InputError("project needs at least one scenario.")
+    file = ensemble_file.read(default_path() if ensemble is None else ensemble)
+    members = file.members
+    m = len(members)
+    if m == 0:
+        raise InputError(f"{file.path}: the ensemble keeps no member; constrain a larger prior or a looser fit.")
+    history = load_params(file.meta.get("scenario", SCENARIO), calibration=False)
+    start = file.states[list(STATE_NAMES)].to_numpy().T  # (N_STATES, m)
+    weights = members["weight"].to_numpy(dtype=float)
+    weights = weights / weights.sum()
+    frames = []
+    for scenario in scenarios:
+        params = load_params(scenario, calibration=False)
+        if params.start_date.isoformat() != file.meta.get("as_of"):
+            raise InputError(f"scenario '{scenario}' starts on {params.start_date}, the ensemble {file.path} on "
+                             f"{file.meta.get('as_of')}: a projection continues each member from the ensemble's "
+                             "cut date, so the two must agree.")
+        keep = carried(file.names, history, params)
+        design = Design.build("lhs", params, m, seed, fix=[n for n in keep if n in _uncertain(params)],
+                              chunk_size=max(m, 1))
+        names = [*design.names, *keep, *(p for p in _state_parameters() if p in params.parameters
+                                         and params.parameters[p].group not in params.levers)]
+        state_params = names[len(design.names) + len(keep):]
+        x = np.hstack([design.chunk(0), members[keep].to_numpy(dtype=float),
+                       np.stack([start[STATE_NAMES.index(_state_parameters()[p])] for p in state_params], axis=1)
+                       if state_params else np.empty((m, 0))])
+        base = tuple((k, float(v)) for k, v in params.values().items())
+        tasks = [ProjectionTask(base, tuple(names), x[i:i + BATCH_ROWS], start[:, i:i + BATCH_ROWS], days)
+                 for i in range(0, m, BATCH_ROWS)]
+        result = concat(map_in_processes(project_batch, tasks, workers, desc=f"{scenario} members"))
+        frame = outcome_frame(result, scenario).rename(columns={"sample_id": "member"})
+        frame.insert(2, "weight", weights)
+        frames.append(frame)
+    return ConstrainedProjection(pd.concat(frames, ignore_index=True), weights, days, str(file.meta.get("as_of")),
+                                 file.path)
+
+
+def _uncertain(params: ParameterSet) -> set[str]:
+    from ..runs.designs import uncertainties
+
+    return set(uncertainties(params))

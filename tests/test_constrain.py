@@ -1,0 +1,274 @@
+"""Constrained ensembles (issue 16): the batch scorer against the back-test, the constraint's
+logic, the ensemble's file, projections from each member's own state, and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import run_cli
+
+import sanctions_model as sm
+from sanctions_model.analysis import constrain as con
+from sanctions_model.analysis.backtesting import TARGETS, backtest
+from sanctions_model.analysis.projection import carried, project
+from sanctions_model.core.model import COUNTED_FROM_START, IDX, N_STATES, STATE_NAMES
+from sanctions_model.core.solve import integrate
+from sanctions_model.errors import InputError
+from sanctions_model.inputs import ensemble_file
+from sanctions_model.runs.designs import overlay
+from sanctions_model.runs.evaluate import evaluate
+
+HISTORY_DAYS = 1061.0
+
+
+@pytest.fixture(scope="module")
+def history():
+    return sm.load_params("history_2022_2025", calibration=False)
+
+
+@pytest.fixture(scope="module")
+def small(history):
+    """A small constrained ensemble (its numbers are not meant to be reported)."""
+    return con.constrain(240, 7, params=history, workers=1, rows=120)
+
+
+def test_the_batch_scorer_reads_each_figure_as_the_back_test_does(history):
+    """The vectorised reading of every target figure agrees with the back-test's own (a pandas run
+    read day by day) within a twentieth of each series' tolerance."""
+    bt = backtest(calibration=False)
+    figs = con.figures(history.start_date, HISTORY_DAYS)
+    at = con.kept_days(HISTORY_DAYS, figs)
+    result = evaluate(overlay(history.values(), [], np.zeros((1, 0))), HISTORY_DAYS, keep=con.KEPT, at=at)
+    model = con.model_figures(result.days, result.trajectories, figs, 92.0)[0]
+    fit = bt.fit.set_index(["series", bt.fit["date"].dt.strftime("%Y-%m-%d"), "period"])["model"]
+    assert fit.index.is_unique and len(figs) > 60
+    for j, key in enumerate(zip(figs.series, figs.dates, figs.periods)):
+        _, _, _, tol, kind = TARGETS[figs.target[j]]
+        scale = abs(figs.recorded[j]) * tol if kind == "relative" else tol
+        assert model[j] == pytest.approx(fit[key], abs=0.05 * scale), key
+
+
+def test_figures_stop_at_the_cut_date(history):
+    full = con.figures(history.start_date, HISTORY_DAYS)
+    cut = con.figures(history.start_date, float((dt.date(2024, 1, 20) - history.start_date).days))
+    assert 0 < len(cut) < len(full)
+    assert max(cut.end) <= (dt.date(2024, 1, 20) - history.start_date).days
+    assert all(pd.Timestamp(d) <= pd.Timestamp("2024-01-20") for d in cut.dates)
+
+
+def test_series_rms_is_the_rms_error_in_tolerances():
+    # two figures of the first target (relative), one of the key rate (absolute, 3 points)
+    key = [t for t, target in enumerate(TARGETS) if target[1] == "key_rate"][0]
+    figs = con.Figures((0, 0, key), ("oil_gas_revenue", "oil_gas_revenue", "key_rate"), (0.0, 0.0, 5.0),
+                       (1.0, 1.0, 5.0), (10.0, 20.0, 16.0), ("2022-12-31", "2023-12-31", "2023-01-01"),
+                       ("year", "year", "point"))
+    tol0 = TARGETS[0][3]
+    model = np.array([[10.0 * (1 + tol0), 20.0 * (1 - 2 * tol0), 19.0]])
+    rms = con.series_rms(model, figs)
+    assert rms.iloc[0, 0] == pytest.approx(math.sqrt((1 + 4) / 2))
+    assert rms.iloc[0, 1] == pytest.approx(1.0)
+
+
+def test_weighted_quantiles():
+    x = np.arange(100.0)
+    assert con.weighted_quantiles(x, np.ones(100), (0.5,))[0] == pytest.approx(49.5)
+    w = np.where(x < 50, 1.0, 0.0)
+    assert con.weighted_quantiles(x, w, (0.95,))[0] < 50
+    assert all(math.isnan(v) for v in con.weighted_quantiles(x, np.zeros(100), (0.1, 0.9)))
+
+
+def test_the_constraint_keeps_what_scores_within_the_threshold(small):
+    ens = small
+    assert ens.n_prior == 240 and ens.prior.shape == (240, len(ens.names))
+    assert np.all(ens.score[ens.accepted] <= ens.accept)
+    assert not np.any(ens.score[~ens.accepted & np.isfinite(ens.score)] <= ens.accept)
+    assert ens.weights.sum() == pytest.approx(1.0) if ens.n_accepted else ens.weights.sum() == 0
+    assert np.all(ens.weights[~ens.accepted] == 0)
+    assert np.all((ens.likelihood >= 0) & (ens.likelihood <= 1))
+    assert 0 <= ens.effective_size <= ens.n_accepted
+    members = ens.members()
+    assert len(members) == ens.n_accepted
+    assert {f"state.{s}" for s in STATE_NAMES} <= set(members.columns)
+    # the score is the RMS of the series' RMS errors
+    assert ens.score == pytest.approx(np.sqrt((ens.rms.to_numpy() ** 2).mean(axis=1)), nan_ok=True)
+    table = ens.prior_posterior()
+    assert list(table.index) == list(ens.names)
+    assert set(table["verdict"]) <= {"constrained", "as wide as assumed"}
+
+
+def test_a_looser_threshold_keeps_a_superset_and_the_same_seed_the_same_members(small, history):
+    again = con.constrain(240, 7, params=history, workers=1, rows=120, accept=3.0)
+    np.testing.assert_array_equal(again.prior, small.prior)
+    np.testing.assert_allclose(again.score, small.score, equal_nan=True)
+    assert np.all(again.accepted[small.accepted]) and again.n_accepted > small.n_accepted
+
+
+def test_the_record_narrows_what_it_sees(history):
+    """Keeping what scores within 2 tolerances, the exchange rate's pass-through to prices comes out
+    lower and narrower than drawn (as in the committed ensemble of 100,000): the record's inflation
+    after the rouble's swings constrains it."""
+    kept = con.constrain(240, 7, params=history, workers=1, rows=120, accept=2.0)
+    assert kept.n_accepted >= 20
+    table = kept.prior_posterior()
+    assert table.loc["macro.exchange_rate_passthrough", "narrowing"] < 0.8
+    assert table.loc["macro.exchange_rate_passthrough", "shift"] < -0.1
+    assert table.loc["macro.exchange_rate_passthrough", "verdict"] == "constrained"
+
+
+def test_the_ensemble_file_round_trips_and_refuses_to_overwrite(small, tmp_path):
+    path = tmp_path / "e.parquet"
+    con.write_ensemble(small, path, "test")
+    file = ensemble_file.read(path)
+    assert file.names == list(small.names)
+    assert file.meta["accepted"] == small.n_accepted and file.meta["seed"] == 7
+    assert file.meta["as_of"] == "2025-01-20" and file.meta["format"] == ensemble_file.FORMAT
+    pd.testing.assert_frame_equal(file.members, small.members(), check_dtype=False)
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="exists"):
+        con.write_ensemble(small, path, "test")
+    assert path.read_bytes() == before
+
+
+def test_bad_ensemble_files_are_refused_clearly(tmp_path, small):
+    with pytest.raises(InputError, match="file not found"):
+        ensemble_file.read(tmp_path / "missing.parquet")
+    junk = tmp_path / "junk.parquet"
+    junk.write_text("not parquet")
+    with pytest.raises(InputError, match="not a readable Parquet"):
+        ensemble_file.read(junk)
+    plain = tmp_path / "plain.parquet"
+    pq.write_table(pa.table({"a": [1.0]}), plain)
+    with pytest.raises(InputError, match="not a constrained ensemble"):
+        ensemble_file.read(plain)
+    old = tmp_path / "old.parquet"
+    con.write_ensemble(small, old, "test")
+    table = pq.read_table(old)
+    table = table.replace_schema_metadata({ensemble_file.KEY: b'{"format": 0}'})
+    pq.write_table(table, old)
+    with pytest.raises(InputError, match="format 0"):
+        ensemble_file.read(old)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n": 0}, "-n"), ({"n": True}, "-n"), ({"n": 2.5}, "-n"),
+    ({"seed": -1}, "seed"), ({"as_of": "yesterday"}, "--as-of"), ({"as_of": "2022-03-01"}, "90 days"),
+    ({"as_of": "2025-06-01"}, "2025-01-20"), ({"accept": float("nan")}, "--accept"), ({"accept": -1}, "--accept"),
+    ({"accept": "1.5"}, "--accept"),
+])
+def test_bad_input_to_constrain_names_the_problem(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        con.constrain(**{"n": 10, **kwargs})
+
+
+def test_the_constrain_command(tmp_path):
+    out, report = tmp_path / "e.parquet", tmp_path / "report"
+    done = run_cli("constrain", "-n", "120", "--out", out, "--report", report, "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    assert "members kept" in done.stdout and out.is_file()
+    text = (report / "report.md").read_text()
+    assert "## Prior against posterior, every assumption" in text and "too few to report shares from" in text
+    assert (report / "prior-posterior.csv").is_file()
+    again = run_cli("constrain", "-n", "120", "--out", out, "--workers", "1")
+    assert again.returncode == 2 and "--force" in again.stderr
+    bad = run_cli("constrain", "-n", "120", "--out", tmp_path / "x.parquet", "--as-of", "2030-01-01")
+    assert bad.returncode == 2 and "--as-of" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "x.parquet").exists()
+    nan = run_cli("constrain", "--accept", "nan", "--out", tmp_path / "y.parquet")
+    assert nan.returncode == 2 and "--accept" in nan.stderr
+
+
+# --- continuing from a state ---------------------------------------------------------------
+
+def test_a_run_continued_from_another_s_state_follows_it(base_values):
+    """With levers that do not move, 200 days equal 100 days and then 100 more from where they ended:
+    no jump. The hazards' totals restart, so the continued run's chances count from its own start.
+    (Recruitment is held independent of strain: a continued run anchors it at its own start's strain.)"""
+    values = {**base_values, "forces.recruitment_strain_sensitivity": 0.0}
+    for lever in ("sanctions", "secondary_tariffs", "relief_offer", "us_aid", "other_aid", "frozen_assets",
+                  "security_arrangement", "us_backstop", "ally_pressure"):
+        values[f"{lever}.level"] = values[f"{lever}.initial"]
+    whole = integrate(values, 200, rtol=1e-9)
+    first = integrate(values, 100, rtol=1e-9)
+    state = first.y[:, :, -1]
+    rest = integrate(values, 100, rtol=1e-9, start=state)
+    assert rest.y[:, 0, 0] == pytest.approx(np.where(np.isin(STATE_NAMES, COUNTED_FROM_START), 0.0, state[:, 0]))
+    for name in ("reserves", "inflation", "key_rate", "strain", "territory", "russia_forces", "russia_cost"):
+        i = IDX[name]
+        assert rest.y[i, 0, -1] == pytest.approx(whole.y[i, 0, -1], rel=1e-6, abs=1e-9), name
+    with pytest.raises(ValueError, match="starting state"):
+        integrate(values, 10, start=np.zeros((N_STATES, 3)))
+
+
+def test_a_member_carries_what_the_history_shares_with_the_projection(history):
+    params = sm.load_params("status_quo", calibration=False)
+    names = carried(list(con.Design.build("lhs", history, 2, 1).names), history, params)
+    assert "oil.tax_take" in names and "russia.strain_cost" in names and "macro.key_rate_response" in names
+    assert "fiscal.reserves_initial" not in names  # the state replaces it
+    assert "oil.brent_price" not in names  # the history followed its record; the future is drawn afresh
+    restated = {p for sc in history.applied for p, _, _ in sc.changes}
+    assert not restated & set(names)
+
+
+def test_projections_start_from_each_member_s_state(small, tmp_path):
+    path = tmp_path / "e.parquet"
+    con.write_ensemble(small, path, "test")
+    if small.n_accepted == 0:
+        pytest.skip("the small prior kept no member")
+    proj = project(["status_quo"], 60, ensemble=path, workers=1)
+    out = proj.outcomes
+    assert len(out) == small.n_accepted and (out["status"] == "ok").all()
+    assert out["weight"].sum() == pytest.approx(1.0)
+    assert out["p_ceasefire_horizon"].between(0, 1).all()
+    with pytest.raises(InputError, match="fewer than the 400"):
+        proj.shares()
+    with pytest.raises(InputError, match="starts on 2022-02-24"):
+        project(["history_2022_2025"], 60, ensemble=path, workers=1)
+
+
+# --- as of an earlier date -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def as_of_2024(history):
+    return con.constrain(2000, 20220224, as_of="2024-01-20", params=history, workers=1)
+
+
+def test_an_ensemble_given_the_record_to_2024_is_tested_on_what_came_after(as_of_2024):
+    ens = as_of_2024
+    assert ens.as_of == dt.date(2024, 1, 20) and ens.n_accepted >= 20
+    h = ens.hindcast
+    assert len(h) >= 15 and (pd.to_datetime(h["date"]) > pd.Timestamp("2024-01-20")).all()
+    assert (h["covered"] == ((h["p5"] <= h["recorded"]) & (h["recorded"] <= h["p95"]))).all()
+    # the figures the issue names: 2024's oil and gas revenue, the Fund, territory (the key rate below)
+    for series in ("oil_gas_revenue", "nwf_liquid", "territory"):
+        rows = h[h["series"] == series]
+        assert len(rows) and rows["covered"].all(), rows
+    assert h["covered"].sum() >= 0.75 * len(h)
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: the central bank's hikes of the second half of 2024 "
+                   "(to 18, 19 and 21%) lie above the band of an ensemble given the record to 2024-01-20")
+def test_the_2024_key_rate_is_inside_the_band_of_an_ensemble_given_the_record_to_2024(as_of_2024):
+    rows = as_of_2024.hindcast[as_of_2024.hindcast["series"] == "key_rate"]
+    assert len(rows) and rows["covered"].all()
+
+
+def test_the_back_test_report_says_what_the_record_constrains(small, as_of_2024, tmp_path):
+    from sanctions_model.report.backtest import write_backtest
+
+    paths = (tmp_path / "e.parquet", tmp_path / "e24.parquet")
+    con.write_ensemble(small, paths[0], "test")
+    con.write_ensemble(as_of_2024, paths[1], "test")
+    files = tuple(ensemble_file.read(p) for p in paths)
+    out = write_backtest(backtest(), tmp_path / "bt", "test", ensembles=files)
+    text = (out / "report.md").read_text()
+    assert "## The constrained ensemble: what the record says about each assumption" in text
+    assert f"{small.n_accepted:,} reproduce the record" in text
+    covered = int(as_of_2024.hindcast["covered"].sum())
+    assert f"covers **{covered} of the {len(as_of_2024.hindcast)}**" in text
+    assert (out / "constrained.png").is_file() or small.n_accepted == 0
