@@ -2,6 +2,7 @@
 #   make report   set up .venv, then write the full analysis into reports/analysis/ and the back-test into
 #                 reports/backtest/
 #   make test     set up .venv with the test dependencies, then lint (ruff), type-check (mypy) and run the tests
+#   make constrain  redraw the constrained ensembles (params/constrained-ensemble*.parquet, reports/constrained*)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -31,6 +32,8 @@ calibrate: $(STAMP)
 constrain: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/sanctions-model constrain -n 100000 --out params/constrained-ensemble.parquet \
 		--report reports/constrained --force
+	MPLBACKEND=Agg $(BIN)/sanctions-model constrain -n 100000 --as-of 2024-01-20 \
+		--out params/constrained-ensemble-as-of-2024-01-20.parquet --report reports/constrained-2024-01-20 --force
 
 clean:
 	rm -rf $(VENV) build *.egg-info

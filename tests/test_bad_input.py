@@ -194,6 +194,7 @@ BASE = {
     "sensitivity": ["--method", "oat", "--param", "oil.brent_price", "--days", "20", "--workers", "1"],
     "report": ["--samples", "4", "--sobol-n", "4", "--days", "20", "--workers", "1"],
     "export": ["{d}/nosweep"], "backtest": [], "calibrate": ["--max-evals", "2"], "scenarios": [], "params": [],
+    "constrain": ["-n", "20", "--workers", "1"],
 }
 NUMBERS = {  # option -> values it must refuse
     "--days": ["abc", "nan", "inf", "-5", "0", "0.5", "1e-9", "3651", "", "1e400", "0x10"],
@@ -206,6 +207,8 @@ NUMBERS = {  # option -> values it must refuse
     "--levels": ["abc", "0", "1", "-2", "", "2.5"],
     "--workers": ["abc", "0", "-1", "1000", "2.5", "", "nan"],
     "--max-evals": ["abc", "1", "-1", "2.5", "", "nan"],
+    "--accept": ["abc", "nan", "0", "-1", "inf", ""],
+    "--as-of": ["abc", "", "2021-01-01", "2022-05-30", "2025-01-21", "2030-01-01", "nan"],
 }
 NAMES = {  # option -> values naming nothing that exists
     "--scenario": ["nope", "hardway", "{d}/missing.toml", "{d}/latin.toml", "{d}/typo.toml", "{d}/afile", "",
@@ -224,6 +227,7 @@ NAMES = {  # option -> values naming nothing that exists
     "--vary": ["oil.brent_price", "oil.brent_price=1", "oil.brent_price=b:c", "oil.brent_price=9:1",
                "oil.brent_price=-5:100", "nope=1:2", "oil.brent_price=nan:5"],
     "--calibrated": ["{d}/missing.toml", "{d}/latin.toml"],
+    "--ensemble": ["{d}/missing.parquet", "{d}/latin.toml", "{d}/afile"],
     "--out": ["{d}/afile/x", "/proc/sanctions-model-x", "{d}/" + "x" * 300, "{d}", "{d}/afile"],
 }
 
@@ -255,7 +259,7 @@ def test_every_option_refuses_bad_values(files, capsys, command, option, value):
         base = [a for i, a in enumerate(base) if not (a == option or (i and base[i - 1] == option))]
         if option == "--param":
             base += ["--method", "oat"] if "--method" not in base else []
-    if option == "-n" or option == "--max-evals":
+    if option in ("-n", "--max-evals"):
         base = [a for i, a in enumerate(base) if not (a == option or (i and base[i - 1] == option))]
     argv = [command, *base, f"{option}={value}" if value.startswith("-") or not value else option,
             *([] if value.startswith("-") or not value else [value])]

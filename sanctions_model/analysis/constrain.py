@@ -48,7 +48,7 @@ from ..errors import InputError
 from ..inputs.history import load_history
 from ..inputs.params import ParameterSet, load_params
 from ..runs.designs import Design, check_seed, overlay
-from ..runs.evaluate import POLICY, evaluate
+from ..runs.evaluate import evaluate
 from ..runs.executors import map_in_processes
 from .backtesting import END, SCENARIO, TARGETS, comparisons, period_start
 
@@ -68,6 +68,8 @@ BATCH_ROWS = 1000
 #: The recorded events and the day they are read on: talks had started by the end of spring 2022
 #: (data: Istanbul talks, 2022-03); no ceasefire was agreed before the cut date.
 TALKS_BY = pd.Timestamp("2022-05-31")
+#: Days of a figure's period that may fall before the cut for it to count as out of sample.
+HINDCAST_OVERLAP_DAYS = 31.0
 #: The default prior size (issue 16): at least 100,000 members.
 DEFAULT_PRIOR = 100_000
 DEFAULT_SEED = 20220224
@@ -124,9 +126,17 @@ def figures(start_date: dt.date, days: float, history: pd.DataFrame | None = Non
     return Figures(**{k: tuple(v) for k, v in out.items()})
 
 
-def kept_days(days: float, figs: Figures) -> np.ndarray:
-    """Days the scorer keeps: the solver's output grid and every figure's first and last day."""
-    return POLICY.grid(days, np.union1d(np.asarray(figs.start), np.asarray(figs.end)))
+#: Days between the points a period's average is taken over (trapezoids; every figure's first and
+#: last day are kept besides): within a twentieth of a tolerance of the back-test's daily average
+#: (tests/test_constrain.py), at half the cost of every other day.
+KEPT_EVERY_DAYS = 4.0
+
+
+def kept_days(days: float, figs: Figures, *also: float) -> np.ndarray:
+    """Days the scorer keeps: every :data:`KEPT_EVERY_DAYS` from 0, every figure's first and last
+    day, the days ``also`` (an event's) and the last day."""
+    return np.union1d(np.union1d(np.arange(0.0, days, KEPT_EVERY_DAYS), np.union1d(figs.start, figs.end)),
+                      [*(d for d in also if d <= days), float(days)])
 
 
 def _window_mean(t: np.ndarray, x: np.ndarray, a: float, b: float) -> np.ndarray:
@@ -188,6 +198,7 @@ class Scored:
     p_talks: np.ndarray  # (n,) chance of talks by TALKS_BY (NaN when the cut is earlier)
     p_ceasefire: np.ndarray  # (n,) chance of a ceasefire by the cut date
     final: np.ndarray  # (N_STATES, n) every stock on the cut date
+    reference: np.ndarray  # (n,) the strain recruitment is anchored to (read on 2022-02-24)
 
 
 def score_batch(task: HistoryTask) -> Scored:
@@ -196,13 +207,13 @@ def score_batch(task: HistoryTask) -> Scored:
     rows = design.chunk_rows(task.index) if task.x is None else range(len(task.x))
     x = design.chunk(task.index) if task.x is None else task.x
     base = dict(task.base)
-    at = kept_days(task.days, task.figures)
-    result = evaluate(overlay(base, design.names, x), task.days, keep=KEPT, at=at)
+    at = kept_days(task.days, task.figures, *(() if task.talks_day is None else (task.talks_day,)))
+    result = evaluate(overlay(base, design.names, x), task.days, keep=KEPT, at=at, outcomes=False)
     model = model_figures(result.days, result.trajectories, task.figures, ACCOUNTING_RUB_PER_USD)
     talks = (result.trajectories["p_talks"][:, int(np.searchsorted(result.days, task.talks_day))]
              if task.talks_day is not None else np.full(len(rows), np.nan))
     return Scored(np.arange(rows.start, rows.stop), result.ok, result.message, model, talks,
-                  result.trajectories["p_ceasefire"][:, -1], result.final)
+                  result.trajectories["p_ceasefire"][:, -1], result.final, result.reference["strain"])
 
 
 @dataclass
@@ -232,6 +243,9 @@ class ConstrainedEnsemble:
         ``accepted * likelihood``, normalised to sum to 1 (all 0 when nothing is accepted).
     final : numpy.ndarray (N_STATES, n_prior)
         Every member's stocks on the cut date (``core/system.py`` order and units).
+    reference : numpy.ndarray (n_prior,)
+        The strain each member's recruitment is anchored to (read at its start), which a
+        projection from the member keeps.
     """
 
     names: tuple[str, ...]
@@ -245,6 +259,7 @@ class ConstrainedEnsemble:
     likelihood: np.ndarray
     weights: np.ndarray
     final: np.ndarray
+    reference: np.ndarray
     p_talks: np.ndarray
     p_ceasefire: np.ndarray
     failed: int
@@ -286,16 +301,37 @@ class ConstrainedEnsemble:
                 f".members()>")
 
     def members(self) -> pd.DataFrame:
-        """The accepted members: their row in the prior, weight, parameter values and stocks on the cut date."""
+        """The accepted members.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per kept member: ``member`` (its row in the prior), ``weight``, ``likelihood``,
+            ``score``, its value of every drawn parameter, ``state.NAME`` for every stock on the cut
+            date and ``reference.strain``.
+        """
         keep = np.flatnonzero(self.accepted)
         frame = pd.DataFrame(self.prior[keep], columns=list(self.names))
         states = pd.DataFrame(self.final[:, keep].T, columns=[f"state.{s}" for s in STATE_NAMES])
+        states["reference.strain"] = self.reference[keep]
         head = pd.DataFrame({"member": keep, "weight": self.weights[keep], "likelihood": self.likelihood[keep],
                              "score": self.score[keep]})
         return pd.concat([head, frame, states], axis=1)
 
     def metadata(self, command: str) -> dict[str, object]:
-        """What produced the ensemble, for its file (``inputs/ensemble_file.py``)."""
+        """What produced the ensemble, for its file (``inputs/ensemble_file.py``).
+
+        Parameters
+        ----------
+        command : str
+            The command line that produced it.
+
+        Returns
+        -------
+        dict
+            Version, commit, command, date, scenario, start and cut dates, seed, counts, threshold,
+            effective size, the prior's names and ranges, the series, and the out-of-sample table.
+        """
         from ..provenance import git_commit
 
         return {"version": self.version, "commit": git_commit(), "command": command,
@@ -309,12 +345,18 @@ class ConstrainedEnsemble:
                 "hindcast": self.hindcast.to_dict(orient="records")}
 
     def prior_posterior(self) -> pd.DataFrame:
-        """Every parameter's prior against its constrained distribution (:func:`prior_posterior`)."""
-        return prior_posterior(self.names, self.lows, self.highs, self.prior, self.weights)
+        """Every parameter's prior against its constrained distribution.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :func:`prior_posterior` (module function), at this ensemble's effective size.
+        """
+        return prior_posterior(self.names, self.lows, self.highs, self.prior, self.weights, self.effective_size)
 
 
 def prior_posterior(names: Sequence[str], lows: np.ndarray, highs: np.ndarray, values: np.ndarray,
-                    weights: np.ndarray) -> pd.DataFrame:
+                    weights: np.ndarray, effective_size: float) -> pd.DataFrame:
     """Each parameter's uniform prior over ``[low, high]`` against the weighted distribution of ``values``.
 
     Parameters
@@ -325,6 +367,9 @@ def prior_posterior(names: Sequence[str], lows: np.ndarray, highs: np.ndarray, v
     values : array (members, k)
         The members' values (only those with a positive weight count).
     weights : array (members,)
+    effective_size : float
+        The ensemble's effective size: below :data:`MIN_EFFECTIVE` every verdict is "too few
+        members to say" (the quantiles' sampling error is as large as the effects they would show).
 
     Returns
     -------
@@ -343,7 +388,8 @@ def prior_posterior(names: Sequence[str], lows: np.ndarray, highs: np.ndarray, v
         width = hi - lo
         narrowing = (q95 - q5) / (0.9 * width) if width > 0 else math.nan
         shift = (q50 - 0.5 * (lo + hi)) / width if width > 0 else math.nan
-        verdict = ("constrained" if (narrowing <= CONSTRAINED_WIDTH or abs(shift) >= CONSTRAINED_SHIFT)
+        verdict = ("too few members to say" if effective_size < MIN_EFFECTIVE
+                   else "constrained" if (narrowing <= CONSTRAINED_WIDTH or abs(shift) >= CONSTRAINED_SHIFT)
                    else "as wide as assumed")
         rows.append({"parameter": name, "low": lo, "high": hi, "p5": q5, "median": q50, "p95": q95,
                      "narrowing": narrowing, "shift": shift, "verdict": verdict})
@@ -388,9 +434,11 @@ def check_as_of(as_of: object, start: dt.date) -> dt.date:
         raise InputError(f"--as-of must be a date (YYYY-MM-DD), got {as_of!r}.") from None
     if pd.isna(date):
         raise InputError(f"--as-of must be a date (YYYY-MM-DD), got {as_of!r}.")
-    if not start + dt.timedelta(days=90) <= date <= END.date():
-        raise InputError(f"--as-of must be between {start + dt.timedelta(days=90)} (90 days of record) and "
-                         f"{END.date()} (the last recorded day the model may use), got {date}.")
+    first = max(TALKS_BY.date(), start + dt.timedelta(days=90))
+    if not first <= date <= END.date():
+        raise InputError(f"--as-of must be between {first} (the spring 2022 talks, an event the ensemble is "
+                         f"weighted by, are over) and {END.date()} (the last recorded day the model may use), "
+                         f"got {date}.")
     return date
 
 
@@ -434,7 +482,7 @@ def constrain(n: int = DEFAULT_PRIOR, seed: int = DEFAULT_SEED, *, as_of: object
     days = float((cut - start).days)
     figs = figures(start, days)
     design = Design.build("lhs", params, int(n), seed, chunk_size=int(rows))
-    talks_day = float((TALKS_BY.date() - start).days) if TALKS_BY.date() <= cut else None
+    talks_day = float((TALKS_BY.date() - start).days)
     base = tuple((k, float(v)) for k, v in params.values().items())
     tasks = [HistoryTask(design.to_dict(), i, base, days, figs, talks_day) for i in range(design.n_chunks)]
     began = time.perf_counter()
@@ -443,6 +491,7 @@ def constrain(n: int = DEFAULT_PRIOR, seed: int = DEFAULT_SEED, *, as_of: object
     ok = np.concatenate([p.ok for p in parts])
     model = np.concatenate([p.model for p in parts])
     final = np.concatenate([p.final for p in parts], axis=1)
+    reference = np.concatenate([p.reference for p in parts])
     talks = np.concatenate([p.p_talks for p in parts])
     ceasefire = np.concatenate([p.p_ceasefire for p in parts])
     prior = np.concatenate([design.chunk(i) for i in range(design.n_chunks)])
@@ -457,9 +506,9 @@ def constrain(n: int = DEFAULT_PRIOR, seed: int = DEFAULT_SEED, *, as_of: object
     if cut < END.date() and accepted.any():
         hindcast = out_of_sample(design, base, start, figs, prior[accepted], weights[accepted], workers, rows)
     return ConstrainedEnsemble(design.names, prior, np.array(design.lows), np.array(design.highs), rms, score,
-                               accept, accepted,
-                               likelihood, weights, final, talks, ceasefire, int((~ok).sum()), cut, start, seed,
-                               seconds=seconds, figures=len(figs), hindcast=hindcast)
+                               accept, accepted, likelihood, weights, final, reference, talks, ceasefire,
+                               int((~ok).sum()), cut, start, seed, seconds=seconds, figures=len(figs),
+                               hindcast=hindcast)
 
 
 def series_rms(model: np.ndarray, figs: Figures) -> pd.DataFrame:
@@ -504,7 +553,11 @@ def out_of_sample(design: Design, base: tuple[tuple[str, float], ...], start: dt
     days = float((END.date() - start).days)
     every = figures(start, days)
     seen = set(zip(given.series, given.dates, given.periods))
-    new = [j for j, key in enumerate(zip(every.series, every.dates, every.periods)) if key not in seen]
+    cut = max(given.end) if len(given) else 0.0
+    # figures after the cut, but not those averaging over a period mostly before it (twelve months'
+    # inflation read in February): at most a month of their period may fall before the cut
+    new = [j for j, key in enumerate(zip(every.series, every.dates, every.periods))
+           if key not in seen and every.start[j] >= cut - HINDCAST_OVERLAP_DAYS]
     tasks = [HistoryTask(design.to_dict(), 0, base, days, every, None, kept[i:i + rows])
              for i in range(0, len(kept), rows)]
     model = np.concatenate([p.model for p in map_in_processes(score_batch, tasks, workers, desc="hindcast batches")])

@@ -5,18 +5,24 @@ the members' weights. No joined state, no jump.
 What a member carries into the projection:
 
 - its **state**: every stock on the cut date (the hazards' totals and the cumulative counts
-  restart at 0, so that chances count from the projection's start: ``model.continued_state``);
-  the parameters that name a run's starting forces and territory (which the equations also read,
-  as the reference a force's losses and the front's room are measured against) take the state's
-  values;
+  restart at 0, so that chances count from the projection's start: ``model.continued_state``),
+  and the strain its recruitment is anchored to;
+- its **frame** (:data:`FRAME`): the parameters the equations read as the run's reference, not
+  only as its start (a force's losses are gated against its starting size, the front's room is
+  measured from the starting territory, and the pace of advance is the pace at the reference
+  balance of forces, which the state carries as a stock). A projection from the base file
+  measures these from 2025-01-20; a member measures them from its own history, so that the
+  battlefield's rates do not jump on the cut date;
 - its **values of the assumptions the history shares with the projection**: every drawn
   uncertainty except those the historical scenario restates for 2022 (its ``[[change]]``
-  entries), the drivers whose recorded path the history follows (``schedules.DRIVERS``) and
-  the starting values the state replaces.
+  entries), the drivers whose recorded path the history follows (``schedules.DRIVERS``), the
+  projection scenario's own changes and the levers.
 
 The projection's own uncertainties that the history cannot see (the future oil price, exchange
 rate and budget, each scenario's assumptions about 2025 onward) are drawn afresh, a Latin
-hypercube over their ranges, one draw per member (the same draws under every scenario).
+hypercube over their ranges, one draw per member (the same draws under every scenario). A driver
+whose recorded path ends elsewhere than the projection's assumption for it (Russia's casualties and
+recruitment, the oil price) moves at the cut date as the scenario assumes; nothing else does.
 """
 
 from __future__ import annotations
@@ -32,7 +38,6 @@ import pandas as pd
 
 from ..core.model import STATE_NAMES
 from ..core.schedules import DRIVERS
-from ..core.system import STOCKS
 from ..errors import InputError
 from ..inputs import ensemble_file
 from ..inputs.params import ParameterSet, load_params, params_dir
@@ -52,16 +57,19 @@ def default_path() -> Path:
     return params_dir() / ensemble_file.DEFAULT_NAME
 
 
+#: Parameters a member carries from its history as the frame its battlefield is measured in (see the
+#: module): a force's starting size (the gate of its losses), the starting territory (the front's
+#: room) and the pace of advance at the reference balance.
+FRAME = ("forces.russia_initial", "forces.ukraine_initial", "forces.territory_initial", "forces.advance_initial")
+
+
 def carried(names: Sequence[str], history: ParameterSet, params: ParameterSet) -> list[str]:
-    """The drawn uncertainties a member carries into a projection under ``params`` (see the module)."""
-    own = {p for sc in history.applied for p, _, _ in sc.changes} | set(DRIVERS) | set(_state_parameters())
+    """The drawn uncertainties a member carries into a projection under ``params`` (see the module),
+    besides its :data:`FRAME`."""
+    own = ({p for sc in history.applied for p, _, _ in sc.changes} | {p for sc in params.applied for p, _, _ in
+                                                                         sc.changes} | set(DRIVERS) | set(FRAME))
     return [n for n in names if n not in own and n in params.parameters and params.parameters[n].group
             not in params.levers]
-
-
-def _state_parameters() -> dict[str, str]:
-    """Parameters that are a stock's starting value (``core/system.py``), and the stock."""
-    return {s.initial: s.name for s in STOCKS if " " not in s.initial and "." in s.initial}
 
 
 @dataclass(frozen=True)
@@ -72,12 +80,28 @@ class ProjectionTask:
     names: tuple[str, ...]
     x: np.ndarray
     start: np.ndarray
+    reference: np.ndarray
     days: float
 
 
 def project_batch(task: ProjectionTask) -> Evaluation:
     """Integrate one batch of members from their own states (a worker's job)."""
-    return evaluate(overlay(dict(task.base), task.names, task.x), task.days, start=task.start)
+    return evaluate(overlay(dict(task.base), task.names, task.x), task.days, start=task.start,
+                    reference={"strain": task.reference})
+
+
+def member_values(file: ensemble_file.EnsembleFile, history: ParameterSet, params: ParameterSet,
+                  seed: int) -> tuple[list[str], np.ndarray]:
+    """Every member's values under the projection's parameters ``params``: the names overlaid on
+    ``params``, and the values (members, names) (see the module)."""
+    members = file.members
+    m = len(members)
+    keep = carried(file.names, history, params)
+    design = Design.build("lhs", params, m, seed, fix=[n for n in (*keep, *FRAME) if n in _uncertain(params)],
+                          chunk_size=max(m, 1))
+    frame = [members[n].to_numpy(dtype=float) if n in members else np.full(m, float(history[n])) for n in FRAME]
+    x = np.hstack([design.chunk(0), members[keep].to_numpy(dtype=float), np.stack(frame, axis=1)])
+    return [*design.names, *keep, *FRAME], x
 
 
 @dataclass
@@ -119,14 +143,16 @@ class ConstrainedProjection:
         InputError
             If the ensemble's effective size is below :data:`MIN_EFFECTIVE`.
         """
-        if self.effective_size < MIN_EFFECTIVE:
-            raise InputError(f"{self.path}: the constrained ensemble is worth {self.effective_size:.0f} equally "
-                             f"weighted members, fewer than the {MIN_EFFECTIVE} shares are reported from; "
-                             "constrain a larger prior (sanctions-model constrain -n).")
         rows = {}
         for name, df in self.outcomes.groupby("scenario", sort=False):
             ok = df[df["status"] == "ok"]
             w = ok["weight"].to_numpy()
+            size = float(w.sum() ** 2 / (w * w).sum()) if (w * w).sum() > 0 else 0.0
+            if size < MIN_EFFECTIVE:
+                raise InputError(f"{self.path}: under '{name}' the constrained ensemble's members that could be "
+                                 f"integrated ({len(ok):,} of {len(df):,}) are worth {size:.0f} equally weighted "
+                                 f"members, fewer than the {MIN_EFFECTIVE} shares are reported from; constrain a "
+                                 "larger prior (sanctions-model constrain -n).")
             rows[name] = {share: float((w * f(ok).astype(float).to_numpy()).sum() / w.sum()) if w.sum() > 0
                           else math.nan for share, f in SHARES.items()}
         frame = pd.DataFrame.from_dict(rows, orient="index")
@@ -168,24 +194,17 @@ def project(scenarios: Sequence[str], days: float = 730, *, ensemble: str | os.P
     weights = members["weight"].to_numpy(dtype=float)
     weights = weights / weights.sum()
     frames = []
+    reference = members["reference.strain"].to_numpy(dtype=float)
     for scenario in scenarios:
         params = load_params(scenario, calibration=False)
         if params.start_date.isoformat() != file.meta.get("as_of"):
             raise InputError(f"scenario '{scenario}' starts on {params.start_date}, the ensemble {file.path} on "
                              f"{file.meta.get('as_of')}: a projection continues each member from the ensemble's "
                              "cut date, so the two must agree.")
-        keep = carried(file.names, history, params)
-        design = Design.build("lhs", params, m, seed, fix=[n for n in keep if n in _uncertain(params)],
-                              chunk_size=max(m, 1))
-        names = [*design.names, *keep, *(p for p in _state_parameters() if p in params.parameters
-                                         and params.parameters[p].group not in params.levers)]
-        state_params = names[len(design.names) + len(keep):]
-        x = np.hstack([design.chunk(0), members[keep].to_numpy(dtype=float),
-                       np.stack([start[STATE_NAMES.index(_state_parameters()[p])] for p in state_params], axis=1)
-                       if state_params else np.empty((m, 0))])
+        names, x = member_values(file, history, params, seed)
         base = tuple((k, float(v)) for k, v in params.values().items())
-        tasks = [ProjectionTask(base, tuple(names), x[i:i + BATCH_ROWS], start[:, i:i + BATCH_ROWS], days)
-                 for i in range(0, m, BATCH_ROWS)]
+        tasks = [ProjectionTask(base, tuple(names), x[i:i + BATCH_ROWS], start[:, i:i + BATCH_ROWS],
+                                reference[i:i + BATCH_ROWS], days) for i in range(0, m, BATCH_ROWS)]
         result = concat(map_in_processes(project_batch, tasks, workers, desc=f"{scenario} members"))
         frame = outcome_frame(result, scenario).rename(columns={"sample_id": "member"})
         frame.insert(2, "weight", weights)

@@ -20,7 +20,7 @@ differentiable, so that the adaptive solver need not shrink its step at kinks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -693,6 +693,15 @@ def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str,
     return {**_economy(t, y, p), **decision(t, y, p, ref)}
 
 
+def auxiliaries_of(keys: Iterable[str], t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
+    """At least the auxiliaries ``keys`` (as :func:`auxiliaries` names them): the economy's alone where
+    every key is among them (about half the cost), else every auxiliary."""
+    econ = _economy(t, y, p)
+    if all(key in econ for key in keys):
+        return econ
+    return {**econ, **decision(t, y, p, ref)}
+
+
 def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     """Right-hand side ``dy/dt`` [each stock's unit per day], shape ``(N_STATES, n)``."""
     p = at_time(t, p)
@@ -785,19 +794,24 @@ def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
     return y, ref
 
 
+#: The reference values a run reads at its start (``initial_state``'s second result).
+REFERENCES = ("strain",)
+
 #: Stocks that count from a run's start (the hazards' totals and what is summed since): a run
 #: continued from another's state starts them at 0, so that its chances and totals are its own.
 COUNTED_FROM_START = ("talks_hazard_total", "ceasefire_hazard_total", "ceasefire_held", "oil_revenue_lost",
                       "ukraine_funding")
 
 
-def continued_state(p: Params, state: Array) -> tuple[Array, dict[str, Array]]:
+def continued_state(p: Params, state: Array, reference: Mapping[str, Array] | None = None
+                    ) -> tuple[Array, dict[str, Array]]:
     """The starting stocks and reference values of runs continued from ``state`` (shape ``(N_STATES, n)``).
 
     Every stock carries over (perceived strain and costs, the balance of forces the front is
     measured against, the Fund, inflation, ...) except those of :data:`COUNTED_FROM_START`,
-    which restart at 0. The reference strain, which anchors Russia's recruitment, is the strain
-    perceived at the start, as in :func:`initial_state`.
+    which restart at 0. The reference values (:data:`REFERENCES`: the strain Russia's recruitment
+    is anchored to) are those of the run continued when given, so that nothing jumps; without
+    them, the strain perceived at the start, as in :func:`initial_state`.
     """
     n = np.shape(p["sanctions.initial"])
     y = np.array(state, dtype=float)  # a copy
@@ -806,4 +820,6 @@ def continued_state(p: Params, state: Array) -> tuple[Array, dict[str, Array]]:
                          f"expected {(N_STATES, *n)}")
     for name in COUNTED_FROM_START:
         y[IDX[name]] = 0.0
-    return y, {"strain": y[IDX["strain"]].copy()}
+    if reference is None:
+        return y, {"strain": y[IDX["strain"]].copy()}
+    return y, {name: np.broadcast_to(np.asarray(reference[name], dtype=float), n).copy() for name in REFERENCES}

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .model import FLOWS, IDX, STATE_NAMES, STATES, auxiliaries, decision
+from .model import FLOWS, IDX, STATE_NAMES, STATES, auxiliaries_of, decision
 from .schedules import at_time
 from .solve import BatchSolution
 from .system import DAYS_PER_YEAR, REPORTED_FLOWS
@@ -266,7 +266,7 @@ def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndar
             p = {key: np.repeat(v, k) for key, v in sol.params.items()}
             ref = {key: np.repeat(v, k) for key, v in sol.ref.items()}
             t = np.tile(sol.t[columns][cols], n)
-            aux = auxiliaries(t, flat_y, at_time(t, p), ref)
+            aux = auxiliaries_of([_FLOW_SOURCES[name][0] for name in flows], t, flat_y, at_time(t, p), ref)
             for name in flows:
                 key, per_day = _FLOW_SOURCES[name]
                 out[name][:, cols] = (np.broadcast_to(aux[key], (n * k,)).reshape(n, k)

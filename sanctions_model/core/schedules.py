@@ -194,6 +194,15 @@ class _Ramps:
         self.width = np.where(self.ramp, phase, 1.0)
         self.end = start + phase
         self.slope = change / self.width
+        #: (a, value at a, rate) where every schedule is linear in t over the window (:meth:`within`)
+        self.linear: tuple[float, np.ndarray, np.ndarray] | None = None
+
+    def _linear_over(self, a: float, b: float) -> bool:
+        """Whether every ramp, for every member, is either under way over all of ``[a, b]`` or does
+        not move in it: then every schedule is linear in t there (a segment between breakpoints)."""
+        under_way = self.ramp & (self.start <= a) & (self.end >= b)
+        still = np.where(self.ramp, (self.start >= b) | (self.end <= a), (self.start <= a) | (self.start > b))
+        return bool((under_way | still).all())
 
     def fraction(self, t: float) -> np.ndarray:
         elapsed = t - self.start
@@ -201,6 +210,9 @@ class _Ramps:
 
     def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Value and rate of every schedule at ``t``, each of shape ``(S, n)``."""
+        if self.linear is not None:  # inside a window where every schedule is linear: two operations
+            a, value, rate = self.linear
+            return value + rate * (t - a), rate
         frac = self.fraction(t)
         inside = (t >= self.start) & (t < self.end) & self.ramp
         value, rate = self.base[self.moving], np.zeros(self.base[self.moving].shape)
@@ -256,7 +268,11 @@ class _Ramps:
             change[:last - first, j] = self.change[first:last, s]
             start[:last - first, j] = self.start[first:last, s]
             phase[:last - first, j] = self.phase[first:last, s]
-        return _Ramps(base, change, start, phase, moving)
+        window = _Ramps(base, change, start, phase, moving)
+        if window._linear_over(a, b):
+            value, rate = window.at(a)
+            window.linear = (a, value, rate)
+        return window
 
 
 class Scheduled(dict):

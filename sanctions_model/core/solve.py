@@ -249,6 +249,7 @@ def integrate(
     atol_factor: float = DEFAULT_ATOL_FACTOR,
     method: str = "RK45",
     start: np.ndarray | None = None,
+    reference: Mapping[str, np.ndarray] | None = None,
 ) -> BatchSolution:
     """Integrate a batch of parameter sets from day 0 to ``days``.
 
@@ -272,7 +273,10 @@ def integrate(
     start : array (N_STATES, n), optional
         Every member's stocks on day 0, instead of those its parameters give
         (:func:`~sanctions_model.core.model.initial_state`): a run continued from where another
-        ended. The reference strain is then the starting state's.
+        ended (:func:`~sanctions_model.core.model.continued_state`).
+    reference : dict of name -> array (n,), optional
+        With ``start``: the reference values of the run continued (``BatchSolution.ref``), so that
+        nothing anchored to its start moves; without, the starting state's.
 
     Returns
     -------
@@ -289,7 +293,7 @@ def integrate(
     if start is None:
         y0, ref = initial_state(p)
     else:
-        y0, ref = continued_state(p, start)
+        y0, ref = continued_state(p, start, reference)
     n = y0.shape[1]
     if not np.isfinite(y0).all():
         raise SolverError("the model is undefined at day 0 (a non-finite starting state); "

@@ -236,7 +236,7 @@ def ensemble_section(default: EnsembleFile | None, as_of: EnsembleFile | None, d
         meta, members = default.meta, default.members
         weights = members["weight"].to_numpy(dtype=float)
         table = prior_posterior(default.names, np.array(meta["lows"]), np.array(meta["highs"]),
-                                members[default.names].to_numpy(dtype=float), weights)
+                                members[default.names].to_numpy(dtype=float), weights, float(meta["effective_size"]))
         posterior_figure(table, members[default.names], weights, meta["as_of"], directory / "constrained.png")
         constrained = table[table["verdict"] == "constrained"].sort_values("narrowing")
         core = [n for n in table.index if n.split(".")[0] in DECISION_GROUPS]
@@ -247,15 +247,17 @@ def ensemble_section(default: EnsembleFile | None, as_of: EnsembleFile | None, d
                                    shift=constrained["shift"].map(lambda v: f"{v:+.2f}")).drop(columns=["verdict"])
         lines += [
             f"Instead of one fitted set, {meta['prior_members']:,} sets of assumptions were drawn over their "
-            f"ranges and run through {meta['start_date']} to {meta['as_of']}; {meta['accepted']:,} reproduce "
-            f"the record within {meta['accept']:g} times these targets' tolerances on average, worth "
+            f"ranges and run through {meta['start_date']} to {meta['as_of']}; {meta['accepted']:,} come "
+            f"within {meta['accept']:g} times these targets' tolerances on average and are kept, worth "
             f"{meta['effective_size']:,.0f} equally weighted members once weighted by the chance each gave the "
             f"recorded events (`params/{default.path.name}`; `reports/constrained/report.md` has every "
-            f"assumption). The record constrains **{len(constrained)} of the {len(table)}** assumptions (the "
+            f"assumption). " + ("That is too few (fewer than 400 effective members) to say which assumptions "
+                                "the record constrains." if float(meta["effective_size"]) < 400 else
+            f"The record constrains **{len(constrained)} of the {len(table)}** assumptions (the "
             "kept members' 5-95% range at most 0.75 of the drawn one, or their median moved by a tenth of the "
             f"range or more) and leaves the others about as wide as assumed; of the decision core's {len(core)}, "
             f"it constrains {len(core_constrained)}"
-            + (f" ({', '.join(f'`{n}`' for n in core_constrained)})" if core_constrained else "") + ".",
+            + (f" ({', '.join(f'`{n}`' for n in core_constrained)})" if core_constrained else "") + "."),
             "",
             "![Prior against the constrained ensemble](constrained.png)",
             "",

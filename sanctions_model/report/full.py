@@ -95,19 +95,23 @@ def constrained_summary(study: FullStudy) -> list[str]:
     horizon = f"{study.days:g} days"
     columns = [(col, h.format(h=horizon)) for col, h in SUMMARY_COLUMNS if col in constrained and col in unconstrained]
     heads = " | ".join(f"{h}: all sets | {h}: fit the record" for _, h in columns)
+    margin = 100 * 1.96 * (0.25 / proj.effective_size) ** 0.5
     lines = [lines[0] + f"The same scenarios from each of the {proj.outcomes['member'].nunique():,} members of the "
-             f"constrained ensemble (`params/{proj.path.name}`; the sets of assumptions that reproduce the record of "
-             f"2022-02-24 to {proj.as_of}, `reports/constrained/report.md`), each continuing from its own state on "
-             f"{proj.as_of}, weighted by how well it fits; worth {proj.effective_size:,.0f} equally weighted members. "
-             "Beside each, the same chance over every sampled set (the table above):", "",
+             f"constrained ensemble (`params/{proj.path.name}`: the sets of assumptions that come closest to the "
+             f"record of 2022-02-24 to {proj.as_of}, `reports/constrained/report.md`), each continuing from its own "
+             f"state on {proj.as_of} and weighted by the chance it gave what happened (talks in spring 2022, no "
+             f"ceasefire); worth {proj.effective_size:,.0f} equally weighted members, so each figure's sampling "
+             f"margin is at most ±{margin:.0f} points (95%). Beside each, the same chance over every sampled set "
+             "(the table above):", "",
              f"| scenario | {heads} |", "|---|" + "---|" * (2 * len(columns))]
     for name in constrained.index:
         cells = " | ".join(f"{percent(unconstrained.loc[name, col])}% | **{percent(constrained.loc[name, col])}%**"
                            for col, _ in columns)
         lines.append(f"| `{name}` | {cells} |")
-    return lines + ["", "Where the two differ, the record has ruled out assumptions the wider figure still counts; the "
-                    "constrained figure is the one that agrees with what happened to 2025, under the same stated "
-                    "assumptions about what the record cannot see.", ""]
+    return lines + ["", "The two differ because the record rules out some of the assumptions the wider figure counts, "
+                    "and because the constrained members start from their own simulated states on 2025-01-20 (the "
+                    "sampled sets start from the record and the calibrated back-test) without the single-point "
+                    "calibration. Neither is a forecast; both are the model's chances under stated assumptions.", ""]
 
 
 def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:

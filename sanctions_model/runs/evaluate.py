@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.model import N_STATES
+from ..core.model import N_STATES, REFERENCES
 from ..core.outcomes import OUTCOMES, compute, trajectory_values
 from ..core.solve import as_batch, integrate
 from ..errors import SolverError
@@ -80,6 +80,9 @@ class Evaluation:
     final : array (N_STATES, n)
         Every stock on the last day (each in its unit, ``core/system.py``), NaN where a member
         failed: the state a run continued from that day starts in.
+    reference : dict of name -> array (n,)
+        The reference values the run read at its start (the strain Russia's recruitment is
+        anchored to), NaN where a member failed: a continued run keeps them.
     """
 
     outcomes: dict[str, np.ndarray]
@@ -88,6 +91,7 @@ class Evaluation:
     days: np.ndarray = field(default_factory=lambda: np.empty(0))
     trajectories: dict[str, np.ndarray] = field(default_factory=dict)
     final: np.ndarray = field(default_factory=lambda: np.empty((N_STATES, 0)))
+    reference: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -105,7 +109,8 @@ def failed(n: int, message: str, keep: Sequence[str] = (), at: np.ndarray | None
     outcomes = {k: (np.zeros(n, dtype=bool) if unit == "bool" else np.full(n, np.nan))
                 for k, (unit, _) in OUTCOMES.items()}
     return Evaluation(outcomes, np.zeros(n, dtype=bool), np.full(n, message[:500], dtype=object), at,
-                      {name: np.full((n, at.size), np.nan) for name in keep}, np.full((N_STATES, n), np.nan))
+                      {name: np.full((n, at.size), np.nan) for name in keep}, np.full((N_STATES, n), np.nan),
+                      {name: np.full(n, np.nan) for name in REFERENCES})
 
 
 def concat(parts: Sequence[Evaluation]) -> Evaluation:
@@ -114,12 +119,13 @@ def concat(parts: Sequence[Evaluation]) -> Evaluation:
     return Evaluation({k: np.concatenate([p.outcomes[k] for p in parts]) for k in first.outcomes},
                       np.concatenate([p.ok for p in parts]), np.concatenate([p.message for p in parts]),
                       first.days, {k: np.concatenate([p.trajectories[k] for p in parts]) for k in first.trajectories},
-                      np.concatenate([p.final for p in parts], axis=1))
+                      np.concatenate([p.final for p in parts], axis=1),
+                      {k: np.concatenate([p.reference[k] for p in parts]) for k in first.reference})
 
 
 def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[str] = (),
-             at: np.ndarray | None = None, policy: SolverPolicy = POLICY, start: np.ndarray | None = None
-             ) -> Evaluation:
+             at: np.ndarray | None = None, policy: SolverPolicy = POLICY, start: np.ndarray | None = None,
+             reference: Mapping[str, np.ndarray] | None = None, outcomes: bool = True) -> Evaluation:
     """Integrate a batch and read its outcomes (and ``keep`` at days ``at``), isolating failures.
 
     Parameters
@@ -137,6 +143,11 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
     start : array (N_STATES, n), optional
         Every member's stocks on day 0 (a run continued from another's state; see
         :func:`sanctions_model.core.solve.integrate`).
+    reference : dict of name -> array (n,), optional
+        With ``start``: the reference values of the run continued (``Evaluation.reference``).
+    outcomes : bool
+        Read the outcomes (default); False leaves ``Evaluation.outcomes`` empty, for a caller that
+        needs only trajectories and the final state.
 
     Returns
     -------
@@ -147,18 +158,24 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
     n = len(next(iter(values.values())))
     try:
         with np.errstate(all="ignore"):
-            sol = integrate(values, days, grid=policy.grid(days, at), rtol=policy.rtol, method=policy.method,
-                            start=start)
-            outcomes = compute(sol)
+            # without outcomes, only the kept days are output (the solver's steps are the same)
+            grid = policy.grid(days, at) if outcomes else np.union1d(at, [0.0, float(days)])
+            sol = integrate(values, days, grid=grid, rtol=policy.rtol, method=policy.method, start=start,
+                            reference=reference)
+            read = compute(sol) if outcomes else {}
             series = trajectory_values(sol, keep, np.flatnonzero(np.isin(sol.t, at))) if keep else {}
-        return Evaluation(outcomes, np.ones(n, dtype=bool), np.full(n, "", dtype=object), at, series,
-                          sol.y[:, :, -1].copy())
+        return Evaluation(read, np.ones(n, dtype=bool), np.full(n, "", dtype=object), at, series,
+                          sol.y[:, :, -1].copy(), {k: np.array(v, dtype=float) for k, v in sol.ref.items()})
     except FAILURES as exc:
         if n <= 1:
-            return failed(n, str(exc) or type(exc).__name__, keep, at)
+            gave_up = failed(n, str(exc) or type(exc).__name__, keep, at)
+            return gave_up if outcomes else Evaluation({}, gave_up.ok, gave_up.message, at, gave_up.trajectories,
+                                                       gave_up.final, gave_up.reference)
         half = n // 2
         return concat([evaluate({k: v[part] for k, v in values.items()}, days, keep=keep, at=at, policy=policy,
-                                start=None if start is None else start[:, part])
+                                start=None if start is None else start[:, part],
+                                reference=None if reference is None else {k: v[part] for k, v in reference.items()},
+                                outcomes=outcomes)
                        for part in (slice(0, half), slice(half, n))])
 
 
