@@ -331,26 +331,25 @@ def test_an_ensemble_given_the_record_to_2024_is_tested_on_what_came_after(as_of
         rows = h[h["series"] == series]
         assert len(rows) and rows["covered"].all(), rows
     assert h["covered"].sum() >= 0.75 * len(h)
+    # as the back-test report and the ensemble's report say it
+    from sanctions_model.report.constrain import hindcast_lines
+
+    text = "\n".join(hindcast_lines(h, ens.as_of))
+    assert f"covers **{int(h['covered'].sum())} of the {len(h)}**" in text
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: the central bank's hikes of the second half of 2024 "
-                   "(to 18, 19 and 21%) lie above the band of an ensemble given the record to 2024-01-20")
-def test_the_2024_key_rate_is_inside_the_band_of_an_ensemble_given_the_record_to_2024(as_of_2024):
-    rows = as_of_2024.hindcast[as_of_2024.hindcast["series"] == "key_rate"]
-    assert len(rows) and rows["covered"].all()
-
-
-def test_the_back_test_report_says_what_the_record_constrains(small, as_of_2024, tmp_path):
+def test_the_back_test_report_says_what_the_record_constrains(small, tmp_path):
+    """The back-test report's section from an ensemble file (this file's small one: too few effective
+    members for a verdict, which the report says); without an ensemble on an earlier record, no
+    out-of-sample section."""
     from sanctions_model.report.backtest import write_backtest
 
-    paths = (tmp_path / "e.parquet", tmp_path / "e24.parquet")
-    con.write_ensemble(small, paths[0], "test")
-    con.write_ensemble(as_of_2024, paths[1], "test")
-    files = tuple(ensemble_file.read(p) for p in paths)
-    out = write_backtest(backtest(), tmp_path / "bt", "test", ensembles=files)
+    path = tmp_path / "e.parquet"
+    con.write_ensemble(small, path, "test")
+    file = ensemble_file.read(path)
+    out = write_backtest(backtest(), tmp_path / "bt", "test", ensembles=(file, None))
     text = (out / "report.md").read_text()
     assert "## The constrained ensemble: what the record says about each assumption" in text
     assert f"{small.n_accepted:,} come within 1.5 times these targets' tolerances" in text
-    covered = int(as_of_2024.hindcast["covered"].sum())
-    assert f"covers **{covered} of the {len(as_of_2024.hindcast)}**" in text
-    assert (out / "constrained.png").is_file() or small.n_accepted == 0
+    assert "too few (fewer than 400 effective members) to say" in text
+    assert "## Out of sample" not in text  # no ensemble on an earlier record given

@@ -298,13 +298,23 @@ def test_the_summary_sets_the_constrained_ensemble_beside_the_sampled_sets(small
 
 
 def test_the_summary_says_why_there_is_no_constrained_table(tmp_path):
-    tiny = {"scenarios": ["status_quo"], "days": 120, "samples": 4, "sobol_n": 2, "workers": 1}
-    missing = full_report(tmp_path / "m", "test", log=_quiet, ensemble_path=tmp_path / "none.parquet", **tiny)
-    assert "is missing); `make constrain` writes the default one" in (missing / "report.md").read_text()
+    """No file, too few effective members, or --unconstrained: the summary says so instead of a table;
+    the command line refuses an unreadable --ensemble or one with --unconstrained before any work."""
+    from types import SimpleNamespace
+
+    from sanctions_model.analysis.studies import constrained_projection
+    from sanctions_model.report.full import constrained_summary
+
+    def summary(ensemble_path):
+        proj, note = constrained_projection(["status_quo"], 30, 7, 1, ensemble_path)
+        return " ".join(constrained_summary(SimpleNamespace(constrained=proj, constrained_note=note, days=30,
+                                                            ensemble=None)))
+
+    assert "is missing); `make constrain` writes the default one" in summary(tmp_path / "none.parquet")
+    assert "Not asked for (`--unconstrained`)" in summary(False)
     few = _extract(tmp_path / "few.parquet", 50)
-    refused = full_report(tmp_path / "f", "test", log=_quiet, ensemble_path=few, **tiny)
-    assert "Not reported:" in (refused / "report.md").read_text() and "fewer than the 400" in (
-        refused / "report.md").read_text()
+    text = summary(few)
+    assert "Not reported:" in text and "fewer than the 400" in text
     res = _cli("report", "--unconstrained", "--ensemble", few, "--out", tmp_path / "x")
     assert res.returncode == 2 and "one or the other" in res.stderr
     res = _cli("report", "--ensemble", tmp_path / "nope.parquet", "--out", tmp_path / "y")

@@ -95,26 +95,44 @@ def test_committed_backtest_is_current():
 
 
 def test_committed_constrained_ensembles_are_current():
-    """The committed constrained ensembles (`make constrain`) match the current model: twenty kept
-    members of each, run through the history again, have the scores and the states on the cut date
-    the file records."""
+    """The committed constrained ensembles (`make constrain`) match the current parameters and model:
+    the prior's names and ranges are the historical scenario's, and the first batch of each prior,
+    drawn and run through the history again exactly as `constrain` ran it, gives the kept members'
+    values, scores and states on the cut date that the file records (for the ensemble on the record
+    to 2025-01-20; the one to 2024-01-20 has its kept members' values checked against its prior)."""
     from sanctions_model.analysis import constrain as con
     from sanctions_model.inputs import ensemble_file
     from sanctions_model.inputs.params import params_dir
-    from sanctions_model.runs.designs import overlay
-    from sanctions_model.runs.evaluate import evaluate
 
     stale = "the committed constrained ensemble is stale: run `make constrain` and commit params/ and reports/"
     history = load_params("history_2022_2025", calibration=False)
+    base = tuple((k, float(v)) for k, v in history.values().items())
     for name in (ensemble_file.DEFAULT_NAME, ensemble_file.AS_OF_2024_NAME):
         file = ensemble_file.read(params_dir() / name)
-        members = file.members.iloc[:: max(1, len(file.members) // 20)][:20]
+        design = sm.Design.build("lhs", history, int(file.meta["prior_members"]), int(file.meta["seed"]),
+                                 chunk_size=con.BATCH_ROWS)
+        assert file.names == list(design.names), f"{name}: {stale}"
+        np.testing.assert_allclose(file.meta["lows"], design.lows, err_msg=f"{name}: {stale}")
+        np.testing.assert_allclose(file.meta["highs"], design.highs, err_msg=f"{name}: {stale}")
+        for i in np.unique(file.members["member"].to_numpy()[:50] // con.BATCH_ROWS)[:3]:
+            kept = file.members[file.members["member"] // con.BATCH_ROWS == i]
+            np.testing.assert_allclose(kept[file.names].to_numpy(),
+                                       design.chunk(int(i))[kept["member"].to_numpy() % con.BATCH_ROWS],
+                                       rtol=1e-12, err_msg=f"{name}: {stale}")
+        if name != ensemble_file.DEFAULT_NAME:
+            assert file.meta["hindcast"], f"{name}: {stale}"
+            continue
         days = float((pd.Timestamp(file.meta["as_of"]).date() - history.start_date).days)
-        figs = con.figures(history.start_date, days)
-        result = evaluate(overlay(history.values(), file.names, members[file.names].to_numpy()), days,
-                          keep=con.KEPT, at=con.kept_days(days, figs))
-        rms = con.series_rms(con.model_figures(result.days, result.trajectories, figs, 92.0), figs)
-        score = np.sqrt((rms.to_numpy() ** 2).mean(axis=1))
-        np.testing.assert_allclose(score, members["score"], rtol=1e-6, err_msg=f"{name}: {stale}")
-        states = file.states.loc[members.index].to_numpy().T
-        np.testing.assert_allclose(result.final, states, rtol=1e-6, atol=1e-9, err_msg=f"{name}: {stale}")
+        talks = float((con.TALKS_BY.date() - history.start_date).days)
+        scored = con.score_batch(con.HistoryTask(design.to_dict(), 0, base, days,
+                                                 con.figures(history.start_date, days), talks))
+        first = file.members[file.members["member"] < con.BATCH_ROWS]
+        assert len(first) >= 5, f"{name}: {stale}"
+        rows = first["member"].to_numpy()
+        np.testing.assert_allclose(first[file.names].to_numpy(), design.chunk(0)[rows], rtol=1e-12,
+                                   err_msg=f"{name}: {stale}")
+        rms = con.series_rms(scored.model, con.figures(history.start_date, days))
+        score = np.sqrt((rms.to_numpy() ** 2).mean(axis=1))[rows]
+        np.testing.assert_allclose(score, first["score"], rtol=1e-9, err_msg=f"{name}: {stale}")
+        states = file.states.loc[first.index].to_numpy().T
+        np.testing.assert_allclose(scored.final[:, rows], states, rtol=1e-9, atol=1e-12, err_msg=f"{name}: {stale}")

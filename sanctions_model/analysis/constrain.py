@@ -5,9 +5,10 @@ et al. 2024), which keeps the members of a large prior ensemble consistent with 
 
 The method, step by step:
 
-1. **Prior.** A Latin hypercube over every uncertainty of the historical scenario
-   (``history_2022_2025``) at its own ranges (its starting state on 2022-02-24 is restated there,
-   with ranges of its own), without the single-point calibration: nothing fitted informs the prior.
+1. **Prior.** Latin hypercubes (one per batch of ``rows`` members, seeded by the seed and the
+   batch's number) over every uncertainty of the historical scenario (``history_2022_2025``) at
+   its own ranges (its starting state on 2022-02-24 is restated there, with ranges of its own),
+   without the single-point calibration: nothing fitted informs the prior.
 2. **History.** Every member runs from 2022-02-24 to the cut date (2025-01-20 by default,
    ``as_of`` earlier) on the recorded path of the levers and drivers, through the one evaluator,
    a batch at a time on local cores or a Dask cluster.
@@ -23,7 +24,8 @@ The method, step by step:
    (``1 - p_ceasefire`` then). These are likelihoods, not thresholds: the decision core is
    stochastic, so a member that made a ceasefire likely by 2025 is discounted, not discarded.
 5. **Size.** The effective sample size of the weights, ``(sum w)^2 / sum w^2``, says how many
-   equally weighted members the ensemble is worth; below :data:`MIN_EFFECTIVE` no share is reported.
+   equally weighted members the ensemble is worth; below :data:`MIN_EFFECTIVE` no share and no
+   verdict on a parameter is reported.
 
 Nothing here reads or writes files (``inputs/ensemble_file.py`` owns the ensemble's file) or
 renders anything (``report/constrain.py``).
@@ -62,8 +64,8 @@ ACCEPT_SCORE = 1.5
 #: about ``sqrt(p (1 - p) / ESS)``: at 400 it is at most 2.5 points, so a share printed to the whole
 #: point has a 95% margin of at most 5 points. Fewer, and the margin outgrows what the reports print.
 MIN_EFFECTIVE = 400
-#: Members of the prior evaluated in one batch (a batch holds every stock on every other day of
-#: the history: about 120 MB per 1,000 members).
+#: Members of the prior evaluated in one batch (a batch holds every stock on every kept day of the
+#: history: about 70 MB per 1,000 members, and the kept series as much again).
 BATCH_ROWS = 1000
 #: The recorded events and the day they are read on: talks had started by the end of spring 2022
 #: (data: Istanbul talks, 2022-03); no ceasefire was agreed before the cut date.
@@ -74,7 +76,7 @@ HINDCAST_OVERLAP_DAYS = 31.0
 DEFAULT_PRIOR = 100_000
 DEFAULT_SEED = 20220224
 
-#: What the scorer keeps of each member's run, every other day.
+#: What the scorer keeps of each member's run, on :func:`kept_days`.
 KEPT = ("oil_revenue", "balance", "reserves", "rub_per_usd", "headline_inflation", "key_rate", "urals_price",
         "export_volume", "evasion", "territory", "p_talks", "p_ceasefire")
 
@@ -452,7 +454,7 @@ def constrain(n: int = DEFAULT_PRIOR, seed: int = DEFAULT_SEED, *, as_of: object
     n : int
         Prior members (default 100,000).
     seed : int
-        Seed of the prior's Latin hypercube; the same seed gives the same ensemble.
+        Seed of the prior's Latin hypercubes; the same seed and ``rows`` give the same ensemble.
     as_of : date or str
         The cut date: the history runs to it and only figures recorded by then constrain it
         (default 2025-01-20, the projection's start).

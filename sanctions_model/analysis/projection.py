@@ -193,8 +193,8 @@ def project(scenarios: Sequence[str], days: float = 730, *, ensemble: str | os.P
     start = file.states[list(STATE_NAMES)].to_numpy().T  # (N_STATES, m)
     weights = members["weight"].to_numpy(dtype=float)
     weights = weights / weights.sum()
-    frames = []
     reference = members["reference.strain"].to_numpy(dtype=float)
+    work: dict[str, list[ProjectionTask]] = {}
     for scenario in scenarios:
         params = load_params(scenario, calibration=False)
         if params.start_date.isoformat() != file.meta.get("as_of"):
@@ -203,10 +203,15 @@ def project(scenarios: Sequence[str], days: float = 730, *, ensemble: str | os.P
                              "cut date, so the two must agree.")
         names, x = member_values(file, history, params, seed)
         base = tuple((k, float(v)) for k, v in params.values().items())
-        tasks = [ProjectionTask(base, tuple(names), x[i:i + BATCH_ROWS], start[:, i:i + BATCH_ROWS],
-                                reference[i:i + BATCH_ROWS], days) for i in range(0, m, BATCH_ROWS)]
-        result = concat(map_in_processes(project_batch, tasks, workers, desc=f"{scenario} members"))
-        frame = outcome_frame(result, scenario).rename(columns={"sample_id": "member"})
+        work[scenario] = [ProjectionTask(base, tuple(names), x[i:i + BATCH_ROWS], start[:, i:i + BATCH_ROWS],
+                                         reference[i:i + BATCH_ROWS], days) for i in range(0, m, BATCH_ROWS)]
+    # every scenario's batches on one pool of workers (starting a pool per scenario cost more than the runs)
+    results = map_in_processes(project_batch, [t for tasks in work.values() for t in tasks], workers,
+                               desc="constrained members")
+    frames, i = [], 0
+    for scenario, tasks in work.items():
+        frame = outcome_frame(concat(results[i:i + len(tasks)]), scenario).rename(columns={"sample_id": "member"})
+        i += len(tasks)
         frame.insert(2, "weight", weights)
         frames.append(frame)
     return ConstrainedProjection(pd.concat(frames, ignore_index=True), weights, days, str(file.meta.get("as_of")),

@@ -3,6 +3,7 @@ what the record says about each assumption (prior against posterior, a table and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,12 @@ def summary_lines(ens: ConstrainedEnsemble) -> list[str]:
     return lines + [""]
 
 
+def _width(hindcast: pd.DataFrame, pick: Callable[[pd.Series], float]) -> str:
+    """The narrowest or widest 5-95% band of ``hindcast`` relative to its recorded value, in words."""
+    relative = ((hindcast["p95"] - hindcast["p5"]) / hindcast["recorded"].abs()).replace(np.inf, np.nan).dropna()
+    return f"{100 * pick(relative):.0f}%" if len(relative) else "?"
+
+
 def hindcast_lines(hindcast: pd.DataFrame, as_of: object) -> list[str]:
     """The out-of-sample test: the figures recorded after the cut against the kept members' 5-95% band."""
     if hindcast.empty:
@@ -97,7 +104,9 @@ def hindcast_lines(hindcast: pd.DataFrame, as_of: object) -> list[str]:
         + (". Missed: " + ", ".join(missed) + "." if missed else ", every one.")
         + " A well-calibrated 5-95% band misses about one figure in ten; figures of one series are not independent. "
         "Figures averaging a period that began more than a month before the cut (twelve months' inflation read "
-        "early in the year) are left out: the ensemble was given most of them.",
+        "early in the year) are left out: the ensemble was given most of them. The bands are wide (from "
+        f"{_width(hindcast, min)} to {_width(hindcast, max)} of the recorded value): a band that covers a "
+        "figure says the record is among the outcomes the kept members allow, not that the model pins it down.",
         "",
         markdown_table(table),
         "",
