@@ -104,21 +104,21 @@ def test_the_constraint_keeps_what_scores_within_the_threshold(small):
     assert set(forced["verdict"]) <= {"constrained", "as wide as assumed"}
 
 
-def test_a_looser_threshold_keeps_a_superset_and_the_same_seed_the_same_members(small, history):
+def test_a_looser_threshold_keeps_a_superset_and_the_record_narrows_what_it_sees(small, history):
+    """The same seed draws the same members, and a looser threshold keeps a superset. Among the
+    members within 2 tolerances, the exchange rate's pass-through to prices comes out lower and
+    narrower than drawn (as in the committed ensemble of 100,000): the record's inflation after the
+    rouble's swings constrains it."""
     again = con.constrain(240, 7, params=history, workers=1, rows=120, accept=3.0)
     np.testing.assert_array_equal(again.prior, small.prior)
     np.testing.assert_allclose(again.score, small.score, equal_nan=True)
     assert np.all(again.accepted[small.accepted]) and again.n_accepted > small.n_accepted
-
-
-def test_the_record_narrows_what_it_sees(history):
-    """Keeping what scores within 2 tolerances, the exchange rate's pass-through to prices comes out
-    lower and narrower than drawn (as in the committed ensemble of 100,000): the record's inflation
-    after the rouble's swings constrains it."""
-    kept = con.constrain(240, 7, params=history, workers=1, rows=120, accept=2.0)
-    assert kept.n_accepted >= 20
+    kept = again.accepted & (again.score <= 2.0)
+    assert kept.sum() >= 20
+    weights = np.where(kept, again.likelihood, 0.0)
     # its effective size is far below 400: the verdict is read as if it were not (the quantiles are real)
-    table = con.prior_posterior(kept.names, kept.lows, kept.highs, kept.prior, kept.weights, con.MIN_EFFECTIVE)
+    table = con.prior_posterior(again.names, again.lows, again.highs, again.prior, weights / weights.sum(),
+                                con.MIN_EFFECTIVE)
     assert table.loc["macro.exchange_rate_passthrough", "narrowing"] < 0.8
     assert table.loc["macro.exchange_rate_passthrough", "shift"] < -0.1
     assert table.loc["macro.exchange_rate_passthrough", "verdict"] == "constrained"
@@ -331,6 +331,10 @@ def test_an_ensemble_given_the_record_to_2024_is_tested_on_what_came_after(as_of
         rows = h[h["series"] == series]
         assert len(rows) and rows["covered"].all(), rows
     assert h["covered"].sum() >= 0.75 * len(h)
+    # a known miss, said in the reports: the key rate's hikes of the second half of 2024 (to 18, 19 and
+    # 21%) are above this small ensemble's band (the committed one of 100,000 misses one of the three);
+    # when a change of the model brings them all inside, this line fails and should go
+    assert not h[h["series"] == "key_rate"]["covered"].all()
     # as the back-test report and the ensemble's report say it
     from sanctions_model.report.constrain import hindcast_lines
 
