@@ -507,8 +507,11 @@ def _ensemble_files() -> tuple[Any, Any]:
     """The committed constrained ensembles (on the record to 2025-01-20, and to 2024-01-20), where present."""
     from .inputs import ensemble_file
 
-    paths = (params_dir() / ensemble_file.DEFAULT_NAME, params_dir() / ensemble_file.AS_OF_2024_NAME)
-    return tuple(ensemble_file.read(p) if p.is_file() else None for p in paths)  # type: ignore[return-value]
+    def read(name: str) -> Any:
+        path = params_dir() / name
+        return ensemble_file.read(path) if path.is_file() else None
+
+    return read(ensemble_file.DEFAULT_NAME), read(ensemble_file.AS_OF_2024_NAME)
 
 
 def _cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> None:

@@ -193,7 +193,6 @@ class HistoryTask:
 class Scored:
     """One batch's members run through the history: what the constraint needs, and no trajectory."""
 
-    rows: np.ndarray  # (n,) row numbers in the prior design
     ok: np.ndarray  # (n,) bool
     message: np.ndarray  # (n,) object
     model: np.ndarray  # (n, figures)
@@ -206,15 +205,14 @@ class Scored:
 def score_batch(task: HistoryTask) -> Scored:
     """Run one batch of the prior through the history and read its figures (a worker's job)."""
     design = Design.from_dict(task.design)
-    rows = design.chunk_rows(task.index) if task.x is None else range(len(task.x))
     x = design.chunk(task.index) if task.x is None else task.x
     base = dict(task.base)
     at = kept_days(task.days, task.figures, *(() if task.talks_day is None else (task.talks_day,)))
     result = evaluate(overlay(base, design.names, x), task.days, keep=KEPT, at=at, outcomes=False)
     model = model_figures(result.days, result.trajectories, task.figures, ACCOUNTING_RUB_PER_USD)
     talks = (result.trajectories["p_talks"][:, int(np.searchsorted(result.days, task.talks_day))]
-             if task.talks_day is not None else np.full(len(rows), np.nan))
-    return Scored(np.arange(rows.start, rows.stop), result.ok, result.message, model, talks,
+             if task.talks_day is not None else np.full(len(x), np.nan))
+    return Scored(result.ok, result.message, model, talks,
                   result.trajectories["p_ceasefire"][:, -1], result.final, result.reference["strain"])
 
 
@@ -286,11 +284,8 @@ class ConstrainedEnsemble:
 
     @property
     def effective_size(self) -> float:
-        """``(sum w)^2 / sum w^2`` over the accepted members (Kish): how many equally weighted
-        members the weighted ensemble is worth."""
-        w = self.weights
-        total = float((w * w).sum())
-        return float(w.sum() ** 2 / total) if total > 0 else 0.0
+        """How many equally weighted members the weighted ensemble is worth (:func:`effective_size`)."""
+        return effective_size(self.weights)
 
     @property
     def enough(self) -> bool:
@@ -405,6 +400,13 @@ CONSTRAINED_WIDTH = 0.75
 #: A posterior median moved by at least this share of the range counts as constrained (the sampling
 #: error of a median at an effective size of 400 is about 1.5% of a uniform range).
 CONSTRAINED_SHIFT = 0.1
+
+
+def effective_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of ``weights`` (0 when every weight is 0)."""
+    w = np.asarray(weights, dtype=float)
+    total = float((w * w).sum())
+    return float(w.sum() ** 2 / total) if total > 0 else 0.0
 
 
 def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> tuple[float, ...]:

@@ -41,12 +41,12 @@ from ..core.schedules import DRIVERS
 from ..errors import InputError
 from ..inputs import ensemble_file
 from ..inputs.params import ParameterSet, load_params, params_dir
-from ..runs.designs import Design, overlay
+from ..runs.designs import Design, overlay, uncertainties
 from ..runs.ensemble import SHARES, outcome_frame
 from ..runs.evaluate import Evaluation, concat, evaluate
 from ..runs.executors import map_in_processes
 from ..runs.run import check_days
-from .constrain import MIN_EFFECTIVE, SCENARIO
+from .constrain import MIN_EFFECTIVE, SCENARIO, effective_size
 
 #: Members projected in one batch.
 BATCH_ROWS = 2000
@@ -97,8 +97,8 @@ def member_values(file: ensemble_file.EnsembleFile, history: ParameterSet, param
     members = file.members
     m = len(members)
     keep = carried(file.names, history, params)
-    design = Design.build("lhs", params, m, seed, fix=[n for n in (*keep, *FRAME) if n in _uncertain(params)],
-                          chunk_size=max(m, 1))
+    drawn = set(uncertainties(params))
+    design = Design.build("lhs", params, m, seed, fix=[n for n in (*keep, *FRAME) if n in drawn], chunk_size=max(m, 1))
     frame = [members[n].to_numpy(dtype=float) if n in members else np.full(m, float(history[n])) for n in FRAME]
     x = np.hstack([design.chunk(0), members[keep].to_numpy(dtype=float), np.stack(frame, axis=1)])
     return [*design.names, *keep, *FRAME], x
@@ -130,8 +130,8 @@ class ConstrainedProjection:
 
     @property
     def effective_size(self) -> float:
-        w = self.weights
-        return float(w.sum() ** 2 / (w * w).sum()) if (w * w).sum() > 0 else 0.0
+        """How many equally weighted members the weights are worth (``constrain.effective_size``)."""
+        return effective_size(self.weights)
 
     def shares(self) -> pd.DataFrame:
         """Weighted :data:`~sanctions_model.runs.ensemble.SHARES` per scenario, 0-1 (scenario x share).
@@ -147,7 +147,7 @@ class ConstrainedProjection:
         for name, df in self.outcomes.groupby("scenario", sort=False):
             ok = df[df["status"] == "ok"]
             w = ok["weight"].to_numpy()
-            size = float(w.sum() ** 2 / (w * w).sum()) if (w * w).sum() > 0 else 0.0
+            size = effective_size(w)
             if size < MIN_EFFECTIVE:
                 raise InputError(f"{self.path}: under '{name}' the constrained ensemble's members that could be "
                                  f"integrated ({len(ok):,} of {len(df):,}) are worth {size:.0f} equally weighted "
@@ -216,9 +216,3 @@ def project(scenarios: Sequence[str], days: float = 730, *, ensemble: str | os.P
         frames.append(frame)
     return ConstrainedProjection(pd.concat(frames, ignore_index=True), weights, days, str(file.meta.get("as_of")),
                                  file.path)
-
-
-def _uncertain(params: ParameterSet) -> set[str]:
-    from ..runs.designs import uncertainties
-
-    return set(uncertainties(params))
