@@ -163,6 +163,40 @@ def _sobol_runs(n: int) -> str:
     return f"{n * (k + 2):,} runs for the {k} uncertainties"
 
 
+def _constrained_options(cmd: argparse.ArgumentParser) -> None:
+    """``--ensemble`` and ``--unconstrained``: which constrained ensemble's members a command's chances are
+    also computed over."""
+    cmd.add_argument("--ensemble", default=None, metavar="FILE",
+                     help="the constrained ensemble whose members are projected too "
+                          "(default params/constrained-ensemble.parquet)")
+    cmd.add_argument("--unconstrained", action="store_true",
+                     help="leave the constrained ensemble out (quicker; the chances without the record's constraint)")
+
+
+def _ensemble(args: argparse.Namespace, start: str = "2025-01-20") -> str | None | bool:
+    """``--ensemble FILE`` / ``--unconstrained`` as a study's ``ensemble_path``, a given file read and checked
+    against the runs' start date before any work (None: the default file, if there is one; False: none)."""
+    if args.unconstrained and args.ensemble:
+        raise InputError("--ensemble and --unconstrained: give one or the other.")
+    if args.unconstrained:
+        return False
+    if args.ensemble:
+        from .inputs import ensemble_file
+
+        given = ensemble_file.read(args.ensemble)
+        if given.meta["as_of"] != start:
+            raise InputError(f"{args.ensemble}: an ensemble on the record to {given.meta['as_of']}; the runs start "
+                             f"on {start}, so they continue an ensemble cut on that day.")
+    return str(args.ensemble) if args.ensemble else None
+
+
+def _calibration(args: argparse.Namespace) -> bool | str:
+    """``--calibrated FILE`` as ``load_params``' calibration (``--uncalibrated`` is the default and changes nothing)."""
+    if args.calibrated is not None and args.uncalibrated:
+        raise InputError("--calibrated and --uncalibrated: give one or the other.")
+    return args.calibrated if args.calibrated is not None else False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sanctions-model", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -182,8 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
     run.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     run.add_argument("--force", action="store_true", help="replace an existing output directory")
-    run.add_argument("--uncalibrated", action="store_true",
-                     help="the base file's values and recorded starting state, not params/calibrated.toml's")
+    run.add_argument("--calibrated", default=None, metavar="FILE",
+                     help="start from a single-point calibration's fitted values and joined state (a diagnostic, "
+                          "e.g. params/calibrated.toml); default: the base file's values and the recorded state")
+    run.add_argument("--uncalibrated", action="store_true", help=argparse.SUPPRESS)  # the default since issue 16
+    _constrained_options(run)
+    _execution_options(run)
 
     cmp_ = command("compare", "run scenarios side by side and write a comparison report")
     cmp_.add_argument("--scenario", action="append", default=[], metavar="NAME",
@@ -194,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--seed", type=_seed, default=20250120, help="seed of the sampled assumptions")
     cmp_.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     cmp_.add_argument("--force", action="store_true", help="replace an existing output directory")
+    _constrained_options(cmp_)
     _execution_options(cmp_)
 
     swp = command("sweep", "run the model over a sampling design, streamed to Parquet, resumable")
@@ -250,10 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--sobol-n", type=_non_negative_int, default=1024, dest="sobol_n",
                      help=f"base samples of the Sobol' analysis, a power of 2 (default 1024: {_sobol_runs(1024)})")
     rep.add_argument("--seed", type=_seed, default=20250120, help="seed of every sample")
-    rep.add_argument("--ensemble", default=None, metavar="FILE",
-                     help="the constrained ensemble also projected (default params/constrained-ensemble.parquet)")
-    rep.add_argument("--unconstrained", action="store_true",
-                     help="leave the constrained ensemble out: the sampled sets only, as before it existed")
+    _constrained_options(rep)
     rep.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     rep.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(rep)
@@ -304,7 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     prm.add_argument("--scenario", action="append", default=[], metavar="NAME",
                      help="show values after applying these scenarios")
     prm.add_argument("--group", help="only this group (e.g. oil, fiscal, russia)")
-    prm.add_argument("--uncalibrated", action="store_true", help="show the base file's values")
+    prm.add_argument("--calibrated", default=None, metavar="FILE",
+                     help="show the values after a single-point calibration file (e.g. params/calibrated.toml)")
+    prm.add_argument("--uncalibrated", action="store_true", help=argparse.SUPPRESS)  # the default since issue 16
     return parser
 
 
@@ -321,13 +359,21 @@ def _once(option: str, names: Sequence[str], what: str = "parameter") -> None:
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .analysis.studies import constrained_projection
+    from .outdir import check_target
     from .report import write_run
     from .runs.run import simulate
 
     _once("--set", [name for name, _ in args.assignments])
-    params = load_params(args.scenario, dict(args.assignments), origin="--set", calibration=not args.uncalibrated)
+    params = load_params(args.scenario, dict(args.assignments), origin="--set", calibration=_calibration(args))
+    ensemble = _ensemble(args, params.start_date.isoformat())
+    check_target(args.out, args.force)  # an existing or unwritable --out is refused before any run
     run = simulate(params=params, days=args.days)
-    out = write_run(run, args.out, _command_line(argv), force=args.force)
+    # the members carry their own values and states: never the single-point calibration's
+    plain = params if not params.meta.get("calibration") else load_params(args.scenario, dict(args.assignments),
+                                                                            origin="--set")
+    projection, note = constrained_projection([(run.label, plain)], args.days, 20250120, None, ensemble, fans=False)
+    out = write_run(run, args.out, _command_line(argv), force=args.force, constrained=(projection, note))
     print(f"wrote {out}/report.md, trajectories.csv, outcomes.json, trajectories.png")
 
 
@@ -357,7 +403,8 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
     check_target(args.out, args.force)
     start = time.perf_counter()
     out = comparison(scenarios, args.out, _command_line(argv), days=args.days, samples=args.samples,
-                     seed=args.seed, force=args.force, log=lambda line: print(line, file=sys.stderr))
+                     seed=args.seed, force=args.force, ensemble_path=_ensemble(args),
+                     log=lambda line: print(line, file=sys.stderr))
     print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 
@@ -446,18 +493,9 @@ def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .jobs import full_report
 
     start = time.perf_counter()
-    if args.unconstrained and args.ensemble:
-        raise InputError("--ensemble and --unconstrained: give one or the other.")
-    if args.ensemble:
-        from .inputs import ensemble_file
-
-        given = ensemble_file.read(args.ensemble)  # a bad file is refused before any work
-        if given.meta["as_of"] != "2025-01-20":
-            raise InputError(f"{args.ensemble}: an ensemble on the record to {given.meta['as_of']}; the report's "
-                             "scenarios start on 2025-01-20, so they continue an ensemble cut on that day.")
     out = full_report(args.out, _command_line(argv), scenarios=args.scenario or None, days=args.days,
                       samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force,
-                      ensemble_path=False if args.unconstrained else args.ensemble)
+                      ensemble_path=_ensemble(args))
     print(f"wrote {out}/report.md in {time.perf_counter() - start:.0f} s")
 
 
@@ -564,7 +602,7 @@ def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    params = load_params(args.scenario, calibration=not args.uncalibrated)
+    params = load_params(args.scenario, calibration=_calibration(args))
     frame = params.to_frame()
     if args.group is not None:
         groups = sorted(set(frame["group"]))

@@ -86,6 +86,7 @@ def comparison(
     samples: int = 256,
     seed: int = 20250120,
     force: bool = False,
+    ensemble_path: str | os.PathLike[str] | None | bool = None,
     log: Callable[[str], None] | None = None,
 ) -> Path:
     """Run each scenario and write them side by side into ``out`` (``sanctions-model compare``).
@@ -103,6 +104,9 @@ def comparison(
         Sampled assumption sets per scenario (0: the central runs only).
     seed : int
     force : bool
+    ensemble_path : path, None or False
+        The constrained ensemble whose members are also projected under each scenario (None: the
+        default, ``params/constrained-ensemble.parquet``; False: none).
     log : callable, optional
         Hears one line once every check has passed and the work starts.
 
@@ -114,6 +118,6 @@ def comparison(
     from .report import write_comparison
 
     check_target(out, force)
-    study = comparison_study(scenarios, days=days, samples=samples, seed=seed,
+    study = comparison_study(scenarios, days=days, samples=samples, seed=seed, ensemble_path=ensemble_path,
                              log=log if log is not None else (lambda _: None))
     return write_comparison(study, out, command, force=force)

@@ -24,7 +24,8 @@ def test_run_writes_trajectories_outcomes_and_report(tmp_path):
     res = cli("run", "--scenario", "hard_way", "--scenario", "easy_way", "--set", "oil.brent_price=65",
               "--days", "400", "--out", str(out))
     assert res.returncode == 0, res.stderr
-    assert {p.name for p in out.iterdir()} == {"trajectories.csv", "outcomes.json", "report.md", "trajectories.png"}
+    assert {p.name for p in out.iterdir()} == {"trajectories.csv", "outcomes.json", "report.md", "trajectories.png",
+                                                "constrained.csv"}
     tr = pd.read_csv(out / "trajectories.csv", index_col="date", parse_dates=True)
     assert len(tr) == 401 and "p_ceasefire" in tr and "bargaining_range" in tr
     data = json.loads((out / "outcomes.json").read_text())
@@ -86,7 +87,7 @@ def test_existing_output_is_kept_without_force_and_replaced_with_it(tmp_path):
     res = cli("run", "--days", "50", "--out", str(out))
     assert res.returncode == 2 and "--force" in res.stderr
     assert (out / "precious.txt").read_text() == "keep me"
-    res = cli("run", "--days", "50", "--out", str(out), "--force")
+    res = cli("run", "--days", "50", "--unconstrained", "--out", str(out), "--force")
     assert res.returncode == 0
     assert not (out / "precious.txt").exists() and (out / "report.md").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["o"]  # no temporary directories left behind
@@ -196,10 +197,10 @@ def test_every_command_accepts_every_scenario_that_simulate_accepts(tmp_path):
     mine.write_text(STEPPED)
     assert sm.simulate(str(mine), days=60).params["sanctions.step1.level"] == 0.5
     commands = [
-        ["run", "--scenario", str(mine), "--days", "60", "--out", str(tmp_path / "run")],
+        ["run", "--scenario", str(mine), "--days", "60", "--unconstrained", "--out", str(tmp_path / "run")],
         ["run", "--scenario", "history_2022_2025", "--days", "60", "--out", str(tmp_path / "history")],
         ["compare", "--scenario", "status_quo", "--scenario", str(mine), "--samples", "8", "--days", "60",
-         "--workers", "1", "--out", str(tmp_path / "compare")],
+         "--workers", "1", "--unconstrained", "--out", str(tmp_path / "compare")],
         ["sweep", "-n", "4", "--scenario", str(mine), "--across", f"status_quo,{mine}", "--days", "60",
          "--workers", "1", "--out", str(tmp_path / "sweep")],
         ["sensitivity", "--method", "oat", "--scenario", str(mine), "--param", "oil.brent_price", "--days", "60",

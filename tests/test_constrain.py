@@ -357,3 +357,84 @@ def test_the_back_test_report_says_what_the_record_constrains(small, tmp_path):
     assert f"{small.n_accepted:,} come within 1.5 times these targets' tolerances" in text
     assert "too few (fewer than 400 effective members) to say" in text
     assert "## Out of sample" not in text  # no ensemble on an earlier record given
+
+
+def test_from_the_recorded_state_a_member_runs_as_simulate_runs_its_values(small, tmp_path):
+    """``own_states=False`` (the diagnostic that separates the record's constraint on the assumptions from
+    the members' states): each member's values from the scenario's own starting state, as simulate()
+    runs them."""
+    from sanctions_model.analysis.projection import member_values
+
+    path = tmp_path / "e.parquet"
+    con.write_ensemble(small, path, "test")
+    if small.n_accepted < 2:
+        pytest.skip("the small prior kept too few members")
+    params = sm.load_params("status_quo")
+    out = project([("status_quo", params)], 60, ensemble=path, workers=1, own_states=False).outcomes
+    own = project([("status_quo", params)], 60, ensemble=path, workers=1).outcomes
+    file = ensemble_file.read(path)
+    names, x = member_values(file, sm.load_params("history_2022_2025"), params, 20250120, frame=False)
+    from sanctions_model.analysis.projection import FRAME
+    from sanctions_model.runs.designs import uncertainties
+
+    assert set(FRAME) & set(names) == set(FRAME) & set(uncertainties(params)), "the frame drawn as the sets draw it"
+    for i in (0, 1):
+        run = sm.simulate(params=params.with_values(dict(zip(names, x[i]))), days=60)
+        assert out["p_talks_horizon"].iloc[i] == pytest.approx(run.outcomes["p_talks_horizon"], rel=1e-6)
+    assert not np.allclose(out["p_talks_horizon"], own["p_talks_horizon"]), "the members' own states differ"
+
+
+def test_run_and_compare_lead_with_the_constrained_chances(tmp_path):
+    """Issue 16: a run's and a comparison's report give each scenario's chances over the constrained
+    ensemble's members, beside the run's (or the sampled sets'), and name the ensemble in the provenance."""
+    from sanctions_model.runs.describe import percent
+
+    res = run_cli("run", "--scenario", "hard_way", "--days", "40", "--out", tmp_path / "run")
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "run" / "report.md").read_text()
+    shares = project(["hard_way"], 40).shares()
+    assert "**Constrained by the record.**" in text and "constrained-ensemble.parquet (2," in text
+    row = next(line for line in text.splitlines() if line.startswith("| `hard_way` |")).split(" | ")
+    assert row[2] == f"**{percent(shares.loc['hard_way', 'talks within horizon'])}%**"
+    assert (tmp_path / "run" / "constrained.csv").is_file()
+    res = run_cli("compare", "--scenario", "status_quo", "--scenario", "easy_way", "--samples", "0", "--days", "40",
+                  "--out", tmp_path / "cmp")
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "cmp" / "report.md").read_text()
+    shares = project(["status_quo", "easy_way"], 40, seed=20250120).shares()
+    for name in ("status_quo", "easy_way"):
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{name}` |")).split(" | ")
+        assert row[2].rstrip(" |") == f"**{percent(shares.loc[name, 'talks within horizon'])}%**"
+    res = run_cli("run", "--days", "40", "--unconstrained", "--out", tmp_path / "plain")
+    assert res.returncode == 0 and "Not asked for (`--unconstrained`)" in (tmp_path / "plain" / "report.md").read_text()
+    res = run_cli("compare", "--unconstrained", "--ensemble", "params/constrained-ensemble.parquet", "--out",
+                  tmp_path / "both")
+    assert res.returncode == 2 and "one or the other" in res.stderr and not (tmp_path / "both").exists()
+
+
+def test_the_constraint_runs_unchanged_on_a_dask_cluster(small, history):
+    """Issue 16: the same prior on a Dask cluster keeps the same members with the same weights (the
+    10^6-member run is ``benchmarks/constrain_throughput.py --scheduler ADDRESS -n 1000000``)."""
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with sm.execution(scheduler=cluster.scheduler_address, progress=False):
+            remote = con.constrain(240, 7, params=history, rows=120)
+    np.testing.assert_array_equal(remote.accepted, small.accepted)
+    np.testing.assert_allclose(remote.weights, small.weights, rtol=1e-12)
+    np.testing.assert_allclose(remote.score, small.score, rtol=1e-12, equal_nan=True)
+
+
+def test_a_value_set_by_hand_holds_for_every_member(small, tmp_path):
+    """``run --set NAME=VALUE``: the constrained members run with the value set, not their own or a fresh draw."""
+    from sanctions_model.analysis.projection import member_values
+
+    path = tmp_path / "e.parquet"
+    con.write_ensemble(small, path, "test")
+    file = ensemble_file.read(path)
+    history = sm.load_params("history_2022_2025")
+    for name in ("oil.brent_price", "macro.exchange_rate_passthrough"):  # a fresh draw; a member's own value
+        params = sm.load_params("status_quo", {name: sm.load_params()[name] * 0.9 + sm.load_params().parameters[
+            name].low * 0.1})
+        assert name in member_values(file, history, sm.load_params("status_quo"), 1)[0], "the check is not vacuous"
+        names, _ = member_values(file, history, params, 1)
+        assert name not in names, f"{name}: the value set holds (the base the members are overlaid on)"

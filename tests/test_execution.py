@@ -21,7 +21,7 @@ from sanctions_model.jobs import comparison, full_report
 from sanctions_model.runs.ensemble import at_each_end, run_ensemble
 from sanctions_model.runs.executors import execution, map_in_processes
 
-MANY = ("compare", "sweep", "sensitivity", "report")
+MANY = ("run", "compare", "sweep", "sensitivity", "report", "constrain")
 
 
 
@@ -61,11 +61,11 @@ def test_workers_out_of_bounds_are_refused():
 
 def test_progress_is_shown_when_asked_and_silent_otherwise(tmp_path):
     shown = _cli("compare", "--scenario", "status_quo", "--scenario", "hard_way", "--samples", "40", "--days", "60",
-                 "--workers", "1", "--progress", "--out", str(tmp_path / "a"))
+                 "--workers", "1", "--progress", "--unconstrained", "--out", str(tmp_path / "a"))
     assert shown.returncode == 0, shown.stderr
     assert "100%" in shown.stderr
     quiet = _cli("compare", "--scenario", "status_quo", "--samples", "40", "--days", "60", "--workers", "1",
-                 "--out", str(tmp_path / "b"))  # not a terminal: no bar
+                 "--unconstrained", "--out", str(tmp_path / "b"))  # not a terminal: no bar
     assert quiet.returncode == 0 and "100%" not in quiet.stderr
     sens = _cli("sensitivity", "--method", "oat", "--param", "oil.brent_price", "--param", "evasion.max",
                 "--days", "60", "--workers", "1", "--progress", "--out", str(tmp_path / "s"))

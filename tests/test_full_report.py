@@ -3,6 +3,8 @@ table, reproducible byte for byte, and refusing bad input before any work."""
 
 from __future__ import annotations
 
+import fcntl
+import pickle
 import re
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from sanctions_model.errors import InputError
 from sanctions_model.inputs.params import load_params, scenario_names
 from sanctions_model.jobs import full_report
 from sanctions_model.report.full import write_report
-from sanctions_model.runs.describe import percent, share_with_interval
+from sanctions_model.runs.describe import percent, percents, share_with_interval
 from sanctions_model.runs.designs import uncertainties
 from sanctions_model.runs.ensemble import SHARES, run_ensemble
 
@@ -41,19 +43,38 @@ def _extract(path: Path, members: int) -> Path:
     return ensemble_file.write(rows, {**meta, "accepted": members, "effective_size": float(members)}, path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_ensemble(tmp_path_factory) -> Path:
     return _extract(tmp_path_factory.mktemp("ensemble") / "e.parquet", 400)
 
 
-@pytest.fixture(scope="module")
-def small_study(small_ensemble):
-    return full_study(log=_quiet, ensemble_path=small_ensemble, **SMALL)
+def _once(tmp_path_factory, worker_id: str, name: str, make):
+    """``make()`` computed once per test session, shared by pytest-xdist's workers through a file
+    under a lock (the recipe of xdist's documentation; ``--dist loadgroup`` would do it, but does not
+    group under pytest 9.2, pytest-xdist issue 1386)."""
+    if worker_id == "master":  # not distributed
+        return make()
+    root = tmp_path_factory.getbasetemp().parent  # this session's, shared by its workers
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / f"{name}.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        value = make()
+        done.write_bytes(pickle.dumps(value))
+        return value
 
 
-@pytest.fixture(scope="module")
-def small_report(small_study, tmp_path_factory) -> Path:
-    return write_report(small_study, tmp_path_factory.mktemp("rep") / "full", "test")
+@pytest.fixture(scope="session")
+def small_study(small_ensemble, tmp_path_factory, worker_id):
+    return _once(tmp_path_factory, worker_id, "small_study",
+                 lambda: full_study(log=_quiet, ensemble_path=small_ensemble, **SMALL))
+
+
+@pytest.fixture(scope="session")
+def small_report(small_study, tmp_path_factory, worker_id) -> Path:
+    return _once(tmp_path_factory, worker_id, "small_report",
+                 lambda: write_report(small_study, tmp_path_factory.mktemp("rep") / "full", "test"))
 
 
 def _tables(text: str) -> list[list[list[str]]]:
@@ -107,9 +128,10 @@ def test_report_content(small_report):
     for item in ARTICLE_ASSUMPTIONS:
         assert item.title in text and item.quote in text
     summary = text.split("## Summary", 1)[1].split("##", 1)[0]
-    # the summary opens with one table: a row per scenario, each share with its interval
-    table = _tables(summary)[0]
-    assert summary.strip().startswith("| scenario |")
+    # the summary opens with the constrained table (test_the_summary_sets_...), then the chances without the
+    # record's constraint: a row per scenario, each share with its interval
+    assert summary.strip().startswith("**Constrained by the record.**")
+    table = _tables(summary.split("**Without the record's constraint**", 1)[1])[0]
     assert table[0][1:5] == ["direct talks within 100 days", "direct talks within 730 days",
                              "ceasefire within a year", "ceasefire within 730 days"]
     assert [row[0].split()[0] for row in table[2:]] == [f"`{name}`" for name in SMALL["scenarios"]]
@@ -286,8 +308,8 @@ def test_the_summary_sets_the_constrained_ensemble_beside_the_sampled_sets(small
 
     text = (small_report / "report.md").read_text()
     summary = text.split("## Summary", 1)[1].split("##", 1)[0]
-    assert "**Constrained by the record.**" in summary
-    table = _tables(summary)[1]
+    assert summary.index("**Constrained by the record.**") < summary.index("**Without the record's constraint**")
+    table = _tables(summary)[0]  # the constrained table leads (issue 16: the default path)
     assert table[0][1:3] == ["direct talks within 100 days: all sets", "direct talks within 100 days: fit the record"]
     proj = project(SMALL["scenarios"], SMALL["days"], ensemble=small_ensemble, seed=SMALL["seed"], workers=1)
     shares = proj.shares()
@@ -295,6 +317,18 @@ def test_the_summary_sets_the_constrained_ensemble_beside_the_sampled_sets(small
         name = row[0].strip("`")
         assert row[2] == f"**{percent(shares.loc[name, 'talks within 100 days'])}%**"
     assert small_study.constrained is not None and small_study.constrained_note == ""
+    # why the two differ: the members' values from the recorded state, then from their own states
+    record = project(["status_quo"], SMALL["days"], ensemble=small_ensemble, seed=SMALL["seed"], workers=1,
+                     own_states=False).shares().loc["status_quo", "ceasefire within horizon"]
+    every = small_study.ensemble.shares().loc["status_quo", "ceasefire within horizon"]
+    own = shares.loc["status_quo", "ceasefire within horizon"]
+    a, b, c = percents(every, record, own)
+    assert (f"Over every sampled set the chance is {a}%. Over the members' assumptions, each started from the base "
+            f"file's state of 2025-01-20 as the sampled sets are (the record where there is one, else a stated "
+            f"assumption), it is {b}%") in summary
+    assert f"From each member's own simulated state it is {c}%" in summary
+    starts = _tables(summary)[1]
+    assert starts[2][0] == "the Fund's liquid reserves" and float(starts[2][2]) == 37.5, "the recorded Fund"
 
 
 def test_the_summary_says_why_there_is_no_constrained_table(tmp_path):
@@ -307,8 +341,9 @@ def test_the_summary_says_why_there_is_no_constrained_table(tmp_path):
 
     def summary(ensemble_path):
         proj, note = constrained_projection(["status_quo"], 30, 7, 1, ensemble_path)
-        return " ".join(constrained_summary(SimpleNamespace(constrained=proj, constrained_note=note, days=30,
-                                                            ensemble=None)))
+        return " ".join(constrained_summary(SimpleNamespace(
+            constrained=proj, constrained_note=note, days=30, from_record=None, starts=None,
+            ensemble=SimpleNamespace(shares=lambda: pd.DataFrame()))))
 
     assert "is missing); `make constrain` writes the default one" in summary(tmp_path / "none.parquet")
     assert "Not asked for (`--unconstrained`)" in summary(False)

@@ -105,11 +105,12 @@ def test_imposed_days_are_a_breakpoint():
 
 # --- the join ---------------------------------------------------------------------------------
 
-def test_the_projection_starts_from_the_record_or_where_the_calibrated_history_ends(history):
-    """Stocks the record gives start at the record (issue 14); the others where the history ends."""
+def test_a_calibrated_projection_starts_from_the_record_or_where_the_calibrated_history_ends(history):
+    """With the single-point calibration (a diagnostic since issue 16), stocks the record gives start at the
+    record (issue 14); the others where the history ends."""
     end = history.trajectories.iloc[-1]
-    start = sm.simulate(days=10).trajectories.iloc[0]
-    recorded = sm.simulate(days=10, params=load_params(calibration=False)).trajectories.iloc[0]
+    start = sm.simulate(days=10, params=load_params(calibration=True)).trajectories.iloc[0]
+    recorded = sm.simulate(days=10).trajectories.iloc[0]  # the default since issue 16: the base file's state
     assert "calibration" in history.params.meta
     assert set(FROM_RECORD) < set(JOINED)
     for stock in JOINED:
@@ -126,9 +127,10 @@ def test_the_projection_starts_from_the_record_or_where_the_calibrated_history_e
 
 def test_calibration_layers_apply_where_they_belong():
     fit, table, start = load_calibrated()
-    base = load_params(calibration=False)
-    projection = load_params()
-    hist, hist_base = load_params("history_2022_2025"), load_params("history_2022_2025", calibration=False)
+    base = load_params()
+    assert base.values() == load_params(calibration=False).values(), "no calibration by default (issue 16)"
+    projection = load_params(calibration=True)
+    hist, hist_base = load_params("history_2022_2025", calibration=True), load_params("history_2022_2025")
     for name, row in table.iterrows():
         if row["applies"]:  # restated for 2022 by the historical scenario: for it alone
             assert hist[name] == pytest.approx(row["value"]) and hist[name] != hist_base[name]
@@ -161,15 +163,25 @@ def test_bad_calibration_files_are_refused(tmp_path):
         load_params(calibration=3)  # type: ignore[arg-type]
 
 
-def test_the_cli_runs_uncalibrated_on_request(tmp_path):
+def test_the_cli_runs_from_the_base_file_and_calibrated_on_request(tmp_path):
     from conftest import run_cli
 
-    res = run_cli("run", "--days", "30", "--uncalibrated", "--out", tmp_path / "u")
-    assert res.returncode == 0, res.stderr
-    report = (tmp_path / "u" / "report.md").read_text()
-    assert "none (the base file's values)" in report
-    tr = pd.read_csv(tmp_path / "u" / "trajectories.csv", index_col=0)
-    assert tr["inflation"].iloc[0] == pytest.approx(load_params(calibration=False)["macro.inflation_initial"])
+    fit, _, _ = load_calibrated()
+    cases = (((), "plain"), (("--uncalibrated",), "old"), (("--calibrated", "params/calibrated.toml"), "cal"))
+    for args, name in cases:
+        res = run_cli("run", "--days", "30", "--unconstrained", *args, "--out", tmp_path / name)
+        assert res.returncode == 0, res.stderr
+    for name in ("plain", "old"):  # --uncalibrated, the default since issue 16, is still accepted
+        assert "none (the base file's values)" in (tmp_path / name / "report.md").read_text()
+        tr = pd.read_csv(tmp_path / name / "trajectories.csv", index_col=0)
+        assert tr["inflation"].iloc[0] == pytest.approx(load_params(calibration=False)["macro.inflation_initial"])
+    assert fit["id"] in (tmp_path / "cal" / "report.md").read_text()
+    plain, cal = (pd.read_csv(tmp_path / name / "trajectories.csv", index_col=0) for name in ("plain", "cal"))
+    assert cal["russia_forces"].iloc[0] == pytest.approx(load_params(calibration=True)["forces.russia_initial"])
+    assert cal["russia_forces"].iloc[0] != pytest.approx(plain["russia_forces"].iloc[0], rel=1e-3), \
+        "the calibrated run starts its forces where the calibrated back-test ends, the plain run at the base file's"
+    res = run_cli("run", "--calibrated", "params/calibrated.toml", "--uncalibrated", "--out", tmp_path / "both")
+    assert res.returncode == 2 and "one or the other" in res.stderr and not (tmp_path / "both").exists()
 
 
 def test_a_base_file_with_another_accounting_rate_is_refused(tmp_path):

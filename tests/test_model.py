@@ -80,7 +80,9 @@ def test_huge_relief_offer_saturates_in_russias_margin(base_values):
 
 
 def test_money_is_conserved_in_the_fiscal_accounts():
-    run = sm.simulate("hard_way", {"fiscal.fund_investment": 12.0}, step=0.125)
+    # in the regime this check was written for (the calibrated values and state, the default until issue 16),
+    # where the rule's shortfall draws on the Fund
+    run = sm.simulate(params=sm.load_params("hard_way", {"fiscal.fund_investment": 12.0}, calibration=True), step=0.125)
     tr = run.trajectories
     days = tr["day"].to_numpy()
 

@@ -13,7 +13,7 @@ from sanctions_model.outdir import atomic_directory, check_file, check_target
 
 
 def test_run_creates_missing_parents_and_still_refuses_to_overwrite(tmp_path):
-    res = cli("run", "--days", "20", "--out", "out/a/b", cwd=tmp_path)
+    res = cli("run", "--days", "20", "--unconstrained", "--out", "out/a/b", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "out/a/b/report.md").is_file()
     before = (tmp_path / "out/a/b/report.md").read_bytes()

@@ -47,10 +47,10 @@ def test_tighter_tolerance_moves_nothing_across_sampled_assumptions():
 def test_batch_of_identical_sets_equals_the_single_run():
     from sanctions_model.runs.evaluate import POLICY
 
-    # three years: since the budget rule hard_way's reserves run out in the third (day 760)
-    single = sm.simulate("hard_way", days=1095, rtol=POLICY.rtol, step=POLICY.step)  # the batches' policy
+    # four years: from the base file's state hard_way's reserves run out in the fourth (day 1294)
+    single = sm.simulate("hard_way", days=1460, rtol=POLICY.rtol, step=POLICY.step)  # the batches' policy
     values = {k: np.full(16, v) for k, v in single.params.values().items()}
-    batch = sm.simulate_batch(values, days=1095)
+    batch = sm.simulate_batch(values, days=1460)
     assert not np.isnan(single.outcomes["days_to_reserves_exhausted"]), "the check below is not vacuous"
     for key, value in single.outcomes.items():
         col = batch[key].to_numpy()
@@ -83,7 +83,7 @@ def test_crossing_is_located_between_grid_points():
 
 
 def test_crossing_days_are_not_rounded_to_the_grid():
-    run = sm.simulate("hard_way", days=1095)
+    run = sm.simulate("hard_way", days=1460)
     day = run.outcomes["days_to_reserves_exhausted"]
     assert np.isfinite(day) and day != round(day)
 

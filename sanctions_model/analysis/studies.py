@@ -22,7 +22,7 @@ from ..runs.executors import check_workers
 from ..runs.run import RunResult, check_days, simulate
 from . import sensitivity as sa
 from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, where_to_vary
-from .projection import ConstrainedProjection, default_path, project
+from .projection import ConstrainedProjection, default_path, project, starting_states
 
 #: The command line's method names and the functions behind them.
 SENSITIVITY_METHODS: dict[str, Callable[..., pd.DataFrame]] = {
@@ -190,6 +190,11 @@ class ComparisonStudy:
     days : float [day]
     samples : int
     seed : int
+    constrained : ConstrainedProjection or None
+        The scenarios projected from each member of the constrained ensemble, None where there is
+        none to project from.
+    constrained_note : str
+        Why ``constrained`` is None ("" when it is not).
     """
 
     runs: list[RunResult]
@@ -197,6 +202,8 @@ class ComparisonStudy:
     days: float
     samples: int
     seed: int
+    constrained: ConstrainedProjection | None = None
+    constrained_note: str = ""
 
     @property
     def scenarios(self) -> list[str]:
@@ -204,6 +211,7 @@ class ComparisonStudy:
 
 
 def comparison_study(scenarios: Sequence[str], *, days: float = 730, samples: int = 256, seed: int = 20250120,
+                     ensemble_path: str | os.PathLike[str] | None | bool = None,
                      log: Callable[[str], None] = _quiet) -> ComparisonStudy:
     """Run each scenario at its central assumptions and over ``samples`` sampled sets.
 
@@ -217,6 +225,9 @@ def comparison_study(scenarios: Sequence[str], *, days: float = 730, samples: in
         Sampled assumption sets per scenario (the same under each; 0: the central runs only).
     seed : int
         Seed of the draws.
+    ensemble_path : path, None or False
+        The constrained ensemble whose members are also projected under each scenario (None: the
+        default, ``params/constrained-ensemble.parquet``; False: none).
     log : callable
         Hears one line once every check has passed and the work starts.
 
@@ -236,7 +247,11 @@ def comparison_study(scenarios: Sequence[str], *, days: float = 730, samples: in
     runs = [simulate(name, days=days) for name in scenarios]
     # the runs' own labels and parameters, so that a scenario given as a path is the same everywhere
     ensemble = run_ensemble([(r.label, r.params) for r in runs], days, samples, seed) if samples > 0 else None
-    return ComparisonStudy(runs, ensemble, days, samples, seed)
+    if ensemble_path is not False:
+        log("projecting the members of the constrained ensemble under each scenario ...")
+    constrained, note = constrained_projection([(r.label, r.params) for r in runs], days, seed, None, ensemble_path,
+                                               fans=samples > 0)  # fan charts are drawn only over sampled sets
+    return ComparisonStudy(runs, ensemble, days, samples, seed, constrained, note)
 
 
 #: Outcomes of the full study's one-at-a-time analysis (tornado charts), and of its Sobol' analysis.
@@ -279,6 +294,13 @@ class FullStudy:
         (``params/constrained-ensemble.parquet``), None where there is none to project from.
     constrained_note : str
         Why ``constrained`` is None ("" when it is not).
+    from_record : ConstrainedProjection or None
+        A diagnostic: the members' values under :data:`~sanctions_model.analysis.article.REFERENCE`
+        from the scenario's own starting state (as the unconstrained sets start), which separates
+        what the record's constraint on the assumptions does from what the members' states do.
+    starts : DataFrame or None
+        The scenario's starting state against the members' states on the cut date
+        (:func:`~sanctions_model.analysis.projection.starting_states`).
     """
 
     runs: list[RunResult]
@@ -297,21 +319,24 @@ class FullStudy:
     seed: int
     constrained: ConstrainedProjection | None = None
     constrained_note: str = ""
+    from_record: ConstrainedProjection | None = None
+    starts: pd.DataFrame | None = None
 
 
-def constrained_projection(scenarios: Sequence[str], days: float, seed: int, workers: int | None,
-                           ensemble: str | os.PathLike[str] | None | bool = None
+def constrained_projection(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float, seed: int,
+                           workers: int | None,
+                           ensemble: str | os.PathLike[str] | None | bool = None, fans: bool = True
                            ) -> tuple[ConstrainedProjection | None, str]:
     """The scenarios projected from a constrained ensemble (None: the default file; False: none), or
-    None and the reason."""
+    None and the reason; ``fans``: with the weighted percentiles of the fan charts' variables."""
     if ensemble is False:
-        return None, "Not asked for (`--unconstrained`): the figures above are over the unconstrained sets only."
+        return None, "Not asked for (`--unconstrained`): the chances here are without the record's constraint."
     path = default_path() if ensemble is None or ensemble is True else Path(ensemble)
     if not path.is_file():
         return None, (f"There is no constrained ensemble (`{path}` is missing); `make constrain` writes the "
-                      "default one. The figures above are over the unconstrained sets only.")
+                      "default one. The chances here are without the record's constraint.")
     try:
-        return project(scenarios, days, ensemble=path, seed=seed, workers=workers), ""
+        return project(scenarios, days, ensemble=path, seed=seed, workers=workers, fans=fans), ""
     except InputError as exc:
         return None, str(exc)
 
@@ -402,5 +427,10 @@ def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, sam
                                        workers)
     log("[5/6] the scenarios from each member of the constrained ensemble")
     constrained, note = constrained_projection(chosen, days, seed, workers, ensemble_path)
+    from_record, starts = None, None
+    if constrained is not None:  # why the two differ: the members' values from the recorded state, and the states
+        from_record = project([(REFERENCE, params)], days, ensemble=constrained.path, seed=seed, workers=workers,
+                              own_states=False, fans=False)
+        starts = starting_states(params, constrained.path)
     return FullStudy(runs, ensemble, params, names, oat, sobol, wide, over_time, ends, chosen, days, samples, sobol_n,
-                     seed, constrained, note)
+                     seed, constrained, note, from_record, starts)

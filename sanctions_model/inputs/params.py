@@ -510,7 +510,7 @@ def load_params(
     overrides: Mapping[str, object] | None = None,
     base: Path | str | None = None,
     origin: str = "override",
-    calibration: bool | str | Path = True,
+    calibration: bool | str | Path = False,
 ) -> ParameterSet:
     """The parameters of a run: base, its calibration, then each scenario in order, then ``overrides``.
 
@@ -525,11 +525,13 @@ def load_params(
     origin : str
         How error messages name the overrides (the CLI says ``--set``).
     calibration : bool or path
-        ``True`` (the default) applies ``params/calibrated.toml`` to the project's own base:
-        the fitted values, and the projection's starting state (the record on 2025-01-20 where
-        it exists, else the calibrated back-test's state; see :func:`apply_calibration`); a
-        path applies that file;
-        ``False`` keeps the base file's values.
+        ``False`` (the default) keeps the base file's values and its starting state (the record
+        on 2025-01-20 where there is one, else a stated assumption with a range). ``True``
+        applies the single-point calibration ``params/calibrated.toml`` to the project's own
+        base, a diagnostic since the constrained ensemble replaced it as the default path
+        (``docs/ensembles.md``): the fitted values, and the projection's starting state (the
+        record on 2025-01-20 where it exists, else the calibrated back-test's state; see
+        :func:`apply_calibration`); a path applies that file.
 
     Returns
     -------

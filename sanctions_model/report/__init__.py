@@ -13,11 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis.projection import ConstrainedProjection
 from ..analysis.studies import ComparisonStudy
 from ..outdir import atomic_directory, check_target
+from ..runs.ensemble import SHARES
 from ..runs.run import RunResult
 from .figures import scenario_figures, trajectories_figure
 from .markdown import comparison_report, run_report
+from .projection import constrained_lines, ensemble_provenance
 
 
 def _json_value(v: object) -> object:
@@ -27,8 +30,20 @@ def _json_value(v: object) -> object:
     return None if math.isnan(v) else v
 
 
-def write_run(run: RunResult, out: Path | str, command: str, force: bool = False) -> Path:
-    """Write ``trajectories.csv``, ``outcomes.json``, ``trajectories.png`` and ``report.md`` into ``out``."""
+def run_shares(run: RunResult) -> pd.DataFrame:
+    """A run's chances as :data:`~sanctions_model.runs.ensemble.SHARES` (one row, the run's label)."""
+    frame = run.outcomes.to_frame().T
+    return pd.DataFrame({share: [float(f(frame).iloc[0])] for share, f in SHARES.items()}, index=[run.label])
+
+
+def write_run(run: RunResult, out: Path | str, command: str, force: bool = False,
+              constrained: tuple[ConstrainedProjection | None, str] | None = None) -> Path:
+    """Write ``trajectories.csv``, ``outcomes.json``, ``trajectories.png`` and ``report.md`` into ``out``.
+
+    ``constrained`` is the run's scenario projected from the constrained ensemble's members (or None
+    and why not); its chances head the report, beside the run's. Without it the report has the run
+    alone.
+    """
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
         run.trajectories.to_csv(tmp / "trajectories.csv", float_format="%.10g")
@@ -39,7 +54,14 @@ def write_run(run: RunResult, out: Path | str, command: str, force: bool = False
         }
         (tmp / "outcomes.json").write_text(json.dumps(payload, indent=2) + "\n")
         trajectories_figure([run], tmp / "trajectories.png", f"sanctions-model: {run.label}")
-        (tmp / "report.md").write_text(run_report(run, "trajectories.png", command))
+        lines = [] if constrained is None else constrained_lines(
+            *constrained, run_shares(run), "central assumptions", run.days,
+            why="The run is one set of assumptions (each at its central value) from the state of 2025-01-20; the "
+                "members are the sets of assumptions that fit the record, each from its own state.")
+        if constrained is not None and constrained[0] is not None:
+            constrained[0].outcomes.to_csv(tmp / "constrained.csv", float_format="%.10g", index=False)
+        (tmp / "report.md").write_text(run_report(run, "trajectories.png", command, lines,
+                                                  ensemble_provenance(constrained[0] if constrained else None)))
     return out
 
 
@@ -68,12 +90,23 @@ def write_comparison(study: ComparisonStudy, out: Path | str, command: str, forc
     shares = ensemble.shares() if ensemble is not None else None
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
-        figures = scenario_figures(runs, ensemble, tmp, samples)
+        figures = scenario_figures(runs, ensemble, tmp, samples,
+                                   study.constrained.fans if study.constrained is not None else None)
         if shares is not None:
             shares.to_csv(tmp / "uncertainty.csv", float_format="%.6g", index_label="scenario")
         table = pd.DataFrame({r.label: r.outcomes for r in runs})
         table.to_csv(tmp / "outcomes.csv", float_format="%.10g", index_label="outcome")
         settings = {"scenarios": ", ".join(scenarios), "horizon": f"{days:g} days",
-                    "samples per scenario": samples, "seed": seed if samples > 0 else "none"}
-        (tmp / "report.md").write_text(comparison_report(runs, shares, figures, settings, command))
+                    "samples per scenario": samples, "seed": seed if samples > 0 or study.constrained else "none",
+                    "constrained ensemble": ensemble_provenance(study.constrained)}
+        beside = shares if shares is not None else pd.concat([run_shares(r) for r in runs])
+        lines = constrained_lines(
+            study.constrained, study.constrained_note, beside,
+            "all sets" if shares is not None else "central assumptions", days,
+            why="The two differ because the record rules out some of the assumptions the other figure counts, and "
+                "because each member starts from its own simulated state on 2025-01-20 rather than the base file's "
+                "(the record where there is one, else a stated assumption).")
+        if study.constrained is not None:
+            study.constrained.outcomes.to_csv(tmp / "constrained.csv", float_format="%.10g", index=False)
+        (tmp / "report.md").write_text(comparison_report(runs, shares, figures, settings, command, lines))
     return out

@@ -20,16 +20,27 @@ from .markdown import rank_range
 from .sensitivity import label
 
 
-def _scenario_table(scenarios: Sequence[str], runs: Mapping[str, RunResult], ensemble: Ensemble) -> list[str]:
+def _scenario_table(scenarios: Sequence[str], runs: Mapping[str, RunResult], ensemble: Ensemble,
+                    constrained: pd.DataFrame | None = None) -> list[str]:
+    """The scenarios' chances at the central assumptions, over the sampled sets and, where ``constrained``
+    (the constrained ensemble's shares) has every one of them, over the members that fit the record."""
     shares = ensemble.shares()
+    fit = (constrained is not None and all(name in constrained.index for name in scenarios)
+           and {"talks within 100 days", "ceasefire within horizon"} <= set(constrained.columns))
+    extra = " talks within 100 days (fit the record) | ceasefire within the horizon (fit the record) |" if fit else ""
     lines = ["| scenario | talks within 100 days (central) | ceasefire within the horizon (central) | "
-             "talks within 100 days (over the sets) | ceasefire within the horizon (over the sets) |",
-             "|---|---|---|---|---|"]
+             "talks within 100 days (over the sets) | ceasefire within the horizon (over the sets) |" + extra,
+             "|---|---|---|---|---|" + ("---|---|" if fit else "")]
     for name in scenarios:
         o, solved = runs[name].outcomes, ensemble.solved(name)
-        lines.append(f"| `{name}` | {percent(o['p_talks_100_days'])}% | {percent(o['p_ceasefire_horizon'])}% | "
-                     f"{share_with_interval(shares.loc[name, 'talks within 100 days'], solved)} | "
-                     f"{share_with_interval(shares.loc[name, 'ceasefire within horizon'], solved)} |")
+        row = (f"| `{name}` | {percent(o['p_talks_100_days'])}% | {percent(o['p_ceasefire_horizon'])}% | "
+               f"{share_with_interval(shares.loc[name, 'talks within 100 days'], solved)} | "
+               f"{share_with_interval(shares.loc[name, 'ceasefire within horizon'], solved)} |")
+        if fit:
+            assert constrained is not None
+            row += (f" {percent(constrained.loc[name, 'talks within 100 days'])}% |"
+                    f" {percent(constrained.loc[name, 'ceasefire within horizon'])}% |")
+        lines.append(row)
     return lines
 
 
@@ -102,19 +113,24 @@ def _parameter_findings(names: Sequence[str], ends: pd.DataFrame, scenario: str,
 
 
 def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mapping[str, pd.DataFrame],
-                ends: Mapping[str, pd.DataFrame], params: ParameterSet) -> list[str]:
+                ends: Mapping[str, pd.DataFrame], params: ParameterSet,
+                constrained: pd.DataFrame | None = None) -> list[str]:
     """Markdown lines: each of the article's assumptions, how the model holds it, and what it finds.
 
     ``sobol`` maps ``p_ceasefire_horizon`` and ``p_talks_100_days`` to their Sobol' indices
     under the reference scenario; ``ends`` maps each assumption's title to
     :func:`sanctions_model.runs.ensemble.at_each_end` of its parameters under
-    :func:`where_to_vary`; ``runs`` hold every scenario at its central values.
+    :func:`where_to_vary`; ``runs`` hold every scenario at its central values; ``constrained``, the
+    constrained ensemble's shares per scenario, adds its columns to each scenario table.
     """
     lines = [
         "Each point below quotes the article, says how the model represents it, and reports what the "
         f"model finds: first the scenarios that act on it, against `{REFERENCE}` and over the same sampled "
-        "assumption sets; then the uncertain parameters that describe it, each held at the low and then the "
-        "high end of its range while every other assumption keeps its sampled values. The model's findings "
+        "assumption sets (and, where the constrained ensemble was projected, over the members that fit the "
+        "record, the last two columns of each table); then the uncertain parameters that describe it, each held "
+        "at the low and then the high end of its range while every other assumption keeps its sampled values "
+        "(over the sampled sets only: holding a parameter the record constrains at an end of its range would "
+        "contradict the members' histories). The model's findings "
         "depend on those assumptions; none of them is a verdict on the article's claims.",
         "",
     ]
@@ -123,7 +139,7 @@ def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mappin
         present = [s for s in item.scenarios if s in runs]
         if present and REFERENCE in runs:
             lines += ["**What the scenarios show.** " + " ".join(_contrast(s, ensemble) for s in present), ""]
-            lines += [*_scenario_table([REFERENCE, *present], runs, ensemble), ""]
+            lines += [*_scenario_table([REFERENCE, *present], runs, ensemble, constrained), ""]
         elif item.scenarios:
             lines += [f"(Scenarios {', '.join(item.scenarios)} were not part of this report.)", ""]
         else:

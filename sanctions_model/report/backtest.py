@@ -196,11 +196,13 @@ def _calibration_section(result: BacktestResult, calibrated: Calibrated) -> list
     lines += [
         "## Where the projection starts",
         "",
-        "The projection's default starting state on 2025-01-20 is the record where the record gives the stock "
-        f"({from_record}: the base file's sourced values), and the calibrated back-test's state on that day where "
-        f"it does not ({from_backtest}; the base file's values there are assumptions), so that those join without "
-        "a jump. `--uncalibrated` (`calibration=False`) keeps "
-        "the base file's values throughout. Where the back-test and the record differ, each starting parameter's "
+        "With the single-point calibration (a diagnostic since issue 16: `load_params(calibration=True)`, "
+        "`run --calibrated FILE`), a projection starts on 2025-01-20 from the record where the record gives the "
+        f"stock ({from_record}: the base file's sourced values), and from the calibrated back-test's state on that "
+        f"day where it does not ({from_backtest}; the base file's values there are assumptions), so that those join "
+        "without a jump. By default runs keep the base file's values and state throughout, and the reports' "
+        "chances come from the constrained ensemble, each member from its own state "
+        "(`reports/constrained/report.md`). Where the back-test and the record differ, each starting parameter's "
         "range is widened to take in both values, so that sweeps cover the disagreement; the last columns say how "
         "far the back-test's state is from the base file's value.",
         "",

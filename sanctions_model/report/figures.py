@@ -240,11 +240,13 @@ def _panel(var: str) -> tuple[str, str, float]:
 
 
 def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult | None, path: Path | None, n: int, *,
-               start: pd.Timestamp | None = None, title: str | None = None) -> Figure:
+               start: pd.Timestamp | None = None, title: str | None = None,
+               constrained: dict[str, pd.DataFrame] | None = None) -> Figure:
     """Fan charts (5-95% and 25-75% bands, median) of each variable in ``fans``, with the 100-day mark.
 
     ``fans`` maps a variable to a DataFrame indexed by day with columns ``p5``, ``p25``,
-    ``p50``, ``p75``, ``p95``. ``run``, if given, is drawn dashed (the central assumptions).
+    ``p50``, ``p75``, ``p95``. ``run``, if given, is drawn dashed (the central assumptions);
+    ``constrained``, the same percentiles over the constrained ensemble's members, in orange lines.
     """
     if run is not None:
         start = pd.Timestamp(run.params.start_date)
@@ -263,6 +265,13 @@ def fan_figure(fans: dict[str, pd.DataFrame], run: RunResult | None, path: Path 
         if run is not None and var in run.trajectories:
             ax.plot(run.trajectories.index, run.trajectories[var] * scale, color="black", linewidth=1,
                     linestyle="--", label="central assumptions")
+        if constrained is not None and var in constrained:
+            band = constrained[var] * scale
+            when = start + pd.to_timedelta(band.index, unit="D")
+            ax.plot(when, band["p5"], color="tab:orange", linewidth=1, label="fit the record: 5-95%")
+            ax.plot(when, band["p95"], color="tab:orange", linewidth=1)
+            ax.plot(when, band["p50"], color="tab:orange", linewidth=1.6, linestyle="-.",
+                    label="fit the record: median")
         _reference_lines(ax, var)
         _style(ax, panel_title, unit)
         _goal_line(ax, start)
@@ -307,10 +316,11 @@ def indices_over_time_figure(indices: dict[float, pd.DataFrame], labels: dict[st
     return _save(fig, path)
 
 
-def scenario_figures(runs: Sequence[RunResult], ensemble: Ensemble | None, directory: Path, samples: int
-                     ) -> dict[str, str]:
+def scenario_figures(runs: Sequence[RunResult], ensemble: Ensemble | None, directory: Path, samples: int,
+                     constrained: Mapping[str, dict[str, pd.DataFrame]] | None = None) -> dict[str, str]:
     """The figures every comparison of scenarios draws into ``directory``: key trajectories, and
-    with an ensemble the shares of each outcome and a fan chart per scenario; their file names."""
+    with an ensemble the shares of each outcome and a fan chart per scenario (with the constrained
+    ensemble's band where ``constrained``, scenario -> fans, has the scenario); their file names."""
     figures = {"trajectories": "scenarios.png"}
     trajectories_figure(runs, directory / figures["trajectories"], "Key trajectories by scenario")
     if ensemble is not None:
@@ -319,5 +329,6 @@ def scenario_figures(runs: Sequence[RunResult], ensemble: Ensemble | None, direc
                            {r.label: r.params.title() for r in runs})
         for run in runs:
             figures[f"fan:{run.label}"] = f"fan-{run.label}.png"
-            fan_figure(ensemble.fans[run.label], run, directory / figures[f"fan:{run.label}"], samples)
+            fan_figure(ensemble.fans[run.label], run, directory / figures[f"fan:{run.label}"], samples,
+                       constrained=(constrained or {}).get(run.label))
     return figures

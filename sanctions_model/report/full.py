@@ -18,19 +18,19 @@ the provenance table.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from ..analysis.article import REFERENCE
-from ..analysis.calibrate import FROM_RECORD, JOINED
 from ..analysis.studies import OAT_OUTCOMES, OVER_TIME, SOBOL_OUTCOMES, FullStudy
 from ..errors import InputError
 from ..inputs.params import ParameterSet
 from ..outdir import atomic_directory, check_target
 from ..provenance import combined_digest
-from ..runs.describe import percent, share_with_interval
+from ..runs.describe import percent, percents, share_with_interval
 from ..runs.ensemble import Ensemble
 from ..runs.run import RunResult
 from .article import walkthrough
@@ -43,9 +43,9 @@ from .markdown import (
     provenance,
     ranking,
     scenarios_section,
-    stock_words,
     uncertainty_section,
 )
+from .projection import constrained_lines, ensemble_provenance
 from .sensitivity import label, outcome_section, plain_name
 
 #: The summary table's columns: (column of :meth:`Ensemble.shares`, heading; {h} is the horizon).
@@ -81,37 +81,76 @@ def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[st
 
 
 def constrained_summary(study: FullStudy) -> list[str]:
-    """The summary's second table: the chances over the members of the constrained ensemble (each from
-    its own state on 2025-01-20, weighted), beside those over the unconstrained sets; or why there is none."""
-    proj = study.constrained
-    lines = ["**Constrained by the record.** "]
-    if proj is None:
-        return [lines[0] + study.constrained_note, ""]
+    """The summary's first table: the chances over the members of the constrained ensemble (each from
+    its own state on 2025-01-20, weighted), beside those over the unconstrained sets, and why the two
+    differ; or why there is none."""
+    return constrained_lines(study.constrained, study.constrained_note, study.ensemble.shares(), "all sets",
+                             study.days, why=why_they_differ(study))
+
+
+def constrained_shares(study: FullStudy) -> pd.DataFrame | None:
+    """The constrained ensemble's shares per scenario, None where there are none to report."""
+    if study.constrained is None:
+        return None
     try:
-        constrained = proj.shares()
-    except InputError as exc:
-        return [lines[0] + f"Not reported: {exc}", ""]
-    unconstrained = study.ensemble.shares()
-    horizon = f"{study.days:g} days"
-    columns = [(col, h.format(h=horizon)) for col, h in SUMMARY_COLUMNS if col in constrained and col in unconstrained]
-    heads = " | ".join(f"{h}: all sets | {h}: fit the record" for _, h in columns)
-    margin = 100 * 1.96 * (0.25 / proj.effective_size) ** 0.5
-    lines = [lines[0] + f"The same scenarios from each of the {proj.outcomes['member'].nunique():,} members of the "
-             f"constrained ensemble (`params/{proj.path.name}`: the sets of assumptions that come closest to the "
-             f"record of 2022-02-24 to {proj.as_of}, `reports/constrained/report.md`), each continuing from its own "
-             f"state on {proj.as_of} and weighted by the chance it gave what happened (talks in spring 2022, no "
-             f"ceasefire); worth {proj.effective_size:,.0f} equally weighted members, so each figure's sampling "
-             f"margin is at most ±{margin:.0f} points (95%). Beside each, the same chance over every sampled set "
-             "(the table above):", "",
-             f"| scenario | {heads} |", "|---|" + "---|" * (2 * len(columns))]
-    for name in constrained.index:
-        cells = " | ".join(f"{percent(unconstrained.loc[name, col])}% | **{percent(constrained.loc[name, col])}%**"
-                           for col, _ in columns)
-        lines.append(f"| `{name}` | {cells} |")
-    return lines + ["", "The two differ because the record rules out some of the assumptions the wider figure counts, "
-                    "and because the constrained members start from their own simulated states on 2025-01-20 (the "
-                    "sampled sets start from the record and the calibrated back-test) without the single-point "
-                    "calibration. Neither is a forecast; both are the model's chances under stated assumptions.", ""]
+        return study.constrained.shares()
+    except InputError:
+        return None
+
+
+#: How :func:`why_they_differ` names each stock it compares.
+STOCK_WORDS = {"reserves": "the Fund's liquid reserves", "key_rate": "the key rate", "inflation": "inflation",
+               "strain": "the strain on the war economy", "russia_forces": "Russia's forces",
+               "russia_cost": "Russia's perceived cost of fighting on",
+               "ukraine_cost": "Ukraine's perceived cost of fighting on"}
+
+
+def points(change: float) -> str:
+    """A change in percentage points, signed, as the figures it is the difference of are printed."""
+    return f"{change:+g} point" + ("" if abs(change) == 1 else "s")
+
+
+def why_they_differ(study: FullStudy) -> str:
+    """The difference between the two tables taken apart for the reference scenario's chance of a
+    ceasefire within the horizon: the record's constraint on the assumptions (the members' values from
+    the base file's starting state) and the members' own states, with the states compared."""
+    generic = ("The two differ because the record rules out some of the assumptions the wider figure counts, and "
+               "because each member starts from its own simulated state on 2025-01-20 rather than the base file's "
+               "(the record where there is one, else a stated assumption).")
+    proj, diag, starts = study.constrained, study.from_record, study.starts
+    if proj is None or diag is None or starts is None:
+        return generic
+    col = "ceasefire within horizon"
+    try:
+        own, record = proj.shares(), diag.shares()
+    except InputError:
+        return generic
+    if REFERENCE not in own.index or col not in own:
+        return generic
+    every = study.ensemble.shares().loc[REFERENCE, col] if REFERENCE in study.ensemble.shares().index else math.nan
+    kept, members = float(record.loc[REFERENCE, col]), float(own.loc[REFERENCE, col])
+    if not all(math.isfinite(v) for v in (every, kept, members)):
+        return generic
+    a, b, c = percents(every, kept, members)  # one rounding rule, so the changes are those of the printed figures
+    by_values, by_states = round(float(b) - float(a), 1), round(float(c) - float(b), 1)
+    lines = [f"**Why the two differ** (`{REFERENCE}`, a ceasefire within {study.days:g} days). Over every sampled set "
+             f"the chance is {a}%. Over the members' assumptions, each started from the base file's state of "
+             f"2025-01-20 as the sampled sets are (the record where there is one, else a stated assumption), it is "
+             f"{b}%: the record's constraint on the assumptions moves it by {points(by_values)}. From each member's "
+             f"own simulated state it is {c}%: the states move it by {points(by_states)}. The members reach "
+             "2025-01-20 in states that differ from the base file's (weighted median and 5-95% range; the sampled "
+             "sets draw the uncertain ones among these over their ranges):", "",
+             "| on 2025-01-20 | unit | base file (the record where there is one) | members: median | "
+             "members: 5-95% |", "|---|---|---|---|---|"]
+    for name, row in starts.iterrows():
+        v = {k: f"{row[k]:,.0f}" if abs(row[k]) >= 1000 else f"{row[k]:.3g}" for k in ("start", "p5", "p50", "p95")}
+        lines.append(f"| {STOCK_WORDS.get(str(name), str(name))} | {str(row['unit']).split(' (')[0]} | {v['start']} | "
+                     f"{v['p50']} | {v['p5']} to {v['p95']} |")
+    lines += ["", "The members are kept for how close their histories come to the record's series as a whole "
+              "(`reports/constrained/report.md`), not for matching each stock on 2025-01-20; the part of the "
+              "difference that comes from their states is only as good as those histories. Neither figure is a "
+              "forecast; both are the model's chances under stated assumptions."]
+    return "\n".join(lines)
 
 
 def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:
@@ -152,7 +191,8 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
     scenarios, days, samples, sobol_n, seed = study.scenarios, study.days, study.samples, study.sobol_n, study.seed
     out = Path(out)
     with atomic_directory(out, force=force) as tmp:
-        figures = scenario_figures(runs, ensemble, tmp, samples)
+        figures = scenario_figures(runs, ensemble, tmp, samples,
+                                   study.constrained.fans if study.constrained is not None else None)
         shares = ensemble.shares()
         pd.DataFrame({r.label: r.outcomes for r in runs}).to_csv(tmp / "outcomes.csv", float_format="%.10g",
                                                                 index_label="outcome")
@@ -176,24 +216,23 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             "",
             "## Summary",
             "",
+            *constrained_summary(study),
+            "**Without the record's constraint**: the same chances over every sampled set, each starting from the "
+            "base file's state of 2025-01-20 (the record where there is one, else a stated assumption), with the "
+            "sampling error of each and the run at the central assumptions:",
+            "",
             *journalist_summary(runs, ensemble),
             "",
-            *constrained_summary(study),
             headline(runs, shares, samples),
             "",
             deciders(sobol["p_ceasefire_horizon"], params),
             "",
             CAVEAT,
             "",
-            *([f"Every run starts on 2025-01-20 from the record where it exists ({stock_words(FROM_RECORD)}) and, "
-               f"for {stock_words(s for s in JOINED if s not in FROM_RECORD)}, from the state of the calibrated "
-               "back-test of 2022-02-24 to 2025-01-20, with its fitted values (`params/calibrated.toml`, "
-               f"{params.meta['calibration']}); `reports/backtest/report.md` says which of its targets the model "
-               "meets and how its state on 2025-01-20 differs from the recorded figures.", ""]
-              if params.meta.get("calibration") else []),
             "## The article's assumptions, one by one",
             "",
-            *walkthrough({r.label: r for r in runs}, ensemble, {o: sobol[o] for o in SOBOL_OUTCOMES}, ends, params),
+            *walkthrough({r.label: r for r in runs}, ensemble, {o: sobol[o] for o in SOBOL_OUTCOMES}, ends, params,
+                         constrained_shares(study)),
             "## The scenarios at the central assumptions",
             "",
             *central_section(runs, figures["trajectories"]),
@@ -214,7 +253,8 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
                         "Sobol' base samples": f"{sobol_n:,} ({sobol.attrs['n_evaluations']:,} runs)",
                         "one-at-a-time runs": oat.attrs["n_evaluations"], "seed": seed,
                         "parameter hash": combined_digest([r.params.digest() for r in runs]),
-                        "calibration": calibration_note(runs[0].params)}, command),
+                        "calibration": calibration_note(runs[0].params),
+                        "constrained ensemble": ensemble_provenance(study.constrained)}, command),
             "",
         ]
         (tmp / "report.md").write_text("\n".join(lines))
@@ -242,7 +282,10 @@ def _sensitivity_section(oat: pd.DataFrame, sobol: pd.DataFrame, over_time: dict
         "with all its interactions (total, ST), with 95% bootstrap intervals.",
         "",
         "The outcomes are probabilities, smooth in every assumption; they describe the horizon, not what "
-        "happens after it.",
+        "happens after it. Both methods vary every assumption over its full stated range, not over the "
+        "constrained ensemble: their indices need assumptions drawn independently over a box, which the "
+        "members that fit the record (correlated, weighted) are not. `reports/constrained/report.md` says which "
+        "ranges the record narrows; for those, an index here counts parts of the range the record rules out.",
         "",
     ]
     if wide:

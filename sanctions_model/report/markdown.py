@@ -33,7 +33,8 @@ CAVEAT = (
 def calibration_note(params: ParameterSet) -> str:
     """Which calibration a run's parameters carry, for provenance tables."""
     cal = params.meta.get("calibration")
-    return f"params/calibrated.toml ({cal})" if cal else "none (the base file's values)"
+    return f"{params.meta.get('calibration_file', 'params/calibrated.toml')} ({cal})" if cal else \
+        "none (the base file's values)"
 
 
 def provenance(items: Mapping[str, object], command: str) -> str:
@@ -49,7 +50,8 @@ def assumptions(run: RunResult) -> str:
     if not run.params.scenarios:
         lines.append("No scenario: the base parameters of `params/base.toml` (the world of 2025-01-20).")
     if run.params.meta.get("calibration"):
-        lines += ["", f"Calibrated: `params/calibrated.toml` ({run.params.meta['calibration']}) sets the fitted "
+        lines += ["", f"Calibrated: `{run.params.meta.get('calibration_file', 'params/calibrated.toml')}` "
+                  f"({run.params.meta['calibration']}), the single-point calibration (a diagnostic), sets the fitted "
                   "values and the starting state (the record on 2025-01-20 where it exists, else the calibrated "
                   "back-test's state that day; see `reports/backtest/`).", ""]
     for sc in run.params.applied:
@@ -88,8 +90,10 @@ def parameter_appendix(run: RunResult) -> str:
     return "\n".join(lines)
 
 
-def run_report(run: RunResult, figure: str, command: str) -> str:
-    """The Markdown report of one run."""
+def run_report(run: RunResult, figure: str, command: str, constrained: Sequence[str] = (),
+               ensemble: str = "none") -> str:
+    """The Markdown report of one run; ``constrained``: the lines on the same scenario over the
+    constrained ensemble (``report.projection.constrained_lines``), after the run's summary."""
     sections = [
         f"# sanctions-model run: {run.label}",
         "",
@@ -99,6 +103,7 @@ def run_report(run: RunResult, figure: str, command: str) -> str:
         "",
         summary(run),
         "",
+        *constrained,
         CAVEAT,
         "",
         outcomes_table(run),
@@ -109,7 +114,9 @@ def run_report(run: RunResult, figure: str, command: str) -> str:
         "",
         provenance({"scenarios": ", ".join(run.params.scenarios) or "(none)",
                     "parameter hash": run.params.digest(), "calibration": calibration_note(run.params),
-                    "seed": "none (deterministic run)"}, command),
+                    "constrained ensemble": ensemble,
+                    "seed": "none (deterministic run)" if ensemble == "none" else
+                    "none for the run; 20250120 for the constrained members' fresh draws"}, command),
         "",
         parameter_appendix(run),
         "",
@@ -260,8 +267,10 @@ def uncertainty_section(runs: Sequence[RunResult], uncertainty: pd.DataFrame, fi
               f"({figures['uncertainty']})", "",
               "### The range of trajectories, scenario by scenario", "",
               "Shaded bands hold the middle 50% and 90% of the sampled sets of assumptions at each date; "
-              "the solid line is their median, the dashed line the run at the central assumptions. Read "
-              "the bands as the model's spread over its stated ranges, not as forecast intervals.", ""]
+              "the solid line is their median, the dashed line the run at the central assumptions. Where the "
+              "constrained ensemble was projected, its members' weighted 5-95% band and median are the orange "
+              "lines (each member from its own state on 2025-01-20). Read the bands as the model's spread over "
+              "its stated ranges, not as forecast intervals.", ""]
     for run in runs:
         key = f"fan:{run.label}"
         if key in figures:
@@ -285,8 +294,10 @@ def comparison_report(
     figures: Mapping[str, str],
     settings: Mapping[str, object],
     command: str,
+    constrained: Sequence[str] = (),
 ) -> str:
-    """The Markdown report comparing scenarios side by side."""
+    """The Markdown report comparing scenarios side by side; ``constrained``: the lines on the scenarios
+    over the constrained ensemble (``report.projection.constrained_lines``), under the headline."""
     start, days = runs[0].params.start_date, runs[0].days
     lines = [
         "# sanctions-model: the scenarios side by side",
@@ -298,6 +309,7 @@ def comparison_report(
         "",
         headline(runs, uncertainty, cast(int, settings["samples per scenario"]) if uncertainty is not None else None),
         "",
+        *constrained,
         "## What the model finds at the central assumptions",
         "",
         *central_section(runs, figures["trajectories"]),
