@@ -25,6 +25,7 @@ _PUBLIC = {
     "BacktestResult": "analysis.backtesting", "backtest": "analysis.backtesting",
     "ConstrainedEnsemble": "analysis.constrain", "constrain": "analysis.constrain",
     "Design": "runs.designs",
+    "Discovery": "analysis.discover", "discover": "analysis.discover",
     "Ensemble": "runs.ensemble", "run_ensemble": "runs.ensemble",
     "InputError": "errors", "SolverError": "errors",
     "execution": "runs.executors",
@@ -40,6 +41,7 @@ _MODULES = ("sensitivity", "backtesting", "calibrate", "history", "ensemble", "s
 if TYPE_CHECKING:
     from .analysis.backtesting import BacktestResult, backtest
     from .analysis.constrain import ConstrainedEnsemble, constrain
+    from .analysis.discover import Discovery, discover
     from .errors import InputError, SolverError
     from .inputs.params import ParameterSet, list_scenarios, load_params
     from .runs.designs import Design
@@ -74,6 +76,7 @@ __all__ = [
     "BacktestResult",
     "ConstrainedEnsemble",
     "Design",
+    "Discovery",
     "Ensemble",
     "InputError",
     "ParameterSet",
@@ -83,6 +86,7 @@ __all__ = [
     "__version__",
     "backtest",
     "constrain",
+    "discover",
     "execution",
     "list_scenarios",
     "load_params",
