@@ -74,6 +74,7 @@ CLI_CASES = {
         (["--samples", "90000000"], "GiB, more than the"),
         (["--sobol-n", "67108864"], "GiB, more than the"),
         (["--days", "0.5"], "--days must be between 1 and 3650"),
+        (["--days", "60"], "must be at least 100 days, got 60"),
         (["--out", "/proc/sanctions-model-x"], "is not writable"),
     ],
     "calibrate": [
@@ -192,7 +193,7 @@ BASE = {
     "run": ["--days", "20"], "compare": ["--samples", "4", "--days", "20", "--workers", "1"],
     "sweep": ["-n", "4", "--days", "20", "--workers", "1"],
     "sensitivity": ["--method", "oat", "--param", "oil.brent_price", "--days", "20", "--workers", "1"],
-    "report": ["--samples", "4", "--sobol-n", "4", "--days", "20", "--workers", "1"],
+    "report": ["--samples", "4", "--sobol-n", "4", "--days", "100", "--workers", "1"],
     "export": ["{d}/nosweep"], "backtest": [], "calibrate": ["--max-evals", "2"], "scenarios": [], "params": [],
     "constrain": ["-n", "20", "--workers", "1"],
 }

@@ -211,6 +211,7 @@ def test_another_seed_gives_other_samples(tmp_path):
     ({"samples": "many"}, "samples must be a whole number"),
     ({"days": float("nan")}, "days must be between"),
     ({"days": -5}, "days must be between"),
+    ({"days": 60}, "must be at least 100 days, got 60"),
     ({"workers": 0}, "workers must be a whole number"),
 ])
 def test_bad_input_is_refused_before_any_work(tmp_path, kwargs, message):

@@ -361,8 +361,13 @@ def _check_full(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
 def check_full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, samples: int = 1000,
                      sobol_n: int = 1024, workers: int | None = None) -> tuple[list[str], float, int | None]:
     """The full study's settings checked (scenarios, days, workers as it will use them), before any work."""
+    from ..core.outcomes import GOAL_DAYS
+
     chosen = list(scenarios) if scenarios is not None else scenario_names()
     days = check_days(days)
+    if days < GOAL_DAYS:  # its sensitivity analysis and summary read the chance of talks by day 100
+        raise InputError(f"the full report reads the chance of talks within {GOAL_DAYS:g} days, so its horizon "
+                         f"must be at least {GOAL_DAYS:g} days, got {days:g}; `compare` and `run` take shorter ones.")
     _check_full(chosen, samples, sobol_n)
     return chosen, days, check_workers(workers)
 
