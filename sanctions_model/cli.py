@@ -359,6 +359,7 @@ def _once(option: str, names: Sequence[str], what: str = "parameter") -> None:
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .analysis.projection import SEED
     from .analysis.studies import constrained_projection
     from .outdir import check_target
     from .report import write_run
@@ -372,7 +373,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     # the members carry their own values and states: never the single-point calibration's
     plain = params if not params.meta.get("calibration") else load_params(args.scenario, dict(args.assignments),
                                                                             origin="--set")
-    projection, note = constrained_projection([(run.label, plain)], args.days, 20250120, None, ensemble, fans=False)
+    projection, note = constrained_projection([(run.label, plain)], args.days, SEED, None, ensemble, fans=False)
     out = write_run(run, args.out, _command_line(argv), force=args.force, constrained=(projection, note))
     print(f"wrote {out}/report.md, trajectories.csv, outcomes.json, trajectories.png")
 

@@ -50,6 +50,8 @@ from .constrain import MIN_EFFECTIVE, SCENARIO, effective_size, weighted_quantil
 
 #: Members projected in one batch.
 BATCH_ROWS = 2000
+#: The default seed of the fresh draws of a projection's own uncertainties.
+SEED = 20250120
 
 
 def default_path() -> Path:
@@ -180,10 +182,10 @@ class ConstrainedProjection:
         for name, df in self.outcomes.groupby("scenario", sort=False):
             ok = df[df["status"] == "ok"]
             w = ok["weight"].to_numpy()
-            size = effective_size(w) if len(ok) else 0.0
             if not len(ok):
                 raise InputError(f"{self.path}: under '{name}' none of the constrained ensemble's {len(df):,} members "
                                  "could be integrated (see the outcomes' status); no share is reported.")
+            size = effective_size(w)
             if size < MIN_EFFECTIVE:
                 raise InputError(f"{self.path}: under '{name}' the constrained ensemble's members that could be "
                                  f"integrated ({len(ok):,} of {len(df):,}) are worth {size:.0f} equally weighted "
@@ -196,7 +198,7 @@ class ConstrainedProjection:
 
 
 def project(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float = 730, *,
-            ensemble: str | os.PathLike[str] | None = None, seed: int = 20250120,
+            ensemble: str | os.PathLike[str] | None = None, seed: int = SEED,
             workers: int | None = None, own_states: bool = True, fans: bool = True) -> ConstrainedProjection:
     """Project every member of a constrained ensemble under each scenario, from its own state.
 

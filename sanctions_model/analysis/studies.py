@@ -433,7 +433,7 @@ def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, sam
     log("[5/6] the scenarios from each member of the constrained ensemble")
     constrained, note = constrained_projection(chosen, days, seed, workers, ensemble_path)
     from_record, starts = None, None
-    if constrained is not None:  # why the two differ: the members' values from the recorded state, and the states
+    if constrained is not None:  # why the two differ: the members' values from the base file's state, and the states
         from_record = project([(REFERENCE, params)], days, ensemble=constrained.path, seed=seed, workers=workers,
                               own_states=False, fans=False)
         starts = starting_states(params, constrained.path)

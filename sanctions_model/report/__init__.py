@@ -20,7 +20,7 @@ from ..runs.ensemble import SHARES
 from ..runs.run import RunResult
 from .figures import scenario_figures, trajectories_figure
 from .markdown import comparison_report, run_report
-from .projection import constrained_lines, ensemble_provenance
+from .projection import WHY, constrained_lines, ensemble_provenance
 
 
 def _json_value(v: object) -> object:
@@ -103,9 +103,7 @@ def write_comparison(study: ComparisonStudy, out: Path | str, command: str, forc
         lines = constrained_lines(
             study.constrained, study.constrained_note, beside,
             "all sets" if shares is not None else "central assumptions", days,
-            why="The two differ because the record rules out some of the assumptions the other figure counts, and "
-                "because each member starts from its own simulated state on 2025-01-20 rather than the base file's "
-                "(the record where there is one, else a stated assumption).")
+            why=WHY)
         if study.constrained is not None:
             study.constrained.outcomes.to_csv(tmp / "constrained.csv", float_format="%.10g", index=False)
         (tmp / "report.md").write_text(comparison_report(runs, shares, figures, settings, command, lines))

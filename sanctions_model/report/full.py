@@ -45,14 +45,12 @@ from .markdown import (
     scenarios_section,
     uncertainty_section,
 )
-from .projection import constrained_lines, ensemble_provenance
+from .projection import COLUMNS, WHY, constrained_lines, ensemble_provenance
 from .sensitivity import label, outcome_section, plain_name
 
-#: The summary table's columns: (column of :meth:`Ensemble.shares`, heading; {h} is the horizon).
-SUMMARY_COLUMNS = (("talks within 100 days", "direct talks within 100 days"),
-                   ("talks within horizon", "direct talks within {h}"),
-                   ("ceasefire within 1 year", "ceasefire within a year"),
-                   ("ceasefire within horizon", "ceasefire within {h}"))
+#: The summary table's columns: (column of :meth:`Ensemble.shares`, heading; {h} is the horizon), the
+#: same as the constrained table's.
+SUMMARY_COLUMNS = COLUMNS
 
 
 def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[str]:
@@ -114,9 +112,7 @@ def why_they_differ(study: FullStudy) -> str:
     """The difference between the two tables taken apart for the reference scenario's chance of a
     ceasefire within the horizon: the record's constraint on the assumptions (the members' values from
     the base file's starting state) and the members' own states, with the states compared."""
-    generic = ("The two differ because the record rules out some of the assumptions the wider figure counts, and "
-               "because each member starts from its own simulated state on 2025-01-20 rather than the base file's "
-               "(the record where there is one, else a stated assumption).")
+    generic = WHY
     proj, diag, starts = study.constrained, study.from_record, study.starts
     if proj is None or diag is None or starts is None:
         return generic
@@ -127,7 +123,8 @@ def why_they_differ(study: FullStudy) -> str:
         return generic
     if REFERENCE not in own.index or col not in own:
         return generic
-    every = study.ensemble.shares().loc[REFERENCE, col] if REFERENCE in study.ensemble.shares().index else math.nan
+    unconstrained = study.ensemble.shares()
+    every = unconstrained.loc[REFERENCE, col] if REFERENCE in unconstrained.index else math.nan
     kept, members = float(record.loc[REFERENCE, col]), float(own.loc[REFERENCE, col])
     if not all(math.isfinite(v) for v in (every, kept, members)):
         return generic

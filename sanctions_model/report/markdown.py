@@ -9,6 +9,7 @@ from typing import cast
 
 import pandas as pd
 
+from ..analysis.projection import SEED
 from ..core.outcomes import OUTCOMES
 from ..inputs.params import ParameterSet, Scenario, format_value
 from ..provenance import combined_digest, record
@@ -116,7 +117,7 @@ def run_report(run: RunResult, figure: str, command: str, constrained: Sequence[
                     "parameter hash": run.params.digest(), "calibration": calibration_note(run.params),
                     "constrained ensemble": ensemble,
                     "seed": "none (deterministic run)" if ensemble == "none" else
-                    "none for the run; 20250120 for the constrained members' fresh draws"}, command),
+                    f"none for the run; {SEED} for the constrained members' fresh draws"}, command),
         "",
         parameter_appendix(run),
         "",

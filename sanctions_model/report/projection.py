@@ -17,6 +17,13 @@ COLUMNS = (("talks within 100 days", "direct talks within 100 days"),
            ("ceasefire within horizon", "ceasefire within {h}"))
 
 
+#: Why the chances over the members differ from those over the sampled sets, where the report does not
+#: take the difference apart (the full report does, for its reference scenario).
+WHY = ("The two differ because the record rules out some of the assumptions the other figure counts, and "
+       "because each member starts from its own simulated state on 2025-01-20 rather than the base file's "
+       "(the record where there is one, else a stated assumption).")
+
+
 def margin_points(effective_size: float) -> float:
     """The largest 95% sampling margin, in percentage points, of a weighted share over members worth
     ``effective_size`` equally weighted ones (a share of one half: 1.96 sqrt(0.25 / size))."""
