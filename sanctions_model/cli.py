@@ -91,6 +91,26 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"--{exc}".rstrip(".")) from None
 
 
+def _density(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--threshold must be a number, got {text!r}") from None
+    if not 0 < value <= 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"--threshold must be a density above 0 and at most 1, got {text}")
+    return value
+
+
+def _cut(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not abs(value) < float("inf"):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
@@ -147,6 +167,8 @@ EXAMPLES = {
     "backtest": "sanctions-model backtest --out out/backtest",
     "calibrate": "sanctions-model calibrate --out out/calibrated.toml",
     "constrain": "sanctions-model constrain -n 2000 --out out/ensemble.parquet --report out/constrained",
+    "discover": "sanctions-model discover --scenario hard_way --outcome p_ceasefire_horizon --above 0.5 "
+                "--out out/discover",
     "scenarios": "sanctions-model scenarios",
     "params": "sanctions-model params --group oil --scenario hard_way",
 }
@@ -333,6 +355,31 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write the report (prior against posterior) into this directory")
     con.add_argument("--force", action="store_true", help="replace an existing file or report directory")
     _execution_options(con)
+
+    dis = command("discover", "under which assumptions does an outcome come? Scenario discovery (PRIM, with CART "
+                              "as a second view) on the constrained ensemble's members or on a stored sweep")
+    dis.add_argument("--from", dest="sweep", metavar="SWEEP_DIR",
+                     help="a stored sweep to look into (default: the constrained ensemble's members, projected)")
+    dis.add_argument("--scenario", default=None, metavar="NAME",
+                     help="the scenario the members are projected under (default status_quo), or which of the "
+                          "sweep's scenarios")
+    dis.add_argument("--outcome", default="p_ceasefire_horizon", metavar="NAME",
+                     help="the outcome the event is read from (default p_ceasefire_horizon)")
+    cut = dis.add_mutually_exclusive_group()
+    cut.add_argument("--above", type=_cut, default=None, metavar="X",
+                     help="the event: the outcome above X (default: above 0.5, more likely than not)")
+    cut.add_argument("--below", type=_cut, default=None, metavar="X", help="the event: the outcome below X")
+    dis.add_argument("--threshold", type=_density, default=0.8,
+                     help="the density the box must reach, 0-1 (default 0.8: the event in four sets of five inside)")
+    dis.add_argument("--days", type=_days, default=None,
+                     help="horizon of the members' projection in days (default 730; a sweep has its own)")
+    dis.add_argument("--ensemble", default=None, metavar="FILE",
+                     help="the constrained ensemble (default params/constrained-ensemble.parquet)")
+    dis.add_argument("--seed", type=_seed, default=20250120,
+                     help="seed of the members' projection, their weighted resample and CART's tree")
+    dis.add_argument("--out", required=True, help="output directory (written whole or not at all)")
+    dis.add_argument("--force", action="store_true", help="replace an existing output directory")
+    _execution_options(dis)
 
     command("scenarios", "list the scenarios with their descriptions")
 
@@ -596,6 +643,44 @@ def _cmd_constrain(args: argparse.Namespace, argv: Sequence[str]) -> None:
         print(f"wrote {report}/report.md")
 
 
+def _cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .analysis.studies import ensemble_discovery, sweep_discovery
+    from .core.outcomes import OUTCOMES
+    from .outdir import check_target
+    from .report.discover import write_discovery
+
+    if args.outcome not in OUTCOMES:
+        raise InputError(f"--outcome: unknown outcome '{args.outcome}'.{suggest(args.outcome, OUTCOMES)}")
+    above = args.below is None
+    cut = args.below if not above else (0.5 if args.above is None else args.above)
+    check_target(args.out, args.force)  # before any work
+    if args.sweep is not None:
+        given = [opt for opt, value in (("--days", args.days), ("--ensemble", args.ensemble)) if value is not None]
+        if given:
+            raise InputError(f"--from {args.sweep}: the sweep fixes its runs; drop {' and '.join(given)}.")
+        study = sweep_discovery(args.sweep, args.outcome, cut, above, args.scenario, args.threshold, args.seed)
+    else:
+        from .analysis.projection import default_path, project
+        from .inputs import ensemble_file
+
+        scenario = "status_quo" if args.scenario is None else args.scenario
+        load_params(scenario)  # every check before any work: the scenario, the file, the outcome at this horizon
+        path = args.ensemble or default_path()
+        if not os.path.isfile(path):
+            raise InputError(f"{path}: no such ensemble file (`make constrain` writes the default one).")
+        ensemble_file.read(path)
+        days = 730.0 if args.days is None else args.days
+        if "horizon under a year" in OUTCOMES[args.outcome][1] and days < 365:
+            raise InputError(f"--outcome {args.outcome} is undefined over a horizon under a year (--days {days:g}).")
+        print(f"discover: projecting the constrained ensemble's members under {scenario} for {days:g} days ...",
+              file=sys.stderr)
+        projection = project([scenario], days, ensemble=path, seed=args.seed, workers=args.workers, fans=False)
+        study = ensemble_discovery(projection, scenario, args.outcome, cut, above, args.threshold, args.seed)
+    out = write_discovery(study, args.out, _command_line(argv), force=args.force)
+    print(study.discovery.sentence())
+    print(f"wrote {out}/report.md, box.csv, leaves.csv, trajectory.csv, peeling.png")
+
+
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
     table = list_scenarios()
     for name, row in table.iterrows():
@@ -618,7 +703,7 @@ def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sensitivity": _cmd_sensitivity,
             "report": _cmd_report, "export": _cmd_export, "backtest": _cmd_backtest, "calibrate": _cmd_calibrate,
-            "constrain": _cmd_constrain,
+            "constrain": _cmd_constrain, "discover": _cmd_discover,
             "scenarios": _cmd_scenarios, "params": _cmd_params}
 
 

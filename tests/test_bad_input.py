@@ -196,6 +196,7 @@ BASE = {
     "report": ["--samples", "4", "--sobol-n", "4", "--days", "100", "--workers", "1"],
     "export": ["{d}/nosweep"], "backtest": [], "calibrate": ["--max-evals", "2"], "scenarios": [], "params": [],
     "constrain": ["-n", "20", "--workers", "1"],
+    "discover": ["--days", "20", "--outcome", "p_talks_horizon", "--workers", "1"],
 }
 NUMBERS = {  # option -> values it must refuse
     "--days": ["abc", "nan", "inf", "-5", "0", "0.5", "1e-9", "3651", "", "1e400", "0x10"],
@@ -209,6 +210,9 @@ NUMBERS = {  # option -> values it must refuse
     "--workers": ["abc", "0", "-1", "1000", "2.5", "", "nan"],
     "--max-evals": ["abc", "1", "-1", "2.5", "", "nan"],
     "--accept": ["abc", "nan", "0", "-1", "inf", ""],
+    "--threshold": ["abc", "nan", "0", "-0.5", "1.5", "", "inf"],
+    "--above": ["abc", "nan", "inf", "-inf", ""],
+    "--below": ["abc", "nan", "inf", ""],
     "--as-of": ["abc", "", "2021-01-01", "2022-05-30", "2025-01-21", "2030-01-01", "nan"],
 }
 NAMES = {  # option -> values naming nothing that exists

@@ -34,7 +34,7 @@ def test_prim_finds_a_known_box(sample):
     assert set(significant(found)) == {"x0", "x1"}
     assert (found.limits["qp"] < SIGNIFICANT).all() and found.dropped == []
     text = found.sentence()
-    assert "The event happens in" in text and "the oil price (`x0`) is at least 0.7" in text and "US$/bbl" in text
+    assert "The event is found in" in text and "the oil price (`x0`) is at least 0.7" in text and "US$/bbl" in text
     # the trajectory trades coverage for density as it peels
     traj = found.trajectory
     assert traj["coverage"].iloc[0] == 1.0 and traj["density"].iloc[-1] >= traj["density"].iloc[0]
@@ -74,3 +74,118 @@ def test_an_outcome_no_input_explains_gives_no_significant_box():
 def test_bad_input_is_refused_naming_the_problem(inputs, happens, kwargs, message):
     with pytest.raises(InputError, match=message):
         sm.discover(inputs, np.asarray(happens), **kwargs)
+
+
+# --- CART, weights, and the command on a stored sweep and on the constrained ensemble -------------------
+
+
+def test_cart_finds_the_known_box_as_a_leaf(sample):
+    x, happens = sample
+    leaves = sm.discover(x, happens, threshold=0.95).leaves
+    top = leaves.iloc[0]
+    assert top["density"] == pytest.approx(1.0) and top["coverage"] > 0.9 and top["restricted"] == 2
+    assert "`x0` >= 0.7" in top["rule"] and "`x1` < 0.4" in top["rule"], top["rule"]
+    assert (leaves["density"] > 0.5).all()
+
+
+def test_weights_resample_to_the_effective_size_and_change_the_box(sample):
+    x, happens = sample
+    # weight only the rows with x2 below 0.5: the outcome among them is still the box, and x2 is constant-ish
+    w = np.where(x["x2"] < 0.5, 1.0, 0.0)
+    found = sm.discover(x, happens, threshold=0.95, weights=w)
+    assert found.weighted and found.n == int((x["x2"] < 0.5).sum())
+    assert {"x0", "x1"} <= set(found.limits.index)
+    assert found.limits.loc["x0", "low"] == pytest.approx(0.7, abs=0.05)
+    again = sm.discover(x, happens, threshold=0.95, weights=w)
+    pd.testing.assert_frame_equal(found.limits, again.limits)  # the seeded resample is reproducible
+
+
+@pytest.mark.parametrize("weights, message", [
+    (np.ones(5), "weights must be 3,000"), (np.full(3000, np.nan), "NaN or infinite"),
+    (-np.ones(3000), "weights must be"), (np.zeros(3000), "not all zero")])
+def test_bad_weights_are_refused(sample, weights, message):
+    x, happens = sample
+    with pytest.raises(InputError, match=message):
+        sm.discover(x, happens, weights=weights)
+
+
+def test_event_words():
+    from sanctions_model.analysis.studies import event_words
+
+    assert event_words("p_ceasefire_horizon", 0.5, True, 730) == \
+        "a better-than-even chance of a ceasefire within 730 days"
+    assert event_words("p_talks_100_days", 0.2, False, 730) == "a chance below 20% of talks by day 100"
+    assert event_words("peak_strain", 0.6, True, 730).endswith("above 0.6 index 0-1")
+
+
+@pytest.fixture(scope="module")
+def lever_sweep(tmp_path_factory):
+    """A small sweep that varies two levers and the assumptions, under status_quo."""
+    from sanctions_model.cli import main
+
+    out = tmp_path_factory.mktemp("sweep") / "lhs"
+    assert main(["sweep", "--design", "lhs", "-n", "400", "--vary", "sanctions.level=0:1",
+                 "--vary", "secondary_tariffs.level=0:1", "--scenario", "status_quo", "--across",
+                 "status_quo,hard_way", "--days", "365", "--workers", "1", "--out", str(out)]) == 0
+    return out
+
+
+def test_discover_on_a_stored_sweep(lever_sweep, tmp_path, capsys):
+    from sanctions_model.analysis.studies import sweep_discovery
+    from sanctions_model.cli import main
+
+    study = sweep_discovery(lever_sweep, "p_talks_100_days", 0.5, True, scenario="hard_way")
+    stored = sm.open_sweep(lever_sweep)
+    outcomes = stored.outcomes[stored.outcomes["scenario"] == "hard_way"]
+    assert study.discovery.base_rate == pytest.approx((outcomes["p_talks_100_days"] > 0.5).mean())
+    assert study.discovery.n == study.rows - study.failed == len(stored.samples)
+    assert "sanctions.level" in stored.samples and study.days == 365
+    out = tmp_path / "d"
+    assert main(["discover", "--from", str(lever_sweep), "--scenario", "hard_way", "--outcome", "p_talks_100_days",
+                 "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"report.md", "box.csv", "leaves.csv", "trajectory.csv", "peeling.png"}
+    report = (out / "report.md").read_text()
+    assert study.discovery.sentence() in report and "CART" in report and "| outcome | `p_talks_100_days` > 0.5 |" \
+        in report
+    box = pd.read_csv(out / "box.csv", index_col="parameter")
+    pd.testing.assert_index_equal(box.index, study.discovery.limits.index, check_names=False)
+    assert study.discovery.sentence() in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "ran 2 scenarios (status_quo, hard_way); say which"),
+    (["--scenario", "easy_way"], "scenario 'easy_way' is not in"),
+    (["--scenario", "hard_way", "--days", "100"], "drop --days"),
+    (["--scenario", "hard_way", "--outcome", "p_talks_1_yr"], "unknown outcome 'p_talks_1_yr'"),
+    (["--scenario", "hard_way", "--above", "0.5", "--below", "0.2"], "not allowed with argument"),
+    (["--scenario", "hard_way", "--above", "2"], "happens in 0 of 400 rows"),
+])
+def test_discover_on_a_sweep_refuses_bad_input(lever_sweep, tmp_path, capsys, argv, message):
+    from sanctions_model.cli import main
+
+    assert main(["discover", "--from", str(lever_sweep), *argv, "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+    assert not (tmp_path / "d").exists()
+
+
+def test_discover_on_the_constrained_ensemble_matches_its_projection(tmp_path):
+    from sanctions_model.analysis.projection import project
+    from sanctions_model.analysis.studies import ensemble_discovery
+    from sanctions_model.cli import main
+
+    projection = project(["hard_way"], 120, workers=1, fans=False)
+    study = ensemble_discovery(projection, "hard_way", "p_talks_100_days", 0.5)
+    members = projection.outcomes
+    assert study.rows == len(members) and study.discovery.weighted
+    assert study.discovery.n == pytest.approx(projection.effective_size, abs=1)
+    assert set(study.discovery.limits.index) <= set(projection.inputs["hard_way"].columns)
+    # the weighted resample's base rate estimates the weighted share of members where the event comes
+    weighted = float((members["weight"] * (members["p_talks_100_days"] > 0.5)).sum() / members["weight"].sum())
+    assert study.discovery.base_rate == pytest.approx(weighted, abs=0.05)
+    out = tmp_path / "d"
+    assert main(["discover", "--scenario", "hard_way", "--days", "120", "--outcome", "p_talks_100_days",
+                 "--workers", "1", "--out", str(out)]) == 0
+    report = (out / "report.md").read_text()
+    assert study.discovery.sentence() in report, "the command gives what the function gives"
+    assert "constrained-ensemble.parquet" in report and "/work" not in report

@@ -355,3 +355,24 @@ def test_the_summary_says_why_there_is_no_constrained_table(tmp_path):
     assert res.returncode == 2 and "one or the other" in res.stderr
     res = _cli("report", "--ensemble", tmp_path / "nope.parquet", "--out", tmp_path / "y")
     assert res.returncode == 2 and "file not found" in res.stderr and not (tmp_path / "y").exists()
+
+
+def test_the_discovery_section_explains_a_ceasefire_from_the_members(small_study, small_report):
+    from sanctions_model.analysis.studies import DISCOVERY_OUTCOMES, ensemble_discovery
+
+    text = (small_report / "report.md").read_text()
+    assert "## Under which assumptions does a ceasefire come?" in text
+    assert set(small_study.discoveries) == set(DISCOVERY_OUTCOMES)
+    assert "### A ceasefire by day 100" in text and f"### A ceasefire within {SMALL['days']:g} days" in text
+    for outcome, item in small_study.discoveries.items():
+        if isinstance(item, str):
+            assert f"No box: {item.removeprefix('discover: ')}" in text
+            continue
+        # the section renders what the function finds over the same members, nothing rerun or edited
+        again = ensemble_discovery(small_study.constrained, "status_quo", outcome, seed=small_study.seed)
+        assert again.discovery.sentence() == item.discovery.sentence()
+        assert item.discovery.sentence() in text
+        assert item.discovery.n == pytest.approx(small_study.constrained.effective_size, abs=1)
+        box = pd.read_csv(small_report / f"discover-{outcome}.csv", index_col="parameter")
+        assert list(box.index) == list(item.discovery.limits.index)
+        assert f"(discover-{outcome}.png)" in text

@@ -147,6 +147,9 @@ class ConstrainedProjection:
     fans : dict of scenario -> dict of variable -> DataFrame (day x ``p5`` ... ``p95``)
         Weighted percentiles of :data:`~sanctions_model.runs.ensemble.FAN_VARIABLES` over the
         members, every ``FAN_EVERY_DAYS`` days (empty when not kept).
+    inputs : dict of scenario -> DataFrame (members x names)
+        Every member's values of the parameters that differ between members, as the scenario ran
+        them (what scenario discovery explains the outcomes by).
     """
 
     outcomes: pd.DataFrame
@@ -155,6 +158,7 @@ class ConstrainedProjection:
     as_of: str
     path: Path
     fans: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    inputs: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def effective_size(self) -> float:
@@ -244,6 +248,7 @@ def project(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float = 7
     weights = weights / weights.sum()
     reference = members["reference.strain"].to_numpy(dtype=float)
     work: dict[str, list[ProjectionTask]] = {}
+    inputs: dict[str, pd.DataFrame] = {}
     for item in scenarios:
         if isinstance(item, (str, Path)):
             scenario, params = str(item), load_params(item, calibration=False)
@@ -258,6 +263,8 @@ def project(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float = 7
                              "cut date, so the two must agree.")
         names, x = member_values(file, history, params, seed, frame=own_states)
         base = tuple((k, float(v)) for k, v in params.values().items())
+        varied = pd.DataFrame(x, columns=names)
+        inputs[scenario] = varied.loc[:, varied.nunique() > 1]
         rows = -(-m // -(-m // BATCH_ROWS))  # batches of equal size, none above BATCH_ROWS
         work[scenario] = [ProjectionTask(base, tuple(names), x[i:i + rows],
                                          start[:, i:i + rows] if own_states else None,
@@ -277,7 +284,7 @@ def project(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float = 7
             bands[scenario] = {var: weighted_percentile_table(result.trajectories[var], weights, result.days)
                                for var in FAN_VARIABLES}
     return ConstrainedProjection(pd.concat(frames, ignore_index=True), weights, days, str(file.meta.get("as_of")),
-                                 file.path, bands)
+                                 file.path, bands, inputs)
 
 
 #: Stocks whose starting values :func:`starting_states` compares: the economy's and the decision

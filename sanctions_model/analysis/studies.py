@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet, load_params, scenario_names
 from ..runs.designs import uncertainties
 from ..runs.ensemble import Ensemble, at_each_end, run_ensemble
@@ -22,6 +22,7 @@ from ..runs.executors import check_workers
 from ..runs.run import RunResult, check_days, simulate
 from . import sensitivity as sa
 from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, where_to_vary
+from .discover import Discovery
 from .projection import ConstrainedProjection, default_path, project, starting_states
 
 #: The command line's method names and the functions behind them.
@@ -301,6 +302,9 @@ class FullStudy:
     starts : DataFrame or None
         The scenario's starting state against the members' states on the cut date
         (:func:`~sanctions_model.analysis.projection.starting_states`).
+    discoveries : dict of outcome -> DiscoveryStudy or str
+        Scenario discovery over the members under :data:`~sanctions_model.analysis.article.REFERENCE`
+        for each of :data:`DISCOVERY_OUTCOMES` (a better-than-even chance), or why there is none.
     """
 
     runs: list[RunResult]
@@ -321,6 +325,12 @@ class FullStudy:
     constrained_note: str = ""
     from_record: ConstrainedProjection | None = None
     starts: pd.DataFrame | None = None
+    discoveries: dict[str, DiscoveryStudy | str] = field(default_factory=dict)
+
+
+#: The outcomes the full report's scenario discovery explains: a better-than-even chance of a ceasefire
+#: by day 100 and within the horizon.
+DISCOVERY_OUTCOMES = ("p_ceasefire_100_days", "p_ceasefire_horizon")
 
 
 def constrained_projection(scenarios: Sequence[str | tuple[str, ParameterSet]], days: float, seed: int,
@@ -437,5 +447,190 @@ def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, sam
         from_record = project([(REFERENCE, params)], days, ensemble=constrained.path, seed=seed, workers=workers,
                               own_states=False, fans=False)
         starts = starting_states(params, constrained.path)
+    discoveries: dict[str, DiscoveryStudy | str] = {}
+    if constrained is not None:  # under which assumptions the members give a ceasefire (no further runs)
+        for outcome in DISCOVERY_OUTCOMES:
+            try:
+                discoveries[outcome] = ensemble_discovery(constrained, REFERENCE, outcome, seed=seed)
+            except InputError as exc:  # e.g. in no member is it more likely than not
+                discoveries[outcome] = str(exc)
     return FullStudy(runs, ensemble, params, names, oat, sobol, wide, over_time, ends, chosen, days, samples, sobol_n,
-                     seed, constrained, note, from_record, starts)
+                     seed, constrained, note, from_record, starts, discoveries)
+
+
+@dataclass(frozen=True)
+class DiscoveryStudy:
+    """Scenario discovery on a stored sweep or on the constrained ensemble's members
+    (``sanctions-model discover``).
+
+    Attributes
+    ----------
+    discovery : Discovery
+        PRIM's box and CART's leaves.
+    source : str
+        Where the rows come from, in words (for the report).
+    outcome : str
+        The outcome column the event is read from.
+    cut : float
+        The outcome's value the event is above (or below).
+    above : bool
+    rows : int
+        Rows (sets or members) before any failed run is left out or any weighted resample.
+    failed : int
+        Rows left out because their run failed or the outcome is undefined for them.
+    seed : int
+        Seed of the weighted resample and the CART tree.
+    days : float [day]
+        The projection's horizon.
+    path : str
+        The sweep directory or ensemble file.
+    """
+
+    discovery: Discovery
+    source: str
+    outcome: str
+    cut: float
+    above: bool
+    rows: int
+    failed: int
+    seed: int
+    days: float
+    path: str
+
+
+#: Probability outcomes as noun phrases ({days}: the horizon).
+EVENTS = {"p_talks_100_days": "talks by day 100", "p_talks_1_year": "talks within a year",
+          "p_talks_horizon": "talks within {days} days", "p_ceasefire_100_days": "a ceasefire by day 100",
+          "p_ceasefire_1_year": "a ceasefire within a year", "p_ceasefire_horizon": "a ceasefire within {days} days",
+          "p_ceasefire_holds_1_year": "a ceasefire that holds a year"}
+
+
+def event_words(outcome: str, cut: float, above: bool, days: float) -> str:
+    """The event a discovery looks for, as a noun phrase: "a better-than-even chance of a ceasefire
+    within 730 days", "a chance below 20% of talks by day 100", "highest perceived strain on the war
+    economy above 0.6 index 0-1"."""
+    from ..core.outcomes import OUTCOMES
+
+    if outcome in EVENTS:
+        what = EVENTS[outcome].format(days=f"{days:g}")
+        if cut == 0.5 and above:
+            return f"a better-than-even chance of {what}"
+        return f"a chance {'above' if above else 'below'} {cut:.0%} of {what}"
+    unit, text = OUTCOMES[outcome]
+    text = text.split(" (")[0]
+    return f"{text[0].lower() + text[1:]} {'above' if above else 'below'} {cut:g} {unit}"
+
+
+def _event(frame: pd.DataFrame, outcome: str, cut: float, above: bool, where: str) -> tuple[pd.Series, pd.Series]:
+    """The rows that ran and have the outcome, and whether the event happens in each."""
+    import math
+
+    from ..core.outcomes import OUTCOMES
+
+    if outcome not in OUTCOMES:
+        raise InputError(f"unknown outcome '{outcome}'.{suggest(outcome, OUTCOMES)}")
+    if isinstance(cut, bool) or not isinstance(cut, (int, float)) or not math.isfinite(cut):
+        raise InputError(f"the outcome's cut must be a finite number, got {cut!r}.")
+    values = frame[outcome].astype(float)
+    ok = values.notna() & (frame["status"] == "ok" if "status" in frame else True)
+    if not ok.any():
+        raise InputError(f"{where}: no row has a value of '{outcome}' (every run failed, or the outcome is "
+                         "undefined at this horizon).")
+    return ok, (values > cut) if above else (values < cut)
+
+
+def _describe(params: ParameterSet) -> dict[str, tuple[str, str]]:
+    frame = params.to_frame()
+    return {str(n): (str(r["unit"]), str(r["description"])) for n, r in frame.iterrows()}
+
+
+def sweep_discovery(sweep: str | Path, outcome: str = "p_ceasefire_horizon", cut: float = 0.5, above: bool = True,
+                    scenario: str | None = None, threshold: float = 0.8, seed: int = 20250120) -> DiscoveryStudy:
+    """Scenario discovery on a stored sweep: the box of its varied parameters (assumptions and levers)
+    in which the event happens.
+
+    Parameters
+    ----------
+    sweep : path
+        A complete sweep directory.
+    outcome : str
+        The outcome the event is read from (default: the chance of a ceasefire within the horizon).
+    cut, above : float, bool
+        The event: the outcome above (or below) ``cut`` (default: above 0.5, more likely than not).
+    scenario : str, optional
+        Which of the sweep's scenarios (needed when it ran several).
+    threshold : float
+        The density the box must reach (:func:`~sanctions_model.analysis.discover.discover`).
+    seed : int
+        Seed of CART's tree.
+
+    Returns
+    -------
+    DiscoveryStudy
+    """
+    from ..runs.sweep_result import open_sweep
+    from .discover import discover
+
+    stored = open_sweep(sweep)
+    if not stored.complete:
+        raise InputError(f"{stored.path}: the sweep is not complete (some chunks are missing); run its command "
+                         "again to finish it first.")
+    if scenario is None:
+        if len(stored.scenarios) > 1:
+            raise InputError(f"{stored.path} ran {len(stored.scenarios)} scenarios ({', '.join(stored.scenarios)}); "
+                             "say which to look into (--scenario).")
+        scenario = stored.scenarios[0]
+    elif scenario not in stored.scenarios:
+        raise InputError(f"scenario '{scenario}' is not in {stored.path}.{suggest(scenario, stored.scenarios)}")
+    outcomes = stored.outcomes
+    outcomes = outcomes[outcomes["scenario"] == scenario]
+    joined = stored.samples.merge(outcomes, on="sample_id", validate="one_to_one")
+    ok, happens = _event(joined, outcome, cut, above, str(stored.path))
+    names = [c for c in stored.samples.columns if c != "sample_id"]
+    inputs = joined.loc[ok, names]
+    inputs = inputs.loc[:, inputs.nunique() > 1]
+    if inputs.empty:
+        raise InputError(f"{stored.path}: the sweep varies no parameter; there is nothing to explain the outcome by.")
+    days = float(stored.settings["days"])
+    words = event_words(outcome, cut, above, days)
+    found = discover(inputs, happens[ok].to_numpy(), outcome=words, threshold=threshold,
+                     describe=_describe(load_params()), seed=seed)
+    source = (f"the sweep `{stored.path}` ({len(joined):,} sets of its {len(names)} varied parameters, under "
+              f"scenario {scenario})")
+    return DiscoveryStudy(found, source, outcome, float(cut), above, len(joined), int((~ok).sum()), seed, days,
+                          str(stored.path))
+
+
+def ensemble_discovery(projection: ConstrainedProjection, scenario: str, outcome: str = "p_ceasefire_horizon",
+                       cut: float = 0.5, above: bool = True, threshold: float = 0.8,
+                       seed: int = 20250120) -> DiscoveryStudy:
+    """Scenario discovery on a constrained ensemble's members projected under ``scenario``
+    (:func:`~sanctions_model.analysis.projection.project`): the box of the members' assumptions in
+    which the event happens, the members resampled by weight.
+
+    Parameters
+    ----------
+    projection : ConstrainedProjection
+        With ``scenario`` among its scenarios.
+    scenario, outcome, cut, above, threshold, seed
+        As :func:`sweep_discovery` (``seed`` also seeds the weighted resample).
+
+    Returns
+    -------
+    DiscoveryStudy
+    """
+    from .discover import discover
+
+    if scenario not in projection.inputs:
+        raise InputError(f"scenario '{scenario}' was not projected.{suggest(scenario, projection.inputs)}")
+    frame = projection.outcomes[projection.outcomes["scenario"] == scenario].reset_index(drop=True)
+    ok, happens = _event(frame, outcome, cut, above, str(projection.path))
+    inputs = projection.inputs[scenario].reset_index(drop=True)[ok]
+    words = event_words(outcome, cut, above, projection.days)
+    found = discover(inputs, happens[ok].to_numpy(), outcome=words, threshold=threshold,
+                     describe=_describe(load_params()), weights=frame.loc[ok, "weight"].to_numpy(), seed=seed)
+    source = (f"the {len(frame):,} members of the constrained ensemble `{projection.path.name}` (on the record to "
+              f"{projection.as_of}), projected under {scenario} from their own states, resampled by weight to "
+              f"{found.n:,} (their effective size)")
+    return DiscoveryStudy(found, source, outcome, float(cut), above, len(frame), int((~ok).sum()), seed,
+                          projection.days, projection.path.name)

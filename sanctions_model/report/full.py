@@ -9,6 +9,8 @@
    including Sobol' indices of the chance of a ceasefire at each month, under ``status_quo``;
 4. for each of the article's assumptions, its parameters held at each end of their range
    over the ensemble's draws, and the walk through those assumptions from the numbers above;
+5. the scenarios from each member of the constrained ensemble, and scenario discovery over
+   those members: under which assumptions a ceasefire comes;
 
 :func:`write_report` writes ``report.md`` with its figures and tables into a directory, whole or
 not at all; it runs nothing and opens no parameter file.
@@ -25,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis.article import REFERENCE
-from ..analysis.studies import OAT_OUTCOMES, OVER_TIME, SOBOL_OUTCOMES, FullStudy
+from ..analysis.studies import DISCOVERY_OUTCOMES, EVENTS, OAT_OUTCOMES, OVER_TIME, SOBOL_OUTCOMES, FullStudy
 from ..errors import InputError
 from ..inputs.params import ParameterSet
 from ..outdir import atomic_directory, check_target
@@ -34,6 +36,7 @@ from ..runs.describe import percent, percents, share_with_interval
 from ..runs.ensemble import Ensemble
 from ..runs.run import RunResult
 from .article import walkthrough
+from .discover import discovery_lines, peeling_figure
 from .figures import indices_over_time_figure, scenario_figures
 from .markdown import (
     CAVEAT,
@@ -163,6 +166,48 @@ def deciders(sobol: pd.DataFrame, params: ParameterSet) -> str:
             "assumptions decide the answer').")
 
 
+def discovery_summary(study: FullStudy) -> list[str]:
+    """The summary's line on scenario discovery: the box for a ceasefire within the horizon ([] without one)."""
+    item = study.discoveries.get("p_ceasefire_horizon")
+    if item is None or isinstance(item, str):
+        return []
+    return [f"**Under which assumptions?** Over the constrained members under {REFERENCE}: "
+            f"{item.discovery.sentence()} (See \"Under which assumptions does a ceasefire come?\" below.)", ""]
+
+
+def discovery_section(study: FullStudy, directory: Path) -> list[str]:
+    """Under which assumptions a ceasefire comes: scenario discovery over the constrained members under
+    :data:`REFERENCE`, by day 100 and within the horizon (figures and box tables into ``directory``)."""
+    lines = ["## Under which assumptions does a ceasefire come?", ""]
+    if not study.discoveries:
+        return lines + [f"Scenario discovery runs over the constrained ensemble's members, and there are none here: "
+                        f"{study.constrained_note}", ""]
+    found = next((d for d in study.discoveries.values() if not isinstance(d, str)), None)
+    size = f", resampled by weight to {found.discovery.n:,}, their effective size" if found is not None else ""
+    lines += [f"Scenario discovery over the constrained ensemble's members under {REFERENCE}{size}: in which ranges "
+              "of the assumptions do the members give a better-than-even chance of a ceasefire? PRIM (EMA Workbench) "
+              "peels the members down to a box, trading coverage (the share of the cases inside it) for density (the "
+              "share of the box that are cases), and keeps only the limits that are unlikely to be chance "
+              "(quasi-p-value at most 0.05); CART's leaves are a second view. A box says which assumptions the "
+              "answer depends on in the model, not which are true. `sanctions-model discover` runs the same on any "
+              "scenario, outcome or stored sweep (levers included).", ""]
+    for outcome in DISCOVERY_OUTCOMES:
+        item = study.discoveries.get(outcome)
+        if item is None:
+            continue
+        what = EVENTS[outcome].format(days=f"{study.days:g}")
+        lines += [f"### A ceasefire {what.removeprefix('a ceasefire ')}", ""]
+        if isinstance(item, str):
+            lines += [f"No box: {item.removeprefix('discover: ')}", ""]
+            continue
+        figure = f"discover-{outcome}.png"
+        peeling_figure(item.discovery, directory / figure)
+        item.discovery.limits.rename_axis("parameter").to_csv(directory / f"discover-{outcome}.csv",
+                                                              float_format="%.6g")
+        lines += discovery_lines(item.discovery, figure)
+    return lines
+
+
 def write_report(study: FullStudy, out: Path | str, command: str, force: bool = False) -> Path:
     """Write the full study as one Markdown report with figures into ``out``.
 
@@ -224,6 +269,7 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             "",
             deciders(sobol["p_ceasefire_horizon"], params),
             "",
+            *discovery_summary(study),
             CAVEAT,
             "",
             "## The article's assumptions, one by one",
@@ -237,13 +283,15 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             "",
             *uncertainty_section(runs, shares, figures, samples),
             *_sensitivity_section(oat, sobol, over_time, wide, params, names, tmp, days, sobol_n, seed),
+            *discovery_section(study, tmp),
             "## The scenarios",
             "",
             *scenarios_section(runs),
             "## Files",
             "",
             "`outcomes.csv` (each scenario at the central assumptions), `shares.csv` (the chance of each outcome "
-            "over the sampled sets), `oat.csv` and `sobol.csv` (the indices, tidy: outcome, input, statistic columns).",
+            "over the sampled sets), `oat.csv` and `sobol.csv` (the indices, tidy: outcome, input, statistic columns), "
+            "`discover-*.csv` (the boxes of scenario discovery: each limit with its quasi-p-value).",
             "",
             provenance({"scenarios": ", ".join(scenarios), "horizon": f"{days:g} days",
                         "samples per scenario": f"{samples:,}", "sensitivity reference": REFERENCE,
