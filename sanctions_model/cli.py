@@ -169,6 +169,7 @@ EXAMPLES = {
     "constrain": "sanctions-model constrain -n 2000 --out out/ensemble.parquet --report out/constrained",
     "discover": "sanctions-model discover --scenario hard_way --outcome p_ceasefire_horizon --above 0.5 "
                 "--out out/discover",
+    "explore": "sanctions-model explore --scenario hard_way --port 8050",
     "scenarios": "sanctions-model scenarios",
     "params": "sanctions-model params --group oil --scenario hard_way",
 }
@@ -380,6 +381,20 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     dis.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(dis)
+
+    exp_ = command("explore", "start the explorer, a page in the browser with a slider per lever and key assumption, "
+                              "the chances of talks and a ceasefire and the constrained members' band")
+    exp_.add_argument("--scenario", default="status_quo", metavar="NAME_OR_FILE",
+                      help="the scenario the page opens on (default status_quo), or a scenario file")
+    exp_.add_argument("--days", type=_days, default=730.0, help="horizon in days, 100 to 3650 (default 730)")
+    exp_.add_argument("--ensemble", default=None, metavar="FILE",
+                      help="the constrained ensemble the band is drawn from "
+                           "(default params/constrained-ensemble.parquet)")
+    exp_.add_argument("--members", type=_whole("--members", 1), default=100,
+                      help="members drawn for the band (default 100: a redraw in about 0.6 s on this kind of machine)")
+    exp_.add_argument("--host", default="127.0.0.1",
+                      help="address to bind to (default 127.0.0.1, this machine only; the page has no login)")
+    exp_.add_argument("--port", type=_whole("--port", 1), default=8050, help="TCP port (default 8050)")
 
     command("scenarios", "list the scenarios with their descriptions")
 
@@ -681,6 +696,13 @@ def _cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> None:
     print(f"wrote {out}/report.md, box.csv, leaves.csv, trajectory.csv, peeling.png")
 
 
+def _cmd_explore(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    from .explore import serve
+
+    serve(host=args.host, port=args.port, scenario=args.scenario, days=args.days, ensemble=args.ensemble,
+          members=args.members)
+
+
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
     table = list_scenarios()
     for name, row in table.iterrows():
@@ -703,7 +725,7 @@ def _cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "sensitivity": _cmd_sensitivity,
             "report": _cmd_report, "export": _cmd_export, "backtest": _cmd_backtest, "calibrate": _cmd_calibrate,
-            "constrain": _cmd_constrain, "discover": _cmd_discover,
+            "constrain": _cmd_constrain, "discover": _cmd_discover, "explore": _cmd_explore,
             "scenarios": _cmd_scenarios, "params": _cmd_params}
 
 

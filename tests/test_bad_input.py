@@ -197,6 +197,7 @@ BASE = {
     "export": ["{d}/nosweep"], "backtest": [], "calibrate": ["--max-evals", "2"], "scenarios": [], "params": [],
     "constrain": ["-n", "20", "--workers", "1"],
     "discover": ["--days", "20", "--outcome", "p_talks_horizon", "--workers", "1"],
+    "explore": [],  # every value below is refused before the server starts (one that is not would hang the test)
 }
 NUMBERS = {  # option -> values it must refuse
     "--days": ["abc", "nan", "inf", "-5", "0", "0.5", "1e-9", "3651", "", "1e400", "0x10"],
@@ -210,6 +211,9 @@ NUMBERS = {  # option -> values it must refuse
     "--workers": ["abc", "0", "-1", "1000", "2.5", "", "nan"],
     "--max-evals": ["abc", "1", "-1", "2.5", "", "nan"],
     "--accept": ["abc", "nan", "0", "-1", "inf", ""],
+    "--port": ["abc", "0", "-1", "65536", "2.5", "", "nan"],
+    "--members": ["abc", "0", "-1", "2.5", "", "nan", "100000"],
+    "--host": ["", "no such host!"],
     "--threshold": ["abc", "nan", "0", "-0.5", "1.5", "", "inf"],
     "--above": ["abc", "nan", "inf", "-inf", ""],
     "--below": ["abc", "nan", "inf", ""],

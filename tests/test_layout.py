@@ -14,7 +14,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "sanctions_model"
 #: Rank of each layer; a module may import its own layer or a lower one.
 LAYERS = {"_version": 0, "errors": 0, "limits": 0, "outdir": 0, "provenance": 0,
-          "core": 1, "inputs": 2, "runs": 3, "analysis": 4, "report": 5, "jobs": 6, "cli": 7,
+          "core": 1, "inputs": 2, "runs": 3, "analysis": 4, "report": 5, "jobs": 6, "explore": 6, "cli": 7,
           # the old names of public modules, each the module of the same name in its layer
           "sensitivity": 7, "ensemble": 7, "sweep": 7, "history": 7, "backtesting": 7, "calibrate": 7}
 #: Imports that point up a layer on purpose, each inside one function: a result's ``.plot()``
