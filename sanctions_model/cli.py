@@ -377,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("--ensemble", default=None, metavar="FILE",
                      help="the constrained ensemble (default params/constrained-ensemble.parquet)")
     dis.add_argument("--seed", type=_seed, default=20250120,
-                     help="seed of the members' projection, their weighted resample and CART's tree")
+                     help="seed of the members' projection and of CART's tree")
     dis.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     dis.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(dis)
@@ -659,13 +659,15 @@ def _cmd_constrain(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 
 def _cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    from .analysis.studies import ensemble_discovery, sweep_discovery
+    from .analysis.studies import check_event, ensemble_discovery, sweep_discovery
     from .core.outcomes import OUTCOMES
     from .outdir import check_target
     from .report.discover import write_discovery
 
     if args.outcome not in OUTCOMES:
         raise InputError(f"--outcome: unknown outcome '{args.outcome}'.{suggest(args.outcome, OUTCOMES)}")
+    if args.sweep is None:
+        check_event(args.outcome, 730.0 if args.days is None else args.days)
     above = args.below is None
     cut = args.below if not above else (0.5 if args.above is None else args.above)
     check_target(args.out, args.force)  # before any work
@@ -685,8 +687,6 @@ def _cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> None:
             raise InputError(f"{path}: no such ensemble file (`make constrain` writes the default one).")
         ensemble_file.read(path)
         days = 730.0 if args.days is None else args.days
-        if "horizon under a year" in OUTCOMES[args.outcome][1] and days < 365:
-            raise InputError(f"--outcome {args.outcome} is undefined over a horizon under a year (--days {days:g}).")
         print(f"discover: projecting the constrained ensemble's members under {scenario} for {days:g} days ...",
               file=sys.stderr)
         projection = project([scenario], days, ensemble=path, seed=args.seed, workers=args.workers, fans=False)

@@ -436,5 +436,24 @@ def test_a_value_set_by_hand_holds_for_every_member(small, tmp_path):
         params = sm.load_params("status_quo", {name: sm.load_params()[name] * 0.9 + sm.load_params().parameters[
             name].low * 0.1})
         assert name in member_values(file, history, sm.load_params("status_quo"), 1)[0], "the check is not vacuous"
-        names, _ = member_values(file, history, params, 1)
-        assert name not in names, f"{name}: the value set holds (the base the members are overlaid on)"
+        names, x = member_values(file, history, params, 1)
+        # the value set holds: the base the members are overlaid on, or a column of it (a fresh draw's)
+        assert name not in names or (x[:, names.index(name)] == params[name]).all(), name
+
+
+def test_a_value_set_by_hand_changes_no_other_value_of_any_member():
+    """Holding one of the projection's fresh draws (the oil price) sets that column for every member and leaves
+    every other column, drawn or carried, as it was (the design's dimensions do not depend on it)."""
+    from sanctions_model.analysis.projection import SEED, default_path, member_values
+    from sanctions_model.inputs import ensemble_file
+
+    file, history = ensemble_file.read(default_path()), sm.load_params("history_2022_2025")
+    plain = sm.load_params("status_quo")
+    held = sm.load_params("status_quo", {"oil.brent_price": 61.5, "russia.strain_cost": 0.1})
+    names, x = member_values(file, history, plain, SEED)
+    names_held, x_held = member_values(file, history, held, SEED)
+    assert (x_held[:, names_held.index("oil.brent_price")] == 61.5).all()
+    assert "russia.strain_cost" in names and "russia.strain_cost" not in names_held  # the base value holds it
+    for j, name in enumerate(names_held):
+        if name != "oil.brent_price":
+            np.testing.assert_array_equal(x_held[:, j], x[:, names.index(name)], err_msg=name)

@@ -34,7 +34,7 @@ def test_prim_finds_a_known_box(sample):
     assert set(significant(found)) == {"x0", "x1"}
     assert (found.limits["qp"] < SIGNIFICANT).all() and found.dropped == []
     text = found.sentence()
-    assert "The event is found in" in text and "the oil price (`x0`) is at least 0.7" in text and "US$/bbl" in text
+    assert "The event is found in" in text and "`x0` (the oil price) is at least 0.7" in text and "US$/bbl" in text
     # the trajectory trades coverage for density as it peels
     traj = found.trajectory
     assert traj["coverage"].iloc[0] == 1.0 and traj["density"].iloc[-1] >= traj["density"].iloc[0]
@@ -88,16 +88,71 @@ def test_cart_finds_the_known_box_as_a_leaf(sample):
     assert (leaves["density"] > 0.5).all()
 
 
-def test_weights_resample_to_the_effective_size_and_change_the_box(sample):
+def test_weights_count_in_the_base_rate_and_the_box_and_cart(sample):
     x, happens = sample
-    # weight only the rows with x2 below 0.5: the outcome among them is still the box, and x2 is constant-ish
-    w = np.where(x["x2"] < 0.5, 1.0, 0.0)
+    # weight the rows with x2 below 0.5 three times as much: the box is the same, its figures are weighted
+    w = np.where(x["x2"] < 0.5, 3.0, 1.0)
     found = sm.discover(x, happens, threshold=0.95, weights=w)
-    assert found.weighted and found.n == int((x["x2"] < 0.5).sum())
-    assert {"x0", "x1"} <= set(found.limits.index)
-    assert found.limits.loc["x0", "low"] == pytest.approx(0.7, abs=0.05)
+    assert found.weighted and found.n == 3000 and found.rows == "members (weighted)"
+    assert found.base_rate == pytest.approx(float((w * happens).sum() / w.sum()))
+    assert set(found.limits.index) == {"x0", "x1"}
+    inside = ((x["x0"] >= found.limits.loc["x0", "low"]) & (x["x1"] <= found.limits.loc["x1", "high"])).to_numpy()
+    assert found.mass == pytest.approx(w[inside].sum() / w.sum())
+    assert found.density == pytest.approx(w[inside & happens].sum() / w[inside].sum())
+    assert found.coverage == pytest.approx(w[inside & happens].sum() / w[happens].sum())
+    assert "of all 3,000 members" in found.sentence()
     again = sm.discover(x, happens, threshold=0.95, weights=w)
-    pd.testing.assert_frame_equal(found.limits, again.limits)  # the seeded resample is reproducible
+    pd.testing.assert_frame_equal(found.limits, again.limits)
+    pd.testing.assert_frame_equal(found.leaves, again.leaves)
+
+
+def test_a_box_below_the_density_asked_is_still_found_and_said_to_be(sample):
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame(rng.uniform(size=(2000, 3)), columns=["a", "b", "c"])
+    happens = rng.uniform(size=2000) < np.where(x["a"] > 0.6, 0.7, 0.1)  # 70% above 0.6, 10% below
+    found = sm.discover(x, happens, threshold=0.9)
+    assert not found.reached and list(found.limits.index) == ["a"]
+    assert found.limits.loc["a", "low"] == pytest.approx(0.6, abs=0.05)
+    assert 0.6 < found.density < 0.8 and "No box PRIM found reaches the density asked (90%)" in found.sentence()
+
+
+def test_an_outcome_already_as_frequent_as_asked_needs_no_box(sample):
+    x, _ = sample
+    often = (x["x0"] > 0.1).to_numpy()  # 90% of the rows
+    found = sm.discover(x, often, threshold=0.8)
+    assert found.limits.empty and found.restricted == 0 and found.mass == 1
+    assert "already, at or above the density asked (80%)" in found.sentence()
+
+
+def test_a_last_limit_that_may_be_chance_is_dropped_too():
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame({"a": rng.uniform(size=300)})
+    noise = rng.uniform(size=300) < 0.2
+    found = sm.discover(x, noise, threshold=0.9)
+    if found.dropped:  # the densest step's limit on pure noise is not significant
+        assert found.limits.empty and "may be chance" in found.sentence() and "No box the sample supports" in \
+            found.sentence()
+    assert (found.limits["qp"] <= SIGNIFICANT).all()
+
+
+def test_one_input_and_constant_inputs_work_and_all_constant_is_refused():
+    rng = np.random.default_rng(6)
+    x = pd.DataFrame({"a": rng.uniform(size=1000), "fixed": 1.0})
+    found = sm.discover(x, (x["a"] > 0.7).to_numpy(), threshold=0.95)
+    assert list(found.limits.index) == ["a"] and "fixed" not in found.trajectory.columns
+    assert found.leaves.iloc[0]["rule"].startswith("`a` >= 0.7")
+    with pytest.raises(InputError, match="no input varies"):
+        sm.discover(pd.DataFrame({"fixed": np.ones(10)}), np.arange(10) < 5)
+
+
+def test_cart_gives_a_split_both_of_whose_sides_pass_as_one_box():
+    rng = np.random.default_rng(8)
+    x = pd.DataFrame(rng.uniform(size=(4000, 2)), columns=["a", "b"])
+    # the outcome in 65% of the rows with a between 0.3 and 0.6, in every row above 0.6, in none below 0.3:
+    # the tree splits at 0.6 too, but both sides pass, so CART's view is the one box a >= 0.3
+    happens = np.where(x["a"] > 0.6, True, np.where(x["a"] > 0.3, rng.uniform(size=4000) < 0.65, False))
+    leaves = sm.discover(x, happens, threshold=0.95).leaves
+    assert len(leaves) == 1 and leaves.iloc[0]["rule"].startswith("`a` >= 0.3"), leaves
 
 
 @pytest.mark.parametrize("weights, message", [
@@ -115,6 +170,9 @@ def test_event_words():
     assert event_words("p_ceasefire_horizon", 0.5, True, 730) == \
         "a better-than-even chance of a ceasefire within 730 days"
     assert event_words("p_talks_100_days", 0.2, False, 730) == "a chance below 20% of talks by day 100"
+    assert event_words("p_talks_100_days", 0.999, True, 730) == "a chance above 99.9% of talks by day 100"
+    assert event_words("days_to_reserves_exhausted", 365, False, 730) == \
+        "the Fund's liquid reserves exhausted before day 365"
     assert event_words("peak_strain", 0.6, True, 730).endswith("above 0.6 index 0-1")
 
 
@@ -152,6 +210,25 @@ def test_discover_on_a_stored_sweep(lever_sweep, tmp_path, capsys):
     assert study.discovery.sentence() in capsys.readouterr().out
 
 
+def test_a_crossing_that_never_comes_counts_as_later_not_as_failed(lever_sweep):
+    from sanctions_model.analysis.studies import sweep_discovery
+
+    study = sweep_discovery(lever_sweep, "days_to_reserves_exhausted", 200, False, scenario="status_quo")
+    stored = sm.open_sweep(lever_sweep)
+    days = stored.outcomes.loc[stored.outcomes["scenario"] == "status_quo", "days_to_reserves_exhausted"]
+    assert days.isna().any() and study.failed == 0, "sets whose reserves last are not left out"
+    assert study.discovery.base_rate == pytest.approx((days < 200).mean())
+    assert study.discovery.outcome == "the Fund's liquid reserves exhausted before day 200"
+
+
+def test_discover_refuses_an_outcome_the_horizon_does_not_reach_before_any_run(tmp_path, capsys):
+    from sanctions_model.cli import main
+
+    assert main(["discover", "--days", "50", "--outcome", "p_ceasefire_100_days", "--out", str(tmp_path / "d")]) == 2
+    assert "needs a horizon of at least 100 days" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
+
+
 @pytest.mark.parametrize("argv, message", [
     ([], "ran 2 scenarios (status_quo, hard_way); say which"),
     (["--scenario", "easy_way"], "scenario 'easy_way' is not in"),
@@ -159,6 +236,8 @@ def test_discover_on_a_stored_sweep(lever_sweep, tmp_path, capsys):
     (["--scenario", "hard_way", "--outcome", "p_talks_1_yr"], "unknown outcome 'p_talks_1_yr'"),
     (["--scenario", "hard_way", "--above", "0.5", "--below", "0.2"], "not allowed with argument"),
     (["--scenario", "hard_way", "--above", "2"], "happens in 0 of 400 rows"),
+    (["--scenario", "hard_way", "--outcome", "expected_day_talks"], "defined only where"),
+    (["--scenario", "hard_way", "--outcome", "p_ceasefire_holds_1_year"], "defined only where"),
 ])
 def test_discover_on_a_sweep_refuses_bad_input(lever_sweep, tmp_path, capsys, argv, message):
     from sanctions_model.cli import main
@@ -177,12 +256,11 @@ def test_discover_on_the_constrained_ensemble_matches_its_projection(tmp_path):
     projection = project(["hard_way"], 120, workers=1, fans=False)
     study = ensemble_discovery(projection, "hard_way", "p_talks_100_days", 0.5)
     members = projection.outcomes
-    assert study.rows == len(members) and study.discovery.weighted
-    assert study.discovery.n == pytest.approx(projection.effective_size, abs=1)
+    assert study.rows == study.discovery.n == len(members) and study.discovery.weighted
     assert set(study.discovery.limits.index) <= set(projection.inputs["hard_way"].columns)
-    # the weighted resample's base rate estimates the weighted share of members where the event comes
+    # the base rate is the weighted share of members where the event comes
     weighted = float((members["weight"] * (members["p_talks_100_days"] > 0.5)).sum() / members["weight"].sum())
-    assert study.discovery.base_rate == pytest.approx(weighted, abs=0.05)
+    assert study.discovery.base_rate == pytest.approx(weighted)
     out = tmp_path / "d"
     assert main(["discover", "--scenario", "hard_way", "--days", "120", "--outcome", "p_talks_100_days",
                  "--workers", "1", "--out", str(out)]) == 0

@@ -406,5 +406,9 @@ def test_the_command_starts_the_page_on_127_0_0_1_and_stops_on_a_signal():
         assert "<title>sanctions-model explorer</title>" in page, (proc.poll(), page[:200])
     finally:
         proc.send_signal(signal.SIGTERM)
-        output = proc.communicate(timeout=60)[0]
+        try:
+            output = proc.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output = proc.communicate()[0]
     assert f"sanctions-model explorer: {url}" in output and "Traceback" not in output, output

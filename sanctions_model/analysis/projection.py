@@ -65,12 +65,12 @@ def default_path() -> Path:
 FRAME = ("forces.russia_initial", "forces.ukraine_initial", "forces.territory_initial", "forces.advance_initial")
 
 
-def carried(names: Sequence[str], history: ParameterSet, params: ParameterSet) -> list[str]:
+def carried(names: Sequence[str], history: ParameterSet, params: ParameterSet, overrides: bool = True) -> list[str]:
     """The drawn uncertainties a member carries into a projection under ``params`` (see the module),
-    besides its :data:`FRAME`."""
+    besides its :data:`FRAME`; without ``overrides``, also those a value set by hand replaces."""
     own = ({p for sc in history.applied for p, _, _ in sc.changes} | {p for sc in params.applied for p, _, _ in
                                                                          sc.changes} | set(DRIVERS) | set(FRAME)
-           | set(params.overrides))
+           | (set(params.overrides) if overrides else set()))
     return [n for n in names if n not in own and n in params.parameters and params.parameters[n].group
             not in params.levers]
 
@@ -117,10 +117,16 @@ def member_values(file: ensemble_file.EnsembleFile, history: ParameterSet, param
     m = len(members)
     keep = carried(file.names, history, params)
     drawn = set(uncertainties(params))
-    own = (*keep, *FRAME) if frame else keep  # without the frame, it is drawn as the unconstrained sets draw it
-    held = [*own, *params.overrides]  # a value set by hand (--set) holds for every member, as in the run
-    design = Design.build("lhs", params, m, seed, fix=[n for n in held if n in drawn], chunk_size=max(m, 1))
-    parts, names = [design.chunk(0), members[keep].to_numpy(dtype=float)], [*design.names, *keep]
+    # the design's dimensions do not depend on the values set by hand, so that setting one leaves every other
+    # fresh draw of every member as it was
+    unset = carried(file.names, history, params, overrides=False)
+    own = (*unset, *FRAME) if frame else unset  # without the frame, it is drawn as the unconstrained sets draw it
+    design = Design.build("lhs", params, m, seed, fix=[n for n in own if n in drawn], chunk_size=max(m, 1))
+    fresh = design.chunk(0)
+    for j, name in enumerate(design.names):  # a value set by hand (--set) holds for every member, as in the run
+        if name in params.overrides:
+            fresh[:, j] = params[name]
+    parts, names = [fresh, members[keep].to_numpy(dtype=float)], [*design.names, *keep]
     if frame:
         parts.append(np.stack([members[n].to_numpy(dtype=float) if n in members else np.full(m, float(history[n]))
                                for n in FRAME], axis=1))

@@ -475,11 +475,11 @@ class DiscoveryStudy:
         The outcome's value the event is above (or below).
     above : bool
     rows : int
-        Rows (sets or members) before any failed run is left out or any weighted resample.
+        Rows (sets or members) before any failed run is left out.
     failed : int
         Rows left out because their run failed or the outcome is undefined for them.
     seed : int
-        Seed of the weighted resample and the CART tree.
+        Seed of CART's tree.
     days : float [day]
         The projection's horizon.
     path : str
@@ -505,34 +505,61 @@ EVENTS = {"p_talks_100_days": "talks by day 100", "p_talks_1_year": "talks withi
           "p_ceasefire_holds_1_year": "a ceasefire that holds a year"}
 
 
+#: Crossing days whose NaN means "not within the horizon" (so: later than any day in it), as noun phrases.
+DAY_EVENTS = {"days_to_reserves_exhausted": "the Fund's liquid reserves exhausted",
+              "diagnostic_days_russia_prefers_ceasefire": "Russia preferring a ceasefire on the line",
+              "diagnostic_days_ukraine_prefers_ceasefire": "Ukraine preferring a ceasefire on the line",
+              "diagnostic_days_to_range_open": "an open bargaining range"}
+#: Outcomes defined only where something happens (NaN elsewhere): no yes/no event for every set.
+CONDITIONAL = ("expected_day_talks", "expected_day_ceasefire", "p_ceasefire_holds_1_year")
+
+
 def event_words(outcome: str, cut: float, above: bool, days: float) -> str:
     """The event a discovery looks for, as a noun phrase: "a better-than-even chance of a ceasefire
-    within 730 days", "a chance below 20% of talks by day 100", "highest perceived strain on the war
-    economy above 0.6 index 0-1"."""
+    within 730 days", "a chance below 20% of talks by day 100", "the Fund's liquid reserves exhausted
+    before day 365", "highest perceived strain on the war economy above 0.6 index 0-1"."""
     from ..core.outcomes import OUTCOMES
 
     if outcome in EVENTS:
         what = EVENTS[outcome].format(days=f"{days:g}")
         if cut == 0.5 and above:
             return f"a better-than-even chance of {what}"
-        return f"a chance {'above' if above else 'below'} {cut:.0%} of {what}"
+        return f"a chance {'above' if above else 'below'} {100 * cut:g}% of {what}"
+    if outcome in DAY_EVENTS:
+        what = DAY_EVENTS[outcome]
+        return f"{what} before day {cut:g}" if not above else f"{what} not by day {cut:g} (or not within {days:g} days)"
     unit, text = OUTCOMES[outcome]
     text = text.split(" (")[0]
     return f"{text[0].lower() + text[1:]} {'above' if above else 'below'} {cut:g} {unit}"
 
 
-def _event(frame: pd.DataFrame, outcome: str, cut: float, above: bool, where: str) -> tuple[pd.Series, pd.Series]:
-    """The rows that ran and have the outcome, and whether the event happens in each."""
-    import math
-
+def check_event(outcome: str, days: float) -> None:
+    """Refuse an outcome scenario discovery cannot turn into a yes/no event at this horizon [day]."""
     from ..core.outcomes import OUTCOMES
 
     if outcome not in OUTCOMES:
         raise InputError(f"unknown outcome '{outcome}'.{suggest(outcome, OUTCOMES)}")
+    if outcome in CONDITIONAL:
+        raise InputError(f"outcome '{outcome}' is defined only where what it measures happens; scenario discovery "
+                         "needs an outcome every set has (e.g. p_ceasefire_horizon).")
+    if "100_days" in outcome and days < 100:
+        raise InputError(f"outcome '{outcome}' needs a horizon of at least 100 days, got {days:g}.")
+    if "horizon under a year" in OUTCOMES[outcome][1] and days < 365:
+        raise InputError(f"outcome '{outcome}' is undefined over a horizon under a year ({days:g} days).")
+
+
+def _event(frame: pd.DataFrame, outcome: str, cut: float, above: bool, where: str) -> tuple[pd.Series, pd.Series]:
+    """The rows that ran and have the outcome, and whether the event happens in each (a crossing that does not
+    come within the horizon is later than any day in it)."""
+    import math
+
     if isinstance(cut, bool) or not isinstance(cut, (int, float)) or not math.isfinite(cut):
         raise InputError(f"the outcome's cut must be a finite number, got {cut!r}.")
     values = frame[outcome].astype(float)
-    ok = values.notna() & (frame["status"] == "ok" if "status" in frame else True)
+    ran = frame["status"] == "ok" if "status" in frame else pd.Series(True, index=frame.index)
+    if outcome in DAY_EVENTS:
+        values = values.fillna(math.inf)
+    ok = ran & values.notna()
     if not ok.any():
         raise InputError(f"{where}: no row has a value of '{outcome}' (every run failed, or the outcome is "
                          "undefined at this horizon).")
@@ -572,6 +599,7 @@ def sweep_discovery(sweep: str | Path, outcome: str = "p_ceasefire_horizon", cut
     from .discover import discover
 
     stored = open_sweep(sweep)
+    check_event(outcome, float(stored.settings["days"]))
     if not stored.complete:
         raise InputError(f"{stored.path}: the sweep is not complete (some chunks are missing); run its command "
                          "again to finish it first.")
@@ -606,14 +634,14 @@ def ensemble_discovery(projection: ConstrainedProjection, scenario: str, outcome
                        seed: int = 20250120) -> DiscoveryStudy:
     """Scenario discovery on a constrained ensemble's members projected under ``scenario``
     (:func:`~sanctions_model.analysis.projection.project`): the box of the members' assumptions in
-    which the event happens, the members resampled by weight.
+    which the event happens, the members weighted (see :func:`~sanctions_model.analysis.discover.discover`).
 
     Parameters
     ----------
     projection : ConstrainedProjection
         With ``scenario`` among its scenarios.
     scenario, outcome, cut, above, threshold, seed
-        As :func:`sweep_discovery` (``seed`` also seeds the weighted resample).
+        As :func:`sweep_discovery`.
 
     Returns
     -------
@@ -623,6 +651,7 @@ def ensemble_discovery(projection: ConstrainedProjection, scenario: str, outcome
 
     if scenario not in projection.inputs:
         raise InputError(f"scenario '{scenario}' was not projected.{suggest(scenario, projection.inputs)}")
+    check_event(outcome, projection.days)
     frame = projection.outcomes[projection.outcomes["scenario"] == scenario].reset_index(drop=True)
     ok, happens = _event(frame, outcome, cut, above, str(projection.path))
     inputs = projection.inputs[scenario].reset_index(drop=True)[ok]
@@ -630,7 +659,7 @@ def ensemble_discovery(projection: ConstrainedProjection, scenario: str, outcome
     found = discover(inputs, happens[ok].to_numpy(), outcome=words, threshold=threshold,
                      describe=_describe(load_params()), weights=frame.loc[ok, "weight"].to_numpy(), seed=seed)
     source = (f"the {len(frame):,} members of the constrained ensemble `{projection.path.name}` (on the record to "
-              f"{projection.as_of}), projected under {scenario} from their own states, resampled by weight to "
-              f"{found.n:,} (their effective size)")
+              f"{projection.as_of}), projected under {scenario} from their own states, each weighted by how well it "
+              "reproduced the record")
     return DiscoveryStudy(found, source, outcome, float(cut), above, len(frame), int((~ok).sum()), seed,
                           projection.days, projection.path.name)

@@ -27,15 +27,19 @@ def peeling_figure(discovery: Discovery, path: Path | None) -> ModelFigure:
     ax = fig.subplots()
     points = ax.scatter(traj["coverage"], traj["density"], c=traj["restricted"], cmap="viridis", s=18, zorder=2)
     fig.colorbar(points, ax=ax, label="assumptions restricted")
-    chosen = traj.loc[discovery.chosen]
-    ax.scatter([chosen["coverage"]], [chosen["density"]], s=110, facecolors="none", edgecolors="firebrick",
-               linewidths=1.5, zorder=3,
-               label=f"step {discovery.chosen}: the largest coverage at a density of {discovery.threshold:.0%} or more")
-    ax.scatter([discovery.coverage], [discovery.density], marker="*", s=160, color="firebrick", zorder=4,
-               label=f"the box kept: its {discovery.restricted} limit{'s' if discovery.restricted != 1 else ''} "
-                     "unlikely to be chance")
+    if discovery.chosen >= 0:
+        chosen = traj.loc[discovery.chosen]
+        why = (f"the largest coverage at a density of {discovery.threshold:.0%} or more" if discovery.reached
+               else f"the densest (none reaches {discovery.threshold:.0%})")
+        ax.scatter([chosen["coverage"]], [chosen["density"]], s=110, facecolors="none", edgecolors="firebrick",
+                   linewidths=1.5, zorder=3, label=f"step {discovery.chosen}: {why}")
+    if not discovery.limits.empty:
+        k = discovery.restricted
+        ax.scatter([discovery.coverage], [discovery.density], marker="*", s=160, color="firebrick", zorder=4,
+                   label=f"the box kept: its {k} limit{'s' if k != 1 else ''} unlikely to be chance"
+                         + (" (weighted)" if discovery.weighted else ""))
     ax.axhline(discovery.base_rate, color="0.4", linestyle="--", linewidth=1,
-               label=f"base rate ({discovery.base_rate:.0%} of all sets)")
+               label=f"base rate ({discovery.base_rate:.0%} of all {discovery.rows})")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("coverage: share of the cases inside the box")
@@ -67,11 +71,17 @@ def discovery_lines(discovery: Discovery, figure: str | None = None) -> list[str
         lines += ["", f"Coverage {d.coverage:.0%}, density {d.density:.0%} (base rate {d.base_rate:.0%}), mass "
                   f"{d.mass:.0%}, {d.restricted} assumption{'s' if d.restricted != 1 else ''} restricted.", ""]
     if d.dropped:
-        lines += [f"PRIM's densest step at the largest coverage (step {d.chosen}) also limited {len(d.dropped)} "
+        names = ", ".join(f"`{n}`" for n in d.dropped[:8]) + (" and others" if len(d.dropped) > 8 else "")
+        lines += [f"The step of PRIM's trajectory the box starts from (step {d.chosen}) also limited {len(d.dropped)} "
                   f"other assumption{'s' if len(d.dropped) != 1 else ''}, but each of those limits may be chance "
                   f"(quasi-p-value above {SIGNIFICANT}), so they were dropped one at a time, the least significant "
-                  "first: " + ", ".join(f"`{n}`" for n in d.dropped[:8]) + (" and others" if len(d.dropped) > 8
-                                                                          else "") + ".", ""]
+                  f"first: {names}." if not d.limits.empty else
+                  f"The step of PRIM's trajectory a box would start from (step {d.chosen}) limited {names}; each "
+                  f"limit may be chance (quasi-p-value above {SIGNIFICANT}), so none is kept.", ""]
+    if d.weighted:
+        lines += ["PRIM peels counting members, as if equally likely (its quasi-p-values too); the base rate and the "
+                  "box's coverage, density and mass are weighted by how well each member reproduced the record, and "
+                  "CART fits with the weights.", ""]
     if figure:
         lines += [f"![PRIM's peeling trajectory]({figure})", ""]
     if d.leaves.empty:
@@ -108,9 +118,10 @@ def write_discovery(study: DiscoveryStudy, out: Path | str, command: str, force:
             "",
             "PRIM (Friedman and Fisher 1999, as EMA Workbench implements it) peels the sample down to a box, one "
             "range per assumption it restricts, trading **coverage** (the share of the cases inside the box) for "
-            f"**density** (the share of the box that are cases). The box below is, of the steps whose density reaches "
-            f"{d.threshold:.0%} (the densest step where none does), the one with the largest coverage, less the "
-            f"limits that may be chance: a **quasi-p-value** above {SIGNIFICANT} says a limit may be chance.",
+            f"**density** (the share of the box that are cases). The box below is, of the steps that restrict an "
+            f"assumption and whose density reaches {d.threshold:.0%} (the densest such step where none does), the one "
+            f"with the largest coverage, less the limits that may be chance: a **quasi-p-value** above {SIGNIFICANT} "
+            "says a limit may be chance. A box left with no limit is no box.",
             "",
             *discovery_lines(d, "peeling.png"),
             "## How to read this",
@@ -123,7 +134,8 @@ def write_discovery(study: DiscoveryStudy, out: Path | str, command: str, force:
             "",
             provenance({"source": f"`{study.path}`", "outcome": f"`{study.outcome}` {'>' if study.above else '<'} "
                         f"{study.cut:g}", "horizon": f"{study.days:g} days", "rows": f"{study.rows:,}",
-                        "weighted resample": f"{d.n:,} rows" if d.weighted else "no", "seed": study.seed}, command),
+                        "weights": "the members' (how well each reproduced the record)" if d.weighted else "none",
+                        "seed": study.seed}, command),
             "",
         ]
         (tmp / "report.md").write_text("\n".join(lines))

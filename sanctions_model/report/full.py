@@ -171,8 +171,10 @@ def discovery_summary(study: FullStudy) -> list[str]:
     item = study.discoveries.get("p_ceasefire_horizon")
     if item is None or isinstance(item, str):
         return []
-    return [f"**Under which assumptions?** Over the constrained members under {REFERENCE}: "
-            f"{item.discovery.sentence()} (See \"Under which assumptions does a ceasefire come?\" below.)", ""]
+    sentence = item.discovery.sentence()
+    return [f"**Under which assumptions?** Over the constrained members under {REFERENCE}, "
+            f"{sentence[0].lower() + sentence[1:]} (See \"Under which assumptions does a ceasefire come?\" below.)",
+            ""]
 
 
 def discovery_section(study: FullStudy, directory: Path) -> list[str]:
@@ -182,14 +184,15 @@ def discovery_section(study: FullStudy, directory: Path) -> list[str]:
     if not study.discoveries:
         return lines + [f"Scenario discovery runs over the constrained ensemble's members, and there are none here: "
                         f"{study.constrained_note}", ""]
-    found = next((d for d in study.discoveries.values() if not isinstance(d, str)), None)
-    size = f", resampled by weight to {found.discovery.n:,}, their effective size" if found is not None else ""
-    lines += [f"Scenario discovery over the constrained ensemble's members under {REFERENCE}{size}: in which ranges "
+    members = study.constrained.outcomes["member"].nunique() if study.constrained is not None else 0
+    lines += [f"Scenario discovery over the {members:,} members of the constrained ensemble under {REFERENCE}, "
+              "each weighted by how well it reproduced the record: in which ranges "
               "of the assumptions do the members give a better-than-even chance of a ceasefire? PRIM (EMA Workbench) "
               "peels the members down to a box, trading coverage (the share of the cases inside it) for density (the "
               "share of the box that are cases), and keeps only the limits that are unlikely to be chance "
-              "(quasi-p-value at most 0.05); CART's leaves are a second view. A box says which assumptions the "
-              "answer depends on in the model, not which are true. `sanctions-model discover` runs the same on any "
+              "(quasi-p-value at most 0.05): a box with no such limit is no box. CART's leaves are a second view. "
+              "A box says which assumptions the answer depends on in the model, not which are true. "
+              "`sanctions-model discover` runs the same on any "
               "scenario, outcome or stored sweep (levers included).", ""]
     for outcome in DISCOVERY_OUTCOMES:
         item = study.discoveries.get(outcome)
