@@ -681,11 +681,14 @@ def _cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> None:
         from .inputs import ensemble_file
 
         scenario = "status_quo" if args.scenario is None else args.scenario
-        load_params(scenario)  # every check before any work: the scenario, the file, the outcome at this horizon
+        start = load_params(scenario).start_date.isoformat()  # every check before any work
         path = args.ensemble or default_path()
         if not os.path.isfile(path):
             raise InputError(f"{path}: no such ensemble file (`make constrain` writes the default one).")
-        ensemble_file.read(path)
+        as_of = ensemble_file.read(path).meta["as_of"]
+        if as_of != start:
+            raise InputError(f"{path}: an ensemble on the record to {as_of}; scenario '{scenario}' starts on {start}, "
+                             "so its members need an ensemble cut on that day.")
         days = 730.0 if args.days is None else args.days
         print(f"discover: projecting the constrained ensemble's members under {scenario} for {days:g} days ...",
               file=sys.stderr)

@@ -86,6 +86,10 @@ def test_cart_finds_the_known_box_as_a_leaf(sample):
     assert top["density"] == pytest.approx(1.0) and top["coverage"] > 0.9 and top["restricted"] == 2
     assert "`x0` >= 0.7" in top["rule"] and "`x1` < 0.4" in top["rule"], top["rule"]
     assert (leaves["density"] > 0.5).all()
+    found = sm.discover(x, happens, outcome="the event", threshold=0.95)
+    assert found.leaf_sentences()[0] == (f"Where {top['rule']}, the event is found in 100% of the sets (against "
+                                         f"{found.base_rate:.0%} of all); these are {top['mass']:.0%} of the sets and "
+                                         f"hold {top['coverage']:.0%} of those where it is found.")
 
 
 def test_weights_count_in_the_base_rate_and_the_box_and_cart(sample):
@@ -203,8 +207,9 @@ def test_discover_on_a_stored_sweep(lever_sweep, tmp_path, capsys):
                  "--out", str(out)]) == 0
     assert {p.name for p in out.iterdir()} == {"report.md", "box.csv", "leaves.csv", "trajectory.csv", "peeling.png"}
     report = (out / "report.md").read_text()
-    assert study.discovery.sentence() in report and "CART" in report and "| outcome | `p_talks_100_days` > 0.5 |" \
-        in report
+    assert study.discovery.sentence() in report and "CART" in report
+    assert all(f"- {text}" in report for text in study.discovery.leaf_sentences()[:5])
+    assert "| outcome | `p_talks_100_days` > 0.5 |" in report
     box = pd.read_csv(out / "box.csv", index_col="parameter")
     pd.testing.assert_index_equal(box.index, study.discovery.limits.index, check_names=False)
     assert study.discovery.sentence() in capsys.readouterr().out
@@ -227,6 +232,13 @@ def test_discover_refuses_an_outcome_the_horizon_does_not_reach_before_any_run(t
     assert main(["discover", "--days", "50", "--outcome", "p_ceasefire_100_days", "--out", str(tmp_path / "d")]) == 2
     assert "needs a horizon of at least 100 days" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+    from sanctions_model.analysis.projection import default_path
+    from sanctions_model.inputs.ensemble_file import AS_OF_2024_NAME
+
+    assert main(["discover", "--ensemble", str(default_path().parent / AS_OF_2024_NAME),
+                 "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert "an ensemble on the record to 2024-01-20" in err and len(err.strip().splitlines()) == 1, err
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -110,6 +110,18 @@ class Discovery:
     threshold: float = DEFAULT_THRESHOLD
     reached: bool = True
 
+    def leaf_sentences(self) -> list[str]:
+        """CART's boxes in plain words, one sentence each, densest first.
+
+        Returns
+        -------
+        list of str
+        """
+        rows = self.rows
+        return [f"Where {leaf['rule']}, {self.outcome} is found in {leaf['density']:.0%} of the {rows} (against "
+                f"{self.base_rate:.0%} of all); these are {leaf['mass']:.0%} of the {rows} and hold "
+                f"{leaf['coverage']:.0%} of those where it is found." for _, leaf in self.leaves.iterrows()]
+
     @property
     def rows(self) -> str:
         """What a row is, in words: "members (weighted)" or "sets"."""

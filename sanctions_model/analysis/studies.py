@@ -527,7 +527,9 @@ def event_words(outcome: str, cut: float, above: bool, days: float) -> str:
         return f"a chance {'above' if above else 'below'} {100 * cut:g}% of {what}"
     if outcome in DAY_EVENTS:
         what = DAY_EVENTS[outcome]
-        return f"{what} before day {cut:g}" if not above else f"{what} not by day {cut:g} (or not within {days:g} days)"
+        if above:
+            return f"{what} only after day {cut:g} or not within {days:g} days"
+        return f"{what} before day {cut:g}"
     unit, text = OUTCOMES[outcome]
     text = text.split(" (")[0]
     return f"{text[0].lower() + text[1:]} {'above' if above else 'below'} {cut:g} {unit}"

@@ -85,15 +85,12 @@ def discovery_lines(discovery: Discovery, figure: str | None = None) -> list[str
     if figure:
         lines += [f"![PRIM's peeling trajectory]({figure})", ""]
     if d.leaves.empty:
-        lines += ["CART, the second view, finds no leaf of its tree (at most "
-                  "three splits, each leaf at least 5% of the sets) where it is more likely than not.", ""]
+        lines += [f"CART, the second view, finds no box of its tree (at most three splits, each at least 5% of the "
+                  f"{d.rows}) where it is more likely than not.", ""]
     else:
-        lines += ["CART, the second view, splits the sets into leaves (at most three splits, each leaf at least 5% "
-                  "of the sets); in these it is more likely than not:", "",
-                  "| leaf | density | mass | coverage |", "|---|---|---|---|"]
-        for _, leaf in d.leaves.head(LEAVES_SHOWN).iterrows():
-            lines.append(f"| {leaf['rule']} | {leaf['density']:.0%} | {leaf['mass']:.0%} | {leaf['coverage']:.0%} |")
-        lines.append("")
+        lines += [f"CART, the second view, splits the {d.rows} into boxes (at most three splits, each at least 5% of "
+                  "them); in these it is more likely than not (a box is not tested for chance as PRIM's limits are):",
+                  "", *(f"- {text}" for text in d.leaf_sentences()[:LEAVES_SHOWN]), ""]
     return lines
 
 
