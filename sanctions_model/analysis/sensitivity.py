@@ -291,13 +291,7 @@ def analyze_sweep(sweep: object, outcomes: Sequence[str] | None = None, scenario
         raise InputError(f"{result.path}: a '{design.kind}' design cannot give {chosen} indices; they need a "
                          f"'{ANALYSES[chosen]}' design (sanctions-model sweep --design {ANALYSES[chosen]}), or ask for "
                          "rank correlations (method 'monte_carlo'; --method mc on the command line).")
-    if scenario is None:
-        if len(result.scenarios) > 1:
-            raise InputError(f"{result.path} ran {len(result.scenarios)} scenarios ({', '.join(result.scenarios)}); "
-                             "say which to analyse (--scenario).")
-        scenario = result.scenarios[0]
-    elif scenario not in result.scenarios:
-        raise InputError(f"scenario '{scenario}' is not in {result.path}.{suggest(scenario, result.scenarios)}")
+    scenario = result.one_scenario(scenario)
     from ..core.outcomes import OUTCOMES
 
     outcomes = list(outcomes) if outcomes else default_outcomes(float(result.settings["days"]))

@@ -605,13 +605,7 @@ def sweep_discovery(sweep: str | Path, outcome: str = "p_ceasefire_horizon", cut
     if not stored.complete:
         raise InputError(f"{stored.path}: the sweep is not complete (some chunks are missing); run its command "
                          "again to finish it first.")
-    if scenario is None:
-        if len(stored.scenarios) > 1:
-            raise InputError(f"{stored.path} ran {len(stored.scenarios)} scenarios ({', '.join(stored.scenarios)}); "
-                             "say which to look into (--scenario).")
-        scenario = stored.scenarios[0]
-    elif scenario not in stored.scenarios:
-        raise InputError(f"scenario '{scenario}' is not in {stored.path}.{suggest(scenario, stored.scenarios)}")
+    scenario = stored.one_scenario(scenario)
     outcomes = stored.outcomes
     outcomes = outcomes[outcomes["scenario"] == scenario]
     joined = stored.samples.merge(outcomes, on="sample_id", validate="one_to_one")

@@ -196,6 +196,30 @@ class SweepResult(os.PathLike):
                          title=f"sweep {self.path.name}, scenario {scenario}: the range over {n:,} samples")
         return _drop_blank_panels(fig)
 
+    def one_scenario(self, scenario: str | None) -> str:
+        """The scenario an analysis of one scenario reads: ``scenario``, checked, or the sweep's only one.
+
+        Parameters
+        ----------
+        scenario : str or None
+            A scenario the sweep ran; None when it ran one.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        InputError
+            If ``scenario`` is not in the sweep, or is None and the sweep ran several.
+        """
+        if scenario is None and len(self.scenarios) > 1:
+            raise InputError(f"{self.path} ran {len(self.scenarios)} scenarios ({', '.join(self.scenarios)}); say "
+                             "which one (--scenario).")
+        if scenario is not None and scenario not in self.scenarios:
+            raise InputError(f"scenario '{scenario}' is not in {self.path}.{suggest(scenario, self.scenarios)}")
+        return self.scenarios[0] if scenario is None else scenario
+
     def _scenario(self, scenario: str | None) -> str:
         if scenario is None:
             return self.scenarios[0]
