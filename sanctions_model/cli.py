@@ -7,6 +7,7 @@ half-written.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import signal
@@ -91,24 +92,18 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"--{exc}".rstrip(".")) from None
 
 
-def _density(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--threshold must be a number, got {text!r}") from None
-    if not 0 < value <= 1:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"--threshold must be a density above 0 and at most 1, got {text}")
-    return value
+def _real(option: str, accept: Callable[[float], bool], what: str) -> Callable[[str], float]:
+    """A converter for a real-number option that ``accept`` holds for (NaN never does), with a message naming it."""
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be a number, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{option} must be {what}, got {text}")
+        return value
 
-
-def _cut(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not abs(value) < float("inf"):  # NaN fails too
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return value
+    return convert
 
 
 def _non_negative_int(text: str) -> int:
@@ -367,10 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("--outcome", default="p_ceasefire_horizon", metavar="NAME",
                      help="the outcome the event is read from (default p_ceasefire_horizon)")
     cut = dis.add_mutually_exclusive_group()
-    cut.add_argument("--above", type=_cut, default=None, metavar="X",
+    cut.add_argument("--above", type=_real("--above", math.isfinite, "a finite number"), default=None, metavar="X",
                      help="the event: the outcome above X (default: above 0.5, more likely than not)")
-    cut.add_argument("--below", type=_cut, default=None, metavar="X", help="the event: the outcome below X")
-    dis.add_argument("--threshold", type=_density, default=0.8,
+    cut.add_argument("--below", type=_real("--below", math.isfinite, "a finite number"), default=None, metavar="X",
+                     help="the event: the outcome below X")
+    dis.add_argument("--threshold", type=_real("--threshold", lambda v: 0 < v <= 1,
+                                                        "a density above 0 and at most 1"), default=0.8,
                      help="the density the box must reach, 0-1 (default 0.8: the event in four sets of five inside)")
     dis.add_argument("--days", type=_days, default=None,
                      help="horizon of the members' projection in days (default 730; a sweep has its own)")

@@ -40,18 +40,20 @@ from ..analysis.constrain import SCENARIO as HISTORY_SCENARIO
 from ..analysis.projection import SEED as PROJECTION_SEED
 from ..analysis.projection import ProjectionTask, default_path, member_values, project_batch
 from ..core.model import STATE_NAMES
+from ..core.outcomes import GOAL_DAYS
 from ..errors import InputError
 from ..inputs import ensemble_file
 from ..inputs.params import ParameterSet, load_params, load_scenario, scenario_names
 from ..runs.ensemble import percentile_table
-from ..runs.run import RunResult, simulate
+from ..runs.run import MAX_DAYS, RunResult, simulate
+from ..runs.run import check_days as check_run_days
 from .controls import Control, controls
 
 #: Members the band is drawn from by default: the whole redraw (the central run and the members)
 #: stays near half a second on one core (docs/explorer.md gives the measurement).
 DEFAULT_MEMBERS = 100
 #: The horizons the explorer accepts [day]: the chances by day 100 need at least 100 days.
-MIN_DAYS, MAX_DAYS = 100.0, 3650.0
+MIN_DAYS = GOAL_DAYS
 #: Seed of the weighted resample of members.
 RESAMPLE_SEED = 20250120
 #: The normal quantile of a two-sided 95% interval.
@@ -85,12 +87,11 @@ def check_days(days: object) -> float:
     InputError
         If ``days`` is not a finite number in range.
     """
-    if isinstance(days, bool) or not isinstance(days, (int, float, np.integer, np.floating)):
-        raise InputError(f"days must be a number, got {type(days).__name__} {days!r}.")
-    if not math.isfinite(days) or not MIN_DAYS <= days <= MAX_DAYS:
+    days = check_run_days(days)  # a number every run accepts
+    if days < MIN_DAYS:
         raise InputError(f"days must be between {MIN_DAYS:g} and {MAX_DAYS:g} (the chances by day 100 need at "
-                         f"least 100 days), got {days}.")
-    return float(days)
+                         f"least 100 days), got {days:g}.")
+    return days
 
 
 def check_members(members: object, available: int | None = None) -> int:
