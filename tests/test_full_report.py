@@ -376,3 +376,45 @@ def test_the_discovery_section_explains_a_ceasefire_from_the_members(small_study
         box = pd.read_csv(small_report / f"discover-{outcome}.csv", index_col="parameter")
         assert list(box.index) == list(item.discovery.limits.index)
         assert f"(discover-{outcome}.png)" in text
+
+
+def test_the_walkthrough_holds_the_first_parameters_at_each_end_over_the_members(small_study, small_report,
+                                                                                small_ensemble):
+    """Issue 16, item 2: each assumption's first parameters held at each end over the constrained members
+    too; the report quotes what projecting the members with the value set gives, and says which
+    parameters the members' own states set instead."""
+    from sanctions_model.analysis.article import most_consequential, where_to_vary
+    from sanctions_model.analysis.projection import SET_BY_MEMBERS, project
+    from sanctions_model.analysis.studies import HELD_OVER_MEMBERS
+
+    text = (small_report / "report.md").read_text()
+    members = small_study.constrained.outcomes["member"].nunique()
+    assert small_study.member_ends_note == "" and small_study.member_ends
+    assert f"then, for the first {HELD_OVER_MEMBERS}, over the {members:,} members that fit the record" in text
+    unheld = 0
+    for item in ARTICLE_ASSUMPTIONS:
+        ends = small_study.ends[item.title]
+        first = most_consequential(ends, list(ends.index.get_level_values(0).unique()))[:HELD_OVER_MEMBERS]
+        held = small_study.member_ends.get(item.title)
+        assert sorted(set(held.index.get_level_values(0))) == sorted(n for n in first if n not in SET_BY_MEMBERS)
+        section = text.split(f"### {ARTICLE_ASSUMPTIONS.index(item) + 1}. {item.title}", 1)[1].split("###", 1)[0]
+        for name in first:
+            line = next(ln for ln in section.splitlines() if ln.startswith("- *") and f"(`{name}`," in ln)
+            if name in SET_BY_MEMBERS:
+                unheld += 1
+                assert "it is not held: each member's own state on 2025-01-20 sets it." in line
+                continue
+            low, high = held.loc[(name, "low")], held.loc[(name, "high")]
+            ceasefire = percents(low["ceasefire within horizon"], high["ceasefire within horizon"])
+            assert (f"with it at that end from 2025-01-20 on: {ceasefire[0]}% then {ceasefire[1]}% for a ceasefire"
+                    in line)
+    assert unheld, "the small study's first parameters include a starting value (evasion.initial)"
+    # the figures are the members projected with the value set, nothing else
+    item = ARTICLE_ASSUMPTIONS[0]
+    scenario = where_to_vary(item, small_study.scenarios)
+    name = small_study.member_ends[item.title].index[0][0]
+    spec = load_params(scenario).parameters[name]
+    direct = project([("high", load_params(scenario, {name: spec.high}))], SMALL["days"], ensemble=small_ensemble,
+                     seed=SMALL["seed"], workers=1, fans=False).shares().loc["high"]
+    pd.testing.assert_series_equal(small_study.member_ends[item.title].loc[(name, "high")], direct,
+                                   check_names=False)

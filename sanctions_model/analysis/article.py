@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class ArticleAssumption:
@@ -104,3 +106,20 @@ def where_to_vary(item: ArticleAssumption, scenarios: Sequence[str]) -> str:
     report (where its levers are on), else the reference."""
     present = [s for s in item.scenarios if s in scenarios]
     return present[0] if present else REFERENCE
+
+
+#: The chances the walk through the assumptions reads each parameter's two ends by (share columns).
+ENDS_SHARES = ("ceasefire within horizon", "talks within 100 days")
+
+
+def swing(ends: pd.DataFrame, name: str) -> float:
+    """The largest change, 0-1, that holding ``name`` at its high rather than its low end makes to
+    either of :data:`ENDS_SHARES` (``ends``: rows (parameter, ``low``/``high``), as
+    :func:`~sanctions_model.runs.ensemble.at_each_end` gives)."""
+    return max(abs(float(ends.loc[(name, "high"), c]) - float(ends.loc[(name, "low"), c])) for c in ENDS_SHARES)
+
+
+def most_consequential(ends: pd.DataFrame, names: Sequence[str]) -> list[str]:
+    """``names`` that ``ends`` holds, by :func:`swing`, largest first (ties by name)."""
+    held = set(ends.index.get_level_values(0))
+    return sorted((n for n in names if n in held), key=lambda n: (-swing(ends, n), n))

@@ -38,6 +38,7 @@ import pandas as pd
 
 from ..core.model import STATE_NAMES
 from ..core.schedules import DRIVERS
+from ..core.system import STOCKS
 from ..errors import InputError
 from ..inputs import ensemble_file
 from ..inputs.params import ParameterSet, load_params, params_dir
@@ -63,6 +64,11 @@ def default_path() -> Path:
 #: module): a force's starting size (the gate of its losses), the starting territory (the front's
 #: room) and the pace of advance at the reference balance.
 FRAME = ("forces.russia_initial", "forces.ukraine_initial", "forces.territory_initial", "forces.advance_initial")
+
+
+#: Parameters a projection from the members' own states cannot move: each stock's starting value
+#: (the member's state on the cut date replaces it) and the :data:`FRAME`.
+SET_BY_MEMBERS = frozenset({s.initial for s in STOCKS if " " not in s.initial} | set(FRAME))
 
 
 def carried(names: Sequence[str], history: ParameterSet, params: ParameterSet, overrides: bool = True) -> list[str]:

@@ -21,9 +21,9 @@ from ..runs.ensemble import Ensemble, at_each_end, run_ensemble
 from ..runs.executors import check_workers
 from ..runs.run import RunResult, check_days, simulate
 from . import sensitivity as sa
-from .article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, where_to_vary
+from .article import ARTICLE_ASSUMPTIONS, REFERENCE, most_consequential, resolve, where_to_vary
 from .discover import Discovery
-from .projection import ConstrainedProjection, default_path, project, starting_states
+from .projection import SET_BY_MEMBERS, ConstrainedProjection, default_path, project, starting_states
 
 #: The command line's method names and the functions behind them.
 SENSITIVITY_METHODS: dict[str, Callable[..., pd.DataFrame]] = {
@@ -305,6 +305,12 @@ class FullStudy:
     discoveries : dict of outcome -> DiscoveryStudy or str
         Scenario discovery over the members under :data:`~sanctions_model.analysis.article.REFERENCE`
         for each of :data:`DISCOVERY_OUTCOMES` (a better-than-even chance), or why there is none.
+    member_ends : dict of assumption title -> DataFrame
+        The weighted shares over the constrained members with each of an assumption's
+        :data:`HELD_OVER_MEMBERS` most consequential parameters (by ``ends``) held at each end of its
+        range from the members' cut date on (:func:`ends_over_members`); empty where there are none.
+    member_ends_note : str
+        Why ``member_ends`` is empty ("" when it is not).
     """
 
     runs: list[RunResult]
@@ -326,6 +332,8 @@ class FullStudy:
     from_record: ConstrainedProjection | None = None
     starts: pd.DataFrame | None = None
     discoveries: dict[str, DiscoveryStudy | str] = field(default_factory=dict)
+    member_ends: dict[str, pd.DataFrame] = field(default_factory=dict)
+    member_ends_note: str = ""
 
 
 #: The outcomes the full report's scenario discovery explains: a better-than-even chance of a ceasefire
@@ -349,6 +357,75 @@ def constrained_projection(scenarios: Sequence[str | tuple[str, ParameterSet]], 
         return project(scenarios, days, ensemble=path, seed=seed, workers=workers, fans=fans), ""
     except InputError as exc:
         return None, str(exc)
+
+
+#: How many of each article assumption's parameters (the most consequential over the sampled sets) are
+#: also held at each end over the constrained members.
+HELD_OVER_MEMBERS = 3
+
+
+def ends_over_members(ends: dict[str, pd.DataFrame], scenarios: Sequence[str], days: float, seed: int,
+                      workers: int | None, ensemble: str | os.PathLike[str]
+                      ) -> tuple[dict[str, pd.DataFrame], str]:
+    """Each article assumption's :data:`HELD_OVER_MEMBERS` most consequential parameters held at each
+    end of their range over the constrained members, from the cut date on; or empty and the reason.
+
+    ``ends`` (the sampled sets' shares with each parameter at each end, by assumption title) ranks
+    the parameters. A member keeps its history up to the cut date, so for a parameter the record
+    constrains this reads "if it were at that end from now on". A parameter a member's own state or
+    frame replaces (:data:`~sanctions_model.analysis.projection.SET_BY_MEMBERS`, e.g. a starting
+    value) is not held: it cannot move the projection. All the runs go to one pool.
+
+    Parameters
+    ----------
+    ends : dict of assumption title -> DataFrame
+        :func:`~sanctions_model.runs.ensemble.at_each_end` of each assumption's parameters over the
+        sampled sets (``FullStudy.ends``), which ranks them.
+    scenarios : list of str
+        The study's scenarios (each assumption is varied under
+        :func:`~sanctions_model.analysis.article.where_to_vary` of them).
+    days : float [day]
+    seed : int
+        Seed of the fresh draws of the projection's own uncertainties.
+    workers : int, optional
+    ensemble : path
+        The constrained ensemble file.
+
+    Returns
+    -------
+    dict of title -> DataFrame
+        Rows (parameter, ``low``/``high``), columns the weighted shares, 0-1.
+    str
+        Why the dict is empty ("" when it is not).
+    """
+    runs: list[tuple[str, ParameterSet]] = []
+    keys: dict[str, tuple[str, str, str]] = {}
+    for item in ARTICLE_ASSUMPTIONS:
+        if item.title not in ends:
+            continue
+        scenario = where_to_vary(item, scenarios)
+        params = load_params(scenario)
+        first = most_consequential(ends[item.title], resolve(item.parameters, list(params.parameters)))
+        names = [n for n in first[:HELD_OVER_MEMBERS] if n not in SET_BY_MEMBERS]
+        for name in names:
+            spec = params.parameters[name]
+            for end, value in (("low", spec.low), ("high", spec.high)):
+                label = f"{item.title} | {name} | {end}"
+                keys[label] = (item.title, name, end)
+                runs.append((label, load_params(scenario, {name: value})))
+    if not runs:
+        return {}, "No article assumption has a parameter the members' projections can hold."
+    try:
+        shares = project(runs, days, ensemble=ensemble, seed=seed, workers=workers, fans=False).shares()
+    except InputError as exc:
+        return {}, str(exc)
+    out: dict[str, pd.DataFrame] = {}
+    for title in dict.fromkeys(t for t, _, _ in keys.values()):
+        rows = {(name, end): shares.loc[label] for label, (t, name, end) in keys.items() if t == title}
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index = pd.MultiIndex.from_tuples(list(rows), names=["parameter", "end"])
+        out[title] = frame
+    return out, ""
 
 
 def _check_full(scenarios: Sequence[str], samples: int, sobol_n: int) -> None:
@@ -447,6 +524,11 @@ def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, sam
         from_record = project([(REFERENCE, params)], days, ensemble=constrained.path, seed=seed, workers=workers,
                               own_states=False, fans=False)
         starts = starting_states(params, constrained.path)
+    member_ends: dict[str, pd.DataFrame] = {}
+    member_ends_note = note
+    if constrained is not None:
+        log(f"      each article assumption's first {HELD_OVER_MEMBERS} parameters at both ends, over the members")
+        member_ends, member_ends_note = ends_over_members(ends, chosen, days, seed, workers, constrained.path)
     discoveries: dict[str, DiscoveryStudy | str] = {}
     if constrained is not None:  # under which assumptions the members give a ceasefire (no further runs)
         for outcome in DISCOVERY_OUTCOMES:
@@ -455,7 +537,8 @@ def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, sam
             except InputError as exc:  # e.g. in no member is it more likely than not
                 discoveries[outcome] = str(exc)
     return FullStudy(runs, ensemble, params, names, oat, sobol, wide, over_time, ends, chosen, days, samples, sobol_n,
-                     seed, constrained, note, from_record, starts, discoveries)
+                     seed, constrained, note, from_record, starts, discoveries, member_ends,
+                     member_ends_note)
 
 
 @dataclass(frozen=True)

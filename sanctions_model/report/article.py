@@ -11,7 +11,17 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..analysis.article import ARTICLE_ASSUMPTIONS, REFERENCE, resolve, where_to_vary
+from ..analysis.article import (
+    ARTICLE_ASSUMPTIONS,
+    ENDS_SHARES,
+    REFERENCE,
+    most_consequential,
+    resolve,
+    swing,
+    where_to_vary,
+)
+from ..analysis.projection import SET_BY_MEMBERS
+from ..analysis.studies import HELD_OVER_MEMBERS
 from ..inputs.params import ParameterSet
 from ..runs.describe import percent, percents, share_with_interval
 from ..runs.ensemble import Ensemble
@@ -83,54 +93,72 @@ def _rank(sobol: pd.DataFrame, name: str) -> str:
 
 
 def _parameter_findings(names: Sequence[str], ends: pd.DataFrame, scenario: str, n: int,
-                        sobol: Mapping[str, pd.DataFrame], params: ParameterSet, top: int = 3) -> list[str]:
-    """The assumption's parameters, most consequential first: the chances with each held at its low and high."""
-    cols = ("ceasefire within horizon", "talks within 100 days")
-    names = [name for name in names if name in ends.index.get_level_values(0)]
-    if not names:
+                        sobol: Mapping[str, pd.DataFrame], params: ParameterSet,
+                        members: pd.DataFrame | None = None, over: str = "", as_of: str = "",
+                        top: int = HELD_OVER_MEMBERS) -> list[str]:
+    """The assumption's parameters, most consequential first: the chances with each held at its low and
+    high, over the sampled sets and, where ``members`` has it, over the constrained members (``over``
+    says which, in words) from their cut date ``as_of`` on."""
+    cols = ENDS_SHARES
+    ranked = most_consequential(ends, names)
+    if not ranked:
         return ["None of this point's parameters is among the sampled uncertainties."]
-
-    def swing(name: str) -> float:
-        return max(abs(ends.loc[(name, "high"), c] - ends.loc[(name, "low"), c]) for c in cols)
-
-    ranked = sorted(names, key=lambda name: (-swing(name), name))
     lines = []
     for name in ranked[:top]:
         p = params.parameters[name]
         low, high = ends.loc[(name, "low")], ends.loc[(name, "high")]
         ceasefire, talks = percents(low[cols[0]], high[cols[0]]), percents(low[cols[1]], high[cols[1]])
-        lines.append(
-            f"- *{label(params, name)}* (`{name}`, {p.low:g} to {p.high:g}). Held at its low, then its high, "
-            f"across the same {n:,} sampled sets under `{scenario}`: the chance of a ceasefire within the horizon is "
-            f"{ceasefire[0]}% then {ceasefire[1]}%, and of direct talks within 100 days {talks[0]}% then {talks[1]}%. "
-            f"Its total Sobol' index under `{REFERENCE}`: "
-            f"{_rank(sobol['p_ceasefire_horizon'], name)} for the chance of a ceasefire; "
-            f"{_rank(sobol['p_talks_100_days'], name)} for the chance of talks within 100 days.")
+        line = (f"- *{label(params, name)}* (`{name}`, {p.low:g} to {p.high:g}). Held at its low, then its high, "
+                f"across the same {n:,} sampled sets under `{scenario}`: the chance of a ceasefire within the horizon "
+                f"is {ceasefire[0]}% then {ceasefire[1]}%, and of direct talks within 100 days {talks[0]}% then "
+                f"{talks[1]}%.")
+        if members is not None and name in members.index.get_level_values(0):
+            low, high = members.loc[(name, "low")], members.loc[(name, "high")]
+            ceasefire, talks = percents(low[cols[0]], high[cols[0]]), percents(low[cols[1]], high[cols[1]])
+            line += (f" Over {over}, with it at that end from {as_of} on: {ceasefire[0]}% then {ceasefire[1]}% for "
+                     f"a ceasefire, {talks[0]}% then {talks[1]}% for talks.")
+        elif members is not None and name in SET_BY_MEMBERS:
+            line += f" Over {over} it is not held: each member's own state on {as_of} sets it."
+        lines.append(line + f" Its total Sobol' index under `{REFERENCE}`: "
+                     f"{_rank(sobol['p_ceasefire_horizon'], name)} for the chance of a ceasefire; "
+                     f"{_rank(sobol['p_talks_100_days'], name)} for the chance of talks within 100 days.")
     if len(ranked) > top:
-        rest = ", ".join(f"`{name}` ({100 * swing(name):.0f})" for name in ranked[top:])
-        lines.append(f"- The others, with the largest change they make to either chance, in points: {rest}.")
+        rest = ", ".join(f"`{name}` ({100 * swing(ends, name):.0f})" for name in ranked[top:])
+        lines.append("- The others, with the largest change they make to either chance over the sampled sets, in "
+                     f"points: {rest}.")
     return lines
 
 
 def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mapping[str, pd.DataFrame],
                 ends: Mapping[str, pd.DataFrame], params: ParameterSet,
-                constrained: pd.DataFrame | None = None) -> list[str]:
+                constrained: pd.DataFrame | None = None, member_ends: Mapping[str, pd.DataFrame] | None = None,
+                members: int = 0, as_of: str = "", member_note: str = "") -> list[str]:
     """Markdown lines: each of the article's assumptions, how the model holds it, and what it finds.
 
     ``sobol`` maps ``p_ceasefire_horizon`` and ``p_talks_100_days`` to their Sobol' indices
     under the reference scenario; ``ends`` maps each assumption's title to
     :func:`sanctions_model.runs.ensemble.at_each_end` of its parameters under
     :func:`where_to_vary`; ``runs`` hold every scenario at its central values; ``constrained``, the
-    constrained ensemble's shares per scenario, adds its columns to each scenario table.
+    constrained ensemble's shares per scenario, adds its columns to each scenario table;
+    ``member_ends`` (:func:`sanctions_model.analysis.studies.ends_over_members`, over ``members``
+    members cut on ``as_of``) adds the first parameters' ends over the members, and ``member_note``
+    says why it is empty.
     """
+    over = f"the {members:,} members that fit the record"
+    if member_ends:
+        held = (f"then, for the first {HELD_OVER_MEMBERS}, over {over} (weighted, each from its own state on "
+                f"{as_of}): there a member keeps its own history, so a "
+                "parameter the record constrains reads \"if it were at this end from "
+                f"{as_of} on\", not \"if it had always been\".")
+    else:
+        held = "not over the constrained members" + (f" ({member_note.rstrip('.')})." if member_note else ".")
     lines = [
         "Each point below quotes the article, says how the model represents it, and reports what the "
         f"model finds: first the scenarios that act on it, against `{REFERENCE}` and over the same sampled "
         "assumption sets (and, where the constrained ensemble was projected, over the members that fit the "
         "record, the last two columns of each table); then the uncertain parameters that describe it, each held "
-        "at the low and then the high end of its range while every other assumption keeps its sampled values "
-        "(over the sampled sets only: holding a parameter the record constrains at an end of its range would "
-        "contradict the members' histories). The model's findings "
+        "at the low and then the high end of its range, first over the sampled sets while every other assumption "
+        f"keeps its sampled values; {held} The model's findings "
         "depend on those assumptions; none of them is a verdict on the article's claims.",
         "",
     ]
@@ -148,5 +176,6 @@ def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mappin
         names = resolve(item.parameters, list(params.parameters))
         scenario = where_to_vary(item, list(runs))
         lines += ["**What its assumptions do.**", "",
-                  *_parameter_findings(names, ends[item.title], scenario, ensemble.n, sobol, params), ""]
+                  *_parameter_findings(names, ends[item.title], scenario, ensemble.n, sobol, params,
+                                       member_ends.get(item.title) if member_ends else None, over, as_of), ""]
     return lines

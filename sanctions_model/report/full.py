@@ -9,8 +9,9 @@
    including Sobol' indices of the chance of a ceasefire at each month, under ``status_quo``;
 4. for each of the article's assumptions, its parameters held at each end of their range
    over the ensemble's draws, and the walk through those assumptions from the numbers above;
-5. the scenarios from each member of the constrained ensemble, and scenario discovery over
-   those members: under which assumptions a ceasefire comes;
+5. the scenarios from each member of the constrained ensemble, each article assumption's first
+   parameters held at each end over those members, and scenario discovery over them: under
+   which assumptions a ceasefire comes;
 
 :func:`write_report` writes ``report.md`` with its figures and tables into a directory, whole or
 not at all; it runs nothing and opens no parameter file.
@@ -278,7 +279,9 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
             "## The article's assumptions, one by one",
             "",
             *walkthrough({r.label: r for r in runs}, ensemble, {o: sobol[o] for o in SOBOL_OUTCOMES}, ends, params,
-                         constrained_shares(study)),
+                         constrained_shares(study), study.member_ends,
+                         study.constrained.outcomes["member"].nunique() if study.constrained is not None else 0,
+                         study.constrained.as_of if study.constrained is not None else "", study.member_ends_note),
             "## The scenarios at the central assumptions",
             "",
             *central_section(runs, figures["trajectories"]),
