@@ -457,3 +457,20 @@ def test_a_value_set_by_hand_changes_no_other_value_of_any_member():
     for j, name in enumerate(names_held):
         if name != "oil.brent_price":
             np.testing.assert_array_equal(x_held[:, j], x[:, names.index(name)], err_msg=name)
+
+
+def test_what_a_members_history_sets_acts_only_through_its_state_or_frame():
+    """``SET_BY_MEMBERS`` (not held over the members in the full report): every name outside the frame
+    is read by ``initial_state`` and nowhere else in the model, and no lever's starting level (which its
+    schedule ramps from) is among them."""
+    import inspect
+
+    from sanctions_model.analysis.projection import FRAME, SET_BY_MEMBERS
+    from sanctions_model.core import bargaining, model, outcomes, schedules
+
+    start = inspect.getsource(model.initial_state)
+    rest = "".join(inspect.getsource(m) for m in (model, bargaining, outcomes, schedules)).replace(start, "")
+    for name in sorted(SET_BY_MEMBERS - set(FRAME)):
+        assert f'p["{name}"]' in start, name
+        assert f'"{name}"' not in rest, f"{name} acts beyond the starting state"
+    assert not any(name.split(".")[0] in schedules.LEVERS for name in SET_BY_MEMBERS)

@@ -384,14 +384,14 @@ def test_the_walkthrough_holds_the_first_parameters_at_each_end_over_the_members
     """Issue 16, item 2: each assumption's first parameters held at each end over the constrained members
     too; the report quotes what projecting the members with the value set gives, and says which
     parameters the members' own states set instead."""
-    from sanctions_model.analysis.article import most_consequential, where_to_vary
+    from sanctions_model.analysis.article import HELD_OVER_MEMBERS, most_consequential, where_to_vary
     from sanctions_model.analysis.projection import SET_BY_MEMBERS, project
-    from sanctions_model.analysis.studies import HELD_OVER_MEMBERS
 
     text = (small_report / "report.md").read_text()
     members = small_study.constrained.outcomes["member"].nunique()
     assert small_study.member_ends_note == "" and small_study.member_ends
-    assert f"then, for the first {HELD_OVER_MEMBERS}, over the {members:,} members that fit the record" in text
+    assert (f"then, for the {HELD_OVER_MEMBERS} that move the chances most over the sampled sets, over the "
+            f"{members:,} members that fit the record") in text
     unheld = 0
     for item in ARTICLE_ASSUMPTIONS:
         ends = small_study.ends[item.title]
@@ -403,12 +403,12 @@ def test_the_walkthrough_holds_the_first_parameters_at_each_end_over_the_members
             line = next(ln for ln in section.splitlines() if ln.startswith("- *") and f"(`{name}`," in ln)
             if name in SET_BY_MEMBERS:
                 unheld += 1
-                assert "it is not held: each member's own state on 2025-01-20 sets it." in line
+                assert "it is not held: each member's own history sets it" in line
                 continue
             low, high = held.loc[(name, "low")], held.loc[(name, "high")]
             ceasefire = percents(low["ceasefire within horizon"], high["ceasefire within horizon"])
-            assert (f"with it at that end from 2025-01-20 on: {ceasefire[0]}% then {ceasefire[1]}% for a ceasefire"
-                    in line)
+            assert (f"under `{where_to_vary(item, small_study.scenarios)}`, with it at that end from 2025-01-20 on: "
+                    f"{ceasefire[0]}% then {ceasefire[1]}% for a ceasefire") in line
     assert unheld, "the small study's first parameters include a starting value (evasion.initial)"
     # the figures are the members projected with the value set, nothing else
     item = ARTICLE_ASSUMPTIONS[0]

@@ -108,6 +108,10 @@ def where_to_vary(item: ArticleAssumption, scenarios: Sequence[str]) -> str:
     return present[0] if present else REFERENCE
 
 
+#: How many of each assumption's parameters (the most consequential over the sampled sets) are also
+#: held at each end over the constrained members.
+HELD_OVER_MEMBERS = 3
+
 #: The chances the walk through the assumptions reads each parameter's two ends by (share columns).
 ENDS_SHARES = ("ceasefire within horizon", "talks within 100 days")
 

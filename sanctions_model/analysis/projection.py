@@ -38,7 +38,6 @@ import pandas as pd
 
 from ..core.model import STATE_NAMES
 from ..core.schedules import DRIVERS
-from ..core.system import STOCKS
 from ..errors import InputError
 from ..inputs import ensemble_file
 from ..inputs.params import ParameterSet, load_params, params_dir
@@ -66,9 +65,13 @@ def default_path() -> Path:
 FRAME = ("forces.russia_initial", "forces.ukraine_initial", "forces.territory_initial", "forces.advance_initial")
 
 
-#: Parameters a projection from the members' own states cannot move: each stock's starting value
-#: (the member's state on the cut date replaces it) and the :data:`FRAME`.
-SET_BY_MEMBERS = frozenset({s.initial for s in STOCKS if " " not in s.initial} | set(FRAME))
+#: Parameters a projection from the members' own states cannot move, because each member's history
+#: sets them: the starting values read only by ``model.initial_state`` (the member's state on the cut
+#: date replaces them) and the :data:`FRAME` (the member's own values). A lever's ``.initial`` (e.g.
+#: ``sanctions.initial``) is not among them: its schedule ramps from it.
+SET_BY_MEMBERS = frozenset({"evasion.initial", "fiscal.reserves_initial", "fiscal.reserves_gold_share",
+                            "macro.inflation_initial", "macro.inflation_observed_initial", "macro.key_rate_initial",
+                            "forces.kursk_initial", *FRAME})
 
 
 def carried(names: Sequence[str], history: ParameterSet, params: ParameterSet, overrides: bool = True) -> list[str]:

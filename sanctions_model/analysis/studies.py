@@ -21,7 +21,7 @@ from ..runs.ensemble import Ensemble, at_each_end, run_ensemble
 from ..runs.executors import check_workers
 from ..runs.run import RunResult, check_days, simulate
 from . import sensitivity as sa
-from .article import ARTICLE_ASSUMPTIONS, REFERENCE, most_consequential, resolve, where_to_vary
+from .article import ARTICLE_ASSUMPTIONS, HELD_OVER_MEMBERS, REFERENCE, most_consequential, resolve, where_to_vary
 from .discover import Discovery
 from .projection import SET_BY_MEMBERS, ConstrainedProjection, default_path, project, starting_states
 
@@ -359,11 +359,6 @@ def constrained_projection(scenarios: Sequence[str | tuple[str, ParameterSet]], 
         return None, str(exc)
 
 
-#: How many of each article assumption's parameters (the most consequential over the sampled sets) are
-#: also held at each end over the constrained members.
-HELD_OVER_MEMBERS = 3
-
-
 def ends_over_members(ends: dict[str, pd.DataFrame], scenarios: Sequence[str], days: float, seed: int,
                       workers: int | None, ensemble: str | os.PathLike[str]
                       ) -> tuple[dict[str, pd.DataFrame], str]:
@@ -400,29 +395,28 @@ def ends_over_members(ends: dict[str, pd.DataFrame], scenarios: Sequence[str], d
     """
     runs: list[tuple[str, ParameterSet]] = []
     keys: dict[str, tuple[str, str, str]] = {}
-    for item in ARTICLE_ASSUMPTIONS:
-        if item.title not in ends:
-            continue
-        scenario = where_to_vary(item, scenarios)
-        params = load_params(scenario)
-        first = most_consequential(ends[item.title], resolve(item.parameters, list(params.parameters)))
-        names = [n for n in first[:HELD_OVER_MEMBERS] if n not in SET_BY_MEMBERS]
-        for name in names:
-            spec = params.parameters[name]
-            for end, value in (("low", spec.low), ("high", spec.high)):
-                label = f"{item.title} | {name} | {end}"
-                keys[label] = (item.title, name, end)
-                runs.append((label, load_params(scenario, {name: value})))
-    if not runs:
-        return {}, "No article assumption has a parameter the members' projections can hold."
+    titles = [item.title for item in ARTICLE_ASSUMPTIONS if item.title in ends]
     try:
-        shares = project(runs, days, ensemble=ensemble, seed=seed, workers=workers, fans=False).shares()
+        for item in ARTICLE_ASSUMPTIONS:
+            if item.title not in ends:
+                continue
+            scenario = where_to_vary(item, scenarios)
+            params = load_params(scenario)
+            first = most_consequential(ends[item.title], resolve(item.parameters, list(params.parameters)))
+            for name in [n for n in first[:HELD_OVER_MEMBERS] if n not in SET_BY_MEMBERS]:
+                spec = params.parameters[name]
+                for end, value in (("low", spec.low), ("high", spec.high)):
+                    label = f"{item.title} | {name} | {end}"
+                    keys[label] = (item.title, name, end)
+                    runs.append((label, load_params(scenario, {name: value})))
+        shares = project(runs, days, ensemble=ensemble, seed=seed, workers=workers, fans=False).shares() if runs \
+            else pd.DataFrame()
     except InputError as exc:
         return {}, str(exc)
     out: dict[str, pd.DataFrame] = {}
-    for title in dict.fromkeys(t for t, _, _ in keys.values()):
+    for title in titles:  # every assumption gets a table, empty where none of its first parameters is held
         rows = {(name, end): shares.loc[label] for label, (t, name, end) in keys.items() if t == title}
-        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame = pd.DataFrame.from_dict(rows, orient="index", columns=shares.columns)
         frame.index = pd.MultiIndex.from_tuples(list(rows), names=["parameter", "end"])
         out[title] = frame
     return out, ""
@@ -527,8 +521,12 @@ def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, sam
     member_ends: dict[str, pd.DataFrame] = {}
     member_ends_note = note
     if constrained is not None:
-        log(f"      each article assumption's first {HELD_OVER_MEMBERS} parameters at both ends, over the members")
-        member_ends, member_ends_note = ends_over_members(ends, chosen, days, seed, workers, constrained.path)
+        try:  # too few members to report from: the summary says why; no further projections
+            constrained.shares()
+            log(f"      each article assumption's first {HELD_OVER_MEMBERS} parameters at both ends, over the members")
+            member_ends, member_ends_note = ends_over_members(ends, chosen, days, seed, workers, constrained.path)
+        except InputError:
+            member_ends_note = "the constrained ensemble has too few members to report from; the summary says why"
     discoveries: dict[str, DiscoveryStudy | str] = {}
     if constrained is not None:  # under which assumptions the members give a ceasefire (no further runs)
         for outcome in DISCOVERY_OUTCOMES:

@@ -14,19 +14,20 @@ import pandas as pd
 from ..analysis.article import (
     ARTICLE_ASSUMPTIONS,
     ENDS_SHARES,
+    HELD_OVER_MEMBERS,
     REFERENCE,
     most_consequential,
     resolve,
     swing,
     where_to_vary,
 )
-from ..analysis.projection import SET_BY_MEMBERS
-from ..analysis.studies import HELD_OVER_MEMBERS
+from ..analysis.projection import SET_BY_MEMBERS, ConstrainedProjection
 from ..inputs.params import ParameterSet
 from ..runs.describe import percent, percents, share_with_interval
 from ..runs.ensemble import Ensemble
 from ..runs.run import RunResult
 from .markdown import rank_range
+from .projection import margin_points
 from .sensitivity import label
 
 
@@ -115,10 +116,11 @@ def _parameter_findings(names: Sequence[str], ends: pd.DataFrame, scenario: str,
         if members is not None and name in members.index.get_level_values(0):
             low, high = members.loc[(name, "low")], members.loc[(name, "high")]
             ceasefire, talks = percents(low[cols[0]], high[cols[0]]), percents(low[cols[1]], high[cols[1]])
-            line += (f" Over {over}, with it at that end from {as_of} on: {ceasefire[0]}% then {ceasefire[1]}% for "
-                     f"a ceasefire, {talks[0]}% then {talks[1]}% for talks.")
+            line += (f" Over {over}, under `{scenario}`, with it at that end from {as_of} on: {ceasefire[0]}% then "
+                     f"{ceasefire[1]}% for a ceasefire, {talks[0]}% then {talks[1]}% for talks.")
         elif members is not None and name in SET_BY_MEMBERS:
-            line += f" Over {over} it is not held: each member's own state on {as_of} sets it."
+            line += (f" Over {over} it is not held: each member's own history sets it (its state on {as_of}, or the "
+                     "frame its battlefield is measured in).")
         lines.append(line + f" Its total Sobol' index under `{REFERENCE}`: "
                      f"{_rank(sobol['p_ceasefire_horizon'], name)} for the chance of a ceasefire; "
                      f"{_rank(sobol['p_talks_100_days'], name)} for the chance of talks within 100 days.")
@@ -132,7 +134,7 @@ def _parameter_findings(names: Sequence[str], ends: pd.DataFrame, scenario: str,
 def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mapping[str, pd.DataFrame],
                 ends: Mapping[str, pd.DataFrame], params: ParameterSet,
                 constrained: pd.DataFrame | None = None, member_ends: Mapping[str, pd.DataFrame] | None = None,
-                members: int = 0, as_of: str = "", member_note: str = "") -> list[str]:
+                projection: ConstrainedProjection | None = None, member_note: str = "") -> list[str]:
     """Markdown lines: each of the article's assumptions, how the model holds it, and what it finds.
 
     ``sobol`` maps ``p_ceasefire_horizon`` and ``p_talks_100_days`` to their Sobol' indices
@@ -140,18 +142,24 @@ def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mappin
     :func:`sanctions_model.runs.ensemble.at_each_end` of its parameters under
     :func:`where_to_vary`; ``runs`` hold every scenario at its central values; ``constrained``, the
     constrained ensemble's shares per scenario, adds its columns to each scenario table;
-    ``member_ends`` (:func:`sanctions_model.analysis.studies.ends_over_members`, over ``members``
-    members cut on ``as_of``) adds the first parameters' ends over the members, and ``member_note``
+    ``member_ends`` (:func:`sanctions_model.analysis.studies.ends_over_members` over the members
+    ``projection`` projected) adds the first parameters' ends over the members, and ``member_note``
     says why it is empty.
     """
+    if member_ends and projection is None:
+        raise ValueError("walkthrough: member_ends needs the projection of the members they were held over")
+    members = projection.outcomes["member"].nunique() if projection is not None else 0
+    as_of = projection.as_of if projection is not None else ""
+    effective = float(projection.effective_sizes().min()) if projection is not None else 0.0
     over = f"the {members:,} members that fit the record"
     if member_ends:
-        held = (f"then, for the first {HELD_OVER_MEMBERS}, over {over} (weighted, each from its own state on "
-                f"{as_of}): there a member keeps its own history, so a "
-                "parameter the record constrains reads \"if it were at this end from "
-                f"{as_of} on\", not \"if it had always been\".")
+        held = (f"then, for the {HELD_OVER_MEMBERS} that move the chances most over the sampled sets, over {over} "
+                f"(weighted, each from its own state on {as_of}; worth {effective:,.0f} equally weighted members, so "
+                f"each figure's sampling margin is at most ±{margin_points(effective):.0f} points). A member's path "
+                f"to {as_of} was produced with its own value of the parameter; from then on the value is held at the "
+                "end, which for a parameter the record constrains may be one the record makes unlikely.")
     else:
-        held = "not over the constrained members" + (f" ({member_note.rstrip('.')})." if member_note else ".")
+        held = "not over the constrained members" + (f": {member_note.rstrip('.')}." if member_note else ".")
     lines = [
         "Each point below quotes the article, says how the model represents it, and reports what the "
         f"model finds: first the scenarios that act on it, against `{REFERENCE}` and over the same sampled "
@@ -177,5 +185,6 @@ def walkthrough(runs: Mapping[str, RunResult], ensemble: Ensemble, sobol: Mappin
         scenario = where_to_vary(item, list(runs))
         lines += ["**What its assumptions do.**", "",
                   *_parameter_findings(names, ends[item.title], scenario, ensemble.n, sobol, params,
-                                       member_ends.get(item.title) if member_ends else None, over, as_of), ""]
+                                       member_ends.get(item.title, pd.DataFrame()) if member_ends else None, over,
+                                       as_of), ""]
     return lines
