@@ -11,10 +11,12 @@ the whole batch at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import numpy as np
 
 from .model import FLOWS, IDX, STATE_NAMES, STATES, auxiliaries_of, decision
+from .rows import RowsOf
 from .schedules import at_time
 from .solve import BatchSolution
 from .system import DAYS_PER_YEAR, REPORTED_FLOWS
@@ -157,8 +159,8 @@ def margins_on(sol: BatchSolution, members: np.ndarray, columns: np.ndarray) -> 
     auxiliaries: about a third of what :func:`trajectory_values` costs.
     """
     y = sol.y[:, members, columns]
-    p = {k: v[members] for k, v in sol.params.items()}
-    ref = {k: v[members] for k, v in sol.ref.items()}
+    p = RowsOf(sol.params, lambda v: v[members])  # only the parameters the decision core reads
+    ref = RowsOf(sol.ref, lambda v: v[members])
     t = sol.t[columns]
     values = decision(t, y, at_time(t, p), ref)
     return {name: np.broadcast_to(values[name], (members.size,)) for name in MARGINS}
@@ -227,8 +229,8 @@ def compute(sol: BatchSolution) -> dict[str, np.ndarray]:
     }
 
 
-#: Points (members x days) whose flows :func:`trajectory_values` evaluates at once (the batch's
-#: 165-354 parameters are repeated over them: 20,000 points take 26-57 MB).
+#: Points (members x days) whose flows :func:`trajectory_values` evaluates at once (each
+#: parameter the flows read is repeated over them: 160 kB a parameter).
 FLOW_POINTS = 20_000
 
 #: Reported flows that are the chance ``1 - exp(-H)`` of a hazard's total ``H`` (a stock), as
@@ -263,8 +265,8 @@ def trajectory_values(sol: BatchSolution, names: Iterable[str], columns: np.ndar
             cols = np.arange(lo, min(lo + block, m))
             k = cols.size
             flat_y = y[:, :, cols].reshape(y.shape[0], n * k)
-            p = {key: np.repeat(v, k) for key, v in sol.params.items()}
-            ref = {key: np.repeat(v, k) for key, v in sol.ref.items()}
+            p = RowsOf(sol.params, partial(np.repeat, repeats=k))  # only the parameters the flows read
+            ref = RowsOf(sol.ref, partial(np.repeat, repeats=k))
             t = np.tile(sol.t[columns][cols], n)
             aux = auxiliaries_of([_FLOW_SOURCES[name][0] for name in flows], t, flat_y, at_time(t, p), ref)
             for name in flows:

@@ -10,7 +10,9 @@ parameter sets and broadcast against ``t``; nothing here knows about files or pa
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections import ChainMap
+from collections.abc import Container, Mapping, MutableMapping
+from typing import cast
 
 import numpy as np
 
@@ -82,7 +84,9 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
     stepped = [name for name in DRIVERS if f"{name}.step1.level" in p]
     if not stepped:
         return p
-    out = dict(p)
+    # p's values are read through, not copied (p may take them on read: core/rows.py); only the
+    # first map, the drivers' values at t, is written to
+    out: ChainMap[str, np.ndarray] = ChainMap({}, cast(MutableMapping[str, np.ndarray], p))
     tt = np.asarray(t)
     for name in stepped:
         value, before = p[name], p[name]
