@@ -10,10 +10,15 @@ all local cores, outcomes only):
 each in members per second and member-days per second, with the ratio of the history's
 member-days per second to the projection's (wall clock of the whole command, starting the
 worker processes and importing the stack included); then the same for one chunk of 2,000
-members evaluated in this process on one core (the engine's own rate, without process start
-and chunk balance); then the agreement of the batch with a
-tight-tolerance (rtol 1e-9) per-member reference on 20 history members (worst crossing-day
-difference and worst relative difference of the other outcomes).
+members and one of 8,000 evaluated in this process on one core (the engine's own rate, without
+process start and chunk balance), each with where its time went: the right-hand-side
+evaluations the solver asked for, the segments between breakpoints it restarted at, the
+evaluations per simulated day, and the time in the model's right-hand side against the
+solver's own work, the output grid and the outcomes; and the evaluations the central
+parameter set needs alone (how eventful the path itself is, apart from the batch's spread).
+Last, the agreement of the batch with a tight-tolerance (rtol 1e-9) per-member reference on 20
+history members (worst crossing-day difference and worst relative difference of the other
+outcomes).
 
 Targets (issue 13): the history at >= 1,000 members/s on 2 cores; its member-days/s at
 least 90% of the projection's.
@@ -28,6 +33,8 @@ import argparse
 import os
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +43,54 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sweep_throughput import run_measured, worst  # noqa: E402
 
 import sanctions_model as sm  # noqa: E402
+from sanctions_model.core import solve  # noqa: E402
 from sanctions_model.core.outcomes import compute  # noqa: E402
+from sanctions_model.core.schedules import breakpoints  # noqa: E402
 from sanctions_model.core.solve import integrate  # noqa: E402
 from sanctions_model.runs.designs import Design, overlay  # noqa: E402
-from sanctions_model.runs.evaluate import POLICY  # noqa: E402
+from sanctions_model.runs.evaluate import POLICY, evaluate  # noqa: E402
 
 HISTORY_DAYS = 1061  # 2022-02-24 to 2025-01-20
+
+
+@dataclass
+class Cost:
+    """What one batch cost in this process: wall time, right-hand-side evaluations and their time."""
+
+    seconds: float
+    evaluations: int
+    rhs_seconds: float
+    segments: int
+
+
+def in_process(scenario: str, days: int, n: int, central: bool = False) -> Cost:
+    """Evaluate ``n`` Latin-hypercube members of ``scenario`` (or its central set) in this process,
+    counting and timing the model's right-hand side (``solve.derivatives``)."""
+    params = sm.load_params(scenario)
+    if central:
+        values = {k: np.asarray(v, dtype=float) for k, v in params.values().items()}
+    else:
+        design = Design.build("lhs", params, n, seed=1, chunk_size=n)
+        values = overlay(params.values(), design.names, design.chunk(0))
+    model, spent = solve.derivatives, [0, 0.0]
+
+    def counted(*args):
+        start = time.perf_counter()
+        try:
+            return model(*args)
+        finally:
+            spent[0] += 1
+            spent[1] += time.perf_counter() - start
+
+    solve.derivatives = counted
+    try:
+        start = time.perf_counter()
+        evaluate(values, days)
+        seconds = time.perf_counter() - start
+    finally:
+        solve.derivatives = model
+    segments = breakpoints(solve.as_batch(values), days).size + 1
+    return Cost(seconds, spent[0], spent[1], segments)
 
 
 def timed_sweep(n: int, scenario: str, days: int, out: Path) -> float:
@@ -71,22 +120,22 @@ def main() -> None:
     print(f"history members/s on {cores} cores: {h_members:.0f} (target >= 1,000)")
     print(f"history member-days/s as a share of the projection's: {h_days / p_days:.0%} (target >= 90%)")
 
-    import time
-
-    from sanctions_model.runs.evaluate import evaluate
-
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # as in a worker (takes effect for BLAS not yet loaded)
     per_core = {}
     for label, scenario, days in (("history", "history_2022_2025", HISTORY_DAYS), ("projection", "status_quo", 730)):
-        chunk_params = sm.load_params(scenario)
-        chunk = Design.build("lhs", chunk_params, 2000, seed=1)
-        values = overlay(chunk_params.values(), chunk.names, chunk.chunk(0))
-        start = time.perf_counter()
-        evaluate(values, days)
-        seconds = time.perf_counter() - start
-        per_core[label] = 2000 * days / seconds
-        print(f"one chunk of 2,000, {label}, one core, in process: {seconds:5.2f} s  {2000 / seconds:6.0f} members/s  "
-              f"{2000 * days / seconds:12,.0f} member-days/s")
+        for size in (2000, 8000):
+            cost = in_process(scenario, days, size)
+            if size == 2000:
+                per_core[label] = size * days / cost.seconds
+            print(f"one chunk of {size:,}, {label}, one core, in process: {cost.seconds:5.2f} s  "
+                  f"{size / cost.seconds:6.0f} members/s  {size * days / cost.seconds:12,.0f} member-days/s")
+            print(f"    {cost.evaluations:,} evaluations over {cost.segments} segments "
+                  f"({cost.evaluations / days:.2f} a simulated day), {cost.rhs_seconds:5.2f} s of them in the "
+                  f"right-hand side ({1e3 * cost.rhs_seconds / cost.evaluations:.2f} ms an evaluation), "
+                  f"{cost.seconds - cost.rhs_seconds:5.2f} s in the solver, the output and the outcomes")
+        central = in_process(scenario, days, 1, central=True)
+        print(f"    the central parameter set alone: {central.evaluations:,} evaluations "
+              f"({central.evaluations / days:.2f} a simulated day)")
     print(f"history member-days/s as a share of the projection's, one chunk: "
           f"{per_core['history'] / per_core['projection']:.0%}")
 

@@ -137,3 +137,21 @@ def test_a_run_that_stalls_without_being_stiff_raises(base_values, monkeypatch):
 def test_an_unknown_method_is_refused(base_values):
     with pytest.raises(ValueError, match="unknown method 'Euler'"):
         run_values(base_values, 10, method="Euler")
+
+
+def test_a_state_that_becomes_non_finite_on_the_output_grid_is_a_solver_error(monkeypatch):
+    from scipy.integrate import RK45
+
+    from sanctions_model.core.solve import integrate
+    from sanctions_model.errors import SolverError
+
+    real = RK45._dense_output_impl
+
+    def poisoned(self):
+        dense = real(self)
+        return lambda t: np.where(np.asarray(t) > 30.0, np.nan, dense(t))  # from day 30 on
+
+    monkeypatch.setattr(RK45, "_dense_output_impl", poisoned)
+    values = {k: np.asarray(v, dtype=float) for k, v in load_params("status_quo").values().items()}
+    with pytest.raises(SolverError, match="non-finite"):
+        integrate(values, 60)

@@ -49,6 +49,8 @@ STABILITY_LIMIT = 3.0
 MAX_RHS_CALLS = 50_000
 #: The implicit method stiff members fall back to.
 FALLBACK_METHOD = "Radau"
+#: What :class:`SolverError` says of a state that became NaN or infinite on the output grid.
+NON_FINITE = "a state became non-finite; the parameters are probably extreme"
 
 EXPLICIT: dict[str, type[OdeSolver]] = {"RK45": RK45, "RK23": RK23, "DOP853": DOP853}
 IMPLICIT: dict[str, type[OdeSolver]] = {"Radau": Radau, "BDF": BDF, "LSODA": LSODA}
@@ -120,6 +122,8 @@ class _Segment:
         k = np.flatnonzero((self.grid > lo) & (self.grid <= hi))
         if k.size:
             values = solver.dense_output()(self.grid[k]).reshape(N_STATES, members.size, k.size)
+            if not np.isfinite(values).all():  # checked as written, while in cache
+                raise SolverError(NON_FINITE)
             if members.size == self.out.shape[1]:  # every member (the usual case): a plain slice
                 self.out[:, :, k[0]:k[-1] + 1] = values
             else:
@@ -325,6 +329,4 @@ def integrate(
                 moved = members[positions]
                 stiff[moved] = True
                 y[:, moved] = segment.implicit(IMPLICIT[FALLBACK_METHOD], moved, t, y_left)
-    if not np.isfinite(out).all():
-        raise SolverError("a state became non-finite; the parameters are probably extreme")
     return BatchSolution(grid, out, ref, p, stiff)
