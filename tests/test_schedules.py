@@ -284,3 +284,28 @@ def test_a_compiled_schedule_gives_the_same_values_to_the_last_bit():
             same(quick[name], plain[name], name)
             np.testing.assert_array_equal(quick[f"{name}.slope"], plain[f"{name}.slope"], err_msg=name)
     assert linear > 5  # the segments between breakpoints are linear windows
+
+
+def test_drivers_along_a_run_are_worked_out_when_read_and_equal_their_steps_summed():
+    from sanctions_model.core.schedules import DRIVERS, at_time, steps
+    from sanctions_model.inputs.params import load_params
+
+    p = {k: np.asarray(v, dtype=float) for k, v in load_params("history_2022_2025").values().items()}
+    t = np.linspace(0.0, 1061.0, 97)
+    at = at_time(t, p)
+    stepped = [name for name in DRIVERS if steps(p, name)]
+    assert "macro.rub_per_usd" in stepped and len(stepped) >= 3
+    slopes = [f"{name}.slope" for name in stepped]
+    assert set(at) == set(p) | set(slopes) and len(at) == len(set(p) | set(slopes))
+    assert all(key in at for key in slopes) and "no.such" not in at
+    assert at["oil.tax_take"] is p["oil.tax_take"]  # the rest read through, not copied
+    for name in stepped:  # by hand: the base value plus each step's ramp, and the ramps' slopes
+        value, slope, before = np.broadcast_to(p[name], t.shape).copy(), np.zeros_like(t), p[name]
+        for step in steps(p, name):
+            level, start, phase = p[f"{step}.level"], p[f"{step}.start_day"], p[f"{step}.phase_in_days"]
+            fraction = np.clip((t - start) / phase, 0.0, 1.0) if phase > 0 else (t >= start).astype(float)
+            value += (level - before) * fraction
+            slope += np.where((t >= start) & (t < start + phase), (level - before) / max(phase, 1.0), 0.0)
+            before = level
+        np.testing.assert_allclose(at[name], value, rtol=1e-12, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(at[f"{name}.slope"], slope, rtol=1e-12, atol=1e-12, err_msg=name)

@@ -10,9 +10,7 @@ parameter sets and broadcast against ``t``; nothing here knows about files or pa
 
 from __future__ import annotations
 
-from collections import ChainMap
-from collections.abc import Container, Mapping, MutableMapping
-from typing import cast
+from collections.abc import Container, Iterator, Mapping
 
 import numpy as np
 
@@ -77,6 +75,9 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
     further steps do. Given a batch from :func:`compiled` and one time, every lever and driver
     is evaluated in one vectorised pass (the levers' values and rates are added as
     ``LEVER.now`` and ``LEVER.rate``, which :func:`lever_value` and :func:`lever_rate` read).
+    Otherwise (times along a run's output, say) each driver is worked out when it is first read:
+    the decision core reads none of the economy's, and the history's exchange rate alone has
+    dozens of steps.
     """
     schedule = getattr(p, "schedule", None)
     if schedule is not None and np.ndim(t) == 0:
@@ -84,22 +85,51 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
     stepped = [name for name in DRIVERS if f"{name}.step1.level" in p]
     if not stepped:
         return p
-    # p's values are read through, not copied (p may take them on read: core/rows.py); only the
-    # first map, the drivers' values at t, is written to
-    out: ChainMap[str, np.ndarray] = ChainMap({}, cast(MutableMapping[str, np.ndarray], p))
+    return _DriversAt(t, p, stepped)
+
+
+def driver_at(t: float | np.ndarray, p: Mapping[str, np.ndarray], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Driver ``name``'s value at ``t`` and its slope there [unit per day], from its steps in ``p``."""
     tt = np.asarray(t)
-    for name in stepped:
-        value, before = p[name], p[name]
-        slope = np.zeros(np.broadcast_shapes(tt.shape, np.shape(value)))
-        for step in steps(p, name):
-            level, start, phase = p[f"{step}.level"], p[f"{step}.start_day"], p[f"{step}.phase_in_days"]
-            value = value + (level - before) * ramp_fraction(t, start, phase)
-            inside = (tt >= start) & (tt < start + phase) & (phase > 0)
-            slope = slope + np.where(inside, (level - before) / np.where(phase > 0, phase, 1.0), 0.0)
-            before = level
-        out[name] = value
-        out[f"{name}.slope"] = slope
-    return out
+    value, before = p[name], p[name]
+    slope = np.zeros(np.broadcast_shapes(tt.shape, np.shape(value)))
+    for step in steps(p, name):
+        level, start, phase = p[f"{step}.level"], p[f"{step}.start_day"], p[f"{step}.phase_in_days"]
+        value = value + (level - before) * ramp_fraction(t, start, phase)
+        inside = (tt >= start) & (tt < start + phase) & (phase > 0)
+        slope = slope + np.where(inside, (level - before) / np.where(phase > 0, phase, 1.0), 0.0)
+        before = level
+    return value, slope
+
+
+class _DriversAt(Mapping[str, np.ndarray]):
+    """``p`` read through (not copied: ``p`` may take its values on read, core/rows.py), with each
+    stepped driver's value and ``.slope`` at ``t`` worked out on first read (:func:`driver_at`)."""
+
+    def __init__(self, t: float | np.ndarray, p: Mapping[str, np.ndarray], stepped: list[str]) -> None:
+        self._t, self._p = t, p
+        self._slopes = {f"{name}.slope": name for name in stepped}
+        self._stepped = set(stepped)
+        self._at: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key in self._at:
+            return self._at[key]
+        name = self._slopes.get(key, key)
+        if name not in self._stepped:
+            return self._p[key]
+        self._at[name], self._at[f"{name}.slope"] = driver_at(self._t, self._p, name)
+        return self._at[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slopes or key in self._p
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._p
+        yield from (key for key in self._slopes if key not in self._p)
+
+    def __len__(self) -> int:
+        return len(self._p) + sum(key not in self._p for key in self._slopes)
 
 
 class Schedule:
