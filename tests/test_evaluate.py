@@ -151,3 +151,17 @@ def test_the_calibrations_jacobian_steps_as_scipys_two_point_scheme():
         ours = cal._jacobian(rows, lows, highs)(x)
         theirs = approx_derivative(f, x, method="2-point", rel_step=cal.DIFF_STEP, bounds=(lows, highs))
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_days_to_keep_beyond_the_horizon_are_refused_and_the_solver_refuses_a_grid_it_cannot_fill():
+    from sanctions_model.core.solve import integrate
+
+    values = _batch(2)
+    for bad in ([5.0, 15.0], [np.nan], [-1.0]):
+        with pytest.raises(InputError, match="between 0 and 10"):
+            ev.evaluate(values, 10, keep=["reserves"], at=np.array(bad))
+    for grid in ([0.0, 5.0, 10.0, 12.0], [0.0, 0.0, 5.0], [1.0, 5.0], [0.0, 6.0, 3.0]):
+        with pytest.raises(ValueError, match="rise strictly from day 0"):
+            integrate(values, 10, grid=np.array(grid))
+    kept = ev.evaluate(values, 10, keep=["reserves"], at=np.array([0.0, 10.0]))
+    assert kept.ok.all() and np.isfinite(kept.trajectories["reserves"]).all()

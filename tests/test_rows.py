@@ -51,8 +51,9 @@ def test_the_margins_read_lazily_are_those_of_every_parameter_repeated(history):
         np.testing.assert_array_equal(got[name], expected[name])
 
 
-def test_the_flows_read_lazily_are_those_of_every_parameter_repeated(history):
+def test_the_flows_read_lazily_are_those_of_every_parameter_repeated(history, monkeypatch):
     columns = np.arange(0, history.t.size, 30)
+    monkeypatch.setattr(outcomes, "FLOW_POINTS", 50)  # blocks of 4 days: 14 days in 4 blocks, the last shorter
     got = outcomes.trajectory_values(history, list(FLOWS), columns)
     k = columns.size
     eager = {key: np.repeat(v, k) for key, v in history.params.items()}

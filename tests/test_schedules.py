@@ -305,7 +305,7 @@ def test_drivers_along_a_run_are_worked_out_when_read_and_equal_their_steps_summ
             level, start, phase = p[f"{step}.level"], p[f"{step}.start_day"], p[f"{step}.phase_in_days"]
             fraction = np.clip((t - start) / phase, 0.0, 1.0) if phase > 0 else (t >= start).astype(float)
             value += (level - before) * fraction
-            slope += np.where((t >= start) & (t < start + phase), (level - before) / max(phase, 1.0), 0.0)
+            slope += np.where((t >= start) & (t < start + phase), (level - before) / (phase if phase > 0 else 1.0), 0.0)
             before = level
         np.testing.assert_allclose(at[name], value, rtol=1e-12, atol=1e-12, err_msg=name)
         np.testing.assert_allclose(at[f"{name}.slope"], slope, rtol=1e-12, atol=1e-12, err_msg=name)

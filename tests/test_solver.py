@@ -139,19 +139,19 @@ def test_an_unknown_method_is_refused(base_values):
         run_values(base_values, 10, method="Euler")
 
 
-def test_a_state_that_becomes_non_finite_on_the_output_grid_is_a_solver_error(monkeypatch):
-    from scipy.integrate import RK45
-
-    from sanctions_model.core.solve import integrate
+@pytest.mark.parametrize("method", ["RK45", "Radau"])
+def test_a_state_that_becomes_non_finite_on_the_output_grid_is_a_solver_error(monkeypatch, method):
+    from sanctions_model.core.solve import EXPLICIT, IMPLICIT, integrate
     from sanctions_model.errors import SolverError
 
-    real = RK45._dense_output_impl
+    solver = {**EXPLICIT, **IMPLICIT}[method]
+    real = solver._dense_output_impl
 
     def poisoned(self):
         dense = real(self)
         return lambda t: np.where(np.asarray(t) > 30.0, np.nan, dense(t))  # from day 30 on
 
-    monkeypatch.setattr(RK45, "_dense_output_impl", poisoned)
+    monkeypatch.setattr(solver, "_dense_output_impl", poisoned)
     values = {k: np.asarray(v, dtype=float) for k, v in load_params("status_quo").values().items()}
     with pytest.raises(SolverError, match="non-finite"):
-        integrate(values, 60)
+        integrate(values, 60, method=method)

@@ -2,8 +2,9 @@
 
 Reading the margins along a run's output, or its flows on the kept days, evaluates the model
 at (member, day) points, each with its member's parameters. Repeating every parameter over
-every point costs parameters x points floats: for the margins of 2,000 histories, 354
-parameters over 266,000 points, about 750 MB, of which the decision core reads a few dozen.
+every point costs parameters x points floats: for the margins of 2,000 histories (output every
+other day, read every 8th point first), 354 parameters over 136,000 points, about 385 MB, of
+which the decision core reads a few dozen.
 :class:`RowsOf` takes a parameter's rows only when it is read, and keeps them for the next
 read; the values are the same arrays the repeated mapping held.
 """

@@ -266,7 +266,7 @@ def integrate(
     step : float [day]
         Output interval.
     grid : array [day], optional
-        Output times instead of a regular ``step`` (sorted, from 0 to ``days``).
+        Output times instead of a regular ``step``: rising strictly from 0 to at most ``days``.
     rtol, atol_factor : float
         Relative tolerance, and the absolute tolerance as a fraction of each stock's
         typical magnitude.
@@ -290,6 +290,8 @@ def integrate(
     ------
     SolverError
         If the solver fails or a state becomes non-finite even with the implicit method.
+    ValueError
+        If ``method`` is unknown, or ``grid`` does not rise strictly from 0 to at most ``days``.
     """
     if method not in EXPLICIT and method not in IMPLICIT:
         raise ValueError(f"unknown method {method!r}; one of {sorted(EXPLICIT) + sorted(IMPLICIT)}")
@@ -306,6 +308,12 @@ def integrate(
         grid = np.arange(0.0, days, step)
         grid = np.append(grid, float(days)) if days - grid[-1] > 1e-9 * step else grid
     grid = np.asarray(grid, dtype=float)
+    if grid.ndim != 1 or grid.size == 0 or grid[0] != 0.0 or not (np.diff(grid) > 0).all() or not grid[-1] <= days:
+        # every output point after 0 is written by a step that covers it: one beyond the horizon,
+        # or a repeated one, would be left as whatever memory held
+        got = f"from {grid.min():g} to {grid.max():g}" if grid.size else "none"
+        raise ValueError(f"the output grid must rise strictly from day 0 to at most day {days:g}; "
+                         f"got {grid.size} points, {got}")
     edges = np.concatenate([[0.0], breakpoints(p, days), [float(days)]])
     out = np.empty((N_STATES, n, grid.size))
     out[:, :, 0] = y0

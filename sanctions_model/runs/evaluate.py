@@ -21,7 +21,7 @@ import numpy as np
 from ..core.model import N_STATES, REFERENCES
 from ..core.outcomes import OUTCOMES, compute, trajectory_values
 from ..core.solve import as_batch, integrate
-from ..errors import SolverError
+from ..errors import InputError, SolverError
 from .designs import overlay
 
 
@@ -152,8 +152,16 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
     Returns
     -------
     Evaluation
+
+    Raises
+    ------
+    InputError
+        If a day in ``at`` lies outside 0 to ``days`` (or is NaN).
     """
     at = np.empty(0) if at is None or not keep else np.asarray(at, dtype=float)
+    if not ((at >= 0.0) & (at <= days)).all():  # NaN too
+        raise InputError(f"days to keep trajectories at must lie between 0 and {days:g}; got "
+                         f"{', '.join(f'{d:g}' for d in at[~((at >= 0.0) & (at <= days))][:5])}")
     values = as_batch(values)  # scalars and arrays of one length, every one of length n
     n = len(next(iter(values.values())))
     try:
