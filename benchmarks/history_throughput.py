@@ -16,9 +16,10 @@ evaluations the solver asked for, the segments between breakpoints it restarted 
 evaluations per simulated day, and the time in the model's right-hand side against the
 solver's own work, the output grid and the outcomes; and the evaluations the central
 parameter set needs alone (how eventful the path itself is, apart from the batch's spread).
-Last, the agreement of the batch with a tight-tolerance (rtol 1e-9) per-member reference on 20
-history members (worst crossing-day difference and worst relative difference of the other
-outcomes).
+Each chunk of 2,000 is also evaluated with every member stepped on its own
+(``stepping="member"``, ``core/stepper.py``, not yet the default). Last, the agreement of the
+batch with a tight-tolerance (rtol 1e-9) per-member reference on 20 history members (worst
+crossing-day difference and worst relative difference of the other outcomes), stepped either way.
 
 Targets (issue 13): the history at >= 1,000 members/s on 2 cores; its member-days/s at
 least 90% of the projection's.
@@ -48,7 +49,7 @@ from sanctions_model.core.outcomes import compute  # noqa: E402
 from sanctions_model.core.schedules import breakpoints  # noqa: E402
 from sanctions_model.core.solve import integrate  # noqa: E402
 from sanctions_model.runs.designs import Design, overlay  # noqa: E402
-from sanctions_model.runs.evaluate import POLICY, evaluate  # noqa: E402
+from sanctions_model.runs.evaluate import POLICY, SolverPolicy, evaluate  # noqa: E402
 
 HISTORY_DAYS = 1061  # 2022-02-24 to 2025-01-20
 
@@ -63,7 +64,7 @@ class Cost:
     segments: int
 
 
-def in_process(scenario: str, days: int, n: int, central: bool = False) -> Cost:
+def in_process(scenario: str, days: int, n: int, central: bool = False, policy: SolverPolicy = POLICY) -> Cost:
     """Evaluate ``n`` Latin-hypercube members of ``scenario`` (or its central set) in this process,
     counting and timing the model's right-hand side (``solve.derivatives``)."""
     params = sm.load_params(scenario)
@@ -85,7 +86,7 @@ def in_process(scenario: str, days: int, n: int, central: bool = False) -> Cost:
     solve.derivatives = counted
     try:
         start = time.perf_counter()
-        evaluate(values, days)
+        evaluate(values, days, policy=policy)
         seconds = time.perf_counter() - start
     finally:
         solve.derivatives = model
@@ -133,6 +134,10 @@ def main() -> None:
                   f"({cost.evaluations / days:.2f} a simulated day), {cost.rhs_seconds:5.2f} s of them in the "
                   f"right-hand side ({1e3 * cost.rhs_seconds / cost.evaluations:.2f} ms an evaluation), "
                   f"{cost.seconds - cost.rhs_seconds:5.2f} s in the solver, the output and the outcomes")
+        member = in_process(scenario, days, 2000, policy=SolverPolicy(stepping="member"))
+        print(f"one chunk of 2,000, {label}, each member its own step size (stepping='member', opt-in): "
+              f"{member.seconds:5.2f} s  {2000 / member.seconds:6.0f} members/s; {member.evaluations:,} calls "
+              f"of the right-hand side, {member.rhs_seconds:5.2f} s in it")
         central = in_process(scenario, days, 1, central=True)
         print(f"    the central parameter set alone: {central.evaluations:,} evaluations "
               f"({central.evaluations / days:.2f} a simulated day)")
@@ -151,6 +156,9 @@ def main() -> None:
                                                                    atol_factor=1e-8)).items()})
     day, rel = worst(as_rows, reference)
     print(f"agreement with the reference (20 history members): worst {day:.2e} day, {rel:.1e} relative")
+    member = compute(integrate(values, HISTORY_DAYS, rtol=POLICY.rtol, stepping="member"))
+    day, rel = worst([{k: v[i] for k, v in member.items()} for i in range(20)], reference)
+    print(f"the same, each member its own step size: worst {day:.2e} day, {rel:.1e} relative")
 
 
 if __name__ == "__main__":

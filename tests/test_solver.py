@@ -139,6 +139,22 @@ def test_an_unknown_method_is_refused(base_values):
         run_values(base_values, 10, method="Euler")
 
 
+def test_a_state_that_becomes_non_finite_on_the_output_grid_is_a_solver_error_member_by_member(monkeypatch):
+    from sanctions_model.core import stepper
+    from sanctions_model.core.solve import integrate
+    from sanctions_model.errors import SolverError
+
+    real = stepper._Dense.add
+
+    def poisoned(self, members, t_old, t_new, h, y_old, ks):  # every step from day 30 on interpolates NaN
+        return real(self, members, t_old, t_new, h, np.where(t_old[:, None] > 30.0, np.nan, y_old), ks)
+
+    monkeypatch.setattr(stepper._Dense, "add", poisoned)
+    values = {k: np.asarray(v, dtype=float) for k, v in load_params("status_quo").values().items()}
+    with pytest.raises(SolverError, match="non-finite"):
+        integrate(values, 60, method="RK45", stepping="member")
+
+
 @pytest.mark.parametrize("method", ["RK45", "Radau"])
 def test_a_state_that_becomes_non_finite_on_the_output_grid_is_a_solver_error(monkeypatch, method):
     from sanctions_model.core.solve import EXPLICIT, IMPLICIT, integrate

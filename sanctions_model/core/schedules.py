@@ -82,6 +82,8 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
     schedule = getattr(p, "schedule", None)
     if schedule is not None and np.ndim(t) == 0:
         return schedule.at(float(t), p)
+    if isinstance(schedule, Windows):  # each member at its own time, in its own segment
+        return schedule.at(np.asarray(t), p)
     stepped = [name for name in DRIVERS if f"{name}.step1.level" in p]
     if not stepped:
         return p
@@ -217,6 +219,83 @@ class Schedule:
             out[value_key], out[rate_key] = value[s], rate[s]
 
 
+class Windows:
+    """Every lever's and stepped driver's schedule of a batch at each member's own time, each
+    member inside its own segment between two breakpoints (for a solver that steps every member
+    with its own step size, ``core/stepper.py``).
+
+    Set :attr:`segment` (shape ``(n,)``, the index of each member's segment in ``edges``) before
+    each call of :meth:`at`. Each segment's window is compiled once, when a member first enters
+    it (:meth:`_Ramps.within`); between breakpoints every schedule is linear in t, so each member
+    keeps its window's value at the window's start and its rate, and a call costs two array
+    operations. A window is dropped when every member has left it.
+    """
+
+    def __init__(self, schedule: Schedule, edges: np.ndarray, t_hi: np.ndarray) -> None:
+        self.keys = schedule.keys
+        self.full = schedule.full
+        self.edges, self.t_hi = edges, t_hi
+        m = self.full.base.shape[-1]
+        self.segment = np.zeros(m, dtype=int)
+        self._windows: dict[int, _Ramps] = {}
+        self._entered = np.full(m, -1)  # the segment each member's values below are for
+        self._start = np.zeros(m)  # [day]
+        self._value = np.zeros(self.full.base.shape)  # at _start
+        self._rate = np.zeros(self.full.base.shape)
+        self._general = np.zeros(m, dtype=bool)  # in a window not linear in t (evaluated in full)
+        self._of: Mapping[str, np.ndarray] | None = None
+        self._out: dict[str, np.ndarray] = {}
+
+    def take(self, members: np.ndarray) -> Windows:
+        """The same schedules for some members (positions) only, keeping the windows compiled."""
+        new = object.__new__(Windows)
+        new.keys, new.edges, new.t_hi = self.keys, self.edges, self.t_hi
+        new.full = self.full.take(members)
+        new.segment = self.segment[members]
+        new._windows = {j: w.take(members) for j, w in self._windows.items()}
+        new._entered, new._start, new._general = self._entered[members], self._start[members], self._general[members]
+        new._value, new._rate = self._value[:, members], self._rate[:, members]
+        new._of, new._out = None, {}
+        return new
+
+    def _window(self, j: int) -> _Ramps:
+        window = self._windows.get(j)
+        if window is None:
+            window = self._windows[j] = self.full.within(float(self.edges[j]), float(self.t_hi[j]))
+        return window
+
+    def at(self, t: np.ndarray, p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``p`` with every schedule's value and rate at each member's time ``t`` (shape ``(n,)``), as
+        :meth:`Schedule.at` fills them; the same dictionary, updated, on every call."""
+        if self._of is not p:
+            self._of, self._out = p, dict(p)
+        seg = self.segment
+        moved = np.flatnonzero(seg != self._entered)
+        if moved.size:
+            for j in np.unique(seg[moved]).tolist():
+                cols = moved[seg[moved] == j]
+                window = self._window(j)
+                self._general[cols] = window.linear is None
+                if window.linear is not None:
+                    a, value, rate = window.linear
+                    self._start[cols], self._value[:, cols], self._rate[:, cols] = a, value[:, cols], rate[:, cols]
+            self._entered = seg.copy()
+            first = int(seg.min())
+            for j in [j for j in self._windows if j < first]:
+                del self._windows[j]
+        value, rate = self._value + self._rate * (t - self._start), self._rate
+        if self._general.any():
+            rate = rate.copy()
+            for j in np.unique(seg[self._general]).tolist():
+                cols = self._general & (seg == j)
+                v, r = self._window(j).at(t)
+                value[:, cols], rate[:, cols] = v[:, cols], r[:, cols]
+        out = self._out
+        for s, (value_key, rate_key) in enumerate(self.keys):
+            out[value_key], out[rate_key] = value[s], rate[s]
+        return out
+
+
 class _Ramps:
     """Schedules as ``base`` (shape ``(S, n)``) plus ramps ``(K, S, n)``, evaluated in ramp order."""
 
@@ -238,12 +317,12 @@ class _Ramps:
         still = np.where(self.ramp, (self.start >= b) | (self.end <= a), (self.start <= a) | (self.start > b))
         return bool((under_way | still).all())
 
-    def fraction(self, t: float) -> np.ndarray:
+    def fraction(self, t: float | np.ndarray) -> np.ndarray:
         elapsed = t - self.start
         return np.where(self.ramp, np.clip(elapsed / self.width, 0.0, 1.0), (elapsed >= 0).astype(float))
 
-    def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
-        """Value and rate of every schedule at ``t``, each of shape ``(S, n)``."""
+    def at(self, t: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Value and rate of every schedule at ``t`` (one time, or one per member), each of shape ``(S, n)``."""
         if self.linear is not None:  # inside a window where every schedule is linear: two operations
             a, value, rate = self.linear
             return value + rate * (t - a), rate
@@ -261,8 +340,12 @@ class _Ramps:
 
     def take(self, members: np.ndarray) -> _Ramps:
         """The same schedules for some members (the last axis) only."""
-        return _Ramps(self.base[:, members], self.change[:, :, members], self.start[:, :, members],
-                      self.phase[:, :, members], self.moving)
+        taken = _Ramps(self.base[:, members], self.change[:, :, members], self.start[:, :, members],
+                       self.phase[:, :, members], self.moving)
+        if self.linear is not None:
+            a, value, rate = self.linear
+            taken.linear = (a, value[:, members], rate[:, members])
+        return taken
 
     def within(self, a: float, b: float) -> _Ramps:
         """The same schedules for times in ``[a, b]`` only: leading ramps finished for every member
@@ -312,11 +395,11 @@ class _Ramps:
 class Scheduled(dict):
     """A batch's parameters (a plain dict) carrying their compiled :class:`Schedule`."""
 
-    schedule: Schedule
+    schedule: Schedule | Windows
 
 
 def compiled(p: Mapping[str, np.ndarray], a: float = -np.inf, b: float = np.inf,
-             schedule: Schedule | None = None) -> Scheduled:
+             schedule: Schedule | Windows | None = None) -> Scheduled:
     """``p`` with its schedules compiled (see :class:`Schedule`), for many evaluations at one time
     each, most of them between ``a`` and ``b``; or with ``schedule`` (already compiled from ``p``)."""
     out = Scheduled(p)

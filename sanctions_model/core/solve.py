@@ -30,7 +30,9 @@ from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 
 from ..errors import SolverError
 from .model import N_STATES, STATE_SCALE, continued_state, derivatives, initial_state
-from .schedules import Schedule, breakpoints, compiled
+from .schedules import Schedule, Windows, breakpoints, compiled
+from .stepper import METHODS as STEPPED
+from .stepper import Model, step_members
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL_FACTOR = 1e-8  # absolute tolerance = factor * typical magnitude of the stock
@@ -221,6 +223,42 @@ class _Segment:
         return y_end, aside, natural
 
 
+class _Members:
+    """The model of a batch for :func:`~sanctions_model.core.stepper.step_members`: each member at
+    its own time, with the levers of its own segment (read on that segment's side of its end)."""
+
+    def __init__(self, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray], schedule: Schedule,
+                 edges: np.ndarray) -> None:
+        self.p, self.ref, self.schedule, self.edges = p, ref, schedule, edges
+        lengths = np.maximum(np.diff(edges), 1.0)
+        self.t_hi = edges[1:] - 1e-9 * lengths  # as _Segment: evaluate levers on this side of the end
+
+    def model(self, members: np.ndarray | None = None) -> Model:
+        """``dy/dt`` of ``members`` (all: None) at their times ``t`` in their ``segment``s."""
+        if members is None:
+            p, ref = self.p, self.ref
+            self.windows = windows = Windows(self.schedule, self.edges, self.t_hi)
+            self.members = np.arange(self.windows.segment.size)
+        else:  # members of the whole batch, among those of the last model
+            p = {k: v[members] for k, v in self.p.items()}
+            ref = {k: v[members] for k, v in self.ref.items()}
+            self.windows = windows = self.windows.take(np.searchsorted(self.members, members))
+            self.members = members
+        q = compiled(p, schedule=windows)
+        t_hi = self.t_hi
+
+        def f(t: np.ndarray, y: np.ndarray, segment: np.ndarray) -> np.ndarray:
+            windows.segment = segment
+            return derivatives(np.minimum(t, t_hi[segment]), y, q, ref)
+
+        return f
+
+
+def _radius(f: Model, t: np.ndarray, y: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """:func:`spectral_radius` of members each at its own time and segment."""
+    return spectral_radius(lambda _, state: f(t, state, segment), 0.0, y)
+
+
 def spectral_radius(f: Callable[[float, np.ndarray], np.ndarray], t: float, y: np.ndarray) -> np.ndarray:
     """Largest ``|eigenvalue|`` [1/day] of each member's Jacobian ``d(dy/dt)/dy`` at ``(t, y)``, shape ``(m,)``.
 
@@ -252,6 +290,7 @@ def integrate(
     rtol: float = DEFAULT_RTOL,
     atol_factor: float = DEFAULT_ATOL_FACTOR,
     method: str = "RK45",
+    stepping: str = "batch",
     start: np.ndarray | None = None,
     reference: Mapping[str, np.ndarray] | None = None,
 ) -> BatchSolution:
@@ -274,6 +313,11 @@ def integrate(
         A ``solve_ivp`` method: an explicit one (``RK45``, ``RK23``, ``DOP853``), whose stiff
         members fall back to :data:`FALLBACK_METHOD`, or an implicit one (``Radau``, ``BDF``,
         ``LSODA``) for every member.
+    stepping : str
+        ``"batch"`` (default): the explicit method advances the whole batch with one step size, as
+        SciPy's solver does; ``"member"``: ``RK45`` and ``RK23`` step every member with its own
+        step size (:mod:`~sanctions_model.core.stepper`), so that a member's numbers do not depend
+        on its batch and each member costs only the evaluations it needs itself.
     start : array (N_STATES, n), optional
         Every member's stocks on day 0, instead of those its parameters give
         (:func:`~sanctions_model.core.model.initial_state`): a run continued from where another
@@ -291,10 +335,12 @@ def integrate(
     SolverError
         If the solver fails or a state becomes non-finite even with the implicit method.
     ValueError
-        If ``method`` is unknown, or ``grid`` does not rise strictly from 0 to at most ``days``.
+        If ``method`` or ``stepping`` is unknown, or ``grid`` does not rise strictly from 0 to at most ``days``.
     """
     if method not in EXPLICIT and method not in IMPLICIT:
         raise ValueError(f"unknown method {method!r}; one of {sorted(EXPLICIT) + sorted(IMPLICIT)}")
+    if stepping not in ("batch", "member"):
+        raise ValueError(f"unknown stepping {stepping!r}; 'batch' or 'member'")
     p = as_batch(params)
     if start is None:
         y0, ref = initial_state(p)
@@ -320,6 +366,21 @@ def integrate(
     y = y0
     stiff = np.zeros(n, dtype=bool)  # members on the implicit method (for the rest of the run)
     schedule = Schedule(p)  # every lever and driver of the batch, read from the parameters once
+    if stepping == "member" and method in STEPPED:  # every member with its own step size
+        batch = _Members(p, ref, schedule, edges)
+        left = step_members(batch.model(), batch.model, y0, edges, grid, out, method=method, rtol=rtol,
+                            atol=STATE_SCALE * atol_factor, stiffness=_radius, check_every=STIFF_CHECK_CALLS,
+                            stiff_calls=STIFF_CALLS, max_calls=MAX_RHS_CALLS, non_finite=NON_FINITE)
+        stiff[left.members] = True
+        groups: dict[tuple[int, float], list[int]] = {}
+        for k, (j, t) in enumerate(zip(left.segment.tolist(), left.t.tolist())):
+            groups.setdefault((j, t), []).append(k)
+        for (j, t), ks in groups.items():  # the members that left, on the implicit method to the end
+            moved, y_left = left.members[ks], left.y[:, ks]
+            for a, b in zip(edges[j:-1], edges[j + 1:]):
+                segment = _Segment(p, ref, schedule, a, b, grid, out, rtol, atol_factor)
+                y_left = segment.implicit(IMPLICIT[FALLBACK_METHOD], moved, max(a, t), y_left)
+        return BatchSolution(grid, out, ref, p, stiff)
     step_size: float | None = None  # carried from one segment to the next
     for a, b in zip(edges[:-1], edges[1:]):
         segment = _Segment(p, ref, schedule, a, b, grid, out, rtol, atol_factor)

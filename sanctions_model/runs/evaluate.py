@@ -42,11 +42,15 @@ class SolverPolicy:
         measurably, the solver's tolerance dominates.
     method : str
         The explicit method; stiff members fall back to Radau (``core/solve.py``).
+    stepping : str
+        ``"batch"``: one step size for the whole batch (SciPy's solver); ``"member"``: each member
+        its own (``core/stepper.py``; not yet the default, see docs/sweeps.md).
     """
 
     rtol: float = 1e-5
     step: float = 2.0
     method: str = "RK45"
+    stepping: str = "batch"
 
     def grid(self, days: float, at: np.ndarray) -> np.ndarray:
         """Output days: every ``step`` from 0, the kept days ``at`` and the horizon."""
@@ -168,8 +172,8 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
         with np.errstate(all="ignore"):
             # without outcomes, only the kept days are output (the solver's steps are the same)
             grid = policy.grid(days, at) if outcomes else np.union1d(at, [0.0, float(days)])
-            sol = integrate(values, days, grid=grid, rtol=policy.rtol, method=policy.method, start=start,
-                            reference=reference)
+            sol = integrate(values, days, grid=grid, rtol=policy.rtol, method=policy.method, stepping=policy.stepping,
+                            start=start, reference=reference)
             read = compute(sol) if outcomes else {}
             series = trajectory_values(sol, keep, np.flatnonzero(np.isin(sol.t, at))) if keep else {}
         return Evaluation(read, np.ones(n, dtype=bool), np.full(n, "", dtype=object), at, series,

@@ -1,0 +1,119 @@
+"""Stepping every member with its own step size (core/stepper.py, ``stepping="member"``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import run_values
+from test_extremes import DAYS, assert_agrees, reference, stiff_corner
+
+from sanctions_model.core.model import STATE_NAMES
+from sanctions_model.core.outcomes import PROBABILITIES, compute
+from sanctions_model.core.schedules import Schedule, Windows, breakpoints
+from sanctions_model.core.solve import as_batch
+from sanctions_model.errors import SolverError
+from sanctions_model.inputs.params import load_params
+from sanctions_model.runs.designs import latin_hypercube
+
+HISTORY_DAYS = 1061
+CROSSINGS = ["diagnostic_days_russia_prefers_ceasefire", "diagnostic_days_ukraine_prefers_ceasefire",
+             "diagnostic_days_to_range_open", "days_to_reserves_exhausted", "expected_day_talks"]
+
+
+def _member(values, i):
+    return {k: (v[i] if np.ndim(v) else v) for k, v in values.items()}
+
+
+def test_a_members_numbers_do_not_depend_on_its_batch():
+    values = latin_hypercube(load_params("history_2022_2025"), 12, seed=4)
+    batch = run_values(values, HISTORY_DAYS, rtol=1e-5, step=2.0, stepping="member")
+    for i in (0, 5, 11):
+        alone = run_values(_member(values, i), HISTORY_DAYS, rtol=1e-5, step=2.0, stepping="member")
+        np.testing.assert_allclose(batch.y[:, i], alone.y[:, 0], rtol=1e-12, atol=1e-12)
+    # stepping the batch as one system, the same member moves with its company
+    shared = run_values(values, HISTORY_DAYS, rtol=1e-5, step=2.0)
+    alone = run_values(_member(values, 0), HISTORY_DAYS, rtol=1e-5, step=2.0)
+    assert np.abs(shared.y[:, 0] - alone.y[:, 0]).max() > 1e-9
+
+
+@pytest.mark.parametrize("scenario,days", [("history_2022_2025", HISTORY_DAYS), ("hard_way", 730)])
+def test_member_stepping_agrees_with_a_tight_reference(scenario, days):
+    values = latin_hypercube(load_params(scenario), 6, seed=8)
+    got = run_values(values, days, rtol=1e-5, step=2.0, stepping="member")
+    want = run_values(values, days, rtol=1e-9, step=2.0)
+    a, b = compute(got), compute(want)
+    for key in CROSSINGS:
+        assert np.array_equal(np.isnan(a[key]), np.isnan(b[key])), key
+        ok = ~np.isnan(a[key])
+        assert np.all(np.abs(a[key][ok] - b[key][ok]) <= 0.1), (key, np.abs(a[key][ok] - b[key][ok]).max())
+    for key in PROBABILITIES:
+        assert np.all(np.abs(a[key] - b[key]) <= 1e-3), key
+    for i, name in enumerate(STATE_NAMES):
+        span = np.maximum(np.abs(want.y[i]).max(axis=1, keepdims=True), 1e-9)
+        assert (np.abs(got.y[i] - want.y[i]) / span).max() <= 1e-3, name
+
+
+def test_member_stepping_takes_fewer_evaluations_per_member(monkeypatch):
+    from sanctions_model.core import solve
+
+    values = latin_hypercube(load_params("status_quo"), 40, seed=2)
+    real, widths = solve.derivatives, []
+
+    def counted(t, y, *args):
+        widths.append(y.shape[1])
+        return real(t, y, *args)
+
+    monkeypatch.setattr(solve, "derivatives", counted)
+    run_values(values, 730, rtol=1e-5, step=2.0)
+    shared = sum(widths)
+    widths.clear()
+    run_values(values, 730, rtol=1e-5, step=2.0, stepping="member")
+    assert sum(widths) < 0.7 * shared, (sum(widths), shared)
+
+
+def test_a_stiff_member_falls_back_to_the_implicit_method_member_by_member():
+    values = stiff_corner()
+    batch = {k: np.array([v, load_params("hard_way").values()[k]]) for k, v in values.items()}
+    sol = run_values(batch, DAYS, stepping="member")
+    assert sol.fallback.tolist() == [True, False]
+    member = type(sol)(sol.t, sol.y[:, :1], {k: v[:1] for k, v in sol.ref.items()},
+                       {k: v[:1] for k, v in sol.params.items()})
+    assert_agrees(member, reference(values))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_member_undefined_at_the_start_still_raises_member_by_member(base_values):
+    values = {k: np.array([v, v]) for k, v in base_values.items()}
+    values["forces.russia_initial"] = np.array([793.916, 0.0])
+    with pytest.raises(SolverError, match="undefined"):
+        run_values(values, 200, stepping="member")
+
+
+def test_a_member_that_stalls_raises_member_by_member(base_values, monkeypatch):
+    from sanctions_model.core import solve
+
+    monkeypatch.setattr(solve, "MAX_RHS_CALLS", 40)
+    with pytest.raises(SolverError, match="more than 40 evaluations"):
+        run_values(base_values, 730, stepping="member")
+
+
+def test_an_unknown_stepping_is_refused(base_values):
+    with pytest.raises(ValueError, match="unknown stepping 'each'"):
+        run_values(base_values, 10, stepping="each")
+
+
+def test_windows_give_each_member_its_schedules_at_its_own_time():
+    p = as_batch(latin_hypercube(load_params("history_2022_2025"), 5, seed=1))
+    edges = np.concatenate([[0.0], breakpoints(p, HISTORY_DAYS), [float(HISTORY_DAYS)]])
+    t_hi = edges[1:] - 1e-9 * np.maximum(np.diff(edges), 1.0)
+    schedule = Schedule(p)
+    windows = Windows(schedule, edges, t_hi)
+    for segment in ([0, 0, 0, 0, 0], [3, 10, 10, 40, 55], [56, 2, 30, 30, 1]):
+        segment = np.minimum(np.array(segment), edges.size - 2)
+        t = edges[segment] + 0.37 * (t_hi[segment] - edges[segment])
+        windows.segment = segment
+        got = dict(windows.at(t, p))
+        for i in range(5):
+            want = schedule.restricted(None, edges[segment[i]], t_hi[segment[i]]).at(float(t[i]), p)
+            for key in [k for pair in schedule.keys for k in pair]:
+                np.testing.assert_allclose(got[key][i], want[key][i], rtol=1e-12, atol=1e-12, err_msg=key)
