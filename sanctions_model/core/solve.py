@@ -17,6 +17,10 @@ whose rate of change is undefined at a state the explicit method tried (it stepp
 that should stay positive below zero) does the same. Only a member the implicit method
 cannot integrate either raises :class:`SolverError`. ``BatchSolution.fallback`` says which
 members fell back.
+
+With ``stepping="member"`` (opt-in), RK45 and RK23 step every member with its own step size
+instead (:mod:`sanctions_model.core.stepper`), and the members that leave continue on the
+implicit method from where each left.
 """
 
 from __future__ import annotations
