@@ -132,8 +132,10 @@ def test_model_function_feeds_the_methods():
     assert res.loc["hazard.ceasefire_open", ("p_ceasefire_horizon", "high")] > \
         res.loc["hazard.ceasefire_open", ("p_ceasefire_horizon", "low")]
     # the oil price moves strain through revenue; the decision core does not feed back into the economy
-    assert res.loc["oil.brent_price", ("peak_strain", "swing")] > 0
-    assert res.loc["russia.claim_weight", ("peak_strain", "swing")] == 0
+    assert res.loc["oil.brent_price", ("peak_strain", "swing")] > 1e-3
+    # each member is stepped on its own, so two members' economies agree to the solver's tolerance, not
+    # to the last bit: a feedback would move peak strain by far more than 1e-6
+    assert res.loc["russia.claim_weight", ("peak_strain", "swing")] < 1e-6
     with pytest.raises(InputError, match="unknown outcome"):
         sa.model_function(params, names, ["talks_soon"])
 

@@ -170,4 +170,4 @@ def test_a_state_that_becomes_non_finite_on_the_output_grid_is_a_solver_error(mo
     monkeypatch.setattr(solver, "_dense_output_impl", poisoned)
     values = {k: np.asarray(v, dtype=float) for k, v in load_params("status_quo").values().items()}
     with pytest.raises(SolverError, match="non-finite"):
-        integrate(values, 60, method=method)
+        integrate(values, 60, method=method, stepping="batch")

@@ -9,7 +9,7 @@ from test_extremes import DAYS, assert_agrees, reference, stiff_corner
 
 from sanctions_model.core.model import STATE_NAMES
 from sanctions_model.core.outcomes import PROBABILITIES, compute
-from sanctions_model.core.schedules import Schedule, Windows, breakpoints
+from sanctions_model.core.schedules import MemberSegments, Schedule, Windows, breakpoints, member_edges
 from sanctions_model.core.solve import as_batch
 from sanctions_model.errors import SolverError
 from sanctions_model.inputs.params import load_params
@@ -27,12 +27,12 @@ def _member(values, i):
 def test_a_members_numbers_do_not_depend_on_its_batch():
     values = latin_hypercube(load_params("history_2022_2025"), 12, seed=4)
     batch = run_values(values, HISTORY_DAYS, rtol=1e-5, step=2.0, stepping="member")
-    for i in (0, 5, 11):
+    for i in range(12):  # to the last bit
         alone = run_values(_member(values, i), HISTORY_DAYS, rtol=1e-5, step=2.0, stepping="member")
-        np.testing.assert_allclose(batch.y[:, i], alone.y[:, 0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(batch.y[:, i], alone.y[:, 0])
     # stepping the batch as one system, the same member moves with its company
-    shared = run_values(values, HISTORY_DAYS, rtol=1e-5, step=2.0)
-    alone = run_values(_member(values, 0), HISTORY_DAYS, rtol=1e-5, step=2.0)
+    shared = run_values(values, HISTORY_DAYS, rtol=1e-5, step=2.0, stepping="batch")
+    alone = run_values(_member(values, 0), HISTORY_DAYS, rtol=1e-5, step=2.0, stepping="batch")
     assert np.abs(shared.y[:, 0] - alone.y[:, 0]).max() > 1e-9
 
 
@@ -40,7 +40,7 @@ def test_a_members_numbers_do_not_depend_on_its_batch():
 def test_member_stepping_agrees_with_a_tight_reference(scenario, days):
     values = latin_hypercube(load_params(scenario), 6, seed=8)
     got = run_values(values, days, rtol=1e-5, step=2.0, stepping="member")
-    want = run_values(values, days, rtol=1e-9, step=2.0)
+    want = run_values(values, days, rtol=1e-9, step=2.0, stepping="batch")
     a, b = compute(got), compute(want)
     for key in CROSSINGS:
         assert np.array_equal(np.isnan(a[key]), np.isnan(b[key])), key
@@ -64,7 +64,7 @@ def test_member_stepping_takes_fewer_evaluations_per_member(monkeypatch):
         return real(t, y, *args)
 
     monkeypatch.setattr(solve, "derivatives", counted)
-    run_values(values, 730, rtol=1e-5, step=2.0)
+    run_values(values, 730, rtol=1e-5, step=2.0, stepping="batch")
     shared = sum(widths)
     widths.clear()
     run_values(values, 730, rtol=1e-5, step=2.0, stepping="member")
@@ -102,18 +102,49 @@ def test_an_unknown_stepping_is_refused(base_values):
         run_values(base_values, 10, stepping="each")
 
 
-def test_windows_give_each_member_its_schedules_at_its_own_time():
+def test_a_members_numbers_do_not_depend_on_the_breakpoints_of_its_batch(base_values):
+    """Each member stops only at its own breakpoints: another member's lever dates move nothing."""
+    other = dict(base_values, **{"sanctions.start_day": 37.3, "sanctions.phase_in_days": 11.1,
+                                 "us_aid.start_day": 90.5, "us_aid.phase_in_days": 3.0})
+    batch = run_values({k: np.array([base_values[k], other[k]]) for k in base_values}, 200, rtol=1e-5,
+                       stepping="member")
+    alone = run_values(base_values, 200, rtol=1e-5, stepping="member")
+    np.testing.assert_array_equal(batch.y[:, 0], alone.y[:, 0])
+    assert np.abs(batch.y[:, 1] - alone.y[:, 0]).max() > 1e-6  # the other member did move
+
+
+def test_member_edges_are_each_members_own_breakpoints(base_values):
+    values = {k: np.array([v, v]) for k, v in base_values.items()}
+    values["sanctions.start_day"] = np.array([base_values["sanctions.start_day"], 37.3])
+    values["sanctions.phase_in_days"] = np.array([base_values["sanctions.phase_in_days"], 11.1])
+    p = as_batch(values)
+    edges = member_edges(p, 730.0, 2)
+    for i in range(2):
+        own = edges[i][np.isfinite(edges[i])]
+        alone = {k: v[i:i + 1] for k, v in p.items()}
+        np.testing.assert_array_equal(own, np.concatenate([[0.0], breakpoints(alone, 730.0), [730.0]]))
+    assert 37.3 in edges[1] and 48.4 in edges[1] and 37.3 not in edges[0]
+
+
+@pytest.mark.parametrize("shared", [1, 16])  # every segment compiled for the batch, or none (5 members)
+def test_windows_give_each_member_its_schedules_at_its_own_time(shared, monkeypatch):
+    from sanctions_model.core import schedules
+
+    monkeypatch.setattr(schedules, "SHARED_WINDOW", shared)
     p = as_batch(latin_hypercube(load_params("history_2022_2025"), 5, seed=1))
-    edges = np.concatenate([[0.0], breakpoints(p, HISTORY_DAYS), [float(HISTORY_DAYS)]])
-    t_hi = edges[1:] - 1e-9 * np.maximum(np.diff(edges), 1.0)
+    edges = member_edges(p, HISTORY_DAYS, 5)
     schedule = Schedule(p)
-    windows = Windows(schedule, edges, t_hi)
+    segments = MemberSegments(schedule, edges)
+    assert bool(segments.shared) == (shared == 1)
+    windows = Windows(segments)
+    last = np.isfinite(edges).sum(axis=1) - 2  # each member's last segment
     for segment in ([0, 0, 0, 0, 0], [3, 10, 10, 40, 55], [56, 2, 30, 30, 1]):
-        segment = np.minimum(np.array(segment), edges.size - 2)
-        t = edges[segment] + 0.37 * (t_hi[segment] - edges[segment])
+        segment = np.minimum(np.array(segment), last)
+        a, b = edges[np.arange(5), segment], edges[np.arange(5), segment + 1]
+        t = a + 0.37 * (b - a)
         windows.segment = segment
         got = dict(windows.at(t, p))
         for i in range(5):
-            want = schedule.restricted(None, edges[segment[i]], t_hi[segment[i]]).at(float(t[i]), p)
+            want = schedule.at(float(t[i]), p)
             for key in [k for pair in schedule.keys for k in pair]:
-                np.testing.assert_allclose(got[key][i], want[key][i], rtol=1e-12, atol=1e-12, err_msg=key)
+                np.testing.assert_allclose(got[key][i], want[key][i], rtol=1e-12, atol=1e-9, err_msg=key)

@@ -219,80 +219,97 @@ class Schedule:
             out[value_key], out[rate_key] = value[s], rate[s]
 
 
-class Windows:
-    """Every lever's and stepped driver's schedule of a batch at each member's own time, each
-    member inside its own segment between two breakpoints (for a solver that steps every member
-    with its own step size, ``core/stepper.py``).
+#: Members that must share a segment (the same start and end) for :class:`Windows` to compile it once.
+SHARED_WINDOW = 16
 
-    Set :attr:`segment` (shape ``(n,)``, the index of each member's segment in ``edges``) before
-    each call of :meth:`at`. Each segment's window is compiled once, when a member first enters
-    it (:meth:`_Ramps.within`); between breakpoints every schedule is linear in t, so each member
-    keeps its window's value at the window's start and its rate, and a call costs two array
-    operations. A window is dropped when every member has left it.
+
+class MemberSegments:
+    """A batch's schedules and each member's own segments, for :class:`Windows`: compiled once per
+    run and shared by the windows of any of its members.
+
+    Segments that many members share (a recorded path's months) are compiled once for the batch
+    (:meth:`_Ramps.within`, when a member first enters one), so that a member entering one
+    evaluates the few ramps under way there rather than every ramp of the run.
     """
 
-    def __init__(self, schedule: Schedule, edges: np.ndarray, t_hi: np.ndarray) -> None:
-        self.keys = schedule.keys
-        self.full = schedule.full
-        self.edges, self.t_hi = edges, t_hi
-        m = self.full.base.shape[-1]
+    def __init__(self, schedule: Schedule, edges: np.ndarray) -> None:
+        self.full, self.keys, self.edges = schedule.full, schedule.keys, edges
+        pairs = np.stack([edges[:, :-1], edges[:, 1:]], axis=-1).reshape(-1, 2)
+        pairs, count = np.unique(pairs[np.isfinite(pairs).all(axis=1)], axis=0, return_counts=True)
+        self.shared = {(float(a), float(b)) for (a, b), c in zip(pairs, count) if c >= SHARED_WINDOW}
+        self.windows: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
+
+    def window(self, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every schedule's value at ``a`` and rate over the shared segment ``[a, b]``, for every member
+        of the batch (shape ``(S, n)``; read for the members whose segment it is)."""
+        window = self.windows.get((a, b))
+        if window is None:
+            window = self.windows[(a, b)] = self.full.within(a, b).at(a)
+        return window
+
+    def forget_before(self, day: float) -> None:
+        """Drop the compiled segments that end by ``day`` (every member is past them)."""
+        for key in [key for key in self.windows if key[1] <= day]:
+            del self.windows[key]
+
+
+class Windows:
+    """Every lever's and stepped driver's schedule of some members of a batch at each member's
+    own time, each member inside its own segment between two of its own breakpoints (for a solver
+    that steps every member with its own step size, ``core/stepper.py``).
+
+    Set :attr:`segment` (shape ``(m,)``: each member's segment, an index into its row of the
+    batch's ``edges``) before each call of :meth:`at`. Between a member's breakpoints every
+    schedule is linear in t, so when a member enters a segment its value at the segment's start
+    and its rate are worked out once, and a call costs two array operations.
+    """
+
+    def __init__(self, segments: MemberSegments, members: np.ndarray | None = None, leading: bool = True) -> None:
+        self.segments, self.keys = segments, segments.keys
+        n = segments.edges.shape[0]
+        self.members = np.arange(n) if members is None else members  # positions in the batch
+        self.leading = leading  # the members furthest behind are among these: may drop passed segments
+        m = self.members.size
+        shape = (segments.full.base.shape[0], m)
         self.segment = np.zeros(m, dtype=int)
-        self._windows: dict[int, _Ramps] = {}
         self._entered = np.full(m, -1)  # the segment each member's values below are for
         self._start = np.zeros(m)  # [day]
-        self._value = np.zeros(self.full.base.shape)  # at _start
-        self._rate = np.zeros(self.full.base.shape)
-        self._general = np.zeros(m, dtype=bool)  # in a window not linear in t (evaluated in full)
+        self._value, self._rate = np.zeros(shape), np.zeros(shape)  # at _start
         self._of: Mapping[str, np.ndarray] | None = None
         self._out: dict[str, np.ndarray] = {}
 
-    def take(self, members: np.ndarray) -> Windows:
-        """The same schedules for some members (positions) only, keeping the windows compiled."""
-        new = object.__new__(Windows)
-        new.keys, new.edges, new.t_hi = self.keys, self.edges, self.t_hi
-        new.full = self.full.take(members)
-        new.segment = self.segment[members]
-        new._windows = {j: w.take(members) for j, w in self._windows.items()}
-        new._entered, new._start, new._general = self._entered[members], self._start[members], self._general[members]
-        new._value, new._rate = self._value[:, members], self._rate[:, members]
-        new._of, new._out = None, {}
-        return new
-
-    def _window(self, j: int) -> _Ramps:
-        window = self._windows.get(j)
-        if window is None:
-            window = self._windows[j] = self.full.within(float(self.edges[j]), float(self.t_hi[j]))
-        return window
+    def _enter(self, moved: np.ndarray) -> None:
+        """Work out the values at the start of their segments, and the rates, of the members ``moved``."""
+        segments, batch = self.segments, self.members[moved]
+        seg = self.segment[moved]
+        start, end = segments.edges[batch, seg], segments.edges[batch, seg + 1]
+        general = np.ones(moved.size, dtype=bool)
+        if segments.shared:
+            for a, b in {(float(a), float(b)) for a, b in zip(start, end)} & segments.shared:
+                cols = np.flatnonzero((start == a) & (end == b))
+                value, rate = segments.window(a, b)
+                self._value[:, moved[cols]], self._rate[:, moved[cols]] = value[:, batch[cols]], rate[:, batch[cols]]
+                general[cols] = False
+        if general.any():
+            value, rate = segments.full.take(batch[general]).at(start[general])
+            self._value[:, moved[general]], self._rate[:, moved[general]] = value, rate
+        self._start[moved] = start
+        self._entered[moved] = seg
+        if self.leading:
+            segments.forget_before(float(self._start.min()))
 
     def at(self, t: np.ndarray, p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """``p`` with every schedule's value and rate at each member's time ``t`` (shape ``(n,)``), as
         :meth:`Schedule.at` fills them; the same dictionary, updated, on every call."""
         if self._of is not p:
             self._of, self._out = p, dict(p)
-        seg = self.segment
-        moved = np.flatnonzero(seg != self._entered)
+        moved = np.flatnonzero(self.segment != self._entered)
         if moved.size:
-            for j in np.unique(seg[moved]).tolist():
-                cols = moved[seg[moved] == j]
-                window = self._window(j)
-                self._general[cols] = window.linear is None
-                if window.linear is not None:
-                    a, value, rate = window.linear
-                    self._start[cols], self._value[:, cols], self._rate[:, cols] = a, value[:, cols], rate[:, cols]
-            self._entered = seg.copy()
-            first = int(seg.min())
-            for j in [j for j in self._windows if j < first]:
-                del self._windows[j]
-        value, rate = self._value + self._rate * (t - self._start), self._rate
-        if self._general.any():
-            rate = rate.copy()
-            for j in np.unique(seg[self._general]).tolist():
-                cols = self._general & (seg == j)
-                v, r = self._window(j).at(t)
-                value[:, cols], rate[:, cols] = v[:, cols], r[:, cols]
+            self._enter(moved)
+        value = self._value + self._rate * (t - self._start)
         out = self._out
         for s, (value_key, rate_key) in enumerate(self.keys):
-            out[value_key], out[rate_key] = value[s], rate[s]
+            out[value_key], out[rate_key] = value[s], self._rate[s]
         return out
 
 
@@ -462,12 +479,9 @@ def lever_rate(t: float | np.ndarray, p: Mapping[str, np.ndarray], lever: str) -
     return rate
 
 
-def breakpoints(p: Mapping[str, np.ndarray], horizon: float) -> np.ndarray:
-    """Sorted days in (0, horizon) where any lever or driver of any batch member starts or ends a
-    phase, and the day the model takes over the front from a recorded territory path.
-
-    Integrating piecewise between these days keeps steps and kinks out of the solver's steps.
-    """
+def _phase_days(p: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    """Every day a lever or driver starts or ends a phase, and the day the model takes over the
+    front from a recorded territory path: arrays over the batch (or scalars)."""
     days = []
     for lever in LEVERS:
         for prefix in (lever, *steps(p, lever)):
@@ -481,5 +495,33 @@ def breakpoints(p: Mapping[str, np.ndarray], horizon: float) -> np.ndarray:
             days.extend([start, end])
     if "forces.territory_imposed_days" in p:
         days.append(np.atleast_1d(p["forces.territory_imposed_days"]))
-    allday = np.unique(np.concatenate(days))
+    return days
+
+
+def breakpoints(p: Mapping[str, np.ndarray], horizon: float) -> np.ndarray:
+    """Sorted days in (0, horizon) where any lever or driver of any batch member starts or ends a
+    phase, and the day the model takes over the front from a recorded territory path.
+
+    Integrating piecewise between these days keeps steps and kinks out of the solver's steps.
+    """
+    allday = np.unique(np.concatenate(_phase_days(p)))
     return allday[(allday > 0) & (allday < horizon)]
+
+
+def member_edges(p: Mapping[str, np.ndarray], horizon: float, n: int) -> np.ndarray:
+    """Each member's own segment ends, shape ``(n, K)``: 0, the member's own :func:`breakpoints`
+    in (0, horizon), the horizon, then ``inf`` to fill the row."""
+    phases = _phase_days(p)
+    days = np.stack([np.broadcast_to(d, (n,)) for d in phases]) if phases else np.empty((0, n))
+    days = np.where((days > 0) & (days < horizon), days, np.inf)
+    days = np.sort(days, axis=0)
+    repeated = np.zeros(days.shape, dtype=bool)
+    repeated[1:] = days[1:] == days[:-1]
+    days = np.sort(np.where(repeated, np.inf, days), axis=0)
+    keep = int(np.isfinite(days).sum(axis=0).max(initial=0))
+    edges = np.full((keep + 2, n), np.inf)
+    edges[0] = 0.0
+    edges[1:keep + 1] = days[:keep]
+    last = np.isfinite(edges).sum(axis=0)  # where each member's horizon goes
+    edges[last, np.arange(n)] = float(horizon)
+    return np.ascontiguousarray(edges.T)

@@ -18,9 +18,10 @@ that should stay positive below zero) does the same. Only a member the implicit 
 cannot integrate either raises :class:`SolverError`. ``BatchSolution.fallback`` says which
 members fell back.
 
-With ``stepping="member"`` (opt-in), RK45 and RK23 step every member with its own step size
-instead (:mod:`sanctions_model.core.stepper`), and the members that leave continue on the
-implicit method from where each left.
+By default (``stepping="member"``) RK45 and RK23 step every member with its own step size
+instead (:mod:`sanctions_model.core.stepper`), the same stiffness test deciding which members
+leave, and the members that leave continue on the implicit method from where each left;
+``stepping="batch"`` keeps one step size for the batch, as described above.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 
 from ..errors import SolverError
 from .model import N_STATES, STATE_SCALE, continued_state, derivatives, initial_state
-from .schedules import Schedule, Windows, breakpoints, compiled
+from .schedules import MemberSegments, Schedule, Windows, breakpoints, compiled, member_edges
 from .stepper import METHODS as STEPPED
 from .stepper import Model, step_members
 
@@ -229,31 +230,33 @@ class _Segment:
 
 class _Members:
     """The model of a batch for :func:`~sanctions_model.core.stepper.step_members`: each member at
-    its own time, with the levers of its own segment (read on that segment's side of its end)."""
+    its own time, with the levers of its own segment between its own breakpoints (``edges``, one
+    row per member), read on that segment's side of its end."""
 
     def __init__(self, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray], schedule: Schedule,
                  edges: np.ndarray) -> None:
-        self.p, self.ref, self.schedule, self.edges = p, ref, schedule, edges
-        lengths = np.maximum(np.diff(edges), 1.0)
-        self.t_hi = edges[1:] - 1e-9 * lengths  # as _Segment: evaluate levers on this side of the end
+        self.p, self.ref, self.edges = p, ref, edges
+        self.segments = MemberSegments(schedule, edges)
 
-    def model(self, members: np.ndarray | None = None) -> Model:
-        """``dy/dt`` of ``members`` (all: None) at their times ``t`` in their ``segment``s."""
+    def model(self, members: np.ndarray | None = None, leading: bool = True) -> Model:
+        """``dy/dt`` of ``members`` (positions in the batch; None: all) at their times ``t`` in their
+        ``segment``s; ``leading``: these are the stepper's batch (the member furthest behind among them),
+        not a few members looked at for stiffness."""
         if members is None:
-            p, ref = self.p, self.ref
-            self.windows = windows = Windows(self.schedule, self.edges, self.t_hi)
-            self.members = np.arange(self.windows.segment.size)
-        else:  # members of the whole batch, among those of the last model
+            p, ref, edges = self.p, self.ref, self.edges
+        else:
             p = {k: v[members] for k, v in self.p.items()}
             ref = {k: v[members] for k, v in self.ref.items()}
-            self.windows = windows = self.windows.take(np.searchsorted(self.members, members))
-            self.members = members
+            edges = self.edges[members]
+        windows = Windows(self.segments, members, leading)
         q = compiled(p, schedule=windows)
-        t_hi = self.t_hi
+        rows = np.arange(edges.shape[0])
 
         def f(t: np.ndarray, y: np.ndarray, segment: np.ndarray) -> np.ndarray:
             windows.segment = segment
-            return derivatives(np.minimum(t, t_hi[segment]), y, q, ref)
+            a, b = edges[rows, segment], edges[rows, segment + 1]
+            t_hi = b - 1e-9 * np.maximum(b - a, 1.0)  # as _Segment: levers on this side of the segment's end
+            return derivatives(np.minimum(t, t_hi), y, q, ref)
 
         return f
 
@@ -294,7 +297,7 @@ def integrate(
     rtol: float = DEFAULT_RTOL,
     atol_factor: float = DEFAULT_ATOL_FACTOR,
     method: str = "RK45",
-    stepping: str = "batch",
+    stepping: str = "member",
     start: np.ndarray | None = None,
     reference: Mapping[str, np.ndarray] | None = None,
 ) -> BatchSolution:
@@ -318,10 +321,11 @@ def integrate(
         members fall back to :data:`FALLBACK_METHOD`, or an implicit one (``Radau``, ``BDF``,
         ``LSODA``) for every member.
     stepping : str
-        ``"batch"`` (default): the explicit method advances the whole batch with one step size, as
-        SciPy's solver does; ``"member"``: ``RK45`` and ``RK23`` step every member with its own
-        step size (:mod:`~sanctions_model.core.stepper`), so that a member's numbers do not depend
-        on its batch and each member costs only the evaluations it needs itself.
+        ``"member"`` (default): ``RK45`` and ``RK23`` step every member with its own step size
+        (:mod:`~sanctions_model.core.stepper`), so that a member's numbers do not depend on its
+        batch and each member costs only the evaluations it needs itself; ``"batch"``: the
+        explicit method advances the whole batch as one system with one step size, as SciPy's
+        solver does (``DOP853`` always does).
     start : array (N_STATES, n), optional
         Every member's stocks on day 0, instead of those its parameters give
         (:func:`~sanctions_model.core.model.initial_state`): a run continued from where another
@@ -364,27 +368,28 @@ def integrate(
         got = f"from {grid.min():g} to {grid.max():g}" if grid.size else "none"
         raise ValueError(f"the output grid must rise strictly from day 0 to at most day {days:g}; "
                          f"got {grid.size} points, {got}")
-    edges = np.concatenate([[0.0], breakpoints(p, days), [float(days)]])
     out = np.empty((N_STATES, n, grid.size))
     out[:, :, 0] = y0
     y = y0
     stiff = np.zeros(n, dtype=bool)  # members on the implicit method (for the rest of the run)
     schedule = Schedule(p)  # every lever and driver of the batch, read from the parameters once
-    if stepping == "member" and method in STEPPED:  # every member with its own step size
-        batch = _Members(p, ref, schedule, edges)
-        left = step_members(batch.model(), batch.model, y0, edges, grid, out, method=method, rtol=rtol,
+    if stepping == "member" and method in STEPPED:  # each member its own step size, between its own breakpoints
+        own = member_edges(p, days, n)
+        batch = _Members(p, ref, schedule, own)
+        left = step_members(batch.model(), batch.model, y0, own, grid, out, method=method, rtol=rtol,
                             atol=STATE_SCALE * atol_factor, stiffness=_radius, check_every=STIFF_CHECK_CALLS,
-                            stiff_calls=STIFF_CALLS, max_calls=MAX_RHS_CALLS, non_finite=NON_FINITE)
+                            stiff_calls=STIFF_CALLS, stability=STABILITY_LIMIT, max_calls=MAX_RHS_CALLS,
+                            non_finite=NON_FINITE)
         stiff[left.members] = True
-        groups: dict[tuple[int, float], list[int]] = {}
-        for k, (j, t) in enumerate(zip(left.segment.tolist(), left.t.tolist())):
-            groups.setdefault((j, t), []).append(k)
-        for (j, t), ks in groups.items():  # the members that left, on the implicit method to the end
-            moved, y_left = left.members[ks], left.y[:, ks]
-            for a, b in zip(edges[j:-1], edges[j + 1:]):
+        for i, j, t, y_left in zip(left.members.tolist(), left.segment.tolist(), left.t.tolist(), left.y.T):
+            # each member that left, alone on the implicit method to the end, so that its numbers are its own
+            ends = own[i][np.isfinite(own[i])]
+            state = y_left[:, None]
+            for a, b in zip(ends[j:-1], ends[j + 1:]):
                 segment = _Segment(p, ref, schedule, a, b, grid, out, rtol, atol_factor)
-                y_left = segment.implicit(IMPLICIT[FALLBACK_METHOD], moved, max(a, t), y_left)
+                state = segment.implicit(IMPLICIT[FALLBACK_METHOD], np.array([i]), max(a, t), state)
         return BatchSolution(grid, out, ref, p, stiff)
+    edges = np.concatenate([[0.0], breakpoints(p, days), [float(days)]])  # the batch's, shared
     step_size: float | None = None  # carried from one segment to the next
     for a, b in zip(edges[:-1], edges[1:]):
         segment = _Segment(p, ref, schedule, a, b, grid, out, rtol, atol_factor)

@@ -12,11 +12,12 @@ on the batch it is in, and a batch costs each member only the evaluations it nee
 (over the history a member alone needs about 1,100 evaluations, a batch of 2,000 sharing one
 step size 1,930; over a 730-day projection 190 against 880).
 
-Each member stops at every breakpoint (the segments' ends, ``edges``) and restarts there with
+Each member stops at each of its own breakpoints (its segments' ends) and restarts there with
 the derivative on the new side, carrying its step size over. A member whose right-hand side is
-not finite at a state a stage tried, or whose fastest mode makes it stiff (checked as in
-``solve.py``), leaves the explicit method at its last accepted state, for the caller to finish
-with an implicit one.
+not finite at a state a stage tried shortens its step (by :data:`MIN_FACTOR`) and tries again;
+one that still cannot go on after :data:`MAX_UNDEFINED` tries, or is undefined at an accepted
+state, or whose fastest mode makes it stiff (checked as in ``solve.py``), leaves the explicit
+method at its last accepted state, for the caller to finish with an implicit one.
 
 No library offers this: SciPy's solvers, and the ODE solvers built on them, control one step
 size per system.
@@ -80,11 +81,15 @@ class _Tableau:
 
 
 def _rms(x: np.ndarray) -> np.ndarray:
-    """Root mean square over the stocks (axis 0), per member: SciPy's error norm of one member."""
-    return np.sqrt(np.einsum("ij,ij->j", x, x) / x.shape[0])
+    """Root mean square over the stocks (axis 0), per member: SciPy's error norm of one member.
+
+    Summed along each member's own contiguous row, so that a member's sum is added in the same
+    order (and rounds the same) whatever the batch's width."""
+    rows = np.ascontiguousarray(x.T)
+    return np.sqrt(np.einsum("ji,ji->j", rows, rows) / x.shape[0])
 
 
-def first_steps(f: Model, t0: float, y0: np.ndarray, f0: np.ndarray, length: float, order: int,
+def first_steps(f: Model, t0: float, y0: np.ndarray, f0: np.ndarray, length: np.ndarray, order: int,
                 rtol: float, atol: np.ndarray) -> np.ndarray:
     """SciPy's first step (``select_initial_step``) for every member at once [day], shape ``(m,)``."""
     scale = atol + np.abs(y0) * rtol
@@ -94,7 +99,7 @@ def first_steps(f: Model, t0: float, y0: np.ndarray, f0: np.ndarray, length: flo
     m = y0.shape[1]
     f1 = f(np.full(m, t0) + h0, y0 + h0 * f0, np.zeros(m, dtype=int))
     d2 = _rms((f1 - f0) / scale) / h0
-    big = np.maximum(d1, d2)
+    big = np.fmax(d1, d2)  # as SciPy's max(d1, d2), which keeps d1 where d2 is NaN
     h1 = np.where((d1 <= 1e-15) & (d2 <= 1e-15), np.maximum(1e-6, h0 * 1e-3),
                   (0.01 / np.where(big > 0, big, 1.0)) ** (1.0 / (order + 1)))
     return np.minimum(np.minimum(100 * h0, h1), length)
@@ -102,7 +107,7 @@ def first_steps(f: Model, t0: float, y0: np.ndarray, f0: np.ndarray, length: flo
 
 def step_members(
     f: Model,
-    restrict: Callable[[np.ndarray], Model],
+    restrict: Callable[[np.ndarray, bool], Model],
     y0: np.ndarray,
     edges: np.ndarray,
     grid: np.ndarray,
@@ -114,25 +119,28 @@ def step_members(
     stiffness: Callable[[Model, np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
     check_every: int = 1_000,
     stiff_calls: float = 5_000.0,
+    stability: float = 3.0,
     max_calls: int = 50_000,
     non_finite: str = "a state became non-finite",
 ) -> Left:
-    """Integrate every member from ``edges[0]`` to ``edges[-1]``, each with its own step size.
+    """Integrate every member from its first edge to its last (the horizon), each with its own step size.
 
     Parameters
     ----------
     f : Model
         The right-hand side of the whole batch (``n`` members).
     restrict : callable
-        ``restrict(members)``: the right-hand side of some members only (positions in the batch),
-        called when enough members have finished that evaluating them all would waste time.
+        ``restrict(members, leading)``: the right-hand side of some members only (positions in the
+        batch): the members still integrating, when enough have finished that evaluating them all
+        would waste time (``leading`` True), or a few looked at for stiffness (False).
     y0 : array (N_STATES, n)
-        The state at ``edges[0]``.
-    edges : array [day]
-        The segments' ends, rising: ``edges[0]`` the start, ``edges[-1]`` the horizon.
+        The state at the first edge.
+    edges : array (n, K) [day]
+        Each member's segments' ends, rising along its row: the start, its breakpoints, the horizon
+        (the same for every member), then ``inf`` to fill the row.
     grid : array [day]
-        The output days; ``out[:, i, k]`` gets member ``i`` at ``grid[k]`` for every ``grid[k] >
-        edges[0]`` its steps cover.
+        The output days; ``out[:, i, k]`` gets member ``i`` at every ``grid[k]`` after the start
+        that its steps cover.
     out : array (N_STATES, n, grid.size)
         Written in place.
     method : str
@@ -141,8 +149,9 @@ def step_members(
     atol : array (N_STATES,)
     stiffness : callable, optional
         ``stiffness(f, t, y, segment)``: each member's spectral radius [1/day]; looked at for the
-        members that have spent ``check_every`` evaluations in their segment, which leave when
-        finishing the segment at steps the radius allows would cost more than ``stiff_calls``.
+        members that have spent ``check_every`` evaluations in their segment (with the model of
+        those members only), which leave when finishing the segment at steps of ``stability /
+        radius`` would cost more than ``stiff_calls``.
     max_calls : int
         Evaluations a member may spend in one segment.
 
@@ -150,7 +159,7 @@ def step_members(
     -------
     Left
         The members that left the explicit method (none, usually); every other member's output
-        is written and ends at ``edges[-1]``.
+        is written and ends at the horizon.
 
     Raises
     ------
@@ -161,19 +170,23 @@ def step_members(
     tab = _Tableau(METHODS[method])
     s = tab.s
     n_states, n = y0.shape
+    if n == 0:  # an empty batch: nothing to integrate
+        return Left(np.empty(0, dtype=int), np.empty(0, dtype=int), np.empty(0), np.empty((n_states, 0)),
+                    np.empty(0, dtype=bool))
     atol = np.asarray(atol, dtype=float)
-    t_end = float(edges[-1])
+    rows = np.arange(n)
+    t_end = float(edges[0][np.isfinite(edges[0])][-1])
     # Per member, member-major (a member's stocks, and its stages, contiguous): ``idx`` maps the
     # rows to the batch; rows are dropped as members finish.
     idx = np.arange(n)
-    t = np.full(n, float(edges[0]))
+    t = edges[:, 0].copy()
     seg = np.zeros(n, dtype=int)
     y = np.ascontiguousarray(y0.T)
     k_st = np.zeros((n, s + 1, n_states))  # zeros: a stage not yet reached weighs 0 * K, never 0 * NaN
     f0 = f(t, y0, seg)
     k_st[:, 0] = f0.T
     bad = ~np.isfinite(f0).all(axis=0)
-    h = first_steps(f, float(edges[0]), y0, np.where(bad, 0.0, f0), float(edges[1] - edges[0]), tab.order, rtol,
+    h = first_steps(f, float(edges[0, 0]), y0, np.where(bad, 0.0, f0), edges[:, 1] - edges[:, 0], tab.order, rtol,
                     atol[:, None])
     h = np.where(np.isfinite(h) & ~bad, h, 1e-6)
     stage = np.ones(n, dtype=int)
@@ -194,19 +207,20 @@ def step_members(
     if bad.any():
         leave(np.flatnonzero(bad), False)
     model = f
-    rows = np.arange(n)
     while live.any():
         if live.sum() < 0.75 * live.size:  # drop the members done with, and evaluate the rest only
             keep = np.flatnonzero(live)
             idx, t, seg, y, h, stage, h_used = idx[keep], t[keep], seg[keep], y[keep], h[keep], stage[keep], \
                 h_used[keep]
             k_st, y_new, rejected, calls, checked = k_st[keep], y_new[keep], rejected[keep], calls[keep], checked[keep]
-            undefined, live, rows = undefined[keep], live[keep], np.arange(keep.size)
-            model = restrict(idx)
+            undefined, live, rows, edges = undefined[keep], live[keep], np.arange(keep.size), edges[keep]
+            model = restrict(idx, True)
         everyone = bool(live.all())
         # a member beginning a step (stage 1) takes its proposed step, cut at its segment's end
         starting = stage == 1
-        h_used = np.where(starting, np.minimum(h, edges[seg + 1] - t), h_used)
+        if starting.any():  # (not below SciPy's smallest step at t)
+            h = np.where(starting, np.maximum(h, 10 * np.abs(np.nextafter(t, np.inf) - t)), h)
+            h_used = np.where(starting, np.minimum(h, edges[rows, seg + 1] - t), h_used)
         w = tab.w[stage] * h_used[:, None]  # (m, s): this stage's weights, per member
         arg = y + np.einsum("mk,mki->mi", w, k_st[:, :s])
         t_arg = t + tab.c[stage] * h_used
@@ -241,15 +255,16 @@ def step_members(
             calls[moved], checked[moved] = 0, 0
         if (live & (calls > max_calls)).any():
             i = np.flatnonzero(live & (calls > max_calls))[0]
-            raise SolverError(f"more than {max_calls} evaluations between day {edges[seg[i]]:g} and "
-                              f"{edges[seg[i] + 1]:g} ({method}, member by member): the parameters stall the solver")
+            raise SolverError(f"more than {max_calls} evaluations between day {edges[i, seg[i]]:g} and "
+                              f"{edges[i, seg[i] + 1]:g} ({method}, member by member): the parameters stall the "
+                              "solver")
         if stiffness is not None:
             look = np.flatnonzero(live & (calls - checked >= check_every))
             if look.size:
                 checked[look] = calls[look]
-                radius = stiffness(model, t, np.ascontiguousarray(y.T), seg)
-                cost = s * radius * (edges[seg + 1] - t) / 3.0
-                stiff = look[cost[look] > stiff_calls]
+                radius = stiffness(restrict(idx[look], False), t[look], np.ascontiguousarray(y[look].T), seg[look])
+                cost = s * radius * (edges[look, seg[look] + 1] - t[look]) / stability
+                stiff = look[cost > stiff_calls]
                 if stiff.size:
                     leave(stiff, True)
     dense.flush()
@@ -283,7 +298,7 @@ def _finish_steps(done: np.ndarray, tab: _Tableau, t: np.ndarray, y: np.ndarray,
         tiny = h[no] < 10 * np.abs(np.nextafter(t[no], np.inf) - t[no])
         if tiny.any():
             i = no[np.flatnonzero(tiny)[0]]
-            raise SolverError(f"solver failed between day {edges[seg[i]]:g} and {edges[seg[i] + 1]:g}: "
+            raise SolverError(f"solver failed between day {edges[i, seg[i]]:g} and {edges[i, seg[i] + 1]:g}: "
                               "Required step size is less than spacing between numbers.")
     yes = done[ok]
     if not yes.size:
@@ -291,7 +306,7 @@ def _finish_steps(done: np.ndarray, tab: _Tableau, t: np.ndarray, y: np.ndarray,
     grow = np.minimum(MAX_FACTOR, factor[ok])
     grow = np.where(rejected[yes], np.minimum(1.0, grow), grow)
     hy = hd[ok]
-    b = edges[seg[yes] + 1]
+    b = edges[yes, seg[yes] + 1]
     t_old = t[yes]
     t_new = t_old + hy
     ended = t_new >= b - 1e-12 * np.maximum(1.0, np.abs(b))  # the step was cut to the segment's end

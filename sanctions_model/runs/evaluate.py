@@ -43,14 +43,15 @@ class SolverPolicy:
     method : str
         The explicit method; stiff members fall back to Radau (``core/solve.py``).
     stepping : str
-        ``"batch"``: one step size for the whole batch (SciPy's solver); ``"member"``: each member
-        its own (``core/stepper.py``; not yet the default, see docs/sweeps.md).
+        ``"member"``: each member its own step size (``core/stepper.py``), so that a member's
+        numbers do not depend on the batch it is in; ``"batch"``: one step size for the whole batch
+        (SciPy's solver).
     """
 
     rtol: float = 1e-5
     step: float = 2.0
     method: str = "RK45"
-    stepping: str = "batch"
+    stepping: str = "member"
 
     def grid(self, days: float, at: np.ndarray) -> np.ndarray:
         """Output days: every ``step`` from 0, the kept days ``at`` and the horizon."""
