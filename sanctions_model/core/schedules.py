@@ -212,11 +212,14 @@ class Schedule:
         return self._out
 
     def _fill(self, evaluated: tuple[np.ndarray, np.ndarray]) -> None:
-        value, rate = evaluated
-        out = self._out
-        assert out is not None
-        for s, (value_key, rate_key) in enumerate(self.keys):
-            out[value_key], out[rate_key] = value[s], rate[s]
+        assert self._out is not None
+        _fill(self._out, self.keys, *evaluated)
+
+
+def _fill(out: dict[str, np.ndarray], keys: tuple[tuple[str, str], ...], value: np.ndarray, rate: np.ndarray) -> None:
+    """Each schedule's value and rate (rows of ``value`` and ``rate``) under its keys in ``out``."""
+    for s, (value_key, rate_key) in enumerate(keys):
+        out[value_key], out[rate_key] = value[s], rate[s]
 
 
 #: Members that must share a segment (the same start and end) for :class:`Windows` to compile it once.
@@ -306,11 +309,8 @@ class Windows:
         moved = np.flatnonzero(self.segment != self._entered)
         if moved.size:
             self._enter(moved)
-        value = self._value + self._rate * (t - self._start)
-        out = self._out
-        for s, (value_key, rate_key) in enumerate(self.keys):
-            out[value_key], out[rate_key] = value[s], self._rate[s]
-        return out
+        _fill(self._out, self.keys, self._value + self._rate * (t - self._start), self._rate)
+        return self._out
 
 
 class _Ramps:
@@ -357,12 +357,8 @@ class _Ramps:
 
     def take(self, members: np.ndarray) -> _Ramps:
         """The same schedules for some members (the last axis) only."""
-        taken = _Ramps(self.base[:, members], self.change[:, :, members], self.start[:, :, members],
-                       self.phase[:, :, members], self.moving)
-        if self.linear is not None:
-            a, value, rate = self.linear
-            taken.linear = (a, value[:, members], rate[:, members])
-        return taken
+        return _Ramps(self.base[:, members], self.change[:, :, members], self.start[:, :, members],
+                      self.phase[:, :, members], self.moving)
 
     def within(self, a: float, b: float) -> _Ramps:
         """The same schedules for times in ``[a, b]`` only: leading ramps finished for every member

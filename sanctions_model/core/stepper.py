@@ -51,14 +51,13 @@ Model = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 @dataclass
 class Left:
-    """Members that left the explicit method: their positions in the batch, and each one's
-    segment, time [day] and state (``(N_STATES, m)``) where it left."""
+    """Members that left the explicit method (stiff, or undefined where they were): their positions
+    in the batch, and each one's segment, time [day] and state (``(N_STATES, m)``) where it left."""
 
     members: np.ndarray
     segment: np.ndarray
     t: np.ndarray
     y: np.ndarray
-    stiff: np.ndarray  # True: stiff; False: a non-finite rate of change at a state a stage tried
 
 
 class _Tableau:
@@ -80,25 +79,25 @@ class _Tableau:
         self.order = method.error_estimator_order
 
 
-def _rms(x: np.ndarray) -> np.ndarray:
-    """Root mean square over the stocks (axis 0), per member: SciPy's error norm of one member.
+def _rms(rows: np.ndarray) -> np.ndarray:
+    """Root mean square of each member's row (shape ``(m, N_STATES)``): SciPy's error norm of one member.
 
     Summed along each member's own contiguous row, so that a member's sum is added in the same
     order (and rounds the same) whatever the batch's width."""
-    rows = np.ascontiguousarray(x.T)
-    return np.sqrt(np.einsum("ji,ji->j", rows, rows) / x.shape[0])
+    rows = np.ascontiguousarray(rows)
+    return np.sqrt(np.einsum("ji,ji->j", rows, rows) / rows.shape[1])
 
 
 def first_steps(f: Model, t0: float, y0: np.ndarray, f0: np.ndarray, length: np.ndarray, order: int,
                 rtol: float, atol: np.ndarray) -> np.ndarray:
     """SciPy's first step (``select_initial_step``) for every member at once [day], shape ``(m,)``."""
     scale = atol + np.abs(y0) * rtol
-    d0, d1 = _rms(y0 / scale), _rms(f0 / scale)
+    d0, d1 = _rms((y0 / scale).T), _rms((f0 / scale).T)
     h0 = np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / np.where(d1 > 0, d1, 1.0))
     h0 = np.minimum(h0, length)
     m = y0.shape[1]
     f1 = f(np.full(m, t0) + h0, y0 + h0 * f0, np.zeros(m, dtype=int))
-    d2 = _rms((f1 - f0) / scale) / h0
+    d2 = _rms(((f1 - f0) / scale).T) / h0
     big = np.fmax(d1, d2)  # as SciPy's max(d1, d2), which keeps d1 where d2 is NaN
     h1 = np.where((d1 <= 1e-15) & (d2 <= 1e-15), np.maximum(1e-6, h0 * 1e-3),
                   (0.01 / np.where(big > 0, big, 1.0)) ** (1.0 / (order + 1)))
@@ -171,8 +170,7 @@ def step_members(
     s = tab.s
     n_states, n = y0.shape
     if n == 0:  # an empty batch: nothing to integrate
-        return Left(np.empty(0, dtype=int), np.empty(0, dtype=int), np.empty(0), np.empty((n_states, 0)),
-                    np.empty(0, dtype=bool))
+        return Left(np.empty(0, dtype=int), np.empty(0, dtype=int), np.empty(0), np.empty((n_states, 0)))
     atol = np.asarray(atol, dtype=float)
     rows = np.arange(n)
     t_end = float(edges[0][np.isfinite(edges[0])][-1])
@@ -198,14 +196,14 @@ def step_members(
     undefined = np.zeros(n, dtype=int)  # steps in a row shortened for an undefined trial state
     dense = _Dense(tab, grid, out, non_finite)
     live = np.ones(n, dtype=bool)  # still integrating (False: finished or left)
-    left: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    left: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def leave(where: np.ndarray, stiff: bool) -> None:
-        left.append((idx[where], seg[where].copy(), t[where].copy(), y[where].T.copy(), np.full(where.size, stiff)))
+    def leave(where: np.ndarray) -> None:
+        left.append((idx[where], seg[where].copy(), t[where].copy(), y[where].T.copy()))
         live[where] = False
 
     if bad.any():
-        leave(np.flatnonzero(bad), False)
+        leave(np.flatnonzero(bad))
     model = f
     while live.any():
         if live.sum() < 0.75 * live.size:  # drop the members done with, and evaluate the rest only
@@ -238,7 +236,7 @@ def step_members(
         if bad.any():  # a trial state where the model is undefined: the step was too long
             at_start = np.flatnonzero(bad & (stage == 1))  # at an accepted state (stage 0): no further
             if at_start.size:
-                leave(at_start, False)
+                leave(at_start)
             retry = np.flatnonzero(live & bad)
             h[retry] = h_used[retry] * MIN_FACTOR
             rejected[retry] = True
@@ -246,7 +244,7 @@ def step_members(
             stage[retry] = 1  # the first stage, at the accepted state, still holds
             k_st[retry] = np.where(np.isfinite(k_st[retry]), k_st[retry], 0.0)
             if (undefined > MAX_UNDEFINED).any():
-                leave(np.flatnonzero(live & (undefined > MAX_UNDEFINED)), False)
+                leave(np.flatnonzero(live & (undefined > MAX_UNDEFINED)))
         if at_s.size:
             _finish_steps(at_s, tab, t, y, y_new, k_st, h, h_used, stage, rejected, seg, edges, dense, idx, live,
                           rtol, atol, t_end)
@@ -266,12 +264,12 @@ def step_members(
                 cost = s * radius * (edges[look, seg[look] + 1] - t[look]) / stability
                 stiff = look[cost > stiff_calls]
                 if stiff.size:
-                    leave(stiff, True)
+                    leave(stiff)
     dense.flush()
     if not left:
         empty = np.empty(0, dtype=int)
-        return Left(empty, empty, np.empty(0), np.empty((n_states, 0)), np.empty(0, dtype=bool))
-    return Left(*(np.concatenate([part[i] for part in left], axis=-1) for i in range(5)))
+        return Left(empty, empty, np.empty(0), np.empty((n_states, 0)))
+    return Left(*(np.concatenate([part[i] for part in left], axis=-1) for i in range(4)))
 
 
 def _finish_steps(done: np.ndarray, tab: _Tableau, t: np.ndarray, y: np.ndarray, y_new: np.ndarray,
@@ -284,8 +282,7 @@ def _finish_steps(done: np.ndarray, tab: _Tableau, t: np.ndarray, y: np.ndarray,
     hd = h_used[done]
     yo, yn = y[done], y_new[done]
     scale = atol + np.maximum(np.abs(yo), np.abs(yn)) * rtol
-    error = np.einsum("k,mki->mi", tab.e, ks) * hd[:, None] / scale
-    norm = np.sqrt(np.einsum("mi,mi->m", error, error) / error.shape[1])
+    norm = _rms(np.einsum("k,mki->mi", tab.e, ks) * hd[:, None] / scale)
     ok = norm < 1.0
     with np.errstate(divide="ignore"):
         factor = np.where(norm == 0.0, MAX_FACTOR, SAFETY * norm ** tab.exponent)
