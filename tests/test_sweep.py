@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ from sanctions_model.errors import InputError
 from sanctions_model.inputs.params import load_params
 from sanctions_model.runs.designs import DESIGNS, Design, uncertainties
 from sanctions_model.runs.evaluate import POLICY
-from sanctions_model.runs.sweep import read_sweep, run_sweep
+from sanctions_model.runs.sweep import ChunkTask, failed_chunk, joined, pieces, read_sweep, run_chunk, run_sweep
 
 CLI = [sys.executable, "-m", "sanctions_model.cli"]
 
@@ -94,10 +95,44 @@ def test_vary_and_fix():
 
 
 def test_parallel_local_run_equals_serial(tmp_path):
-    design = Design.build("sobol", load_params(), 16, seed=3, chunk_size=4)
+    design = Design.build("sobol", load_params(), 18, seed=3, chunk_size=4)  # the fifth chunk cut in two
     run_sweep(design, _scenarios("status_quo"), tmp_path / "serial", workers=1)
     run_sweep(design, _scenarios("status_quo"), tmp_path / "pool", workers=2)
     pd.testing.assert_frame_equal(read_sweep(tmp_path / "serial"), read_sweep(tmp_path / "pool"))
+
+
+def test_a_chunk_computed_in_pieces_equals_the_chunk_whole():
+    """The last chunks of a sweep are cut into pieces, one per worker; the tables written are the
+    whole chunk's to the last bit (a member's numbers do not depend on its batch)."""
+    design = Design.build("lhs", load_params(), 7, seed=4, chunk_size=7)
+    scen = tuple((label, tuple(params.values().items())) for label, params in _scenarios("status_quo", "hard_way"))
+    task = ChunkTask(design.to_dict(), 0, scen, 200.0, ("strain", "balance"), 30.0)
+    whole = run_chunk(task)
+    work = pieces(design, [0], 3)
+    assert [piece for _, piece in work] == [(0, 2), (2, 5), (5, 7)]
+    parts = [run_chunk(dataclasses.replace(task, piece=piece)) for _, piece in work]
+    got = joined(parts, ["status_quo", "hard_way"])
+    for table in ("samples", "outcomes", "trajectories"):
+        pd.testing.assert_frame_equal(got[table], whole[table], check_exact=True)
+    # a piece lost with its worker: its rows failed, the other pieces' rows kept
+    lost = joined([parts[0], failed_chunk(dataclasses.replace(task, piece=(2, 5)), "lost"), parts[2]],
+                  ["status_quo", "hard_way"])
+    failed = lost["outcomes"]["status"] == "failed"
+    assert lost["outcomes"]["sample_id"][failed].unique().tolist() == [2, 3, 4]
+    pd.testing.assert_frame_equal(lost["outcomes"][~failed], whole["outcomes"][~failed], check_exact=True)
+    assert set(lost["trajectories"]["sample_id"]) == {0, 1, 5, 6}
+    pd.testing.assert_frame_equal(lost["trajectories"].reset_index(drop=True),
+                                  whole["trajectories"][whole["trajectories"]["sample_id"].isin([0, 1, 5, 6])]
+                                  .reset_index(drop=True), check_exact=True)
+
+
+def test_only_the_chunks_left_over_for_a_last_round_are_cut():
+    design = Design.build("lhs", load_params(), 9, seed=4, chunk_size=2)  # chunks of 2, 2, 2, 2, 1
+    assert pieces(design, [0, 1, 2, 3, 4], 1) == [(i, None) for i in range(5)]
+    assert pieces(design, [0, 1, 2, 3], 2) == [(i, None) for i in range(4)]
+    assert pieces(design, [0, 1, 2, 3, 4], 3) == [(0, None), (1, None), (2, None), (3, (0, 1)), (3, (1, 2)),
+                                                  (4, None)]  # a chunk of one row is not cut
+    assert pieces(design, [1, 2], 4) == [(1, (0, 1)), (1, (1, 2)), (2, (0, 1)), (2, (1, 2))]
 
 
 def test_dask_local_cluster_equals_local_run(tmp_path):

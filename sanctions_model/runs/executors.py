@@ -220,6 +220,15 @@ class ProgressBar:
         self.close()
 
 
+def parallel_width(workers: int | None = None, client: Any = None) -> int:
+    """How many pieces of work :func:`each_result` runs at once: the Dask cluster's worker threads
+    with a ``client``, else ``workers`` local processes (None: every core)."""
+    if client is not None:
+        threads = sum(int(w.get("nthreads", 1)) for w in client.scheduler_info().get("workers", {}).values())
+        return max(threads, 1)
+    return max(workers or os.cpu_count() or 1, 1)
+
+
 def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None, client: Any = None, *,
                 on_lost: Callable[[T], R] | None = None) -> Iterator[tuple[int, R]]:
     """``(i, fn(items[i]))`` for every item, in the order they finish: the one executor layer.
