@@ -14,7 +14,9 @@ members and one of 8,000 evaluated in this process on one core (the engine's own
 process start and chunk balance), each with where its time went: the right-hand-side
 evaluations the solver asked for, the segments between breakpoints it restarted at, the
 evaluations per simulated day, and the time in the model's right-hand side against the
-solver's own work, the output grid and the outcomes; and the evaluations the central
+solver's own work, the output grid and the outcomes, and the evaluations each member needed (summed
+over the members each call evaluated) and how many the engine made a second (what an evaluation
+costs, apart from how many a run needs); and the evaluations the central
 parameter set needs alone (how eventful the path itself is, apart from the batch's spread).
 Each chunk of 2,000 is also evaluated with the other stepping (``stepping="batch"``: one step
 size for the batch, SciPy's; the default steps each member on its own, ``core/stepper.py``).
@@ -63,6 +65,7 @@ class Cost:
     evaluations: int
     rhs_seconds: float
     segments: int
+    member_evaluations: int  # the evaluations summed over the members each call evaluated
 
 
 def in_process(scenario: str, days: int, n: int, central: bool = False, policy: SolverPolicy = POLICY) -> Cost:
@@ -74,7 +77,7 @@ def in_process(scenario: str, days: int, n: int, central: bool = False, policy: 
     else:
         design = Design.build("lhs", params, n, seed=1, chunk_size=n)
         values = overlay(params.values(), design.names, design.chunk(0))
-    model, spent = solve.derivatives, [0, 0.0]
+    model, spent = solve.derivatives, [0, 0.0, 0]
 
     def counted(*args):
         start = time.perf_counter()
@@ -83,6 +86,7 @@ def in_process(scenario: str, days: int, n: int, central: bool = False, policy: 
         finally:
             spent[0] += 1
             spent[1] += time.perf_counter() - start
+            spent[2] += np.shape(args[1])[-1]  # derivatives(t, y, p, ref): y is (N_STATES, members)
 
     solve.derivatives = counted
     try:
@@ -92,7 +96,7 @@ def in_process(scenario: str, days: int, n: int, central: bool = False, policy: 
     finally:
         solve.derivatives = model
     segments = breakpoints(solve.as_batch(values), days).size + 1
-    return Cost(seconds, spent[0], spent[1], segments)
+    return Cost(seconds, int(spent[0]), float(spent[1]), segments, int(spent[2]))
 
 
 def timed_sweep(n: int, scenario: str, days: int, out: Path) -> float:
@@ -123,18 +127,22 @@ def main() -> None:
     print(f"history member-days/s as a share of the projection's: {h_days / p_days:.0%} (target >= 90%)")
 
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # as in a worker (takes effect for BLAS not yet loaded)
-    per_core = {}
+    per_core, per_evaluation = {}, {}
     for label, scenario, days in (("history", "history_2022_2025", HISTORY_DAYS), ("projection", "status_quo", 730)):
         for size in (2000, 8000):
             cost = in_process(scenario, days, size)
             if size == 2000:
                 per_core[label] = size * days / cost.seconds
+                per_evaluation[label] = cost.member_evaluations / cost.seconds
             print(f"one chunk of {size:,}, {label}, one core, in process: {cost.seconds:5.2f} s  "
                   f"{size / cost.seconds:6.0f} members/s  {size * days / cost.seconds:12,.0f} member-days/s")
             print(f"    {cost.evaluations:,} evaluations over {cost.segments} segments "
                   f"({cost.evaluations / days:.2f} a simulated day), {cost.rhs_seconds:5.2f} s of them in the "
                   f"right-hand side ({1e3 * cost.rhs_seconds / cost.evaluations:.2f} ms an evaluation), "
                   f"{cost.seconds - cost.rhs_seconds:5.2f} s in the solver, the output and the outcomes")
+            each = cost.member_evaluations / size
+            print(f"    {each:,.0f} evaluations a member ({each / days:.2f} a simulated day), "
+                  f"{cost.member_evaluations / cost.seconds:,.0f} member-evaluations/s")
         other = "batch" if POLICY.stepping == "member" else "member"
         cost = in_process(scenario, days, 2000, policy=SolverPolicy(stepping=other))
         print(f"one chunk of 2,000, {label}, stepping={other!r} instead of {POLICY.stepping!r}: "
@@ -145,6 +153,9 @@ def main() -> None:
               f"({central.evaluations / days:.2f} a simulated day)")
     print(f"history member-days/s as a share of the projection's, one chunk: "
           f"{per_core['history'] / per_core['projection']:.0%}")
+    print(f"history member-evaluations/s as a share of the projection's, one chunk: "
+          f"{per_evaluation['history'] / per_evaluation['projection']:.0%} (what an evaluation costs the engine in "
+          "each; the share of member-days is this times the projection's evaluations a day over the history's)")
 
     params = sm.load_params("history_2022_2025")
     design = Design.build("lhs", params, 20, seed=2)
