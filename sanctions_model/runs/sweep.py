@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,7 +254,7 @@ def _sweep_locked(design: Design, scenarios: Sequence[tuple[str, ParameterSet]],
     work = pieces(design, todo, parallel_width(workers, client))
     tasks = [ChunkTask(design.to_dict(), i, scen, float(days), trajectories, float(every), piece)
              for i, piece in work]
-    expected = {i: sum(1 for j, _ in work if j == i) for i in todo}
+    expected = Counter(i for i, _ in work)  # pieces per chunk
     waiting: dict[int, dict[int, dict[str, pd.DataFrame]]] = {}  # chunk -> its pieces computed so far
     sink = StoreSink(out, manifest, design.n_chunks, done)
     bar = _Progress(design.rows, sum(len(design.chunk_rows(i)) for i in done), design.n_chunks, len(done), progress)
