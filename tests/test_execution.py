@@ -19,7 +19,7 @@ from sanctions_model.cli import build_parser
 from sanctions_model.errors import InputError
 from sanctions_model.jobs import comparison, full_report
 from sanctions_model.runs.ensemble import at_each_end, run_ensemble
-from sanctions_model.runs.executors import execution, map_in_processes
+from sanctions_model.runs.executors import execution, map_in_processes, parallel_width
 
 MANY = ("run", "compare", "sweep", "sensitivity", "report", "constrain")
 
@@ -118,3 +118,25 @@ print(before, rss())
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, after = map(int, res.stdout.split())
     assert before - after > 200, (before, after)  # ~370 MiB were freed but still resident
+
+
+class _Cluster:
+    """What parallel_width reads of a Dask client: its workers and their threads."""
+
+    def __init__(self, *threads: int) -> None:
+        self.threads = threads
+
+    def scheduler_info(self) -> dict:
+        return {"workers": {f"tcp://w{i}": {"nthreads": n} for i, n in enumerate(self.threads)}}
+
+
+def test_parallel_width_counts_what_can_run_at_once(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert parallel_width(1) == 1
+    assert parallel_width(3) == 3
+    assert parallel_width(None) == 4
+    assert parallel_width(16) == 4  # more processes than cores take turns on them
+    assert parallel_width(client=_Cluster(1, 1, 1)) == 3
+    assert parallel_width(client=_Cluster(6)) == 2  # each_result keeps two items a worker in flight
+    assert parallel_width(client=_Cluster(4, 1)) == 4
+    assert parallel_width(client=_Cluster()) == 1

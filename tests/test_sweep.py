@@ -98,41 +98,60 @@ def test_parallel_local_run_equals_serial(tmp_path):
     design = Design.build("sobol", load_params(), 18, seed=3, chunk_size=4)  # the fifth chunk cut in two
     run_sweep(design, _scenarios("status_quo"), tmp_path / "serial", workers=1)
     run_sweep(design, _scenarios("status_quo"), tmp_path / "pool", workers=2)
-    pd.testing.assert_frame_equal(read_sweep(tmp_path / "serial"), read_sweep(tmp_path / "pool"))
+    pd.testing.assert_frame_equal(read_sweep(tmp_path / "serial"), read_sweep(tmp_path / "pool"), check_exact=True)
 
 
 def test_a_chunk_computed_in_pieces_equals_the_chunk_whole():
-    """The last chunks of a sweep are cut into pieces, one per worker; the tables written are the
-    whole chunk's to the last bit (a member's numbers do not depend on its batch)."""
-    design = Design.build("lhs", load_params(), 7, seed=4, chunk_size=7)
-    scen = tuple((label, tuple(params.values().items())) for label, params in _scenarios("status_quo", "hard_way"))
-    task = ChunkTask(design.to_dict(), 0, scen, 200.0, ("strain", "balance"), 30.0)
+    """The chunks left over for a sweep's last round are cut into pieces; the tables written are the
+    whole chunk's to the last bit (a member's numbers do not depend on its batch). Twenty histories:
+    whole, their segments are compiled once for the batch (core/schedules.SHARED_WINDOW); in
+    pieces of six or seven, member by member."""
+    design = Design.build("lhs", load_params("history_2022_2025"), 20, seed=4, chunk_size=20)
+    labels = ["history_2022_2025", "status_quo"]
+    scen = tuple((label, tuple(params.values().items())) for label, params in _scenarios(*labels))
+    task = ChunkTask(design.to_dict(), 0, scen, 1061.0, ("strain", "balance"), 30.0)
     whole = run_chunk(task)
     work = pieces(design, [0], 3)
-    assert [piece for _, piece in work] == [(0, 2), (2, 5), (5, 7)]
+    assert [piece for _, piece in work] == [(0, 7), (7, 13), (13, 20)]
     parts = [run_chunk(dataclasses.replace(task, piece=piece)) for _, piece in work]
-    got = joined(parts, ["status_quo", "hard_way"])
+    got = joined(parts, labels)
     for table in ("samples", "outcomes", "trajectories"):
         pd.testing.assert_frame_equal(got[table], whole[table], check_exact=True)
-    # a piece lost with its worker: its rows failed, the other pieces' rows kept
-    lost = joined([parts[0], failed_chunk(dataclasses.replace(task, piece=(2, 5)), "lost"), parts[2]],
-                  ["status_quo", "hard_way"])
+    # a piece lost with its worker: its rows failed (NaN trajectories, as a failed sample's), the others kept
+    lost = joined([parts[0], failed_chunk(dataclasses.replace(task, piece=(7, 13)), "lost"), parts[2]], labels)
     failed = lost["outcomes"]["status"] == "failed"
-    assert lost["outcomes"]["sample_id"][failed].unique().tolist() == [2, 3, 4]
+    assert lost["outcomes"]["sample_id"][failed].unique().tolist() == list(range(7, 13))
     pd.testing.assert_frame_equal(lost["outcomes"][~failed], whole["outcomes"][~failed], check_exact=True)
-    assert set(lost["trajectories"]["sample_id"]) == {0, 1, 5, 6}
-    pd.testing.assert_frame_equal(lost["trajectories"].reset_index(drop=True),
-                                  whole["trajectories"][whole["trajectories"]["sample_id"].isin([0, 1, 5, 6])]
-                                  .reset_index(drop=True), check_exact=True)
+    gone = lost["trajectories"]["sample_id"].between(7, 12)
+    assert lost["trajectories"][gone][["strain", "balance"]].isna().all().all()
+    pd.testing.assert_frame_equal(lost["trajectories"].drop(columns=["strain", "balance"]),
+                                  whole["trajectories"].drop(columns=["strain", "balance"]), check_exact=True)
+    pd.testing.assert_frame_equal(lost["trajectories"][~gone], whole["trajectories"][~gone], check_exact=True)
 
 
-def test_only_the_chunks_left_over_for_a_last_round_are_cut():
-    design = Design.build("lhs", load_params(), 9, seed=4, chunk_size=2)  # chunks of 2, 2, 2, 2, 1
+def test_a_lost_chunk_keeps_the_trajectories_typed():
+    """A chunk lost with its worker has NaN trajectories at every kept day, so that reading the
+    sweep gives numbers, not objects."""
+    design = Design.build("lhs", load_params(), 3, seed=4, chunk_size=3)
+    scen = tuple((label, tuple(params.values().items())) for label, params in _scenarios("status_quo"))
+    task = ChunkTask(design.to_dict(), 0, scen, 60.0, ("strain",), 30.0)
+    lost, whole = failed_chunk(task, "lost"), run_chunk(task)
+    assert lost["trajectories"].dtypes.equals(whole["trajectories"].dtypes)
+    pd.testing.assert_frame_equal(lost["trajectories"].drop(columns="strain"),
+                                  whole["trajectories"].drop(columns="strain"))
+    assert lost["trajectories"]["strain"].isna().all()
+
+
+def test_only_chunks_left_over_for_a_last_round_that_idles_workers_are_cut():
+    design = Design.build("lhs", load_params(), 10, seed=4, chunk_size=2)  # five chunks of two rows
     assert pieces(design, [0, 1, 2, 3, 4], 1) == [(i, None) for i in range(5)]
-    assert pieces(design, [0, 1, 2, 3], 2) == [(i, None) for i in range(4)]
-    assert pieces(design, [0, 1, 2, 3, 4], 3) == [(0, None), (1, None), (2, None), (3, (0, 1)), (3, (1, 2)),
-                                                  (4, None)]  # a chunk of one row is not cut
+    assert pieces(design, [0, 1, 2, 3], 2) == [(i, None) for i in range(4)]  # no round left over
+    assert pieces(design, [0, 1, 2, 3, 4], 2) == [*((i, None) for i in range(4)), (4, (0, 1)), (4, (1, 2))]
+    assert pieces(design, [0, 1, 2, 3, 4], 3) == [(i, None) for i in range(5)]  # two of three workers busy
     assert pieces(design, [1, 2], 4) == [(1, (0, 1)), (1, (1, 2)), (2, (0, 1)), (2, (1, 2))]
+    assert pieces(design, [3], 8) == [(3, (0, 1)), (3, (1, 2))]  # no piece without rows
+    one = Design.build("lhs", load_params(), 9, seed=4, chunk_size=2)  # the last chunk has one row
+    assert pieces(one, [4], 2) == [(4, None)]
 
 
 def test_dask_local_cluster_equals_local_run(tmp_path):
@@ -145,7 +164,8 @@ def test_dask_local_cluster_equals_local_run(tmp_path):
             run_sweep(design, _scenarios("status_quo", "us_aid_cut"), tmp_path / "dask", client=client,
                       trajectories=["strain", "oil_revenue"], every=30)
     for table in ("samples", "outcomes", "trajectories"):
-        pd.testing.assert_frame_equal(read_sweep(tmp_path / "local", table), read_sweep(tmp_path / "dask", table))
+        pd.testing.assert_frame_equal(read_sweep(tmp_path / "local", table), read_sweep(tmp_path / "dask", table),
+                                      check_exact=True)
 
 
 def test_cli_runs_on_a_dask_scheduler(tmp_path):

@@ -221,12 +221,15 @@ class ProgressBar:
 
 
 def parallel_width(workers: int | None = None, client: Any = None) -> int:
-    """How many pieces of work :func:`each_result` runs at once: the Dask cluster's worker threads
-    with a ``client``, else ``workers`` local processes (None: every core)."""
+    """How many pieces of work :func:`each_result` can run at the same time: on a Dask ``client``,
+    the cluster's worker threads, but at most the two items per worker it keeps in flight; else
+    ``workers`` local processes (None: every core), but at most one per core (more processes than
+    cores take turns on them)."""
+    cores = os.cpu_count() or 1
     if client is not None:
-        threads = sum(int(w.get("nthreads", 1)) for w in client.scheduler_info().get("workers", {}).values())
-        return max(threads, 1)
-    return max(workers or os.cpu_count() or 1, 1)
+        found = client.scheduler_info().get("workers", {}).values()
+        return max(min(sum(int(w.get("nthreads", 1)) for w in found), 2 * len(found)), 1)
+    return max(min(workers or cores, cores), 1)
 
 
 def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None, client: Any = None, *,

@@ -69,13 +69,18 @@ def _rows(task: ChunkTask) -> tuple[Design, np.ndarray, np.ndarray]:
     return design, sample_ids, x
 
 
+def kept_days(task: ChunkTask) -> np.ndarray:
+    """The days trajectories are kept at [day]: every ``every`` days from 0 (none without trajectories)."""
+    return np.arange(0.0, task.days + 1e-9, task.every) if task.trajectories else np.empty(0)
+
+
 def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
     """Compute one chunk of a sweep (or a piece of one) under each scenario; returns its tables."""
     design, sample_ids, x = _rows(task)
     samples = pd.DataFrame(x, columns=list(design.names))
     samples.insert(0, "sample_id", sample_ids)
     outcome_frames, traj_frames = [], []
-    kept = np.arange(0.0, task.days + 1e-9, task.every) if task.trajectories else np.empty(0)
+    kept = kept_days(task)
     for label, base in task.scenarios:
         result = evaluate(overlay(dict(base), design.names, x), task.days, keep=task.trajectories, at=kept)
         frame = pd.DataFrame({"sample_id": sample_ids, "scenario": label, "status": result.status.astype(str),
@@ -280,19 +285,24 @@ def pieces(design: Design, todo: Sequence[int], width: int) -> list[tuple[int, t
     """The work of the chunks ``todo`` for ``width`` workers at once: ``(chunk, piece)``, ``piece``
     None for a whole chunk or ``(from, to)`` rows of it.
 
-    The chunks run in rounds of ``width``; those left over for a last round that would keep some
-    workers idle are each cut into ``width`` pieces, which every worker shares (five chunks on two
-    workers: two and a half chunks' time, not three; one chunk on eight workers: an eighth, plus
-    what a smaller batch costs more per member). The numbers do not move: a member's numbers do
-    not depend on the batch it is integrated in (``core/stepper.py``), and a chunk's pieces are
-    written as one part, as the whole chunk would be.
+    The chunks run in rounds of ``width``. The ``left`` chunks over for a last round, when they
+    would keep at least half the workers idle, are each cut into ``width // left`` pieces, so that
+    the last round is shared by every worker (five chunks on two workers: two and a half chunks'
+    time, not three; one chunk on eight workers: an eighth, plus what a smaller batch costs more
+    per member, 1.3 times as much for 1,000 histories as for 2,000, 2.5 times for 250). Fewer left
+    over are not cut: their pieces, each dearer per member, would take longer than the chunks
+    whole. The numbers do not move: a member's numbers do not depend on the batch it is
+    integrated in (``core/stepper.py``), and a chunk's pieces are written as one part, as the
+    whole chunk would be.
     """
-    cut = set(todo[len(todo) - len(todo) % width:]) if width > 1 else set()
+    left = len(todo) % width if width > 1 else 0
+    each = width // left if left else 1  # pieces a left-over chunk is cut into
+    cut = set(todo[len(todo) - left:]) if each >= 2 else set()
     work: list[tuple[int, tuple[int, int] | None]] = []
     for i in todo:
         size = len(design.chunk_rows(i))
         if i in cut and size > 1:
-            ends = np.linspace(0, size, min(width, size) + 1).round().astype(int)
+            ends = np.linspace(0, size, min(each, size) + 1).round().astype(int)
             work.extend((i, (int(a), int(b))) for a, b in zip(ends[:-1], ends[1:]))
         else:
             work.append((i, None))
@@ -309,8 +319,7 @@ def joined(parts: Sequence[dict[str, pd.DataFrame]], labels: Sequence[str]) -> d
     for table in ("outcomes", "trajectories"):
         if table not in parts[0]:
             continue
-        frames = [part[table] for part in parts if len(part[table])] or [parts[0][table]]
-        frame = pd.concat(frames, ignore_index=True)
+        frame = pd.concat([part[table] for part in parts], ignore_index=True)
         order = np.lexsort((frame["sample_id"].to_numpy(), frame["scenario"].map(rank).to_numpy()))  # stable
         out[table] = frame.iloc[order].reset_index(drop=True)
     return out
@@ -326,8 +335,13 @@ def failed_chunk(task: ChunkTask, message: str) -> dict[str, pd.DataFrame]:
                             **{k: np.full(len(sample_ids), np.nan) for k in OUTCOMES}})
               for label, _ in task.scenarios]
     out = {"samples": samples, "outcomes": pd.concat(frames, ignore_index=True)}
-    if task.trajectories:
-        out["trajectories"] = pd.DataFrame(columns=["sample_id", "scenario", "day", *task.trajectories])
+    if task.trajectories:  # NaN at every kept day, as for a sample that fails in a computed chunk
+        kept = kept_days(task)
+        out["trajectories"] = pd.concat(
+            [pd.DataFrame({"sample_id": np.repeat(sample_ids, kept.size), "scenario": label,
+                           "day": np.tile(kept, sample_ids.size),
+                           **{name: np.full(sample_ids.size * kept.size, np.nan) for name in task.trajectories}})
+             for label, _ in task.scenarios], ignore_index=True)
     return out
 
 
