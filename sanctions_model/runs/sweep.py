@@ -87,15 +87,19 @@ def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
                               "message": result.message.astype(str), **result.outcomes})
         outcome_frames.append(frame)
         if task.trajectories:
-            m = result.days.size
-            tframe = pd.DataFrame({"sample_id": np.repeat(sample_ids, m), "scenario": label,
-                                   "day": np.tile(result.days, sample_ids.size),
-                                   **{name: result.trajectories[name].reshape(-1) for name in task.trajectories}})
-            traj_frames.append(tframe)
+            traj_frames.append(trajectory_frame(sample_ids, label, result.days, result.trajectories))
     out = {"samples": samples, "outcomes": pd.concat(outcome_frames, ignore_index=True)}
     if task.trajectories:
         out["trajectories"] = pd.concat(traj_frames, ignore_index=True) if traj_frames else pd.DataFrame()
     return out
+
+
+def trajectory_frame(sample_ids: np.ndarray, label: str, days: np.ndarray,
+                     values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One scenario's trajectories table: a row per sample and kept day; ``values`` name -> (samples, days)."""
+    return pd.DataFrame({"sample_id": np.repeat(sample_ids, days.size), "scenario": label,
+                         "day": np.tile(days, sample_ids.size),
+                         **{name: np.asarray(v).reshape(-1) for name, v in values.items()}})
 
 
 # --------------------------------------------------------------------------------------
@@ -337,11 +341,9 @@ def failed_chunk(task: ChunkTask, message: str) -> dict[str, pd.DataFrame]:
     out = {"samples": samples, "outcomes": pd.concat(frames, ignore_index=True)}
     if task.trajectories:  # NaN at every kept day, as for a sample that fails in a computed chunk
         kept = kept_days(task)
-        out["trajectories"] = pd.concat(
-            [pd.DataFrame({"sample_id": np.repeat(sample_ids, kept.size), "scenario": label,
-                           "day": np.tile(kept, sample_ids.size),
-                           **{name: np.full(sample_ids.size * kept.size, np.nan) for name in task.trajectories}})
-             for label, _ in task.scenarios], ignore_index=True)
+        nan = {name: np.full((sample_ids.size, kept.size), np.nan) for name in task.trajectories}
+        out["trajectories"] = pd.concat([trajectory_frame(sample_ids, label, kept, nan) for label, _ in task.scenarios],
+                                        ignore_index=True)
     return out
 
 
