@@ -75,8 +75,9 @@ DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 FISCAL_SMOOTHING = 0.001
 #: The softest floor under a force or combat power [thousand persons]: one person.
 FORCE_FLOOR = 1e-3
-#: Smoothing scale of the Urals price's floor [US$/bbl]: the price is within 0.25 $/bbl of the
-#: floor at the floor, and within ``0.25 / distance`` of ``max(market, floor)`` elsewhere.
+#: Smoothing scale of the Urals price's floor [US$/bbl]: the price is 0.5 $/bbl above the floor
+#: where the market is at the floor, and within ``0.25 / distance`` $/bbl of ``max(market, floor)``
+#: at a distance from it.
 OIL_PRICE_SMOOTHING = 0.5
 
 
@@ -232,7 +233,7 @@ def fiscal_flows(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: N
                  key_rate: Num, key_rate_rise: Num, consolidation: Num) -> dict[str, Num]:
     """The budget, the budget rule and how the rest is financed [budget US$ bn per day].
 
-    ``gap = oil + non_oil * C - (defence + civilian) / 365 - r * debt`` is the balance before
+    ``gap = oil + non_oil * C - (defence + civilian) / 365 - r / 100 / 365 * debt`` is the balance before
     the fiscal reaction; the balance is ``gap + K / 365`` with ``K`` the consolidation (a stock).
 
     The rule (data: Budget rule rows): ``T = a * (oil - base)`` (:func:`base_oil_revenue`) goes
@@ -389,8 +390,9 @@ def key_rate_indicated(p: Params, observed: Num, depreciation: Num) -> Num:
     observed : array [% per year]
     depreciation : array [% per year], the rouble's fall against the dollar
 
-    Source: assumption in form; ``rr_n``, ``phi`` and ``k_fx`` are fitted to the key-rate path of
-    2022-2024 (data: Key rate, 2022-02-28 to 2024-10-25; params/calibrated.toml).
+    Source: assumption in form; ``phi`` and ``k_fx`` are fitted to the key-rate path of 2022-2024
+    (data: Key rate, 2022-02-28 to 2024-10-25; params/calibrated.toml); ``rr_n`` is the Bank of
+    Russia's own estimate, fixed (the record does not identify it: ``calibrate.NOT_IDENTIFIED``).
     """
     target = p["macro.inflation_target"]
     ease = saturate(p["macro.key_rate_fx_response"] * np.maximum(-depreciation, 0.0), p["macro.rouble_defence_max"])
@@ -419,7 +421,8 @@ def rouble_defence_indicated(p: Params, depreciation: Num) -> Num:
 def capacity_erosion(p: Params, defence_share_excess: Num, real_rate: Num, bite: Num) -> Num:
     """Rate at which civilian productive capacity is lost on a war footing [1/year].
 
-    ``e = e_d * excess_defence + e_r * max(rr - rr_n, 0) + e_s * B``
+    ``e = e_d * excess_defence + e_r * softplus(rr - rr_n, 0.5) + e_s * B`` (softplus: a smooth
+    ``max(., 0)``, :func:`~sanctions_model.core.smooth.softplus`)
 
     Source: assumption (article: the long-term danger of a war-footing economy).
     """
@@ -436,8 +439,9 @@ def strain_indicated(p: Params, reserves: Num, deficit_share: Num, inflation: Nu
     """Indicated strain on the war economy, a weighted mean of four stresses in [0, 1].
 
     reserve stress ``exp(-R / R_s)``; deficit stress ``d / (d + d_h)``;
-    inflation stress ``x / (x + i_h)`` with ``x = max(I - I_target, 0)``;
-    capacity stress ``y / (y + c_h)`` with ``y = max(1 - C, 0)``.
+    inflation stress ``x / (x + i_h)`` with ``x = softplus(I - I_target, 0.25)``;
+    capacity stress ``y / (y + c_h)`` with ``y = softplus(1 - C, 0.005)`` (softplus: a smooth
+    ``max(., 0)``).
 
     Parameters
     ----------

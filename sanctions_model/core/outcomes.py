@@ -45,8 +45,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "peak_strain": ("index 0-1", "Highest perceived strain on the war economy"),
     "territory_at_horizon": ("share of Ukraine", "Share of Ukraine held by Russia at the horizon (0-1, as the "
                              "trajectory `territory`)"),
-    "oil_revenue_lost": ("US$ bn", "Russian federal oil and gas revenue lost to sanctions over the projection"),
-    "ukraine_funding": ("US$ bn", "Aid and transferred assets received by Ukraine over the projection"),
+    "oil_revenue_lost": ("budget US$ bn", "Russian federal oil and gas revenue lost to sanctions over the projection"),
+    "ukraine_funding": ("US$ bn", "Aid and transferred assets sent to Ukraine over the projection, absorbed or not"),
     "diagnostic_days_russia_prefers_ceasefire": (
         "day", "Diagnostic: first day Russia's margin is positive, i.e. it prefers a ceasefire on the line with the "
                "terms on the table to fighting on (0: from the start; NaN: never within the horizon)"),

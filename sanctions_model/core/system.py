@@ -6,6 +6,11 @@ the trajectories need to know about each.
 per-year conversion from :data:`REPORTED_FLOWS`. Adding a stock is one line here (and its
 equation in ``model.derivatives``); nothing positional can fall out of step.
 
+"budget US$" is the federal budget's money: roubles written as dollars at the fixed accounting
+rate of 92 RUB/US$ (``model.ACCOUNTING_RUB_PER_USD``), so that a budget dollar is always 92
+roubles; plain "US$" is actual dollars (the Fund's reserves, oil prices, Western aid), converted
+to and from the budget at the day's rate ``macro.rub_per_usd`` (docs/model.md).
+
 "stake" is the decision core's unit of value: a share of Ukraine's area (0.01 is about 6,000
 km2), in which each side's costs, aims and the terms on the table are priced (docs/model.md,
 "The decision core").
@@ -52,8 +57,8 @@ STOCKS: tuple[Stock, ...] = (
     Stock("reserves", "US$ bn", 0.01, "fiscal.reserves_initial"),
     Stock("reserves_gold", "US$ bn (the reserves' part held in gold)", 0.01,
           "fiscal.reserves_gold_share times fiscal.reserves_initial"),
-    Stock("war_debt", "US$ bn", 50, "0 (debt taken on since the start)"),
-    Stock("fiscal_consolidation", "US$ bn per year (tax rises and spending cuts)", 10,
+    Stock("war_debt", "budget US$ bn", 50, "0 (debt taken on since the start)"),
+    Stock("fiscal_consolidation", "budget US$ bn per year (tax rises and spending cuts)", 10,
           "0 (no consolidation beyond the budget in force)"),
     Stock("inflation", "% per year (underlying)", 10, "macro.inflation_initial"),
     Stock("key_rate", "% per year", 20, "macro.key_rate_initial"),
@@ -68,7 +73,8 @@ STOCKS: tuple[Stock, ...] = (
     Stock("russia_forces", "thousand persons", 700, "forces.russia_initial"),
     Stock("ukraine_forces", "thousand persons", 500, "forces.ukraine_initial"),
     Stock("ukraine_materiel", "US$ bn", 50,
-          "the first day's materiel inflow (own production and absorbed aid) times forces.materiel_life_days"),
+          "the materiel inflow before the start (own production and absorbed aid, the aid levers at their "
+          "initial values, before any step on day 0) times forces.materiel_life_days"),
     Stock("territory", "share of Ukraine", 0.2, "forces.territory_initial"),
     Stock("kursk", "km2", 500, "forces.kursk_initial"),
     Stock("momentum", "share of Ukraine per year", 0.01, "the advance at the start"),
@@ -82,7 +88,7 @@ STOCKS: tuple[Stock, ...] = (
           "0 (no chance of a ceasefire before the start)"),
     Stock("ceasefire_held", "probability (a ceasefire agreed since the start that holds a year)", 0.01,
           "0 (counted from the start)"),
-    Stock("oil_revenue_lost", "US$ bn (cumulative)", 100, "0 (counted from the start)"),
+    Stock("oil_revenue_lost", "budget US$ bn (cumulative)", 100, "0 (counted from the start)"),
     Stock("ukraine_funding", "US$ bn (cumulative)", 100, "0 (counted from the start)"),
     Stock("reference_power_russia", "thousand persons x quality index", 700, "the combat power at the start"),
     Stock("reference_power_ukraine", "thousand persons x quality index", 500, "the combat power at the start"),
@@ -102,24 +108,27 @@ REPORTED_FLOWS: tuple[Flow, ...] = (
          "headline_inflation"),
     Flow("export_volume", "mb/d", "volume"),
     Flow("urals_price", "US$/bbl", "price"),
-    Flow("oil_revenue", "US$ bn per year", "oil", per_year=True),
-    Flow("oil_revenue_lost_rate", "US$ bn per year", "oil_lost", per_year=True),
-    Flow("non_oil_revenue", "US$ bn per year", "non_oil", per_year=True),
-    Flow("spending", "US$ bn per year", "spending", per_year=True),
-    Flow("balance", "US$ bn per year", "balance", per_year=True),
-    Flow("base_oil_revenue", "US$ bn per year (the budget rule's base oil-and-gas revenue)", "base_oil", per_year=True),
-    Flow("rule_transfer", "US$ bn per year (the rule's transfer: + to the fund, - from it)", "rule", per_year=True),
-    Flow("reserve_inflow", "US$ bn per year", "deposit", per_year=True),
-    Flow("reserve_drawdown", "US$ bn per year (drawn to finance the budget)", "withdrawal", per_year=True),
-    Flow("fund_investment", "US$ bn per year (liquid assets moved into illiquid ones)", "invested", per_year=True),
+    Flow("oil_revenue", "budget US$ bn per year", "oil", per_year=True),
+    Flow("oil_revenue_lost_rate", "budget US$ bn per year", "oil_lost", per_year=True),
+    Flow("non_oil_revenue", "budget US$ bn per year", "non_oil", per_year=True),
+    Flow("spending", "budget US$ bn per year", "spending", per_year=True),
+    Flow("balance", "budget US$ bn per year", "balance", per_year=True),
+    Flow("base_oil_revenue", "budget US$ bn per year (the budget rule's base oil-and-gas revenue)"
+         "base_oil", per_year=True),
+    Flow("rule_transfer", "budget US$ bn per year (the rule's transfer: + to the fund, - from it)"
+         "rule", per_year=True),
+    Flow("reserve_inflow", "budget US$ bn per year", "deposit", per_year=True),
+    Flow("reserve_drawdown", "budget US$ bn per year (drawn to finance the budget)", "withdrawal", per_year=True),
+    Flow("fund_investment", "budget US$ bn per year (liquid assets moved into illiquid ones)"
+         "invested", per_year=True),
     Flow("reserves_revaluation", "US$ bn per year (actual dollars; the gold price's moves)", "revaluation",
          per_year=True),
     Flow("reserves_rub", "RUB trn (the liquid fund at the day's rate)", "reserves_rub"),
-    Flow("borrowing", "US$ bn per year", "borrowing", per_year=True),
-    Flow("ofz_absorption", "US$ bn per year (what the market absorbs)", "absorption", per_year=True),
-    Flow("unabsorbed_borrowing", "US$ bn per year (borrowing beyond what the market absorbs)", "unabsorbed",
+    Flow("borrowing", "budget US$ bn per year", "borrowing", per_year=True),
+    Flow("ofz_absorption", "budget US$ bn per year (what the market absorbs)", "absorption", per_year=True),
+    Flow("unabsorbed_borrowing", "budget US$ bn per year (borrowing beyond what the market absorbs)", "unabsorbed",
          per_year=True),
-    Flow("fiscal_gap", "US$ bn per year (the deficit before consolidation)", "fiscal_gap", per_year=True),
+    Flow("fiscal_gap", "budget US$ bn per year (the deficit before consolidation)", "fiscal_gap", per_year=True),
     Flow("strain_indicated", "index 0-1", "strain_indicated"),
     Flow("aid_to_ukraine", "US$ bn per year", "aid", per_year=True),
     Flow("materiel_inflow", "US$ bn per year (Ukraine's own production plus the aid it absorbs)", "materiel_inflow",

@@ -35,7 +35,7 @@ PANELS = [
     ("strain", "Perceived strain on Russia's war economy", "index 0-1", 1.0),
     ("reserves", "Liquid National Wealth Fund", "US$ bn", 1.0),
     ("territory", "Territory held by Russia", "% of Ukraine", 100.0),
-    ("oil_revenue", "Russian oil and gas budget revenue", "US$ bn per year", 1.0),
+    ("oil_revenue", "Russian oil and gas budget revenue", "budget US$ bn per year", 1.0),
 ]
 #: Panels whose values are probabilities (drawn on 0-1), and those with a line at 0 that means something.
 PROBABILITY_PANELS = ("p_talks", "p_ceasefire", "ceasefire_durability")
