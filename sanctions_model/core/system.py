@@ -113,13 +113,13 @@ REPORTED_FLOWS: tuple[Flow, ...] = (
     Flow("non_oil_revenue", "budget US$ bn per year", "non_oil", per_year=True),
     Flow("spending", "budget US$ bn per year", "spending", per_year=True),
     Flow("balance", "budget US$ bn per year", "balance", per_year=True),
-    Flow("base_oil_revenue", "budget US$ bn per year (the budget rule's base oil-and-gas revenue)"
+    Flow("base_oil_revenue", "budget US$ bn per year (the budget rule's base oil-and-gas revenue)",
          "base_oil", per_year=True),
-    Flow("rule_transfer", "budget US$ bn per year (the rule's transfer: + to the fund, - from it)"
+    Flow("rule_transfer", "budget US$ bn per year (the rule's transfer: + to the fund, - from it)",
          "rule", per_year=True),
     Flow("reserve_inflow", "budget US$ bn per year", "deposit", per_year=True),
     Flow("reserve_drawdown", "budget US$ bn per year (drawn to finance the budget)", "withdrawal", per_year=True),
-    Flow("fund_investment", "budget US$ bn per year (liquid assets moved into illiquid ones)"
+    Flow("fund_investment", "budget US$ bn per year (liquid assets moved into illiquid ones)",
          "invested", per_year=True),
     Flow("reserves_revaluation", "US$ bn per year (actual dollars; the gold price's moves)", "revaluation",
          per_year=True),
