@@ -34,6 +34,20 @@ def series(sol, names):
     return trajectory_values(sol, names, np.arange(sol.t.size))
 
 
+def test_the_regeneration_reference_is_the_central_start():
+    """``ceasefire.regeneration_reference`` is derived (params/base.toml): Russia's regeneration on
+    2025-01-20 at the central values, so that ``ceasefire.hold_base`` is the one-year hold there
+    (docs/model.md); it must move when the starting state or recruitment it is derived from does."""
+    from sanctions_model.core import model
+    from sanctions_model.core.schedules import at_time
+    from sanctions_model.core.solve import as_batch
+
+    p = as_batch(sm.load_params().values())
+    y0, ref = model.initial_state(p)
+    regeneration = float(np.ravel(model.auxiliaries(0.0, y0, at_time(0.0, p), ref)["regeneration"])[0])
+    assert p["ceasefire.regeneration_reference"][0] == pytest.approx(regeneration, rel=1e-3)
+
+
 # --- probabilities -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
