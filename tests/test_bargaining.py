@@ -267,11 +267,14 @@ LOWERS = ["demands.russia_territory", "demands.russia_political", "russia.claim_
           "ukraine.commitment_cost", "bargaining.shift_weight"]
 TALKS_ONLY = ["hazard.talks_floor", "hazard.talks_open", "hazard.talks_margin"]
 #: Signs that depend on the run, as the docs state them under status_quo.
-DEPENDS = {"bargaining.horizon_days": +1, "bargaining.perception_days": -1, "ceasefire.hold_regeneration": +1}
+DEPENDS = {"bargaining.horizon_days": +1, "bargaining.perception_days": -1}
+#: Weighs Russia's regeneration against its reference, where it starts at the central values: it barely
+#: moves the chance under status_quo, and lowers it where regeneration is above the reference.
+AT_REFERENCE = "ceasefire.hold_regeneration"
 #: No effect under status_quo: their levers are off there (the first table checks them with the levers on).
 LEVER_OFF = ["russia.relief_value", "russia.relief_half", "russia.western_force_cost", "ukraine.security_value",
              "ukraine.europe_only_factor", "ceasefire.hold_security", "ceasefire.hold_nato", "demands.nato_ruled_out"]
-SIGNED = RAISES + LOWERS + TALKS_ONLY + list(DEPENDS)
+SIGNED = RAISES + LOWERS + TALKS_ONLY + list(DEPENDS) + [AT_REFERENCE]
 
 
 @pytest.fixture(scope="module")
@@ -289,9 +292,22 @@ def test_each_assumption_moves_the_chance_as_the_docs_say(ends, name):
     (cf_low, cf_high), (talks_low, talks_high) = ends[name]
     if name in TALKS_ONLY:
         assert abs(cf_high - cf_low) < 1e-6 and talks_high > talks_low + 0.01  # (to the solver's tolerance)
+    elif name == AT_REFERENCE:
+        assert abs(cf_high - cf_low) < 0.005, (cf_low, cf_high)
     else:
         sign = DEPENDS.get(name, 1 if name in RAISES else -1)
         assert np.sign(cf_high - cf_low) == sign and abs(cf_high - cf_low) > 1e-3, (cf_low, cf_high)
+
+
+def test_regeneration_above_its_reference_lowers_the_chance_more_the_more_it_weighs(base):
+    """With Ukraine's force at the low end of its range, Russia's regeneration starts above its
+    reference (0.978 * 500 / 350 = 1.4 a year), so a heavier weight on it makes a ceasefire less
+    likely to hold and less worth agreeing for Ukraine (docs/model.md, the second table)."""
+    low, high = (sm.load_params("status_quo").parameters[AT_REFERENCE].low,
+                 sm.load_params("status_quo").parameters[AT_REFERENCE].high)
+    cases = [{"forces.ukraine_initial": 350.0, AT_REFERENCE: weight} for weight in (low, high)]
+    cf_low, cf_high = compute(batch(base, cases))["p_ceasefire_horizon"]
+    assert cf_high < cf_low - 1e-3, (cf_low, cf_high)
 
 
 def test_the_docs_table_lists_every_signed_assumption():
@@ -300,7 +316,7 @@ def test_the_docs_table_lists_every_signed_assumption():
     text = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
     row = text.split("| raises the chance of a ceasefire | lowers it |", 1)[1].split("\n")[2]
     cells = row.split(" | ")
-    columns = (RAISES, LOWERS, TALKS_ONLY, list(DEPENDS), LEVER_OFF)
+    columns = (RAISES, LOWERS, TALKS_ONLY, [*DEPENDS, AT_REFERENCE], LEVER_OFF)
     for names, cell in zip(columns, cells, strict=True):
         for name in names:
             assert f"`{name}`" in cell, name
