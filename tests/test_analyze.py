@@ -109,6 +109,19 @@ def test_the_command_line_turns_a_sweep_into_a_report(tmp_path, params):
     assert not (tmp_path / "rep2").exists() and not (tmp_path / "rep4").exists()
 
 
+def test_a_short_sweep_gives_the_indices_of_the_outcomes_its_horizon_defines(tmp_path, params):
+    """Without --outcome, `sensitivity --from` analyses the default outcomes the sweep's horizon defines
+    (a chance within a year needs 365 days, one by day 100 needs 100), as `analyze_sweep` does."""
+    design = Design.build("saltelli", params, 2, seed=7, fix=[u for u in uncertainties(params)
+                                                               if u not in _varied(params)])
+    for days in (30, 120):
+        sweep = sm.run_sweep(design, [("hard_way", params)], tmp_path / f"s{days}", days=days, workers=1)
+        done = run_cli("sensitivity", "--from", str(sweep), "--out", str(tmp_path / f"rep{days}"))
+        assert done.returncode == 0, done.stderr
+        outcomes = set(pd.read_csv(tmp_path / f"rep{days}" / "indices.csv")["outcome"])
+        assert outcomes == set(sa.default_outcomes(days)) and "p_ceasefire_1_year" not in outcomes
+
+
 def test_a_sweep_whose_parameters_its_label_does_not_rebuild_says_so(tmp_path, params):
     from sanctions_model.analysis.studies import sweep_sensitivity_study
 

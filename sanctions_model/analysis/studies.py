@@ -168,7 +168,7 @@ def sweep_sensitivity_study(sweep: str | Path, outcomes: Sequence[str] | None = 
         f"The sweep's parameters (hash {recorded}, from its manifest) are not those of "
         f"{' + '.join(parts) or 'the base'} alone (hash {params.digest()}): overrides or a scenario file "
         f"went into '{label}'. Descriptions and ranges are read from {' + '.join(parts) or 'the base'}.")
-    chosen = list(outcomes) if outcomes else list(sa.DEFAULT_OUTCOMES)
+    chosen = list(outcomes) if outcomes else sa.default_outcomes(float(stored.settings["days"]))
     return SensitivityStudy(CLI_NAME[str(result.attrs["method"])], result, params, list(design.names), chosen,
                             design.n, design.seed, float(stored.settings["days"]), int(result.attrs["n_evaluations"]),
                             wide, str(stored.path), recorded, note)
