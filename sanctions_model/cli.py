@@ -417,6 +417,11 @@ def _once(option: str, names: Sequence[str], what: str = "parameter") -> None:
         raise InputError(f"{option}: {what} '{duplicates[0]}' {verb} more than once.")
 
 
+def _reads(*paths: object) -> list[Any]:
+    """What a command reads, which its output must neither be nor hold: the parameter folder and ``paths``."""
+    return [params_dir(), *(p for p in paths if isinstance(p, (str, os.PathLike)))]
+
+
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .analysis.projection import SEED
     from .analysis.studies import constrained_projection
@@ -427,7 +432,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:
     _once("--set", [name for name, _ in args.assignments])
     params = load_params(args.scenario, dict(args.assignments), origin="--set", calibration=_calibration(args))
     ensemble = _ensemble(args, params.start_date.isoformat())
-    check_target(args.out, args.force)  # an existing or unwritable --out is refused before any run
+    check_target(args.out, args.force, _reads(ensemble))  # an existing or unwritable --out is refused before any run
     run = simulate(params=params, days=args.days)
     # the members carry their own values and states: never the single-point calibration's
     plain = params if not params.meta.get("calibration") else load_params(args.scenario, dict(args.assignments),
@@ -460,7 +465,7 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
     scenarios = args.scenario or scenario_names()
     for name in scenarios:
         load_scenario(name)  # fail fast, before any work
-    check_target(args.out, args.force)
+    check_target(args.out, args.force, _reads(args.ensemble))
     start = time.perf_counter()
     out = comparison(scenarios, args.out, _command_line(argv), days=args.days, samples=args.samples,
                      seed=args.seed, force=args.force, ensemble_path=_ensemble(args),
@@ -523,7 +528,7 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
         if out not in OUTCOMES:
             raise InputError(f"unknown outcome '{out}'.{suggest(out, OUTCOMES)}")
     outcomes = args.outcome or None  # None: the defaults the horizon defines (the sweep's, with --from)
-    check_target(args.out, args.force)  # before any work
+    check_target(args.out, args.force, _reads(args.sweep))  # before any work
     if args.sweep is not None:
         given = [opt for opt, value in (("-n", args.n), ("--param", args.param)) if value]
         if given:
@@ -551,7 +556,9 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .jobs import full_report
+    from .outdir import check_target
 
+    check_target(args.out, args.force, _reads(args.ensemble))
     start = time.perf_counter()
     out = full_report(args.out, _command_line(argv), scenarios=args.scenario or None, days=args.days,
                       samples=args.samples, sobol_n=args.sobol_n, seed=args.seed, force=args.force,
@@ -570,7 +577,7 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
     if out.suffix not in (".nc", ".zarr"):
         raise InputError(f"--out must end in .nc (netCDF) or .zarr (Zarr), got {out.name!r}.")
     sweep = open_sweep(args.sweep)
-    make_parents(check_file(out, args.force))
+    make_parents(check_file(out, args.force, _reads(args.sweep)))
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
     (sweep.to_netcdf if out.suffix == ".nc" else sweep.to_zarr)(tmp)
@@ -586,7 +593,7 @@ def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .outdir import check_target
     from .report.backtest import write_backtest
 
-    check_target(args.out, args.force)
+    check_target(args.out, args.force, _reads(getattr(args, 'calibrated', None)))
     if args.uncalibrated and args.calibrated:
         raise InputError("--calibrated and --uncalibrated: give one or the other.")
     if args.uncalibrated:
@@ -637,9 +644,9 @@ def _cmd_constrain(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .outdir import check_file, check_target, make_parents
     from .report.constrain import write_constrain_report
 
-    out = check_file(args.out, args.force)
+    out = check_file(args.out, args.force, _reads())
     if args.report is not None:
-        check_target(args.report, args.force)
+        check_target(args.report, args.force, _reads(out))
     params = _load("history_2022_2025", calibration=False)
     check_as_of(args.as_of, params.start_date)
     print(f"constraining: {args.n:,} prior members, each run through the history to {args.as_of} "
@@ -667,7 +674,7 @@ def _cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> None:
         check_event(args.outcome, 730.0 if args.days is None else args.days)
     above = args.below is None
     cut = args.below if not above else (0.5 if args.above is None else args.above)
-    check_target(args.out, args.force)  # before any work
+    check_target(args.out, args.force, _reads(args.sweep, args.ensemble))  # before any work
     if args.sweep is not None:
         given = [opt for opt, value in (("--days", args.days), ("--ensemble", args.ensemble)) if value is not None]
         if given:

@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import InputError
@@ -48,14 +48,33 @@ def _check_writable_place(path: Path) -> None:
         raise InputError(f"cannot write {path}: {ancestor} is not writable ({exc.strerror}).") from None
 
 
-def check_target(target: Path | str, force: bool = False) -> Path:
+def check_not_input(out: Path | str, inputs: Iterable[str | os.PathLike[str] | None]) -> None:
+    """Raise InputError if ``out`` is one of ``inputs`` (files or directories a command reads) or
+    holds one: replacing it, even with --force, would delete what the command reads."""
+    where = Path(out).absolute().resolve()
+    for given in inputs:
+        if given is None or given is False or given is True:
+            continue
+        path = Path(given).absolute().resolve()
+        if where == path or where in path.parents:
+            raise InputError(f"the output {out} {'is' if where == path else 'holds'} the input {given}; writing "
+                             "there would delete it. Give another output path.")
+
+
+def check_target(target: Path | str, force: bool = False,
+                 inputs: Iterable[str | os.PathLike[str] | None] = ()) -> Path:
     """Raise InputError now if the directory ``target`` could not be written later; call before long work.
 
     Missing parent directories are fine (they are created when the output is written, as
-    ``mkdir -p`` would); an existing ``target`` is refused unless ``force``.
+    ``mkdir -p`` would); an existing ``target`` is refused unless ``force``, and a ``target`` that
+    is or holds one of ``inputs`` (what the command reads) always.
     """
     target = Path(target)
+    if target.name in ("", ".", ".."):
+        raise InputError(f"output directory {str(target)!r}: give the path of a directory to write, ending in its "
+                         "name (not '', '.' or '..').")
     check_names(target)
+    check_not_input(target, inputs)
     if target.exists() and not target.is_dir():
         raise InputError(f"output path {target} exists and is not a directory.")
     if target.exists() and not force:
@@ -64,14 +83,18 @@ def check_target(target: Path | str, force: bool = False) -> Path:
     return target
 
 
-def check_file(path: str | os.PathLike[str], force: bool = False) -> Path:
+def check_file(path: str | os.PathLike[str], force: bool = False,
+               inputs: Iterable[str | os.PathLike[str] | None] = ()) -> Path:
     """Raise InputError now if the file ``path`` could not be written later; call before long work.
 
     Missing parent directories are fine (create them with :func:`make_parents` just before
-    writing); an existing file is refused unless ``force``.
+    writing); an existing file is refused unless ``force``, and one of ``inputs`` always.
     """
     path = Path(path)
+    if path.name in ("", ".", ".."):
+        raise InputError(f"output file {str(path)!r}: give the path of a file to write, ending in its name.")
     check_names(path)
+    check_not_input(path, inputs)
     if path.is_dir():
         raise InputError(f"{path} is a directory; give the path of a file.")
     if path.exists() and not force:

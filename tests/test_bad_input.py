@@ -333,3 +333,29 @@ def test_every_api_argument_refuses_values_of_the_wrong_kind(label, call):
 
 def test_the_api_tables_are_broad():
     assert len(API_CASES) + len(API_MATRIX) >= 126, len(API_CASES) + len(API_MATRIX)
+
+
+def test_an_output_that_is_or_holds_an_input_is_refused_even_with_force(tmp_path, capsys, monkeypatch):
+    """--force replaces an output; it must never delete what the command reads (a sweep given with
+    --from, an ensemble file, the parameter folder), nor take '.', '..' or '' for a directory."""
+    from sanctions_model.inputs.params import params_dir
+
+    design = sm.Design.build("lhs", sm.load_params(), 4, seed=1)
+    sweep = tmp_path / "sweep"
+    sm.run_sweep(design, [("base", sm.load_params())], sweep, days=30, workers=1)
+    before = sorted(p.name for p in sweep.iterdir())
+    for argv in (["sensitivity", "--from", str(sweep), "--out", str(sweep), "--force"],
+                 ["sensitivity", "--from", str(sweep), "--out", str(tmp_path), "--force"],
+                 ["discover", "--from", str(sweep), "--out", str(sweep), "--force"],
+                 ["backtest", "--out", str(params_dir()), "--force"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert "writing there would delete it" in err and len(err.splitlines()) == 1, (argv, err)
+        assert sorted(p.name for p in sweep.iterdir()) == before
+    work = tmp_path / "work" / "in"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    for out in ("..", ".", ""):
+        assert main(["backtest", "--out", out, "--force"]) == 2, out
+        assert "give the path of a directory" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["in"] and not any(work.iterdir())
