@@ -41,6 +41,23 @@ def test_the_rounding_rule():
     assert percents(0.42, 0.1) == ("42", "10")
 
 
+def test_a_sentence_never_calls_a_chance_nil_or_certain_that_is_not():
+    from sanctions_model.runs.describe import percent
+
+    assert [percent(x) for x in (0.0, 0.0004, 0.0006, 0.42, 0.994, 0.99883, 1.0)] == \
+        ["0.0", "<0.1", "0.1", "42", "99", ">99", "100"]
+    assert percent(float("nan")) == "n/a"
+
+
+def test_a_run_shorter_than_100_days_says_so_instead_of_nan(tmp_path):
+    import sanctions_model as sm
+    from sanctions_model.runs.describe import summary
+
+    text = summary(sm.simulate("status_quo", days=30))
+    assert "nan" not in text.lower() and "The run ends before day 100" in text
+    assert "nan" not in summary(sm.simulate("status_quo", days=120)).lower()
+
+
 def test_wilson_interval():
     low, high = wilson_interval(0.0, 1000)
     assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.00383, abs=1e-4)

@@ -64,12 +64,21 @@ def summary(run: RunResult) -> str:
 
     year = (f", within a year {percent(o['p_ceasefire_1_year'])}%" if not math.isnan(o["p_ceasefire_1_year"])
             else "")
+    if math.isnan(o["p_talks_100_days"]):  # a horizon short of day 100
+        chances = [
+            f"The run ends before day 100 (the US envoy's goal). The model gives a {percent(o['p_talks_horizon'])}% "
+            f"chance that direct talks start by {end}.",
+            f"The chance of a ceasefire agreed by {end} is {percent(o['p_ceasefire_horizon'])}%; a ceasefire agreed "
+            f"in that time would hold a year with a chance of {percent(o['p_ceasefire_holds_1_year'])}%."]
+    else:
+        chances = [
+            f"The model gives a {percent(o['p_talks_100_days'])}% chance that direct talks start within the US "
+            f"envoy's 100 days, and {percent(o['p_talks_horizon'])}% by {end}.",
+            f"The chance of a ceasefire agreed within 100 days is {percent(o['p_ceasefire_100_days'])}%{year}, and "
+            f"{percent(o['p_ceasefire_horizon'])}% by {end}; a ceasefire agreed in that time would hold a year with "
+            f"a chance of {percent(o['p_ceasefire_holds_1_year'])}%."]
     parts = [
-        f"The model gives a {percent(o['p_talks_100_days'])}% chance that direct talks start within the US envoy's "
-        f"100 days, and {percent(o['p_talks_horizon'])}% by {end}.",
-        f"The chance of a ceasefire agreed within 100 days is {percent(o['p_ceasefire_100_days'])}%{year}, and "
-        f"{percent(o['p_ceasefire_horizon'])}% by {end}; a ceasefire agreed in that time would hold a year with a "
-        f"chance of {percent(o['p_ceasefire_holds_1_year'])}%.",
+        *chances,
         when("diagnostic_days_to_range_open",
              "The bargaining range opens (a ceasefire both sides prefer to fighting on exists) on day {day} ({date}).",
              f"The bargaining range stays closed to {end}: at the central assumptions no ceasefire is worth more to "
@@ -113,8 +122,17 @@ def share_with_interval(share: float, n: int) -> str:
 
 
 def percent(share: float) -> str:
-    """A share 0-1 as a percentage, by the rule of :func:`percents`: one decimal below 10%, else whole."""
-    return percents(share)[0]
+    """A share 0-1 as a percentage, by the rule of :func:`percents`: one decimal below 10%, else whole;
+    but a chance above 0 that would round to 0 is '<0.1', one below 1 that would round to 100 '>99',
+    so that a sentence never calls a chance nil or certain that is not, and an undefined one (NaN) 'n/a'."""
+    if math.isnan(share):
+        return "n/a"
+    text = percents(share)[0]
+    if 0 < share and float(text) == 0:
+        return "<0.1"
+    if share < 1 and float(text) == 100:
+        return ">99"
+    return text
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
