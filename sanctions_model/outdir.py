@@ -103,6 +103,16 @@ def check_file(path: str | os.PathLike[str], force: bool = False,
     return path
 
 
+def umask_mode(directory: bool) -> int:
+    """The mode a new directory (or file) gets under the process's umask: what ``mkdir`` (or ``open``)
+    would give it. ``tempfile`` creates its folders and files private (0700, 0600) whatever the umask;
+    an output renamed into place from one is given this mode first, so that it can be shared as
+    any other file the user writes."""
+    mask = os.umask(0o022)  # read it (the only way), then put it back
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def make_parents(path: Path | str) -> Path:
     """Create the missing parent directories of ``path`` (``mkdir -p``); return ``path``."""
     path = Path(path)
@@ -145,6 +155,7 @@ def atomic_directory(target: Path | str, force: bool = False) -> Iterator[Path]:
     parent = target.absolute().parent
     remove_leftovers(parent, target.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
+    os.chmod(tmp, umask_mode(directory=True))
     try:
         yield tmp
     except BaseException:

@@ -3,6 +3,7 @@ replaced without --force, and an impossible path is refused before any work, wit
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,28 @@ def test_atomic_directory_leaves_nothing_when_the_body_fails(tmp_path):
         raise RuntimeError("boom")
     assert not (tmp_path / "new" / "out").exists()
     assert list((tmp_path / "new").iterdir()) == []
+
+
+def test_outputs_get_the_mode_the_umask_gives_not_a_private_one(tmp_path):
+    """tempfile makes its folders 0700 and files 0600; an output renamed into place from one must get
+    what mkdir and open would give under the umask (0755 and 0644 under 022), so it can be shared."""
+    import stat
+
+    import sanctions_model as sm
+    from sanctions_model.outdir import atomic_directory
+
+    old = os.umask(0o022)
+    try:
+        with atomic_directory(tmp_path / "out") as tmp:
+            (tmp / "report.md").write_text("x")
+        assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+        design = sm.Design.build("lhs", sm.load_params(), 4, seed=1)
+        sweep = sm.run_sweep(design, [("base", sm.load_params())], tmp_path / "sweep", days=30, workers=1)
+        sweep.to_netcdf(tmp_path / "x.nc")
+        assert stat.S_IMODE((tmp_path / "x.nc").stat().st_mode) == 0o644
+        os.umask(0o077)
+        with atomic_directory(tmp_path / "private") as tmp:
+            pass
+        assert stat.S_IMODE((tmp_path / "private").stat().st_mode) == 0o700
+    finally:
+        os.umask(old)

@@ -416,7 +416,7 @@ class SweepResult(os.PathLike):
         """
         import tempfile
 
-        from ..outdir import check_file, check_names, make_parents
+        from ..outdir import check_file, check_names, make_parents, umask_mode
 
         path = Path(path)
         if path.exists():  # replaced only with force, and only once the new file is complete
@@ -441,6 +441,7 @@ class SweepResult(os.PathLike):
                                 "calendar": "proleptic_gregorian"}
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
+        os.chmod(tmp_name, umask_mode(directory=False))
         tmp = Path(tmp_name)
         try:
             if _have_dask():
