@@ -359,3 +359,20 @@ def test_an_output_that_is_or_holds_an_input_is_refused_even_with_force(tmp_path
         assert main(["backtest", "--out", out, "--force"]) == 2, out
         assert "give the path of a directory" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["in"] and not any(work.iterdir())
+
+
+@pytest.mark.parametrize("manifest", ["{}", "[]", '{"settings": {"design": {}}}'])
+def test_a_damaged_manifest_is_one_line_for_every_reader(tmp_path, capsys, manifest):
+    design = sm.Design.build("lhs", sm.load_params(), 4, seed=1)
+    sweep = tmp_path / "sweep"
+    sm.run_sweep(design, [("base", sm.load_params())], sweep, days=30, workers=1)
+    (sweep / "manifest.json").write_text(manifest)
+    for argv in (["export", str(sweep), "--out", str(tmp_path / "x.nc")],
+                 ["discover", "--from", str(sweep), "--out", str(tmp_path / "d")],
+                 ["sensitivity", "--from", str(sweep), "--out", str(tmp_path / "s")]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert "not a sweep manifest" in err and len(err.splitlines()) == 1, (argv, err)
+    with pytest.raises(InputError, match="not a sweep manifest"):
+        sm.open_sweep(sweep)
+    assert not any((tmp_path / name).exists() for name in ("x.nc", "d", "s"))

@@ -57,6 +57,12 @@ class SweepResult(os.PathLike):
             self.manifest: dict = json.loads(manifest.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise InputError(f"{manifest}: unreadable manifest ({exc}).") from None
+        settings = self.manifest.get("settings") if isinstance(self.manifest, dict) else None
+        missing = [] if not isinstance(settings, dict) else \
+            [key for key in ("design", "scenarios", "days") if key not in settings]
+        if not isinstance(settings, dict) or missing:
+            what = f"its settings lack {', '.join(missing)}" if missing else "it has no settings"
+            raise InputError(f"{manifest}: not a sweep manifest ({what}); the sweep directory is damaged.")
 
     def __fspath__(self) -> str:
         return str(self.path)
