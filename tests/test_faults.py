@@ -141,3 +141,29 @@ def test_a_dead_writers_temporary_folder_goes_at_the_next_run(tmp_path):
     with atomic_directory(tmp_path / "out") as tmp:
         (tmp / "whole.csv").write_text("y")
     assert not leftover.exists() and mine.exists() and (tmp_path / "out" / "whole.csv").is_file()
+
+
+def test_a_script_without_the_main_guard_is_told_what_to_do(tmp_path):
+    """Spawned workers import the running script again; one that runs the model at its top level
+    makes every worker die at once. The lost chunks say why, not only 'a worker died'."""
+    script = tmp_path / "unguarded.py"
+    script.write_text("import sanctions_model as sm\n"
+                      "design = sm.Design.build('lhs', sm.load_params(), 8, seed=1, chunk_size=4)\n"
+                      "sm.run_sweep(design, [('base', sm.load_params())], 'out', days=30, workers=2)\n")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    messages = set(read_sweep(tmp_path / "out", "outcomes")["message"])
+    assert len(messages) == 1 and 'under `if __name__ == "__main__":`' in messages.pop()
+
+
+def test_the_hint_is_only_for_scripts(monkeypatch):
+    import types
+
+    from sanctions_model.runs.executors import script_hint
+
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))  # a notebook or python -c
+    assert script_hint() == ""
+    script = types.ModuleType("__main__")
+    script.__file__ = "/somewhere/run.py"
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    assert "/somewhere/run.py" in script_hint() and "workers=1" in script_hint()

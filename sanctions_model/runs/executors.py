@@ -254,6 +254,7 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
         return
     queue = list(range(len(items)))
     attempts: dict[int, int] = {}
+    received = 0
     while queue:
         pending: dict[cf.Future, int] = {}
         try:
@@ -266,6 +267,7 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
                     finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                     for fut in finished:
                         result = fut.result()
+                        received += 1
                         yield pending.pop(fut), result
         except BrokenProcessPool:
             for i in sorted(pending.values()):
@@ -278,8 +280,19 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
                     unfinished = len(queue) + len(pending)
                     raise WorkerError(f"a worker process died twice on the same piece of work ({unfinished} of "
                                       f"{len(items)} unfinished): killed from outside, or out of memory; try fewer "
-                                      "--workers.") from None
+                                      f"--workers.{script_hint() if not received else ''}") from None
             queue.sort()
+
+
+def script_hint() -> str:
+    """What to say when no worker returned anything and this process runs a script: each spawned
+    worker imports the script again, and one without ``if __name__ == "__main__":`` starts its
+    work again there, which Python refuses (the workers die at once)."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if path is None:  # a notebook, python -c, an interactive session
+        return ""
+    return (f" No worker returned anything: if {path} is a script, put the calls that run the model "
+            "under `if __name__ == \"__main__\":` (each worker process imports the script again), or pass workers=1.")
 
 
 def _each_on_dask(fn: Callable[[T], R], items: Sequence[T], client: Any) -> Iterator[tuple[int, R]]:
