@@ -141,12 +141,13 @@ def test_committed_constrained_ensembles_are_current():
 def test_the_report_never_calls_an_assumption_without_effect_where_it_moves_the_chances():
     """An assumption held at its ends under a scenario other than the Sobol' analysis's (status_quo)
     may move the chances there and have no measurable index under status_quo (its lever is off
-    there): the committed report must not set 'no measurable effect' beside a move of a point or more."""
+    there): the committed report must not set 'no measurable effect' beside a move of more than a point
+    (two as rounded)."""
     text = REPORT.read_text()
     items = re.findall(r"^- \*.*?under `(\w+)`: the chance of a ceasefire within the horizon is ([\d.]+)% then "
                        r"([\d.]+)%, and of direct talks within 100 days ([\d.]+)% then ([\d.]+)%\.(.*)$", text, re.M)
     assert len(items) >= 10
     for scenario, c_low, c_high, t_low, t_high, rest in items:
-        moves = max(abs(float(c_high) - float(c_low)), abs(float(t_high) - float(t_low))) >= 1
+        moves = max(abs(float(c_high) - float(c_low)), abs(float(t_high) - float(t_low))) >= 2
         if scenario != "status_quo" and moves:
             assert "no measurable effect for" not in rest, (scenario, c_low, c_high, rest[:200])
