@@ -376,3 +376,30 @@ def test_a_damaged_manifest_is_one_line_for_every_reader(tmp_path, capsys, manif
     with pytest.raises(InputError, match="not a sweep manifest"):
         sm.open_sweep(sweep)
     assert not any((tmp_path / name).exists() for name in ("x.nc", "d", "s"))
+
+
+def test_api_arguments_of_the_wrong_shape_are_refused_before_anything_is_written(tmp_path):
+    p = sm.load_params()
+    d = sm.Design.build("lhs", p, 4, seed=1)
+    out = tmp_path / "sweep"
+    for scenarios, message in (([], "got \\[\\]"), (("base", p), "without the list around it"),
+                               (["status_quo"], "load it with sm.load_params"), ([("x", {})], "among them"),
+                               ([("b", p), ("b", p)], "its own label")):
+        with pytest.raises(InputError, match=message):
+            sm.run_sweep(d, scenarios, out, days=30, workers=1)
+    with pytest.raises(InputError, match="design must be a Design"):
+        sm.run_sweep("lhs", [("b", p)], out, days=30, workers=1)
+    with pytest.raises(InputError, match="out must be the path"):
+        sm.run_sweep(d, [("b", p)], None, days=30, workers=1)
+    assert not out.exists()
+    with pytest.raises(InputError, match="params must be a ParameterSet"):
+        sm.Design.build("lhs", None, 4, seed=1)
+    for pair in (50, ("50", "60"), (1, 2, 3)):
+        with pytest.raises(InputError, match="needs \\(low, high\\), two numbers"):
+            sm.Design.build("lhs", p, 4, seed=1, vary={"oil.brent_price": pair})
+    assert "oil.brent_price" in sm.Design.build("lhs", p, 4, seed=1, vary={"oil.brent_price": np.array([50, 60])}).names
+    with pytest.raises(InputError, match="give the path of a sweep directory"):
+        sm.open_sweep(5)
+    with pytest.raises(InputError, match="each scenario once"):
+        sm.run_ensemble(["status_quo", "status_quo"], days=60, n=4, seed=1, workers=1)
+    assert list(sm.run_ensemble("status_quo", days=60, n=4, seed=1, workers=1).shares().index) == ["status_quo"]

@@ -109,8 +109,15 @@ class Design:
             raise InputError(f"--levels (num_levels) must be a whole number of at least 2, got {num_levels!r}.")
         if isinstance(fix, str):  # one name, not its letters
             fix = [fix]
+        if not isinstance(params, ParameterSet):
+            raise InputError(f"params must be a ParameterSet (sm.load_params(...)), got {type(params).__name__}.")
         if vary is not None and not isinstance(vary, Mapping):
             raise InputError(f"vary must be a dict of name to (low, high), got {type(vary).__name__}.")
+        for name, pair in (vary or {}).items():
+            if (isinstance(pair, (str, bytes)) or not isinstance(pair, (Sequence, np.ndarray)) or len(pair) != 2
+                    or not all(isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+                               for x in pair)):
+                raise InputError(f"vary: '{name}' needs (low, high), two numbers; got {pair!r}.")
         names = uncertainties(params)
         for name in list(fix):
             _known(params, name, "--fix")

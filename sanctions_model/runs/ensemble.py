@@ -309,12 +309,21 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
         Inputs, outcomes per set, fan-chart percentiles; ``.shares()`` and ``.plot()``.
     """
     days = check_days(days)
+    if isinstance(scenarios, str):  # one scenario by name, as simulate() takes it
+        scenarios = [scenarios]
     if not scenarios:
         raise InputError("run_ensemble needs at least one scenario.")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
     workers = check_workers(workers)
     labelled = [(item, load_params(item)) if isinstance(item, str) else item for item in scenarios]
+    for item in labelled:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+                and isinstance(item[1], ParameterSet)):
+            raise InputError(f"run_ensemble: each scenario is a name or a (label, ParameterSet) pair; got {item!r}.")
+    labels = [label for label, _ in labelled]
+    if len(set(labels)) < len(labels):
+        raise InputError(f"run_ensemble: each scenario once; got {labels}.")
     # the same draws under every scenario (the same seed: the same points of the unit hypercube,
     # each scaled to the scenario's own ranges, which a dated scenario may restate)
     drawn = {label: draws(params, n, seed) for label, params in labelled}

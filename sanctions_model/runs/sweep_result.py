@@ -621,6 +621,8 @@ def open_sweep(path: str | os.PathLike[str]) -> SweepResult:
     Raises
     ------
     InputError
-        If ``path`` holds no sweep manifest.
+        If ``path`` holds no sweep manifest, or is not a path.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"open_sweep: give the path of a sweep directory, got {type(path).__name__} {path!r}.")
     return SweepResult(path)
