@@ -570,14 +570,16 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
     import shutil
     from pathlib import Path
 
-    from .outdir import check_file, make_parents
+    from .outdir import check_file, check_target, make_parents
     from .runs.sweep_result import open_sweep
 
     out = Path(args.out)
     if out.suffix not in (".nc", ".zarr"):
         raise InputError(f"--out must end in .nc (netCDF) or .zarr (Zarr), got {out.name!r}.")
     sweep = open_sweep(args.sweep)
-    make_parents(check_file(out, args.force, _reads(args.sweep)))
+    # a netCDF file, or a Zarr store (a directory, which --force replaces whole)
+    check = check_file if out.suffix == ".nc" else check_target
+    make_parents(check(out, args.force, _reads(args.sweep)))
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
     (sweep.to_netcdf if out.suffix == ".nc" else sweep.to_zarr)(tmp)

@@ -403,3 +403,25 @@ def test_api_arguments_of_the_wrong_shape_are_refused_before_anything_is_written
     with pytest.raises(InputError, match="each scenario once"):
         sm.run_ensemble(["status_quo", "status_quo"], days=60, n=4, seed=1, workers=1)
     assert list(sm.run_ensemble("status_quo", days=60, n=4, seed=1, workers=1).shares().index) == ["status_quo"]
+
+
+def test_an_existing_zarr_store_is_replaced_with_force_and_kept_without(tmp_path, capsys, monkeypatch):
+    """A Zarr store is a directory: --force replaces it whole, and without --force it is kept."""
+    from sanctions_model.runs.sweep_result import SweepResult
+
+    def fake_zarr(self, path):  # zarr is not a dependency; the command's handling of the store is tested
+        Path(path).mkdir()
+        (Path(path) / "new").write_text("new")
+        return Path(path)
+
+    monkeypatch.setattr(SweepResult, "to_zarr", fake_zarr)
+    design = sm.Design.build("lhs", sm.load_params(), 4, seed=1)
+    sweep = tmp_path / "sweep"
+    sm.run_sweep(design, [("base", sm.load_params())], sweep, days=30, workers=1)
+    store = tmp_path / "y.zarr"
+    store.mkdir()
+    (store / "old").write_text("old")
+    assert main(["export", str(sweep), "--out", str(store)]) == 2
+    assert "already exists" in capsys.readouterr().err and (store / "old").exists()
+    assert main(["export", str(sweep), "--out", str(store), "--force"]) == 0
+    assert sorted(p.name for p in store.iterdir()) == ["new"]
