@@ -463,6 +463,8 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .outdir import check_target
 
     scenarios = args.scenario or scenario_names()
+    if not scenarios:
+        raise InputError(f"no scenarios in {params_dir() / 'scenarios'} to compare; give --scenario NAME or FILE.")
     for name in scenarios:
         load_scenario(name)  # fail fast, before any work
     check_target(args.out, args.force, _reads(args.ensemble))
@@ -714,6 +716,8 @@ def _cmd_explore(args: argparse.Namespace, argv: Sequence[str]) -> None:
 
 def _cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> None:
     table = list_scenarios()
+    if table.empty:
+        print(f"no scenarios in {params_dir() / 'scenarios'} (each is a TOML file there).")
     for name, row in table.iterrows():
         print(f"{name}\n  {row['title']}: {row['description']}\n  changes: {row['changes']}\n")
 

@@ -425,3 +425,19 @@ def test_an_existing_zarr_store_is_replaced_with_force_and_kept_without(tmp_path
     assert "already exists" in capsys.readouterr().err and (store / "old").exists()
     assert main(["export", str(sweep), "--out", str(store), "--force"]) == 0
     assert sorted(p.name for p in store.iterdir()) == ["new"]
+
+
+def test_a_parameter_folder_without_scenarios_is_said_so(tmp_path, capsys, monkeypatch):
+    import shutil
+
+    from sanctions_model.inputs.params import params_dir
+
+    shutil.copy(params_dir() / "base.toml", tmp_path / "base.toml")
+    monkeypatch.setenv("SANCTIONS_MODEL_PARAMS", str(tmp_path))
+    for argv in (["scenarios"], ["compare", "--samples", "4", "--out", str(tmp_path / "c")]):
+        assert main(argv) == 2, argv
+        assert "no scenarios folder" in capsys.readouterr().err
+    (tmp_path / "scenarios").mkdir()
+    assert main(["scenarios"]) == 0 and "no scenarios in" in capsys.readouterr().out
+    assert main(["compare", "--samples", "4", "--out", str(tmp_path / "c")]) == 2
+    assert "no scenarios in" in capsys.readouterr().err and not (tmp_path / "c").exists()

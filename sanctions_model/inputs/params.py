@@ -375,6 +375,9 @@ def scenario_names(directory: Path | None = None, *, dated: bool = False) -> lis
     projections from another day, and are listed only with ``dated=True``.
     """
     directory = directory or params_dir() / "scenarios"
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no scenarios folder (each scenario is a TOML file there; "
+                         "params/scenarios/ in the project has the named ones).")
     names = []
     for path in directory.glob("*.toml"):
         try:
@@ -677,4 +680,4 @@ def list_scenarios() -> pd.DataFrame:
         sc = load_scenario(name)
         rows.append({"scenario": name, "title": sc.title, "description": sc.description,
                      "changes": ", ".join(f"{p}={format_value(v)}" for p, v, _ in sc.changes) or "(none)"})
-    return pd.DataFrame(rows).set_index("scenario")
+    return pd.DataFrame(rows, columns=["scenario", "title", "description", "changes"]).set_index("scenario")
