@@ -85,9 +85,11 @@ def _seed(text: str) -> int:
     from .runs.designs import check_seed
 
     try:
-        return check_seed(int(text))
+        number = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--seed must be a whole number, got {text!r}") from None
+    try:  # (InputError is a ValueError: checked apart from the conversion)
+        return check_seed(number)
     except InputError as exc:
         raise argparse.ArgumentTypeError(f"--{exc}".rstrip(".")) from None
 

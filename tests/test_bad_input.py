@@ -441,3 +441,11 @@ def test_a_parameter_folder_without_scenarios_is_said_so(tmp_path, capsys, monke
     assert main(["scenarios"]) == 0 and "no scenarios in" in capsys.readouterr().out
     assert main(["compare", "--samples", "4", "--out", str(tmp_path / "c")]) == 2
     assert "no scenarios in" in capsys.readouterr().err and not (tmp_path / "c").exists()
+
+
+def test_a_seed_out_of_range_is_named_as_such(tmp_path, capsys):
+    for seed in ("-1", "99999999999999999999"):
+        assert main(["compare", f"--seed={seed}", "--out", str(tmp_path / "c")]) == 2
+        assert "from 0 to 4294967295" in capsys.readouterr().err
+    assert main(["compare", "--seed", "abc", "--out", str(tmp_path / "c")]) == 2
+    assert "must be a whole number, got 'abc'" in capsys.readouterr().err
