@@ -599,7 +599,7 @@ def _cmd_backtest(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .outdir import check_target
     from .report.backtest import write_backtest
 
-    check_target(args.out, args.force, _reads(getattr(args, 'calibrated', None)))
+    check_target(args.out, args.force, _reads(getattr(args, "calibrated", None)))
     if args.uncalibrated and args.calibrated:
         raise InputError("--calibrated and --uncalibrated: give one or the other.")
     if args.uncalibrated:

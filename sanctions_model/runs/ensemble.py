@@ -318,9 +318,10 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
     workers = check_workers(workers)
     labelled = [(item, load_params(item)) if isinstance(item, str) else item for item in scenarios]
     for item in labelled:
-        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+        if not (isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str)
                 and isinstance(item[1], ParameterSet)):
             raise InputError(f"run_ensemble: each scenario is a name or a (label, ParameterSet) pair; got {item!r}.")
+    labelled = [(label, params) for label, params in labelled]
     labels = [label for label, _ in labelled]
     if len(set(labels)) < len(labels):
         raise InputError(f"run_ensemble: each scenario once; got {labels}.")

@@ -117,10 +117,11 @@ def check_scenarios(scenarios: object) -> list[tuple[str, ParameterSet]]:
     if len(pairs) == 2 and isinstance(pairs[0], str) and isinstance(pairs[1], ParameterSet):
         raise InputError(f"run_sweep: scenarios must be {shape}; got one pair without the list around it.")
     for pair in pairs:
-        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str) and pair[0]
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str) and pair[0]
                 and isinstance(pair[1], ParameterSet)):
             raise InputError(f"run_sweep: scenarios must be {shape}; got {pair!r} among them"
                              + (" (load it with sm.load_params(name))" if isinstance(pair, str) else "") + ".")
+    pairs = [(label, params) for label, params in pairs]
     labels = [label for label, _ in pairs]
     if len(set(labels)) < len(labels):
         raise InputError(f"run_sweep: each scenario needs its own label; got {labels}.")
