@@ -449,3 +449,13 @@ def test_a_seed_out_of_range_is_named_as_such(tmp_path, capsys):
         assert "from 0 to 4294967295" in capsys.readouterr().err
     assert main(["compare", "--seed", "abc", "--out", str(tmp_path / "c")]) == 2
     assert "must be a whole number, got 'abc'" in capsys.readouterr().err
+
+
+def test_simulate_batch_refuses_values_the_quantity_cannot_take_and_allows_the_rest():
+    values = sm.load_params().values()
+    for name, bad in (("oil.brent_price", -50.0), ("sanctions.level", 5.0), ("forces.permanent_loss_share", 3.0),
+                      ("sanctions.start_day", 1e5)):
+        with pytest.raises(InputError, match=f"'{name}' = .* is beyond what the quantity allows"):
+            sm.simulate_batch({**values, name: [values[name], bad]}, days=30)
+    beyond_range = sm.simulate_batch({**values, "oil.brent_price": [30.0, 200.0]}, days=30)  # range 40-125
+    assert len(beyond_range) == 2 and beyond_range["p_talks_horizon"].notna().all()

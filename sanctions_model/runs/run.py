@@ -22,7 +22,7 @@ from ..core.model import FLOWS, STATE_NAMES, STATES
 from ..core.outcomes import OUTCOMES, compute, trajectory_values
 from ..core.solve import integrate
 from ..errors import InputError, SolverError, suggest
-from ..inputs.params import ParameterSet, load_params
+from ..inputs.params import ParameterSet, hard_bounds, load_params
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -222,7 +222,9 @@ def simulate_batch(values: Mapping[str, object], days: float = 730) -> pd.DataFr
     ----------
     values : mapping of every parameter name to a scalar or an array (n,)
         For example ``load_params().values()`` with some entries replaced by arrays.
-        Values are not range-checked here.
+        Values may go beyond a parameter's sampled range (its ``low`` to ``high``), but not beyond
+        what the quantity allows (no negative price, stock or rate; no share above 1; no day past
+        the longest horizon): that is an InputError naming the parameter.
     days : float [day]
 
     Returns
@@ -308,6 +310,13 @@ def check_batch(values: object) -> dict[str, np.ndarray]:
             raise InputError(f"'{name}' must be a number or a 1-d array, got shape {array.shape}.")
         if not np.isfinite(array).all():
             raise InputError(f"'{name}' holds a value that is not a finite number.")
+        if name in known:
+            spec = known.parameters[name]
+            lo, hi = hard_bounds(spec)
+            outside = array[(array < lo) | (array > hi)]
+            if outside.size:
+                raise InputError(f"'{name}' = {outside[0]:g} is beyond what the quantity allows ([{lo:g}, {hi:g}] "
+                                 f"{spec.unit}; its sampled range is {spec.low:g} to {spec.high:g}).")
         if array.size > 1:
             lengths[name] = array.size
         out[name] = array
