@@ -81,6 +81,14 @@ def _every(text: str) -> float:
     return value
 
 
+def _names(text: str) -> list[str]:
+    """A comma-separated list of names, none of them empty."""
+    names = [x.strip() for x in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"--across takes scenario names separated by commas, got {text!r}")
+    return names
+
+
 def _seed(text: str) -> int:
     from .runs.designs import check_seed
 
@@ -265,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--fix", action="append", default=[], metavar="NAME", help="hold an uncertainty at its base value")
     swp.add_argument("--scenario", action="append", default=[], metavar="NAME",
                      help="scenario(s) applied to the base before sampling; repeat to compose")
-    swp.add_argument("--across", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=None,
+    swp.add_argument("--across", type=_names, default=None,
                      metavar="S1,S2,...", help="run the same samples under each of these scenarios")
     swp.add_argument("--set", action="append", default=[], type=_assignment, metavar="NAME=VALUE",
                      dest="assignments", help="set a parameter of the base; repeatable")
@@ -465,6 +473,7 @@ def _cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .outdir import check_target
 
     scenarios = args.scenario or scenario_names()
+    _once("--scenario", scenarios, "scenario")
     if not scenarios:
         raise InputError(f"no scenarios in {params_dir() / 'scenarios'} to compare; give --scenario NAME or FILE.")
     for name in scenarios:
@@ -581,6 +590,9 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
     if out.suffix not in (".nc", ".zarr"):
         raise InputError(f"--out must end in .nc (netCDF) or .zarr (Zarr), got {out.name!r}.")
     sweep = open_sweep(args.sweep)
+    if not sweep.complete:
+        print(f"note: {args.sweep} is not complete (stopped, or still running): the export holds the chunks written "
+              "so far; run the same sweep command again to finish it.", file=sys.stderr)
     # a netCDF file, or a Zarr store (a directory, which --force replaces whole)
     check = check_file if out.suffix == ".nc" else check_target
     make_parents(check(out, args.force, _reads(args.sweep)))

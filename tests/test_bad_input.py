@@ -459,3 +459,32 @@ def test_simulate_batch_refuses_values_the_quantity_cannot_take_and_allows_the_r
             sm.simulate_batch({**values, name: [values[name], bad]}, days=30)
     beyond_range = sm.simulate_batch({**values, "oil.brent_price": [30.0, 200.0]}, days=30)  # range 40-125
     assert len(beyond_range) == 2 and beyond_range["p_talks_horizon"].notna().all()
+
+
+def test_a_name_given_twice_or_empty_and_an_interval_past_the_horizon_are_refused(tmp_path, capsys):
+    dup = tmp_path / "dup.toml"
+    dup.write_text('title = "t"\ndescription = "d"\n'
+                   '[[change]]\nparameter = "oil.brent_price"\nvalue = 60\nwhy = "a"\n'
+                   '[[change]]\nparameter = "oil.brent_price"\nvalue = 70\nwhy = "b"\n')
+    cases = ((["run", "--scenario", str(dup), "--days", "30"], "sets 'oil.brent_price' again"),
+             (["sweep", "--design", "lhs", "-n", "4", "--across", ","], "scenario names separated by commas"),
+             (["sweep", "--design", "lhs", "-n", "4", "--days", "120", "--every", "200", "--trajectories", "strain"],
+              "longer than the horizon"),
+             (["compare", "--scenario", "status_quo", "--scenario", "status_quo"], "given more than once"))
+    for argv, message in cases:
+        assert main([*argv, "--out", str(tmp_path / "o")]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, (argv, err)
+    assert not (tmp_path / "o").exists()
+
+
+def test_exporting_an_unfinished_sweep_says_so(tmp_path, capsys):
+    import json
+
+    design = sm.Design.build("lhs", sm.load_params(), 4, seed=1)
+    sweep = tmp_path / "sweep"
+    sm.run_sweep(design, [("base", sm.load_params())], sweep, days=30, workers=1)
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    (sweep / "manifest.json").write_text(json.dumps({**manifest, "complete": False}))
+    assert main(["export", str(sweep), "--out", str(tmp_path / "x.nc")]) == 0
+    assert "is not complete" in capsys.readouterr().err and (tmp_path / "x.nc").is_file()

@@ -408,7 +408,12 @@ def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) ->
     data, text = _read_toml_text(path, "scenario file")
     model = validate(ScenarioFile, data, path, text)
     changes, ranges = [], {}
+    seen: dict[str, int] = {}
     for i, ch in enumerate(model.change, 1):
+        if ch.parameter in seen:  # the last would win silently, and the report list both reasons
+            raise InputError(f"{path}: [[change]] {i} sets '{ch.parameter}' again ([[change]] {seen[ch.parameter]} "
+                             "sets it already); give each parameter once.")
+        seen[ch.parameter] = i
         changes.append((ch.parameter, ch.value, ch.why))
         if ch.low is not None and ch.high is not None:
             if model.start_date is None:

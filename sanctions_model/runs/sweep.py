@@ -241,6 +241,8 @@ def run_sweep(
     trajectories = check_trajectory_names(trajectories)
     if trajectories and not (isinstance(every, (int, float)) and every >= 1 and float(every).is_integer()):
         raise InputError(f"--every must be a whole number of days >= 1, got {every!r}.")
+    if trajectories and every > days:
+        raise InputError(f"--every {every:g} is longer than the horizon ({days:g} days): only day 0 would be kept.")
     settings = settings_of(design, scenarios, days, trajectories, every)
     own_client = False
     settings_in_force = current_execution()  # sanctions_model.execution(...) around the call
