@@ -537,6 +537,8 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from .report.sensitivity import write_sensitivity
     from .runs.designs import uncertainties
 
+    _once("--param", args.param or [])
+    _once("--outcome", args.outcome, "outcome")
     for out in args.outcome:
         if out not in OUTCOMES:
             raise InputError(f"unknown outcome '{out}'.{suggest(out, OUTCOMES)}")
@@ -692,6 +694,9 @@ def _cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> None:
         check_event(args.outcome, 730.0 if args.days is None else args.days)
     above = args.below is None
     cut = args.below if not above else (0.5 if args.above is None else args.above)
+    if OUTCOMES[args.outcome][0] == "probability" and not 0 <= cut <= 1:
+        raise InputError(f"--{'above' if above else 'below'}: '{args.outcome}' is a chance, so its cut is a share 0-1 "
+                         f"(0.5: better than even), got {cut:g}.")
     check_target(args.out, args.force, _reads(args.sweep, args.ensemble))  # before any work
     if args.sweep is not None:
         given = [opt for opt, value in (("--days", args.days), ("--ensemble", args.ensemble)) if value is not None]
@@ -705,6 +710,8 @@ def _cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> None:
         scenario = "status_quo" if args.scenario is None else args.scenario
         start = load_params(scenario).start_date.isoformat()  # every check before any work
         path = args.ensemble or default_path()
+        if os.path.isdir(path):
+            raise InputError(f"{path} is a directory; give the ensemble's .parquet file.")
         if not os.path.isfile(path):
             raise InputError(f"{path}: no such ensemble file (`make constrain` writes the default one).")
         as_of = ensemble_file.read(path).meta["as_of"]

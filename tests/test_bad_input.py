@@ -488,3 +488,19 @@ def test_exporting_an_unfinished_sweep_says_so(tmp_path, capsys):
     (sweep / "manifest.json").write_text(json.dumps({**manifest, "complete": False}))
     assert main(["export", str(sweep), "--out", str(tmp_path / "x.nc")]) == 0
     assert "is not complete" in capsys.readouterr().err and (tmp_path / "x.nc").is_file()
+
+
+def test_messages_name_what_was_typed(tmp_path, capsys):
+    cases = ((["run", "--set", "sanctions.start_day=2020-01-01", "--days", "30"],
+              "= 2020-01-01 (day -1846) is outside its range"),
+             (["sweep", "--design", "saltelli", "-n", "3"], "power of 2 for the saltelli design"),
+             (["sensitivity", "--method", "morris", "-n", "4", "--param", "oil.brent_price", "--param",
+               "oil.brent_price"], "'oil.brent_price' is given more than once"),
+             (["discover", "--above", "5"], "is a chance, so its cut is a share 0-1"),
+             (["discover", "--ensemble", str(tmp_path)], "is a directory; give the ensemble's .parquet file"),
+             (["compare", "--samples", "4", "--ensemble", str(tmp_path)], "is a directory"))
+    for argv, message in cases:
+        assert main([*argv, "--out", str(tmp_path / "o")]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, (argv, err)
+    assert not (tmp_path / "o").exists()

@@ -247,7 +247,7 @@ def test_discover_refuses_an_outcome_the_horizon_does_not_reach_before_any_run(t
     (["--scenario", "hard_way", "--days", "100"], "drop --days"),
     (["--scenario", "hard_way", "--outcome", "p_talks_1_yr"], "unknown outcome 'p_talks_1_yr'"),
     (["--scenario", "hard_way", "--above", "0.5", "--below", "0.2"], "not allowed with argument"),
-    (["--scenario", "hard_way", "--above", "2"], "happens in 0 of 400 rows"),
+    (["--scenario", "hard_way", "--above", "2"], "is a chance, so its cut is a share 0-1"),
     (["--scenario", "hard_way", "--outcome", "expected_day_talks"], "defined only where"),
     (["--scenario", "hard_way", "--outcome", "p_ceasefire_holds_1_year"], "defined only where"),
 ])

@@ -105,6 +105,9 @@ def read(path: str | os.PathLike[str]) -> EnsembleFile:
         column its metadata names.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give the ensemble's .parquet file (`sanctions-model constrain "
+                         "--out FILE` writes one).")
     if not path.is_file():
         raise InputError(f"{path}: file not found. Write it with `sanctions-model constrain`.")
     try:

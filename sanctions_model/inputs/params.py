@@ -296,9 +296,11 @@ def check_value(spec: Parameter, raw: object, origin: str, start: dt.date | None
     if math.isnan(value) or math.isinf(value):
         raise InputError(f"{where} must be a finite number, got {value}.")
     if not spec.low <= value <= spec.high:
-        raise InputError(
-            f"{where} = {value:g} is outside its range [{spec.low:g}, {spec.high:g}] {spec.unit}."
-        )
+        if start is not None and isinstance(raw, (dt.date, str)) and _looks_like_date(str(raw)):
+            given, after = f"{raw!s} (day {value:g})", f" (days after {start.isoformat()})"
+        else:
+            given, after = f"{value:g}", ""
+        raise InputError(f"{where} = {given} is outside its range [{spec.low:g}, {spec.high:g}] {spec.unit}{after}.")
     return value
 
 

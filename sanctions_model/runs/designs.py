@@ -134,6 +134,9 @@ class Design:
             bounds[name] = (float(low), float(high))
         if not names:
             raise InputError("nothing to vary: every uncertainty is fixed.")
+        if kind == "saltelli" and n & (n - 1):  # as `sensitivity --method sobol`: SALib's scheme needs it
+            raise InputError(f"-n must be a power of 2 for the saltelli design (Sobol' indices need it), got {n}; "
+                             f"the nearest are {1 << (int(n).bit_length() - 1)} and {1 << int(n).bit_length()}.")
         design = cls(kind, int(n), int(seed), tuple(names), tuple(bounds[m][0] for m in names),
                      tuple(bounds[m][1] for m in names), tuple(params[m] for m in names), int(chunk_size),
                      int(num_levels))
