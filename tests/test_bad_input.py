@@ -504,3 +504,10 @@ def test_messages_name_what_was_typed(tmp_path, capsys):
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, (argv, err)
     assert not (tmp_path / "o").exists()
+
+
+def test_rank_correlations_from_too_few_sets_are_refused(tmp_path, capsys):
+    for n in ("1", "2"):
+        assert main(["sensitivity", "--method", "mc", "-n", n, "--out", str(tmp_path / "o")]) == 2
+        assert "need at least 10 sets" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

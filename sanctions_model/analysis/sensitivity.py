@@ -148,6 +148,8 @@ def _frame(per_outcome: dict[str, pd.DataFrame], attrs: dict) -> pd.DataFrame:
 
 #: Methods :func:`analyze` knows, and the sweep design each needs.
 ANALYSES = {"oat": "oat", "morris": "morris", "sobol": "saltelli", "monte_carlo": "any"}
+#: The fewest sets rank correlations are computed from (``monte_carlo``).
+MIN_RANK_ROWS = 10
 
 
 def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: int | None = None,
@@ -234,6 +236,8 @@ def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: in
             per[out] = frame
         attrs["base_samples"] = n
     else:
+        if x.shape[0] < MIN_RANK_ROWS:  # one set ranks nothing, and two give every input a correlation of +-1
+            raise InputError(f"rank correlations need at least {MIN_RANK_ROWS} sets to say anything, got {x.shape[0]}.")
         for m, out in enumerate(outcomes):
             rho = []
             for j in range(k):
