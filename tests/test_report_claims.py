@@ -133,3 +133,14 @@ def test_the_docs_example_is_what_the_function_prints():
     printed, share, n = re.search(r'"([^"]+)" \(what `share_with_interval\(([\d.]+), (\d+)\)` prints\)',
                                   text).groups()
     assert share_with_interval(float(share), int(n)) == printed
+
+
+def test_a_one_year_horizon_does_not_head_two_columns_with_one_figure():
+    from sanctions_model.report.projection import COLUMNS, columns_for
+
+    every = {col: 0.0 for col, _ in COLUMNS}
+    at_365 = [h for _, h in columns_for(365, every)]
+    assert "ceasefire within a year" not in at_365 and "ceasefire within 365 days" in at_365
+    assert "ceasefire within a year" in [h for _, h in columns_for(730, every)]
+    assert [col for col, _ in columns_for(120, {k: v for k, v in every.items() if "1 year" not in k})] == \
+        ["talks within 100 days", "talks within horizon", "ceasefire within horizon"]

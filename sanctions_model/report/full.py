@@ -49,20 +49,16 @@ from .markdown import (
     scenarios_section,
     uncertainty_section,
 )
-from .projection import COLUMNS, WHY, constrained_lines, ensemble_provenance
+from .projection import WHY, columns_for, constrained_lines, ensemble_provenance
 from .sensitivity import label, outcome_section, plain_name
-
-#: The summary table's columns: (column of :meth:`Ensemble.shares`, heading; {h} is the horizon), the
-#: same as the constrained table's.
-SUMMARY_COLUMNS = COLUMNS
 
 
 def journalist_summary(runs: Sequence[RunResult], ensemble: Ensemble) -> list[str]:
     """The summary table: a row per scenario, the chance of each outcome over the sampled sets (with the
     95% Wilson interval of its sampling error), and what the model finds at the central assumptions."""
     shares, n, horizon = ensemble.shares(), ensemble.n, f"{ensemble.days:g} days"
-    columns = [(col, h) for col, h in SUMMARY_COLUMNS if col in shares]  # "within a year" needs a year
-    heads = [h.format(h=horizon) for _, h in columns]
+    columns = columns_for(ensemble.days, shares)  # "within a year" needs a year, and is the horizon's at 365 days
+    heads = [h for _, h in columns]
     lines = [f"| scenario | {' | '.join(heads)} | ceasefire within {horizon}, central assumptions |",
              "|---|" + "---|" * (len(heads) + 1)]
     for run in runs:

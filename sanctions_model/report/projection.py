@@ -17,6 +17,15 @@ COLUMNS = (("talks within 100 days", "direct talks within 100 days"),
            ("ceasefire within horizon", "ceasefire within {h}"))
 
 
+def columns_for(days: float, *present: object) -> list[tuple[str, str]]:
+    """:data:`COLUMNS` that every table of ``present`` (share tables, by column) holds, less the chance
+    within a year when the horizon is a year (the same figure twice), headings filled in."""
+    horizon = f"{days:g} days"
+    return [(col, h.format(h=horizon)) for col, h in COLUMNS
+            if all(col in table for table in present)  # type: ignore[operator]
+            and not (col == "ceasefire within 1 year" and days == 365)]
+
+
 #: Why the chances over the members differ from those over the sampled sets, where the report does not
 #: take the difference apart (the full report does, for its reference scenario).
 WHY = ("The two differ because the record rules out some of the assumptions the other figure counts, and "
@@ -59,8 +68,7 @@ def constrained_lines(proj: ConstrainedProjection | None, note: str, beside: pd.
         constrained = proj.shares()
     except InputError as exc:
         return [head + f"Not reported: {exc}", ""]
-    horizon = f"{days:g} days"
-    columns = [(col, h.format(h=horizon)) for col, h in COLUMNS if col in constrained and col in beside]
+    columns = columns_for(days, constrained, beside)
     heads = " | ".join(f"{h}: {beside_name} | {h}: fit the record" for _, h in columns)
     size = float(proj.effective_sizes().min())  # the members each scenario's shares are averaged over
     lines = [head + f"Each scenario from each of the {proj.outcomes['member'].nunique():,} members of the "
