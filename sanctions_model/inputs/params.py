@@ -412,7 +412,7 @@ def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) ->
     changes, ranges = [], {}
     seen: dict[str, int] = {}
     for i, ch in enumerate(model.change, 1):
-        if ch.parameter in seen:  # the last would win silently, and the report list both reasons
+        if ch.parameter in seen:  # the last would win silently, and the report would list both reasons
             raise InputError(f"{path}: [[change]] {i} sets '{ch.parameter}' again ([[change]] {seen[ch.parameter]} "
                              "sets it already); give each parameter once.")
         seen[ch.parameter] = i
