@@ -461,20 +461,34 @@ def test_simulate_batch_refuses_values_the_quantity_cannot_take_and_allows_the_r
     assert len(beyond_range) == 2 and beyond_range["p_talks_horizon"].notna().all()
 
 
-def test_a_name_given_twice_or_empty_and_an_interval_past_the_horizon_are_refused(tmp_path, capsys):
-    dup = tmp_path / "dup.toml"
-    dup.write_text('title = "t"\ndescription = "d"\n'
-                   '[[change]]\nparameter = "oil.brent_price"\nvalue = 60\nwhy = "a"\n'
-                   '[[change]]\nparameter = "oil.brent_price"\nvalue = 70\nwhy = "b"\n')
-    cases = ((["run", "--scenario", str(dup), "--days", "30"], "sets 'oil.brent_price' again"),
-             (["sweep", "--design", "lhs", "-n", "4", "--across", ","], "scenario names separated by commas"),
-             (["sweep", "--design", "lhs", "-n", "4", "--days", "120", "--every", "200", "--trajectories", "strain"],
-              "longer than the horizon"),
-             (["compare", "--scenario", "status_quo", "--scenario", "status_quo"], "given more than once"))
-    for argv, message in cases:
-        assert main([*argv, "--out", str(tmp_path / "o")]) == 2, argv
-        err = capsys.readouterr().err
-        assert message in err and len(err.strip().splitlines()) == 1, (argv, err)
+#: Refused in one line before any work, each with a message naming what was typed: a name given twice or
+#: empty, an interval past the horizon, a date out of range, a design size SALib only warns of, a cut no
+#: chance can pass, a directory for a file. ({d}: the test's folder.)
+NAMED = [
+    (["run", "--scenario", "{d}/dup.toml", "--days", "30"], "sets 'oil.brent_price' again"),
+    (["sweep", "--design", "lhs", "-n", "4", "--across", ","], "scenario names separated by commas"),
+    (["sweep", "--design", "lhs", "-n", "4", "--days", "120", "--every", "200", "--trajectories", "strain"],
+     "longer than the horizon"),
+    (["compare", "--scenario", "status_quo", "--scenario", "status_quo"], "given more than once"),
+    (["run", "--set", "sanctions.start_day=2020-01-01", "--days", "30"],
+     "= 2020-01-01 (day -1846) is outside its range"),
+    (["sweep", "--design", "saltelli", "-n", "3"], "power of 2 for the saltelli design"),
+    (["sensitivity", "--method", "morris", "-n", "4", "--param", "oil.brent_price", "--param", "oil.brent_price"],
+     "'oil.brent_price' is given more than once"),
+    (["discover", "--above", "5"], "is a chance, so its cut is a share 0-1"),
+    (["discover", "--ensemble", "{d}"], "is a directory; give the ensemble's .parquet file"),
+    (["compare", "--samples", "4", "--ensemble", "{d}"], "is a directory"),
+]
+
+
+@pytest.mark.parametrize("argv, message", NAMED, ids=[" ".join(argv[:3]) for argv, _ in NAMED])
+def test_refused_in_one_line_naming_what_was_typed(tmp_path, capsys, argv, message):
+    (tmp_path / "dup.toml").write_text('title = "t"\ndescription = "d"\n'
+                                       '[[change]]\nparameter = "oil.brent_price"\nvalue = 60\nwhy = "a"\n'
+                                       '[[change]]\nparameter = "oil.brent_price"\nvalue = 70\nwhy = "b"\n')
+    assert main([*(a.format(d=tmp_path) for a in argv), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "o").exists()
 
 
@@ -488,22 +502,6 @@ def test_exporting_an_unfinished_sweep_says_so(tmp_path, capsys):
     (sweep / "manifest.json").write_text(json.dumps({**manifest, "complete": False}))
     assert main(["export", str(sweep), "--out", str(tmp_path / "x.nc")]) == 0
     assert "is not complete" in capsys.readouterr().err and (tmp_path / "x.nc").is_file()
-
-
-def test_messages_name_what_was_typed(tmp_path, capsys):
-    cases = ((["run", "--set", "sanctions.start_day=2020-01-01", "--days", "30"],
-              "= 2020-01-01 (day -1846) is outside its range"),
-             (["sweep", "--design", "saltelli", "-n", "3"], "power of 2 for the saltelli design"),
-             (["sensitivity", "--method", "morris", "-n", "4", "--param", "oil.brent_price", "--param",
-               "oil.brent_price"], "'oil.brent_price' is given more than once"),
-             (["discover", "--above", "5"], "is a chance, so its cut is a share 0-1"),
-             (["discover", "--ensemble", str(tmp_path)], "is a directory; give the ensemble's .parquet file"),
-             (["compare", "--samples", "4", "--ensemble", str(tmp_path)], "is a directory"))
-    for argv, message in cases:
-        assert main([*argv, "--out", str(tmp_path / "o")]) == 2, argv
-        err = capsys.readouterr().err
-        assert message in err and len(err.strip().splitlines()) == 1, (argv, err)
-    assert not (tmp_path / "o").exists()
 
 
 def test_rank_correlations_from_too_few_sets_are_refused(tmp_path, capsys):
