@@ -233,7 +233,7 @@ def parallel_width(workers: int | None = None, client: Any = None) -> int:
 
 
 def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None, client: Any = None, *,
-                on_lost: Callable[[T], R] | None = None) -> Iterator[tuple[int, R]]:
+                on_lost: Callable[[T, str], R] | None = None) -> Iterator[tuple[int, R]]:
     """``(i, fn(items[i]))`` for every item, in the order they finish: the one executor layer.
 
     Where: on the Dask ``client`` if one is given; else in this process when ``workers`` is 1
@@ -241,7 +241,8 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
     core). At most two items per worker are in flight, so memory stays flat however many
     items there are. A local worker that dies (killed from outside, out of memory): the items
     it had in flight run once more in a new pool; an item in flight when a second pool breaks
-    gets ``on_lost(item)`` as its result, or raises :class:`WorkerError` without ``on_lost``.
+    gets ``on_lost(item, why)`` as its result (``why``: what happened, in words), or raises
+    :class:`WorkerError` without ``on_lost``.
     ``fn`` must be a module-level function; each call starts with :func:`release_memory`.
     """
     if client is not None and len(items) > 1:
@@ -274,13 +275,15 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
                 attempts[i] = attempts.get(i, 0) + 1
                 if attempts[i] < 2:
                     queue.insert(0, i)
-                elif on_lost is not None:
-                    yield i, on_lost(items[i])
+                    continue
+                hint = "" if received else script_hint()  # nothing came back: perhaps an unguarded script
+                if on_lost is not None:
+                    yield i, on_lost(items[i], f"a worker process died twice on this piece of work.{hint}")
                 else:
                     unfinished = len(queue) + len(pending)
                     raise WorkerError(f"a worker process died twice on the same piece of work ({unfinished} of "
                                       f"{len(items)} unfinished): killed from outside, or out of memory; try fewer "
-                                      f"--workers.{script_hint() if not received else ''}") from None
+                                      f"--workers.{hint}") from None
             queue.sort()
 
 

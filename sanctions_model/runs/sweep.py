@@ -38,7 +38,7 @@ from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet
 from .designs import Design, overlay
 from .evaluate import evaluate
-from .executors import check_workers, current_execution, each_result, parallel_width, script_hint
+from .executors import check_workers, current_execution, each_result, parallel_width
 from .store import Lock, StoreSink, done_chunks, prepare
 from .store import read_sweep as read_sweep  # the public reader of a sweep table (the store owns it)
 from .sweep_result import SweepResult
@@ -297,16 +297,7 @@ def _sweep_locked(design: Design, scenarios: Sequence[tuple[str, ParameterSet]],
     sink = StoreSink(out, manifest, design.n_chunks, done)
     bar = _Progress(design.rows, sum(len(design.chunk_rows(i)) for i in done), design.n_chunks, len(done), progress)
     try:
-        yielded, lost = [0], [0]
-
-        def on_lost(task: ChunkTask) -> dict[str, pd.DataFrame]:
-            # lost before any piece came back computed: perhaps a script without the main guard
-            hint = "." + script_hint() if yielded[0] == lost[0] else ""
-            lost[0] += 1
-            return failed_chunk(task, "a worker process died twice on this chunk" + hint)
-
-        for k, tables in each_result(run_chunk, tasks, workers, client, on_lost=on_lost):
-            yielded[0] += 1
+        for k, tables in each_result(run_chunk, tasks, workers, client, on_lost=failed_chunk):
             i = tasks[k].index
             waiting.setdefault(i, {})[k] = tables
             bar.update(len(tables["samples"]), chunk_done=len(waiting[i]) == expected[i])
