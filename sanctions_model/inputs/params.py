@@ -673,6 +673,27 @@ def apply_calibration(params: ParameterSet, layer: CalibrationLayer, stage: str)
     return replace(params, parameters=out, meta=meta)
 
 
+def check_labelled(items: object, who: str) -> list[tuple[str, ParameterSet]]:
+    """``items`` as a list of ``(label, ParameterSet)`` pairs with distinct labels (a pair may be a
+    list), or InputError naming ``who`` and what is wrong, before any work. A scenario name is a
+    pair's place only where the caller has loaded it first."""
+    shape = "a list of (label, ParameterSet) pairs, e.g. [('base', sm.load_params())]"
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence) or not items:
+        raise InputError(f"{who}: scenarios must be {shape}; got {items!r}.")
+    if len(items) == 2 and isinstance(items[0], str) and isinstance(items[1], ParameterSet):
+        raise InputError(f"{who}: scenarios must be {shape}; got one pair without the list around it.")
+    for pair in items:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str) and pair[0]
+                and isinstance(pair[1], ParameterSet)):
+            raise InputError(f"{who}: scenarios must be {shape}; got {pair!r} among them"
+                             + (" (load it with sm.load_params(name))" if isinstance(pair, str) else "") + ".")
+    pairs = [(label, params) for label, params in items]
+    labels = [label for label, _ in pairs]
+    if len(set(labels)) < len(labels):
+        raise InputError(f"{who}: each scenario once, each with its own label; got {labels}.")
+    return pairs
+
+
 def list_scenarios() -> pd.DataFrame:
     """Every scenario in ``params/scenarios``.
 

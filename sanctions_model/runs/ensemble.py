@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, suggest
-from ..inputs.params import ParameterSet, load_params
+from ..inputs.params import ParameterSet, check_labelled, load_params
 from .designs import Design
 from .evaluate import Evaluation, batches, concat, evaluate_batch
 from .executors import check_workers, map_in_processes
@@ -316,15 +316,8 @@ def run_ensemble(scenarios: Sequence[str | tuple[str, ParameterSet]], days: floa
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"n must be a whole number of at least 1, got {n!r}.")
     workers = check_workers(workers)
-    labelled = [(item, load_params(item)) if isinstance(item, str) else item for item in scenarios]
-    for item in labelled:
-        if not (isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str)
-                and isinstance(item[1], ParameterSet)):
-            raise InputError(f"run_ensemble: each scenario is a name or a (label, ParameterSet) pair; got {item!r}.")
-    labelled = [(label, params) for label, params in labelled]
-    labels = [label for label, _ in labelled]
-    if len(set(labels)) < len(labels):
-        raise InputError(f"run_ensemble: each scenario once; got {labels}.")
+    labelled = check_labelled([(item, load_params(item)) if isinstance(item, str) else item for item in scenarios],
+                              "run_ensemble")
     # the same draws under every scenario (the same seed: the same points of the unit hypercube,
     # each scaled to the scenario's own ranges, which a dated scenario may restate)
     drawn = {label: draws(params, n, seed) for label, params in labelled}

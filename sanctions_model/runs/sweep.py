@@ -35,7 +35,7 @@ from .._version import __version__
 from ..core.model import FLOWS, STATES
 from ..core.outcomes import OUTCOMES
 from ..errors import InputError, suggest
-from ..inputs.params import ParameterSet
+from ..inputs.params import ParameterSet, check_labelled
 from .designs import Design, overlay
 from .evaluate import evaluate
 from .executors import check_workers, current_execution, each_result, parallel_width
@@ -106,27 +106,6 @@ def trajectory_frame(sample_ids: np.ndarray, label: str, days: np.ndarray,
 # --------------------------------------------------------------------------------------
 # The driver
 # --------------------------------------------------------------------------------------
-
-def check_scenarios(scenarios: object) -> list[tuple[str, ParameterSet]]:
-    """``scenarios`` as a sweep takes them, a list of ``(label, ParameterSet)`` with distinct labels, or
-    InputError saying what is wrong, before anything is written."""
-    shape = "a list of (label, ParameterSet) pairs, e.g. [('base', sm.load_params())]"
-    if isinstance(scenarios, (str, bytes)) or not isinstance(scenarios, Sequence) or not scenarios:
-        raise InputError(f"run_sweep: scenarios must be {shape}; got {scenarios!r}.")
-    pairs = list(scenarios)
-    if len(pairs) == 2 and isinstance(pairs[0], str) and isinstance(pairs[1], ParameterSet):
-        raise InputError(f"run_sweep: scenarios must be {shape}; got one pair without the list around it.")
-    for pair in pairs:
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str) and pair[0]
-                and isinstance(pair[1], ParameterSet)):
-            raise InputError(f"run_sweep: scenarios must be {shape}; got {pair!r} among them"
-                             + (" (load it with sm.load_params(name))" if isinstance(pair, str) else "") + ".")
-    pairs = [(label, params) for label, params in pairs]
-    labels = [label for label, _ in pairs]
-    if len(set(labels)) < len(labels):
-        raise InputError(f"run_sweep: each scenario needs its own label; got {labels}.")
-    return pairs
-
 
 def settings_of(design: Design, scenarios: Sequence[tuple[str, ParameterSet]], days: float,
                 trajectories: Sequence[str], every: float) -> dict:
@@ -232,7 +211,7 @@ def run_sweep(
 
     if not isinstance(design, Design):
         raise InputError(f"run_sweep: design must be a Design (sm.Design.build(...)), got {type(design).__name__}.")
-    scenarios = check_scenarios(scenarios)
+    scenarios = check_labelled(scenarios, "run_sweep")
     if not isinstance(out, (str, os.PathLike)) or not str(out):
         raise InputError(f"run_sweep: out must be the path of the sweep directory, got {out!r}.")
     out = Path(out)
