@@ -4,6 +4,8 @@ comparison, a single run)."""
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 import pandas as pd
 
 from ..analysis.projection import ConstrainedProjection
@@ -17,12 +19,12 @@ COLUMNS = (("talks within 100 days", "direct talks within 100 days"),
            ("ceasefire within horizon", "ceasefire within {h}"))
 
 
-def columns_for(days: float, *present: object) -> list[tuple[str, str]]:
+def columns_for(days: float, *present: Container[str]) -> list[tuple[str, str]]:
     """:data:`COLUMNS` that every table of ``present`` (share tables, by column) holds, less the chance
     within a year when the horizon is a year (the same figure twice), headings filled in."""
     horizon = f"{days:g} days"
     return [(col, h.format(h=horizon)) for col, h in COLUMNS
-            if all(col in table for table in present)  # type: ignore[operator]
+            if all(col in table for table in present)
             and not (col == "ceasefire within 1 year" and days == 365)]
 
 
