@@ -259,7 +259,7 @@ def fiscal_flows(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: N
     key_rate_rise : array [pp per month]
     consolidation : array [US$ bn per year]
 
-    Source: 2024-2025 budget figures (data: Deficit, 2024; Non-O&G revenue, 2024; Defence plan,
+    Source: 2024-2025 budget figures (data: Deficit, 2024; O&G revenue, 2024; Defence plan,
     2025); the rule, the sales and OFZ rows of data/ (params/base.toml, [fiscal]).
     """
     non_oil = p["fiscal.non_oil_revenue"] / DAYS_PER_YEAR * capacity
