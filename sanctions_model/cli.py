@@ -13,11 +13,12 @@ import shlex
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._version import __version__
-from .errors import InputError, SolverError, suggest
+from .errors import InputError, InputWarning, SolverError, suggest
 from .inputs.params import list_scenarios, load_params, params_dir, scenario_names
 from .runs.executors import WorkerError
 
@@ -296,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="compute the indices from a stored sweep (a saltelli, morris or oat design, or any design "
                           "for mc) instead of running the model")
     sen.add_argument("-n", type=_whole("-n", 1), default=None, dest="n",
-                     help="trajectories (morris), base samples (sobol, a power of 2) or samples (mc)")
+                     help="trajectories (morris), base samples (sobol, a power of 2) or samples (mc); oat takes none")
     sen.add_argument("--scenario", action="append", default=[], metavar="NAME", help="scenario(s) for the levers")
     sen.add_argument("--outcome", action="append", default=[], metavar="NAME", help="outcome to analyse; repeatable")
     sen.add_argument("--param", action="append", default=[], metavar="NAME",
@@ -559,6 +560,9 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
         for name in args.param:
             if name not in params:
                 raise InputError(f"--param: unknown parameter '{name}'.{suggest(name, params)}")
+        if args.method == "oat" and args.n is not None:
+            raise InputError("-n does not apply to --method oat, which runs each assumption at the low and the "
+                             "high end of its range; drop -n.")
         n = DEFAULT_N[args.method] if args.n is None else args.n
         if n < 1:
             raise InputError(f"-n must be at least 1, got {n}.")
@@ -767,6 +771,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``sanctions-model``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     previous = _terminate_as_interrupt()
+    shown = warnings.showwarning
+    warnings.showwarning = _note
     try:
         args = build_parser().parse_args(argv)
         from .runs.executors import execution
@@ -796,9 +802,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     finally:
+        warnings.showwarning = shown
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+          line: str | None = None) -> None:
+    """Print a warning as one line: an :class:`InputWarning` as a note on the input, others with their kind."""
+    kind = "note" if issubclass(category, InputWarning) else f"warning ({category.__name__})"
+    print(f"sanctions-model: {kind}: {message}", file=sys.stderr)
 
 
 def _terminate_as_interrupt() -> Any:

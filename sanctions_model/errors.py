@@ -2,7 +2,7 @@
 
 Every error a user can cause (a bad file, an unknown name, a value out of range) is an
 :class:`InputError`. The command line prints its message and exits with status 2; the
-Python API raises it as it is.
+Python API raises it as it is. Input that runs but is likely a slip is an :class:`InputWarning`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from collections.abc import Iterable
 
 class InputError(ValueError):
     """Bad input from the user: a file, a name or a value. The message says which and where."""
+
+
+class InputWarning(UserWarning):
+    """Input that runs but may not mean what its author meant; the message says what and where.
+    The command line prints it as a note; the Python API issues it through :mod:`warnings`."""
 
 
 class SolverError(RuntimeError):

@@ -146,8 +146,9 @@ def test_report_is_written_with_its_figure_and_tables(result, tmp_path):
 
 
 def test_bad_input(tmp_path):
-    with pytest.raises(InputError, match="unknown scenario"):
+    with pytest.raises(InputError, match="unknown scenario") as caught:
         backtest("histroy")
+    assert "the back-test's): history_2022_2025" in str(caught.value), "names the back-test's scenario"
     with pytest.raises(InputError, match="own start_date"):
         backtest("status_quo")
     with pytest.raises(InputError, match="outside its range"):

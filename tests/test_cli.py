@@ -163,6 +163,7 @@ def test_sensitivity_command_writes_indices_and_report(tmp_path, method, n):
     (["--method", "oat", "--outcome", "talks_soon"], "unknown outcome 'talks_soon'"),
     (["--method", "oat", "--param", "oil.brnt"], "Did you mean 'oil.brent_price'?"),
     (["--method", "mc", "-n", "0"], "-n must be at least 1"),
+    (["--method", "oat", "-n", "5"], "-n does not apply to --method oat"),
 ])
 def test_sensitivity_bad_input(tmp_path, args, message):
     res = cli("sensitivity", *args, "--out", str(tmp_path / "o"))

@@ -151,3 +151,18 @@ def test_the_report_never_calls_an_assumption_without_effect_where_it_moves_the_
         moves = max(abs(float(c_high) - float(c_low)), abs(float(t_high) - float(t_low))) >= 2
         if scenario != "status_quo" and moves:
             assert "no measurable effect for" not in rest, (scenario, c_low, c_high, rest[:200])
+
+
+def test_a_year_long_horizon_gives_the_chance_of_a_ceasefire_within_a_year_once():
+    """Over 365 days the chance within a year is the horizon's: a run's summary and a comparison's
+    table of shares say it once; over any other horizon both are given."""
+    from sanctions_model.report.markdown import uncertainty_section
+    from sanctions_model.runs.describe import summary
+
+    shares = pd.DataFrame({"talks within 100 days": [0.3], "talks within horizon": [0.5],
+                           "ceasefire within 1 year": [0.1], "ceasefire within horizon": [0.2]}, index=["status_quo"])
+    for days, twice in ((365, False), (400, True)):
+        run = sm.simulate(days=days)
+        assert ("within a year" in summary(run)) == twice, days
+        table = "\n".join(uncertainty_section([run], shares, {"uncertainty": "u.png"}, 100))
+        assert ("ceasefire within 1 year" in table) == twice and "ceasefire within horizon" in table, days

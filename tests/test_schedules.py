@@ -309,3 +309,28 @@ def test_drivers_along_a_run_are_worked_out_when_read_and_equal_their_steps_summ
             before = level
         np.testing.assert_allclose(at[name], value, rtol=1e-12, atol=1e-12, err_msg=name)
         np.testing.assert_allclose(at[f"{name}.slope"], slope, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_a_dated_scenario_that_keeps_starting_values_is_warned(tmp_path):
+    """A scenario with its own start date that restates only some starting values runs, with a
+    note naming the ones it keeps from the base file (which describe 2025-01-20)."""
+    import warnings
+
+    from conftest import run_cli
+
+    from sanctions_model.errors import InputWarning
+    from sanctions_model.inputs.params import load_params
+
+    path = _scenario(tmp_path, DATED, "dated")
+    with pytest.warns(InputWarning, match=r"starts on 2024-01-01 but keeps .*forces\.russia_initial") as caught:
+        load_params(path)
+    message = str(caught[0].message)
+    assert "fiscal.reserves_initial" not in message, "the restated value is not named"
+    assert str(path) in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        load_params("history_2022_2025")  # restates every starting value: no warning
+    res = run_cli("run", "--scenario", str(path), "--days", "30", "--out", str(tmp_path / "o"))
+    assert res.returncode == 0, res.stderr
+    assert "sanctions-model: note: " in res.stderr and "macro.key_rate_initial" in res.stderr
+    assert "Traceback" not in res.stderr and "InputWarning" not in res.stderr

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..errors import InputError, suggest
+from ..errors import InputError, InputWarning, suggest
 
 if TYPE_CHECKING:
     from .schema import Step as StepTable
@@ -401,10 +401,10 @@ def load_scenario(name_or_path: str | Path, base: ParameterSet | None = None) ->
     else:
         path = params_dir() / "scenarios" / f"{text}.toml"
         if not path.is_file():
-            names = scenario_names()
-            raise InputError(
-                f"unknown scenario '{text}'.{suggest(text, names)} Known scenarios: {', '.join(names)}."
-            )
+            names, dated = scenario_names(), scenario_names(dated=True)
+            also = f"; from their own start dates (the back-test's): {', '.join(dated)}" if dated else ""
+            raise InputError(f"unknown scenario '{text}'.{suggest(text, names + dated)} "
+                             f"Known scenarios: {', '.join(names)}{also}.")
     from .schema import ScenarioFile, validate
 
     data, text = _read_toml_text(path, "scenario file")
@@ -488,6 +488,22 @@ def _add_step(params: ParameterSet, step: Step, origin: str) -> ParameterSet:
     return replace(params, parameters=parameters)
 
 
+def _warn_kept_starting_values(path: Path, start: dt.date, restated: Iterable[str]) -> None:
+    """Warn when a scenario with its own start date keeps some of the base file's starting values
+    (those of ``core.system.STOCKS`` that a parameter gives), which describe another day."""
+    import warnings
+
+    from ..core.system import STOCKS
+
+    kept = [s.initial for s in STOCKS if s.initial.count(".") == 1 and " " not in s.initial
+            and s.initial not in set(restated)]
+    if kept:
+        warnings.warn(InputWarning(
+            f"{path}: the scenario starts on {start.isoformat()} but keeps the base file's starting values, "
+            f"which describe its own start date, for {', '.join(kept)}; restate each with a [[change]] "
+            "(params/scenarios/history_2022_2025.toml restates them all)."), stacklevel=1)  # shown once a file
+
+
 def _restate(params: ParameterSet, scenario: Scenario, origin: str) -> ParameterSet:
     """A scenario with its own start date: days count from it, and the ranges it restates apply."""
     parameters = dict(params.parameters)
@@ -510,6 +526,8 @@ def apply_scenarios(base: ParameterSet, scenarios: Sequence[Scenario]) -> Parame
         out = out.with_values({p: v for p, v, _ in sc.changes}, origin=origin)
         for step in sc.steps:
             out = _add_step(out, step, origin)
+        if sc.start_date is not None:  # once the file is known to be sound
+            _warn_kept_starting_values(sc.path, sc.start_date, [name for name, _, _ in sc.changes])
         out = replace(out, scenarios=out.scenarios + (sc.name,), files=out.files + (sc.path,),
                       applied=out.applied + (sc,))
     return out

@@ -325,7 +325,9 @@ def scenario_figures(runs: Sequence[RunResult], ensemble: Ensemble | None, direc
     trajectories_figure(runs, directory / figures["trajectories"], "Key trajectories by scenario")
     if ensemble is not None:
         figures["uncertainty"] = "uncertainty.png"
-        uncertainty_figure(ensemble.shares(), directory / figures["uncertainty"], samples,
+        from .projection import distinct
+
+        uncertainty_figure(distinct(ensemble.shares(), runs[0].days), directory / figures["uncertainty"], samples,
                            {r.label: r.params.title() for r in runs})
         for run in runs:
             figures[f"fan:{run.label}"] = f"fan-{run.label}.png"

@@ -250,6 +250,9 @@ def central_section(runs: Sequence[RunResult], figure: str) -> list[str]:
 def uncertainty_section(runs: Sequence[RunResult], uncertainty: pd.DataFrame, figures: Mapping[str, str],
                         n: int) -> list[str]:
     """The share of sampled assumption sets with each outcome, with intervals, and the fan charts."""
+    from .projection import distinct
+
+    uncertainty = distinct(uncertainty, runs[0].days)
     lines = [
         f"For each scenario, {n:,} sets of assumptions were drawn by Latin hypercube, uniformly over "
         "the range of every uncertain parameter in `params/base.toml` (the scenario's policy levers "

@@ -24,8 +24,17 @@ def columns_for(days: float, *present: Container[str]) -> list[tuple[str, str]]:
     within a year when the horizon is a year (the same figure twice), headings filled in."""
     horizon = f"{days:g} days"
     return [(col, h.format(h=horizon)) for col, h in COLUMNS
-            if all(col in table for table in present)
-            and not (col == "ceasefire within 1 year" and days == 365)]
+            if all(col in table for table in present) and not _twice(col, days)]
+
+
+def distinct(shares: pd.DataFrame, days: float) -> pd.DataFrame:
+    """A share table (outcomes as columns) without the chance within a year when the horizon is a year."""
+    return shares.drop(columns=[col for col in shares.columns if _twice(col, days)])
+
+
+def _twice(column: str, days: float) -> bool:
+    """Whether ``column`` repeats the horizon's chance of a ceasefire (a year, over a horizon of a year)."""
+    return column == "ceasefire within 1 year" and days == 365
 
 
 #: Why the chances over the members differ from those over the sampled sets, where the report does not

@@ -62,8 +62,8 @@ def summary(run: RunResult) -> str:
         v = float(o[key])
         return did.format(day=f"{v:.0f}", date=_date(start, v)) if not math.isnan(v) else didnt
 
-    year = (f", within a year {percent(o['p_ceasefire_1_year'])}%" if not math.isnan(o["p_ceasefire_1_year"])
-            else "")
+    year = (f", within a year {percent(o['p_ceasefire_1_year'])}%"
+            if not math.isnan(o["p_ceasefire_1_year"]) and horizon != 365 else "")  # at 365, the horizon's
     if math.isnan(o["p_talks_100_days"]):  # a horizon short of day 100
         chances = [
             f"The run ends before day 100 (the US envoy's goal). The model gives a {percent(o['p_talks_horizon'])}% "
