@@ -166,3 +166,16 @@ def test_a_year_long_horizon_gives_the_chance_of_a_ceasefire_within_a_year_once(
         assert ("within a year" in summary(run)) == twice, days
         table = "\n".join(uncertainty_section([run], shares, {"uncertainty": "u.png"}, 100))
         assert ("ceasefire within 1 year" in table) == twice and "ceasefire within horizon" in table, days
+
+
+def test_the_appendix_says_who_changed_a_value():
+    """A value a scenario or the user changed is not shown beside the base value's source alone."""
+    from sanctions_model.report.markdown import parameter_appendix
+
+    run = sm.simulate("hard_way", {"oil.brent_price": 60}, days=30)
+    rows = {line.split(" | ")[0]: line for line in parameter_appendix(run).splitlines() if line.startswith("| `")}
+    assert "| 60 | US$/bbl | 40 to 125 | set by hand (the base value 75: " in rows["| `oil.brent_price`"]
+    assert "| scenario `hard_way`: article: " in rows["| `sanctions.level`"]
+    assert "(the base value 0.6: " in rows["| `sanctions.level`"]
+    kept = rows["| `oil.shut_in_price`"]
+    assert "base value" not in kept and "set by hand" not in kept, "an unchanged value keeps its own source"

@@ -83,10 +83,18 @@ def scenario_lines(sc: Scenario) -> list[str]:
 
 
 def parameter_appendix(run: RunResult) -> str:
+    """Every parameter with its value, unit, range and source; a value this run changed says who changed
+    it, and keeps the base value's source beside the base value."""
+    base = run.params.reference_values()
+    by = {name: f"scenario `{sc.name}`: {why}" for sc in run.params.applied for name, _, why in sc.changes}
+    by.update({name: "set by hand" for name in run.params.overrides})
     lines = ["## Appendix: every parameter", "", "| parameter | value | unit | range | source |",
              "|---|---|---|---|---|"]
     for p in run.params.parameters.values():
-        src = p.source.replace("|", "/")
+        src = p.source
+        if p.name in base and p.value != base[p.name]:
+            src = f"{by.get(p.name, 'changed in this run')} (the base value {base[p.name]:g}: {p.source})"
+        src = src.replace("|", "/")
         lines.append(f"| `{p.name}` | {p.value:g} | {p.unit} | {p.low:g} to {p.high:g} | {src} |")
     return "\n".join(lines)
 
