@@ -65,6 +65,21 @@ def test_wilson_interval():
     assert low == pytest.approx(0.4038, abs=1e-3) and high == pytest.approx(0.5962, abs=1e-3)
 
 
+def test_wilson_interval_is_scipys_for_counts_and_moves_with_a_mean_chance():
+    """The score interval written out equals SciPy's for whole counts, and a mean chance is not
+    rounded to a whole count first (0.0016 of 256 sets was the interval of none)."""
+    from scipy.stats import binomtest
+
+    from sanctions_model.runs.ensemble import wilson_interval as score
+
+    for k, n in ((0, 1000), (1, 256), (37, 256), (128, 256), (255, 256), (256, 256), (3, 10)):
+        ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert score(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12), (k, n)
+    low, high = wilson_interval(0.0016, 256)
+    assert 0 < low < 0.0016 < high and (low, high) != wilson_interval(0.0, 256)
+    assert wilson_interval(0.0016, 256)[1] < wilson_interval(0.0030, 256)[1], "continuous in the share"
+
+
 def test_leading_group():
     clear = {"a": (0.5, 0.45, 0.55), "b": (0.3, 0.25, 0.35), "c": (0.1, 0.05, 0.15)}
     assert leading_group(clear) == ["a"]

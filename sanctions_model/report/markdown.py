@@ -257,7 +257,7 @@ def central_section(runs: Sequence[RunResult], figure: str) -> list[str]:
 
 def uncertainty_section(runs: Sequence[RunResult], uncertainty: pd.DataFrame, figures: Mapping[str, str],
                         n: int) -> list[str]:
-    """The share of sampled assumption sets with each outcome, with intervals, and the fan charts."""
+    """The chance of each outcome over the sampled assumption sets, with intervals, and the fan charts."""
     from .projection import distinct
 
     uncertainty = distinct(uncertainty, runs[0].days)

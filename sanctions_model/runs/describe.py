@@ -94,11 +94,11 @@ def summary(run: RunResult) -> str:
 
 
 def wilson_interval(share: float, n: int) -> tuple[float, float]:
-    """The 95% Wilson interval (0-1) of a share of ``n`` sampled sets, the count rounded to a whole
-    set (:func:`sanctions_model.runs.ensemble.wilson_interval` on counts)."""
-    from ..runs.ensemble import wilson_interval as on_counts
+    """The 95% Wilson interval (0-1) of a share of ``n`` sampled sets, or of a mean chance over them
+    (:func:`sanctions_model.runs.ensemble.wilson_interval` of ``share * n``)."""
+    from ..runs.ensemble import wilson_interval as score
 
-    return on_counts(min(max(int(round(share * n)), 0), n), n)
+    return score(min(max(share, 0.0), 1.0) * n, n)
 
 
 def percents(*shares: float) -> tuple[str, ...]:

@@ -59,18 +59,23 @@ def share_row(outcomes: pd.DataFrame) -> dict[str, float]:
     return {col: float(f(outcomes).mean()) if len(outcomes) else math.nan for col, f in SHARES.items()}
 
 
-def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+def wilson_interval(k: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval (0-1) of ``k`` successes in ``n`` trials (NaN, NaN when n is 0).
 
-    The same interval as the reports print (:func:`scipy.stats.binomtest`'s ``proportion_ci``
-    with ``method="wilson"``).
+    ``k`` may be a sum of chances rather than a count (the mean chance over ``n`` sets times ``n``):
+    the score interval's formula, written out here, takes any share ``k / n`` in [0, 1], where
+    :func:`scipy.stats.binomtest`'s ``proportion_ci(method="wilson")``, which it equals for a whole
+    ``k`` (tests/test_report_claims.py), takes whole counts only.
     """
     if n == 0:
         return math.nan, math.nan
-    from scipy.stats import binomtest
+    from scipy.stats import norm
 
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p, z2n = k / n, z * z / n
+    centre = (p + z2n / 2) / (1 + z2n)
+    half = z * math.sqrt(max(p * (1 - p), 0.0) / n + z2n / (4 * n)) / (1 + z2n)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def share_table(outcomes: pd.DataFrame, scenarios: Sequence[str], interval: bool = False,
@@ -102,8 +107,8 @@ def share_table(outcomes: pd.DataFrame, scenarios: Sequence[str], interval: bool
             if share in undefined:
                 continue
             value = float(f(df).astype(float).mean()) if len(df) else math.nan
-            k = round(value * len(df)) if len(df) and math.isfinite(value) else 0
-            low, high = wilson_interval(k, len(df), confidence) if math.isfinite(value) else (math.nan, math.nan)
+            low, high = (wilson_interval(value * len(df), len(df), confidence) if math.isfinite(value)
+                         else (math.nan, math.nan))
             records.append({"scenario": name, "outcome": share, "n": len(df), "share": value, "low": low,
                             "high": high})
     return pd.DataFrame.from_records(records, columns=["scenario", "outcome", "n", "share", "low", "high"])
@@ -181,7 +186,8 @@ class Ensemble:
         return rows.drop(columns="scenario").set_index("sample_id")
 
     def shares(self, interval: bool = False, confidence: float = 0.95) -> pd.DataFrame:
-        """Share of sampled sets with each outcome of :data:`SHARES`, optionally with intervals.
+        """The chance of each outcome of :data:`SHARES` over the sampled sets (the mean of the sets'
+        probabilities; for reserves exhausted, the share of sets), optionally with intervals.
 
         Parameters
         ----------
@@ -251,14 +257,15 @@ class Ensemble:
 
     def __repr__(self) -> str:
         shares = self.shares()
-        lines = [f"Ensemble: {self._head()}; share of sets with each outcome:"]
+        lines = [f"Ensemble: {self._head()}; the chance of each outcome over the sets (reserves exhausted: "
+                 "the share of sets):"]
         lines += [f"  {name}: " + ", ".join(f"{col} {100 * v:.1f}%" for col, v in shares.loc[name].items())
                   for name in self.scenarios]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        return (f"<p><b>Ensemble</b>: {self._head()} (share of sets with each outcome, 95% interval)</p>"
-                f"{self._table().to_html()}")
+        return (f"<p><b>Ensemble</b>: {self._head()} (the chance of each outcome over the sets, 95% interval; "
+                f"reserves exhausted: the share of sets)</p>{self._table().to_html()}")
 
     def _repr_markdown_(self) -> str:
         from .describe import markdown_table
