@@ -134,3 +134,19 @@ def test_a_sweep_whose_parameters_its_label_does_not_rebuild_says_so(tmp_path, p
     assert "not those of the base alone" in study.note and "dearer_oil" in study.note
     same = sweep_sensitivity_study(_sweep(tmp_path, params, "lhs", 12)[1], ["peak_strain"])
     assert same.note is None and same.digest == params.digest()
+
+
+def test_morris_refuses_rows_that_are_not_a_morris_design():
+    """Rows of the right count drawn otherwise (a Latin hypercube, say) gave elementary effects without
+    a word; now they are refused, and SALib's own design is taken."""
+    from SALib.sample import morris as salib_morris
+
+    from sanctions_model.analysis.sensitivity import analyze
+
+    problem = {"names": ["a", "b"], "bounds": [[0.0, 1.0], [0.0, 1.0]]}
+    x = np.random.default_rng(1).random((9, 2))
+    with pytest.raises(InputError, match=r"not a Morris design: in trajectory 1 \(rows 1 to 3\)"):
+        analyze("morris", problem, x, x.sum(axis=1))
+    x = salib_morris.sample({"num_vars": 2, **problem}, 4, num_levels=4, seed=1)
+    effects = analyze("morris", problem, x, 2 * x[:, 0] + x[:, 1])
+    assert effects.loc["a", "mu_star"] == pytest.approx(2.0) and effects.loc["b", "mu_star"] == pytest.approx(1.0)

@@ -209,6 +209,12 @@ def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: in
 
         if x.shape[0] % (k + 1):
             raise InputError(f"a Morris design over {k} inputs has a multiple of {k + 1} rows, x has {x.shape[0]}.")
+        moved = np.diff(x.reshape(-1, k + 1, k), axis=1) != 0  # (trajectory, step, input)
+        if not (moved.sum(axis=2) == 1).all() or not (moved.sum(axis=1) == 1).all():
+            bad = int(np.flatnonzero(~((moved.sum(axis=2) == 1).all(axis=1) & (moved.sum(axis=1) == 1).all(axis=1)))[0])
+            raise InputError(f"x is not a Morris design: in trajectory {bad + 1} (rows {bad * (k + 1) + 1} to "
+                             f"{(bad + 1) * (k + 1)}) each step must move one input and each input must move once; "
+                             "draw x with SALib's morris sampler (or a sweep with --design morris).")
         for m, out in enumerate(outcomes):
             res = salib_morris.analyze(prob, x, yy[:, m], num_levels=num_levels, seed=seed)
             per[out] = pd.DataFrame({key: np.asarray(res[key], dtype=float)
