@@ -279,3 +279,15 @@ def test_discover_on_the_constrained_ensemble_matches_its_projection(tmp_path):
     report = (out / "report.md").read_text()
     assert study.discovery.sentence() in report, "the command gives what the function gives"
     assert "constrained-ensemble.parquet" in report and "/work" not in report
+
+
+def test_discover_on_a_one_sample_sweep_says_it_needs_more_samples(tmp_path, capsys):
+    from sanctions_model.cli import main
+
+    assert main(["sweep", "-n", "1", "--days", "30", "--out", str(tmp_path / "s"), "--workers", "1"]) == 0
+    capsys.readouterr()
+    assert main(["discover", "--from", str(tmp_path / "s"), "--outcome", "p_talks_horizon",
+                 "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert "it holds 1 sample that ran, so no parameter takes two values" in err and "hundreds" in err, err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "d").exists()

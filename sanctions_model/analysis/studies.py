@@ -695,7 +695,11 @@ def sweep_discovery(sweep: str | Path, outcome: str = "p_ceasefire_horizon", cut
     inputs = joined.loc[ok, names]
     inputs = inputs.loc[:, inputs.nunique() > 1]
     if inputs.empty:
-        raise InputError(f"{stored.path}: the sweep varies no parameter; there is nothing to explain the outcome by.")
+        ran = int(ok.sum())
+        why = (f"it holds {ran} sample{'' if ran == 1 else 's'} that ran, so no parameter takes two values"
+               if ran < 2 else "it varies no parameter")
+        raise InputError(f"{stored.path}: {why}; there is nothing to explain the outcome by (a discovery needs a "
+                         "sweep of many samples: hundreds, at the least).")
     days = float(stored.settings["days"])
     words = event_words(outcome, cut, above, days)
     found = discover(inputs, happens[ok].to_numpy(), outcome=words, threshold=threshold,
