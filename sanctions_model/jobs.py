@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .analysis.studies import check_full_study, comparison_study, full_study
+from .inputs.resources import standing_inputs
 from .outdir import check_target
 
 
@@ -70,7 +71,7 @@ def full_report(
     from .report.full import write_report
 
     check_full_study(scenarios, days=days, samples=samples, sobol_n=sobol_n, workers=workers)
-    check_target(out, force)
+    check_target(out, force, standing_inputs())
     study = full_study(scenarios, days=days, samples=samples, sobol_n=sobol_n, seed=seed, workers=workers,
                        ensemble_path=ensemble_path, log=log)
     log("[6/6] writing the report")
@@ -117,7 +118,7 @@ def comparison(
     """
     from .report import write_comparison
 
-    check_target(out, force)
+    check_target(out, force, standing_inputs())
     study = comparison_study(scenarios, days=days, samples=samples, seed=seed, ensemble_path=ensemble_path,
                              log=log if log is not None else (lambda _: None))
     return write_comparison(study, out, command, force=force)

@@ -144,14 +144,16 @@ def remove_leftovers(parent: Path, name: str) -> list[Path]:
 
 
 @contextlib.contextmanager
-def atomic_directory(target: Path | str, force: bool = False) -> Iterator[Path]:
+def atomic_directory(target: Path | str, force: bool = False,
+                     inputs: Iterable[str | os.PathLike[str] | None] = ()) -> Iterator[Path]:
     """Yield a temporary directory beside ``target``; on success, rename it to ``target``.
 
     If the body raises, the temporary directory is removed and ``target`` is untouched.
     An existing ``target`` is replaced only with ``force``, and only after the new one is
     complete; it is moved aside first and deleted last, so it is never half-overwritten.
+    A ``target`` that is or holds one of ``inputs`` is refused (:func:`check_target`).
     """
-    target = make_parents(check_target(target, force))
+    target = make_parents(check_target(target, force, inputs))
     parent = target.absolute().parent
     remove_leftovers(parent, target.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))

@@ -77,3 +77,26 @@ def test_outputs_get_the_mode_the_umask_gives_not_a_private_one(tmp_path):
         assert stat.S_IMODE((tmp_path / "private").stat().st_mode) == 0o700
     finally:
         os.umask(old)
+
+
+def test_python_api_writers_refuse_to_replace_the_parameter_or_data_folder(tmp_path, monkeypatch):
+    """Not only the command line: a report written from Python with force=True to a folder that is or
+    holds the parameter or data folder in use is refused, and the folder is left as it was."""
+    import shutil
+
+    import sanctions_model as sm
+    from sanctions_model.errors import InputError
+    from sanctions_model.inputs.params import params_dir
+    from sanctions_model.report import write_run
+
+    mine = tmp_path / "project"
+    shutil.copytree(params_dir(), mine / "params")
+    monkeypatch.setenv("SANCTIONS_MODEL_PARAMS", str(mine / "params"))
+    run = sm.simulate(days=30)
+    before = sorted(p.name for p in (mine / "params").iterdir())
+    for out in (mine, mine / "params"):
+        with pytest.raises(InputError, match="holds the input|is the input"):
+            write_run(run, out, "test", force=True)
+    assert sorted(p.name for p in (mine / "params").iterdir()) == before
+    write_run(run, mine / "out", "test", force=True)  # elsewhere, as before
+    assert (mine / "out" / "report.md").is_file()

@@ -51,3 +51,15 @@ def resource_dir(kind: str) -> Path:
         return bundled
     raise InputError(f"cannot find the {kind} folder (no {marker} in the package or a clone); set ${variable} "
                      "to a folder that holds it.")
+
+
+def standing_inputs() -> tuple[Path, ...]:
+    """The parameter and data folders in use: what no output directory may be or hold (an output
+    replaced with ``force`` would delete them; :func:`sanctions_model.outdir.check_not_input`)."""
+    found = []
+    for kind in KINDS:
+        try:
+            found.append(resource_dir(kind))
+        except InputError:  # not there: nothing to protect
+            pass
+    return tuple(found)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..analysis.projection import ConstrainedProjection
 from ..analysis.studies import ComparisonStudy
+from ..inputs.resources import standing_inputs
 from ..outdir import atomic_directory, check_target
 from ..runs.ensemble import SHARES
 from ..runs.run import RunResult
@@ -45,7 +46,7 @@ def write_run(run: RunResult, out: Path | str, command: str, force: bool = False
     alone.
     """
     out = Path(out)
-    with atomic_directory(out, force=force) as tmp:
+    with atomic_directory(out, force=force, inputs=standing_inputs()) as tmp:
         run.trajectories.to_csv(tmp / "trajectories.csv", float_format="%.10g")
         payload = {
             "outcomes": {k: bool(v) if run.units[k] == "bool" else _json_value(v) for k, v in run.outcomes.items()},
@@ -84,12 +85,12 @@ def write_comparison(study: ComparisonStudy, out: Path | str, command: str, forc
     pathlib.Path
         ``out``.
     """
-    check_target(out, force)
+    check_target(out, force, standing_inputs())
     runs, ensemble, days, samples, seed = study.runs, study.ensemble, study.days, study.samples, study.seed
     scenarios = study.scenarios
     shares = ensemble.shares() if ensemble is not None else None
     out = Path(out)
-    with atomic_directory(out, force=force) as tmp:
+    with atomic_directory(out, force=force, inputs=standing_inputs()) as tmp:
         figures = scenario_figures(runs, ensemble, tmp, samples,
                                    study.constrained.fans if study.constrained is not None else None)
         if shares is not None:

@@ -12,6 +12,7 @@ from ..analysis.backtesting import EVENTS, TARGETS, BacktestResult, comparable, 
 from ..analysis.constrain import prior_posterior
 from ..inputs.ensemble_file import EnsembleFile
 from ..inputs.params import format_value
+from ..inputs.resources import standing_inputs
 from ..outdir import atomic_directory, check_target
 from ..runs.describe import markdown_table, percent
 from .constrain import hindcast_lines, posterior_figure
@@ -300,11 +301,11 @@ def write_backtest(result: BacktestResult, out: Path | str, command: str, force:
     -------
     pathlib.Path
     """
-    check_target(out, force)
+    check_target(out, force, standing_inputs())
     out = Path(out)
     targets, fit = result.targets, result.fit
     met = int(targets["met"].sum())
-    with atomic_directory(out, force=force) as tmp:
+    with atomic_directory(out, force=force, inputs=standing_inputs()) as tmp:
         _figure(result, tmp / "backtest.png")
         fit.to_csv(tmp / "fit.csv", index=False, float_format="%.6g", date_format="%Y-%m-%d")
         targets.to_csv(tmp / "targets.csv", index=False, float_format="%.6g", date_format="%Y-%m-%d")

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..analysis.constrain import CONSTRAINED_SHIFT, CONSTRAINED_WIDTH, MIN_EFFECTIVE, ConstrainedEnsemble
+from ..inputs.resources import standing_inputs
 from ..outdir import atomic_directory, check_target
 from ..runs.describe import markdown_table
 from .figures import _save
@@ -159,12 +160,12 @@ def write_constrain_report(ens: ConstrainedEnsemble, out: Path | str, command: s
     -------
     pathlib.Path
     """
-    check_target(out, force)
+    check_target(out, force, standing_inputs())
     out = Path(out)
     table = ens.prior_posterior()
     constrained = table[table["verdict"] == "constrained"]
     series = series_table(ens)
-    with atomic_directory(out, force=force) as tmp:
+    with atomic_directory(out, force=force, inputs=standing_inputs()) as tmp:
         table.to_csv(tmp / "prior-posterior.csv", float_format="%.6g")
         series.to_csv(tmp / "series.csv")
         if not ens.hindcast.empty:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..analysis.discover import SIGNIFICANT, Discovery
 from ..analysis.studies import DiscoveryStudy
+from ..inputs.resources import standing_inputs
 from ..outdir import atomic_directory, check_target
 from .figures import ModelFigure, _save
 from .markdown import provenance
@@ -97,10 +98,10 @@ def discovery_lines(discovery: Discovery, figure: str | None = None) -> list[str
 def write_discovery(study: DiscoveryStudy, out: Path | str, command: str, force: bool = False) -> Path:
     """Write a discovery as ``report.md``, ``box.csv``, ``trajectory.csv``, ``leaves.csv`` and
     ``peeling.png``."""
-    check_target(out, force)
+    check_target(out, force, standing_inputs())
     d = study.discovery
     out = Path(out)
-    with atomic_directory(out, force=force) as tmp:
+    with atomic_directory(out, force=force, inputs=standing_inputs()) as tmp:
         d.limits.rename_axis("parameter").to_csv(tmp / "box.csv", float_format="%.6g")
         d.trajectory.rename_axis("step").to_csv(tmp / "trajectory.csv", float_format="%.6g")
         d.leaves.to_csv(tmp / "leaves.csv", index=False, float_format="%.6g")

@@ -31,6 +31,7 @@ from ..analysis.article import REFERENCE
 from ..analysis.studies import DISCOVERY_OUTCOMES, EVENTS, OAT_OUTCOMES, OVER_TIME, SOBOL_OUTCOMES, FullStudy
 from ..errors import InputError
 from ..inputs.params import ParameterSet
+from ..inputs.resources import standing_inputs
 from ..outdir import atomic_directory, check_target
 from ..provenance import combined_digest
 from ..runs.describe import percent, percents, share_with_interval
@@ -227,12 +228,12 @@ def write_report(study: FullStudy, out: Path | str, command: str, force: bool = 
     pathlib.Path
         ``out``.
     """
-    check_target(out, force)
+    check_target(out, force, standing_inputs())
     runs, ensemble, params, names = study.runs, study.ensemble, study.params, study.names
     oat, sobol, wide, over_time, ends = study.oat, study.sobol, study.wide, study.over_time, study.ends
     scenarios, days, samples, sobol_n, seed = study.scenarios, study.days, study.samples, study.sobol_n, study.seed
     out = Path(out)
-    with atomic_directory(out, force=force) as tmp:
+    with atomic_directory(out, force=force, inputs=standing_inputs()) as tmp:
         figures = scenario_figures(runs, ensemble, tmp, samples,
                                    study.constrained.fans if study.constrained is not None else None)
         shares = ensemble.shares()

@@ -11,6 +11,7 @@ import pandas as pd
 from ..analysis.studies import SensitivityStudy
 from ..core.outcomes import OUTCOMES
 from ..inputs.params import ParameterSet
+from ..inputs.resources import standing_inputs
 from ..outdir import atomic_directory, check_target
 from .figures import ModelFigure, _save
 from .markdown import calibration_note, provenance
@@ -133,11 +134,11 @@ def _fmt(v: float) -> str:
 
 def write_sensitivity(study: SensitivityStudy, out: Path | str, command: str, force: bool = False) -> Path:
     """Write a sensitivity study as ``indices.csv``, charts and ``report.md``."""
-    check_target(out, force)
+    check_target(out, force, standing_inputs())
     method, params, days = study.method, study.params, study.days
     per = study.per_outcome()
     out = Path(out)
-    with atomic_directory(out, force=force) as tmp:
+    with atomic_directory(out, force=force, inputs=standing_inputs()) as tmp:
         tidy = pd.concat({o: t for o, t in per.items()}, names=["outcome", "input"]).reset_index()
         tidy.to_csv(tmp / "indices.csv", index=False, float_format="%.6g")
         source = (f"The indices were computed from the sweep in `{study.sweep}` ({study.runs:,} runs, its design's "
