@@ -139,3 +139,22 @@ def test_the_fund_is_reported_in_roubles_and_dollars():
     tr = _run(days=30)
     np.testing.assert_allclose(tr["reserves_rub"], tr["reserves"] * tr["rub_per_usd"] / 1000.0, rtol=1e-12)
     assert tr["reserves_rub"].iloc[0] == pytest.approx(3.81, rel=0.01)  # data: NWF liquid, 2025-01-01
+
+
+def test_the_starting_budget_is_as_docs_model_md_states_it():
+    """docs/model.md ("Known limits") says the budget starts near balance with oil and gas revenue of about
+    12.3 trn roubles a year, and that a take of about 0.60 would give the 2025 law's 10.9 trn: the figures
+    it states are the model's at the base file's central values (so that the limit is restated when they move)."""
+    from pathlib import Path
+
+    params = sm.load_params()
+    p = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in params.values().items()}
+    y0, ref = model.initial_state(p)
+    aux = model.auxiliaries(0.0, y0, p, ref)
+    trn = lambda per_day: float(np.ravel(per_day)[0]) * model.DAYS_PER_YEAR * 92 / 1000  # noqa: E731
+    oil, deficit = trn(aux["oil"]), -trn(aux["balance"])
+    take = params["oil.tax_take"] * 10.9 / oil
+    spec = params.parameters["oil.tax_take"]
+    text = " ".join((Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text().split())
+    assert f"about {oil:.1f} trn roubles a year" in text and f"about {deficit:.2f} trn" in text, (oil, deficit)
+    assert f"(about {take:.2f})" in text and spec.low < take < spec.high
