@@ -179,3 +179,9 @@ def test_the_appendix_says_who_changed_a_value():
     assert "(the base value 0.6: " in rows["| `sanctions.level`"]
     kept = rows["| `oil.shut_in_price`"]
     assert "base value" not in kept and "set by hand" not in kept, "an unchanged value keeps its own source"
+    # a dated scenario restates the source with its range: the base value's source is still the base file's
+    history = sm.simulate("history_2022_2025", days=5)
+    rows = {line.split(" | ")[0]: line for line in parameter_appendix(history).splitlines() if line.startswith("| `")}
+    start = rows["| `forces.russia_initial`"]
+    assert "| 190 | " in start and "(the base value 700: data: Troops deployed, 2024-2025" in start, start
+    assert start.count("history_2022_2025") == 1, start

@@ -84,16 +84,20 @@ def scenario_lines(sc: Scenario) -> list[str]:
 
 def parameter_appendix(run: RunResult) -> str:
     """Every parameter with its value, unit, range and source; a value this run changed says who changed
-    it, and keeps the base value's source beside the base value."""
-    base = run.params.reference_values()
+    it (by hand, a scenario, or a calibration fitted for the scenario, whose source says so itself), with
+    the base value and the base file's source for it."""
+    from ..inputs.params import reference_params
+
+    reference = reference_params(run.params).parameters
     by = {name: f"scenario `{sc.name}`: {why}" for sc in run.params.applied for name, _, why in sc.changes}
     by.update({name: "set by hand" for name in run.params.overrides})
     lines = ["## Appendix: every parameter", "", "| parameter | value | unit | range | source |",
              "|---|---|---|---|---|"]
     for p in run.params.parameters.values():
-        src = p.source
-        if p.name in base and p.value != base[p.name]:
-            src = f"{by.get(p.name, 'changed in this run')} (the base value {base[p.name]:g}: {p.source})"
+        src, was = p.source, reference.get(p.name)
+        changed = was is not None and p.value != was.value
+        if changed and was is not None and (p.name in run.params.overrides or not p.source.startswith("calibrated (")):
+            src = f"{by.get(p.name, 'changed in this run')} (the base value {was.value:g}: {was.source})"
         src = src.replace("|", "/")
         lines.append(f"| `{p.name}` | {p.value:g} | {p.unit} | {p.low:g} to {p.high:g} | {src} |")
     return "\n".join(lines)
