@@ -27,7 +27,7 @@ _PUBLIC = {
     "Design": "runs.designs",
     "Discovery": "analysis.discover", "discover": "analysis.discover",
     "Ensemble": "runs.ensemble", "run_ensemble": "runs.ensemble",
-    "InputError": "errors", "SolverError": "errors",
+    "InputError": "errors", "InputWarning": "errors", "SolverError": "errors",
     "execution": "runs.executors",
     "ParameterSet": "inputs.params", "list_scenarios": "inputs.params", "load_params": "inputs.params",
     "RunResult": "runs.run", "simulate": "runs.run", "simulate_batch": "runs.run",
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .analysis.backtesting import BacktestResult, backtest
     from .analysis.constrain import ConstrainedEnsemble, constrain
     from .analysis.discover import Discovery, discover
-    from .errors import InputError, SolverError
+    from .errors import InputError, InputWarning, SolverError
     from .inputs.params import ParameterSet, list_scenarios, load_params
     from .runs.designs import Design
     from .runs.ensemble import Ensemble, run_ensemble
@@ -79,6 +79,7 @@ __all__ = [
     "Discovery",
     "Ensemble",
     "InputError",
+    "InputWarning",
     "ParameterSet",
     "RunResult",
     "SolverError",

@@ -429,8 +429,11 @@ def _once(option: str, names: Sequence[str], what: str = "parameter") -> None:
 
 
 def _reads(*paths: object) -> list[Any]:
-    """What a command reads, which its output must neither be nor hold: the parameter folder and ``paths``."""
-    return [params_dir(), *(p for p in paths if isinstance(p, (str, os.PathLike)))]
+    """What a command reads, which its output must neither be nor hold: the parameter and data folders
+    (:func:`~sanctions_model.inputs.resources.standing_inputs`) and ``paths``."""
+    from .inputs.resources import standing_inputs
+
+    return [*standing_inputs(), *(p for p in paths if isinstance(p, (str, os.PathLike)))]
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> None:

@@ -61,13 +61,26 @@ def check_not_input(out: Path | str, inputs: Iterable[str | os.PathLike[str] | N
                              "there would delete it. Give another output path.")
 
 
+def _check_not_inside_input(out: Path, inputs: Iterable[str | os.PathLike[str] | None]) -> None:
+    """Raise InputError if the existing directory ``out`` lies inside an input folder: replacing it would
+    delete part of that folder (``params/scenarios``, say). A new directory there takes nothing away."""
+    where = out.absolute().resolve()
+    for given in inputs:
+        if given is None or given is False or given is True:
+            continue
+        path = Path(given).absolute().resolve()
+        if path.is_dir() and path in where.parents:
+            raise InputError(f"the output {out} is inside the input folder {given}; replacing it would delete part "
+                             "of that folder. Give another output path.")
+
+
 def check_target(target: Path | str, force: bool = False,
                  inputs: Iterable[str | os.PathLike[str] | None] = ()) -> Path:
     """Raise InputError now if the directory ``target`` could not be written later; call before long work.
 
     Missing parent directories are fine (they are created when the output is written, as
     ``mkdir -p`` would); an existing ``target`` is refused unless ``force``, and a ``target`` that
-    is or holds one of ``inputs`` (what the command reads) always.
+    is or holds one of ``inputs`` (what the command reads), or exists inside one, always.
     """
     target = Path(target)
     if target.name in ("", ".", ".."):
@@ -75,6 +88,8 @@ def check_target(target: Path | str, force: bool = False,
                          "name (not '', '.' or '..').")
     check_names(target)
     check_not_input(target, inputs)
+    if target.exists():
+        _check_not_inside_input(target, inputs)
     if target.exists() and not target.is_dir():
         raise InputError(f"output path {target} exists and is not a directory.")
     if target.exists() and not force:

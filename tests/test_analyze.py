@@ -147,6 +147,10 @@ def test_morris_refuses_rows_that_are_not_a_morris_design():
     x = np.random.default_rng(1).random((9, 2))
     with pytest.raises(InputError, match=r"not a Morris design: in trajectory 1 \(rows 1 to 3\)"):
         analyze("morris", problem, x, x.sum(axis=1))
+    for bad, message in ((np.empty((0, 2)), "at least one row"), (np.array([[0.1, np.nan]] * 3), "row 1 holds NaN"),
+                         ([["a", "b"]] * 3, "an array of numbers")):
+        with pytest.raises(InputError, match=message):
+            analyze("morris", problem, bad, np.zeros(len(bad)))
     x = salib_morris.sample({"num_vars": 2, **problem}, 4, num_levels=4, seed=1)
     effects = analyze("morris", problem, x, 2 * x[:, 0] + x[:, 1])
     assert effects.loc["a", "mu_star"] == pytest.approx(2.0) and effects.loc["b", "mu_star"] == pytest.approx(1.0)

@@ -98,5 +98,9 @@ def test_python_api_writers_refuse_to_replace_the_parameter_or_data_folder(tmp_p
         with pytest.raises(InputError, match="holds the input|is the input"):
             write_run(run, out, "test", force=True)
     assert sorted(p.name for p in (mine / "params").iterdir()) == before
+    scenarios = sorted(p.name for p in (mine / "params" / "scenarios").iterdir())
+    with pytest.raises(InputError, match="is inside the input folder"):  # an existing folder inside it
+        write_run(run, mine / "params" / "scenarios", "test", force=True)
+    assert sorted(p.name for p in (mine / "params" / "scenarios").iterdir()) == scenarios
     write_run(run, mine / "out", "test", force=True)  # elsewhere, as before
     assert (mine / "out" / "report.md").is_file()

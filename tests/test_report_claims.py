@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from sanctions_model.errors import InputError
 from sanctions_model.report.markdown import leading_group, most_often, rank_range, ranking
 from sanctions_model.runs.describe import percents, share_with_interval, wilson_interval
 
@@ -78,6 +79,13 @@ def test_wilson_interval_is_scipys_for_counts_and_moves_with_a_mean_chance():
     low, high = wilson_interval(0.0016, 256)
     assert 0 < low < 0.0016 < high and (low, high) != wilson_interval(0.0, 256)
     assert wilson_interval(0.0016, 256)[1] < wilson_interval(0.0030, 256)[1], "continuous in the share"
+    assert score(0, 7)[0] == 0.0 and score(7, 7)[1] == 1.0, "the ends are exact"
+    for bad in ({"confidence": 95}, {"confidence": 1.0}, {"confidence": float("nan")}):
+        with pytest.raises(InputError, match="confidence must be a level between 0 and 1"):
+            score(1, 10, **bad)
+    for k, n in ((11, 10), (-1, 10), (1, -5)):
+        with pytest.raises(InputError, match="0 <= k <= n"):
+            score(k, n)
 
 
 def test_leading_group():

@@ -312,7 +312,7 @@ def test_drivers_along_a_run_are_worked_out_when_read_and_equal_their_steps_summ
 
 
 def test_a_dated_scenario_that_keeps_starting_values_is_warned(tmp_path):
-    """A scenario with its own start date that restates only some starting values runs, with a
+    """A scenario with its own start date that restates only some starting values runs, with one
     note naming the ones it keeps from the base file (which describe 2025-01-20)."""
     import warnings
 
@@ -325,12 +325,21 @@ def test_a_dated_scenario_that_keeps_starting_values_is_warned(tmp_path):
     with pytest.warns(InputWarning, match=r"starts on 2024-01-01 but keeps .*forces\.russia_initial") as caught:
         load_params(path)
     message = str(caught[0].message)
-    assert "fiscal.reserves_initial" not in message, "the restated value is not named"
-    assert str(path) in message
+    assert "fiscal.reserves_initial" not in message and "fiscal.reserves_gold_share" in message
+    assert str(path) in message and "describe 2025-01-20" in message
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputWarning)
-        load_params("history_2022_2025")  # restates every starting value: no warning
-    res = run_cli("run", "--scenario", str(path), "--days", "30", "--out", str(tmp_path / "o"))
+        load_params(path)  # the same note is given once
+        load_params("history_2022_2025")  # restates every starting value
+        load_params("history_2022_2025", calibration=True)
+        same_day = _scenario(tmp_path, DATED.replace("2024-01-01", "2025-01-20").replace("2024-07-01", "2025-07-01"),
+                             "same_day")
+        load_params(same_day)  # the base file's own day: its values describe it
+    with pytest.warns(InputWarning) as caught:  # a value set by hand is not kept
+        load_params(path, {"forces.russia_initial": 600})
+    assert "forces.russia_initial" not in str(caught[0].message)
+    other = _scenario(tmp_path, DATED, "other")
+    res = run_cli("run", "--scenario", str(other), "--days", "30", "--out", str(tmp_path / "o"))
     assert res.returncode == 0, res.stderr
-    assert "sanctions-model: note: " in res.stderr and "macro.key_rate_initial" in res.stderr
+    assert res.stderr.count("sanctions-model: note: ") == 1 and "macro.key_rate_initial" in res.stderr
     assert "Traceback" not in res.stderr and "InputWarning" not in res.stderr

@@ -186,7 +186,15 @@ def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: in
     """
     if method not in ANALYSES:
         raise InputError(f"unknown method '{method}'.{suggest(method, ANALYSES)} Methods: {', '.join(ANALYSES)}.")
-    x = np.atleast_2d(np.asarray(x, dtype=float))
+    try:
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"x must be an array of numbers (rows x inputs): {exc}") from None
+    if x.size == 0:
+        raise InputError("x must hold at least one row of finite inputs.")
+    if not np.isfinite(x).all():
+        row = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0]) + 1
+        raise InputError(f"x must hold at least one row of finite inputs; row {row} holds NaN or infinity.")
     names, bounds = _check(problem, 1)
     if x.shape[1] != len(names):
         raise InputError(f"x has {x.shape[1]} columns for {len(names)} inputs in the problem.")

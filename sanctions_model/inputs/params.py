@@ -488,20 +488,32 @@ def _add_step(params: ParameterSet, step: Step, origin: str) -> ParameterSet:
     return replace(params, parameters=parameters)
 
 
-def _warn_kept_starting_values(path: Path, start: dt.date, restated: Iterable[str]) -> None:
-    """Warn when a scenario with its own start date keeps some of the base file's starting values
-    (those of ``core.system.STOCKS`` that a parameter gives), which describe another day."""
+#: The notes :func:`_warn_kept_starting_values` has given in this process (each is given once).
+_NOTED: set[tuple[object, ...]] = set()
+
+
+def _warn_kept_starting_values(params: ParameterSet, base_start: dt.date) -> None:
+    """Warn when ``params`` starts on another day than the base file but keeps some of the base file's
+    starting values (the parameters ``core.system.STOCKS`` starts from), which describe the base file's day.
+    A value a scenario or an override restates is not kept. Each note is given once a process."""
+    import re
     import warnings
 
     from ..core.system import STOCKS
 
-    kept = [s.initial for s in STOCKS if s.initial.count(".") == 1 and " " not in s.initial
-            and s.initial not in set(restated)]
-    if kept:
+    if params.start_date == base_start:
+        return
+    restated = {name for sc in params.applied for name, _, _ in sc.changes} | set(params.overrides)
+    starting = [name for stock in STOCKS for name in re.findall(r"\b[a-z_]+\.[a-z_]*(?:initial|_share)\b",
+                                                                 stock.initial)]
+    kept = [name for name in starting if name in params and name not in restated]
+    files = tuple(str(sc.path) for sc in params.applied if sc.start_date is not None)
+    if kept and (files, tuple(kept)) not in _NOTED:
+        _NOTED.add((files, tuple(kept)))
         warnings.warn(InputWarning(
-            f"{path}: the scenario starts on {start.isoformat()} but keeps the base file's starting values, "
-            f"which describe its own start date, for {', '.join(kept)}; restate each with a [[change]] "
-            "(params/scenarios/history_2022_2025.toml restates them all)."), stacklevel=1)  # shown once a file
+            f"{', '.join(files) or 'the scenario'}: the run starts on {params.start_date.isoformat()} but keeps the "
+            f"base file's starting values, which describe {base_start.isoformat()}, for {', '.join(kept)}; restate "
+            "each with a [[change]] (params/scenarios/history_2022_2025.toml restates them all)."), stacklevel=3)
 
 
 def _restate(params: ParameterSet, scenario: Scenario, origin: str) -> ParameterSet:
@@ -526,8 +538,6 @@ def apply_scenarios(base: ParameterSet, scenarios: Sequence[Scenario]) -> Parame
         out = out.with_values({p: v for p, v, _ in sc.changes}, origin=origin)
         for step in sc.steps:
             out = _add_step(out, step, origin)
-        if sc.start_date is not None:  # once the file is known to be sound
-            _warn_kept_starting_values(sc.path, sc.start_date, [name for name, _, _ in sc.changes])
         out = replace(out, scenarios=out.scenarios + (sc.name,), files=out.files + (sc.path,),
                       applied=out.applied + (sc,))
     return out
@@ -572,6 +582,7 @@ def load_params(
         valid name), or a value that is not a finite number inside its range.
     """
     params = load_base(base)
+    base_start = params.start_date
     if calibration is True:
         calibration = params_dir() / "calibrated.toml" if base is None else False
     if isinstance(calibration, bool):
@@ -605,6 +616,7 @@ def load_params(
             raise InputError(f"overrides must be a dict of name to value, got {type(overrides).__name__}.")
         params = params.with_values(overrides, origin=origin)
         params = replace(params, overrides=dict(overrides))
+    _warn_kept_starting_values(params, base_start)
     return params
 
 

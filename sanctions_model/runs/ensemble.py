@@ -67,15 +67,19 @@ def wilson_interval(k: float, n: int, confidence: float = 0.95) -> tuple[float, 
     :func:`scipy.stats.binomtest`'s ``proportion_ci(method="wilson")``, which it equals for a whole
     ``k`` (tests/test_report_claims.py), takes whole counts only.
     """
+    if not 0 < confidence < 1:  # NaN fails too
+        raise InputError(f"confidence must be a level between 0 and 1 (0.95 for 95%), got {confidence!r}.")
+    if not n >= 0 or not -1e-9 * n <= k <= n * (1 + 1e-9):
+        raise InputError(f"a share needs 0 <= k <= n, got k = {k!r} of n = {n!r}.")
     if n == 0:
         return math.nan, math.nan
     from scipy.stats import norm
 
     z = float(norm.ppf(0.5 + confidence / 2))
-    p, z2n = k / n, z * z / n
+    p, z2n = min(max(k / n, 0.0), 1.0), z * z / n
     centre = (p + z2n / 2) / (1 + z2n)
-    half = z * math.sqrt(max(p * (1 - p), 0.0) / n + z2n / (4 * n)) / (1 + z2n)
-    return max(centre - half, 0.0), min(centre + half, 1.0)
+    half = z * math.sqrt(p * (1 - p) / n + z2n / (4 * n)) / (1 + z2n)
+    return (0.0 if p == 0 else max(centre - half, 0.0)), (1.0 if p == 1 else min(centre + half, 1.0))
 
 
 def share_table(outcomes: pd.DataFrame, scenarios: Sequence[str], interval: bool = False,
