@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from ..core.outcomes import GOAL_DAYS
 from ..runs.run import RunResult
+from .projection import distinct
 
 if TYPE_CHECKING:
     from ..runs.ensemble import Ensemble
@@ -325,8 +326,6 @@ def scenario_figures(runs: Sequence[RunResult], ensemble: Ensemble | None, direc
     trajectories_figure(runs, directory / figures["trajectories"], "Key trajectories by scenario")
     if ensemble is not None:
         figures["uncertainty"] = "uncertainty.png"
-        from .projection import distinct
-
         uncertainty_figure(distinct(ensemble.shares(), runs[0].days), directory / figures["uncertainty"], samples,
                            {r.label: r.params.title() for r in runs})
         for run in runs:

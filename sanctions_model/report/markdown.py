@@ -22,6 +22,7 @@ from ..runs.describe import (
     wilson_interval,
 )
 from ..runs.run import RunResult
+from .projection import distinct
 
 CAVEAT = (
     "These are what the model computes under the stated assumptions, not forecasts. The chances "
@@ -262,8 +263,6 @@ def central_section(runs: Sequence[RunResult], figure: str) -> list[str]:
 def uncertainty_section(runs: Sequence[RunResult], uncertainty: pd.DataFrame, figures: Mapping[str, str],
                         n: int) -> list[str]:
     """The chance of each outcome over the sampled assumption sets, with intervals, and the fan charts."""
-    from .projection import distinct
-
     uncertainty = distinct(uncertainty, runs[0].days)
     lines = [
         f"For each scenario, {n:,} sets of assumptions were drawn by Latin hypercube, uniformly over "
