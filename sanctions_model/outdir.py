@@ -49,8 +49,9 @@ def _check_writable_place(path: Path) -> None:
 
 
 def check_not_input(out: Path | str, inputs: Iterable[str | os.PathLike[str] | None]) -> None:
-    """Raise InputError if ``out`` is one of ``inputs`` (files or directories a command reads) or
-    holds one: replacing it, even with --force, would delete what the command reads."""
+    """Raise InputError if ``out`` is one of ``inputs`` (files or directories a command reads), holds
+    one, or is an existing directory inside an input folder: replacing it, even with --force, would delete what
+    the command reads (``params/scenarios``, say). A new directory inside one takes nothing away."""
     where = Path(out).absolute().resolve()
     for given in inputs:
         if given is None or given is False or given is True:
@@ -59,17 +60,7 @@ def check_not_input(out: Path | str, inputs: Iterable[str | os.PathLike[str] | N
         if where == path or where in path.parents:
             raise InputError(f"the output {out} {'is' if where == path else 'holds'} the input {given}; writing "
                              "there would delete it. Give another output path.")
-
-
-def _check_not_inside_input(out: Path, inputs: Iterable[str | os.PathLike[str] | None]) -> None:
-    """Raise InputError if the existing directory ``out`` lies inside an input folder: replacing it would
-    delete part of that folder (``params/scenarios``, say). A new directory there takes nothing away."""
-    where = out.absolute().resolve()
-    for given in inputs:
-        if given is None or given is False or given is True:
-            continue
-        path = Path(given).absolute().resolve()
-        if path.is_dir() and path in where.parents:
+        if where.is_dir() and path.is_dir() and path in where.parents:  # a directory, replaced whole
             raise InputError(f"the output {out} is inside the input folder {given}; replacing it would delete part "
                              "of that folder. Give another output path.")
 
@@ -88,8 +79,6 @@ def check_target(target: Path | str, force: bool = False,
                          "name (not '', '.' or '..').")
     check_names(target)
     check_not_input(target, inputs)
-    if target.exists():
-        _check_not_inside_input(target, inputs)
     if target.exists() and not target.is_dir():
         raise InputError(f"output path {target} exists and is not a directory.")
     if target.exists() and not force:

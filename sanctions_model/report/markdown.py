@@ -96,8 +96,8 @@ def parameter_appendix(run: RunResult) -> str:
              "|---|---|---|---|---|"]
     for p in run.params.parameters.values():
         src, was = p.source, reference.get(p.name)
-        changed = was is not None and p.value != was.value
-        if changed and was is not None and (p.name in run.params.overrides or not p.source.startswith("calibrated (")):
+        if was is not None and p.value != was.value and (p.name in run.params.overrides
+                                                         or not p.source.startswith("calibrated (")):
             src = f"{by.get(p.name, 'changed in this run')} (the base value {was.value:g}: {was.source})"
         src = src.replace("|", "/")
         lines.append(f"| `{p.name}` | {p.value:g} | {p.unit} | {p.low:g} to {p.high:g} | {src} |")
