@@ -237,16 +237,24 @@ def test_the_reserves_drain_is_bounded_by_a_day_but_unchanged_for_ordinary_defic
     asked = -ordinary["balance"] + softplus(0.0, model.FISCAL_SMOOTHING)
     unbounded = asked * 2.0**2 / (2.0**2 + gate**2)
     np.testing.assert_allclose(ordinary["withdrawal"], unbounded, rtol=1e-3)
-    for reserves in (1e-3, 0.1, 2.0):
-        for deficit in (1e-4, reserves, 10.0, 1e6):
-            f = flows(deficit, reserves)
-            # no faster than half the fund in a day, however large the deficit
-            assert f["withdrawal"][0] <= reserves / (2 * model.RESERVES_DRAIN_DAYS) * (1 + 1e-12)
-            np.testing.assert_allclose(f["withdrawal"] + f["borrowing"], f["deposit"] - f["balance"], rtol=1e-12)
-            # and the drain near empty is not a stiff mode: its rate is at most 0.65 a day
-            h = 1e-6 * reserves
-            rate = (flows(deficit, reserves + h)["withdrawal"] - f["withdrawal"]) / h
-            assert rate[0] <= 0.65 / model.RESERVES_DRAIN_DAYS + 1e-6
+    base_rate = p["macro.rub_per_usd"]
+    # the bounds hold in the fund's own (actual) dollars whatever the rouble: a strong rouble
+    # (x < 1) makes a budget dollar worth more actual dollars
+    for rub_per_usd in (60.0, 92.0, 150.0):
+        p["macro.rub_per_usd"] = np.array([rub_per_usd])
+        x = rub_per_usd / model.ACCOUNTING_RUB_PER_USD
+        for reserves in (1e-3, 0.1, 2.0, 60.0, 100.0):  # near empty, and far above the gate
+            for deficit in (1e-4, reserves, 10.0, 100.0, 1e6):
+                f = flows(deficit, reserves)
+                # the fund falls by no more than half in a day, however large the deficit
+                assert f["withdrawal"][0] / x <= reserves / (2 * model.RESERVES_DRAIN_DAYS) * (1 + 1e-12)
+                np.testing.assert_allclose(f["withdrawal"] + f["borrowing"], f["deposit"] - f["balance"],
+                                           rtol=1e-12)
+                # and the drain near empty is not a stiff mode: its rate is at most 0.65 a day
+                h = 1e-6 * reserves
+                rate = (flows(deficit, reserves + h)["withdrawal"] - f["withdrawal"]) / x / h
+                assert rate[0] <= 0.65 / model.RESERVES_DRAIN_DAYS + 1e-6, (rub_per_usd, reserves, deficit)
+    p["macro.rub_per_usd"] = base_rate
     below = flows(0.15, -1e-4)
     assert below["withdrawal"][0] < 0, "a trial state below zero refills the fund"
 

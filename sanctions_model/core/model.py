@@ -54,14 +54,15 @@ ACCOUNTING_RUB_PER_USD = 92.0
 #: and the battlefield's reference balance follows the forces' combat power.
 TRACKING_DAYS = 5.0
 
-#: The time scale [day] that bounds how fast withdrawals drain the reserves: a withdrawal is at
-#: most ``reserves / (2 RESERVES_DRAIN_DAYS)`` per day, and near empty the drain's rate is at
-#: most ``0.65 / RESERVES_DRAIN_DAYS`` [1/day], however large the deficit. Without it the drain
-#: near empty has a rate of order ``W / reserves_gate`` [1/day] (``W`` the withdrawal asked
-#: for), as fast as the deficit is large, and a runaway deficit (debt compounding at a key rate
-#: of 250% a year) makes the model stiff. It lowers what is paid by a share of at most ``e^2``,
-#: ``e = W * RESERVES_DRAIN_DAYS / reserves_gate``: about 0.1% for the central scenarios'
-#: largest withdrawals (0.15 US$ bn a day, e = 0.03).
+#: The time scale [day] that bounds how fast withdrawals drain the reserves: the reserves fall
+#: by at most ``reserves / (2 RESERVES_DRAIN_DAYS)`` per day, and near empty the drain's rate is
+#: at most ``0.65 / RESERVES_DRAIN_DAYS`` [1/day], however large the deficit and whatever the
+#: exchange rate. Without it the drain near empty has a rate of order ``W / (x reserves_gate)``
+#: [1/day] (``W`` the withdrawal asked for in budget dollars, ``x`` :func:`fx_index`), as fast
+#: as the deficit is large, and a runaway deficit (debt compounding at a key rate of 250% a
+#: year) makes the model stiff. It lowers what is paid by a share of at most ``e^2``,
+#: ``e = W * RESERVES_DRAIN_DAYS / (x reserves_gate)``: about 0.1% for the central scenarios'
+#: largest withdrawals (0.15 budget US$ bn a day, e = 0.03).
 RESERVES_DRAIN_DAYS = 1.0
 
 #: The most the Kursk foothold's loss rate can be multiplied by the force ratio
@@ -242,8 +243,9 @@ def fiscal_flows(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: N
     2022-2024) and for what the market will not absorb, ``O = softplus(N - A)`` with ``N`` the
     borrowing the budget would need if the fund paid everything asked of it and ``A``
     :func:`ofz_absorption`; and liquid assets move into illiquid investments at ``I``.
-    All withdrawals ``W`` are paid in the share ``R |R| / (R^2 + g^2)``, ``g = hypot(R_gate, tau W)``
-    (``tau`` = :data:`RESERVES_DRAIN_DAYS`), so that the fund empties smoothly and never below zero.
+    All withdrawals ``W`` are paid in the share ``R |R| / (R^2 + g^2)``, ``g = hypot(R_gate, tau W / x)``
+    (``tau`` = :data:`RESERVES_DRAIN_DAYS`; ``W / x`` the withdrawal in actual dollars, the unit of
+    ``R`` and ``R_gate``, :func:`fx_index`), so that the fund empties smoothly and never below zero.
     The rest is borrowed: ``borrowing = -balance + deposit - withdrawal``; the part beyond ``A``
     (``unabsorbed``) is placed with the banks anyway and drives the consolidation.
     Hence, exactly, ``x dR/dt - dD/dt = balance - invested`` (money is conserved; the
@@ -277,11 +279,12 @@ def fiscal_flows(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: N
     investment = p["fiscal.fund_investment"] / DAYS_PER_YEAR
     wanted = shortfall + sales + overflow
     # R^2 / (R^2 + R_gate^2) halves withdrawals at R = R_gate and pays them almost whole above
-    # a few R_gate; the gate grows to tau * W once that is larger, so that no withdrawal
-    # drains the fund faster than at 0.65 / tau a day near empty (otherwise the drain there,
-    # of order W / R_gate per day, is as fast as the deficit is large and makes the model
-    # stiff; docs/model.md). The sign of R is kept, so that a trial state below zero refills.
-    gate = np.hypot(p["fiscal.reserves_gate"], RESERVES_DRAIN_DAYS * (wanted + investment))
+    # a few R_gate; the gate grows to tau * W / x (in actual dollars, as R) once that is larger,
+    # so that no withdrawal drains the fund faster than at 0.65 / tau a day near empty
+    # (otherwise the drain there, of order W / (x R_gate) per day, is as fast as the deficit is
+    # large and makes the model stiff; docs/model.md). The sign of R is kept, so that a trial
+    # state below zero refills.
+    gate = np.hypot(p["fiscal.reserves_gate"], RESERVES_DRAIN_DAYS * (wanted + investment) / fx_index(p))
     paid = reserves * np.abs(reserves) / (reserves**2 + gate**2)
     withdrawal = wanted * paid
     borrowing = -balance + deposit - withdrawal
