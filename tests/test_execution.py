@@ -49,6 +49,51 @@ def test_api_default_follows_the_execution_context_and_results_do_not_depend_on_
     assert map_in_processes(_square, range(5)) == [0, 1, 4, 9, 16]
 
 
+def _pid(_: object) -> int:
+    import os
+    import time
+
+    time.sleep(0.05)  # long enough that both workers take items
+    return os.getpid()
+
+
+def _die(x: int) -> int:
+    import os
+
+    if x == 0:
+        os._exit(1)  # a worker killed from outside, as far as the pool can tell
+    return x
+
+
+def test_an_execution_block_starts_its_workers_once_for_every_batch_in_it():
+    import os
+
+    with execution(workers=2, progress=False):
+        first = set(map_in_processes(_pid, range(8)))
+        second = set(map_in_processes(_pid, range(8)))
+        third = set(map_in_processes(_pid, range(3)))  # a short batch keeps the pool too
+        with execution(workers=2):  # an inner block shares the outer one's pool
+            inner = set(map_in_processes(_pid, range(8)))
+    assert os.getpid() not in first and len(first) == 2
+    assert second == first and third <= first and inner == first
+    with execution(workers=2, progress=False):  # a new block, new workers
+        assert set(map_in_processes(_pid, range(8))).isdisjoint(first)
+    # outside a block every batch starts (and stops) its own
+    assert set(map_in_processes(_pid, range(8), workers=2)).isdisjoint(map_in_processes(_pid, range(8), workers=2))
+
+
+def test_a_kept_pool_that_breaks_is_replaced_for_the_next_batch():
+    from sanctions_model.runs.executors import WorkerError
+
+    with execution(workers=2, progress=False):
+        before = set(map_in_processes(_pid, range(4)))
+        with pytest.raises(WorkerError, match="died twice"):
+            map_in_processes(_die, range(4))
+        after = set(map_in_processes(_pid, range(4)))
+        assert map_in_processes(_square, range(5)) == [0, 1, 4, 9, 16]
+    assert len(after) == 2 and after.isdisjoint(before)
+
+
 def test_workers_out_of_bounds_are_refused():
     for bad in (0, -1, 10_000, 1.5, True):
         with pytest.raises(InputError, match="workers"):

@@ -18,7 +18,7 @@ from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet, load_params, scenario_names
 from ..runs.designs import uncertainties
 from ..runs.ensemble import Ensemble, at_each_end, run_ensemble
-from ..runs.executors import check_workers
+from ..runs.executors import check_workers, kept_workers
 from ..runs.run import RunResult, check_days, simulate
 from . import sensitivity as sa
 from .article import ARTICLE_ASSUMPTIONS, HELD_OVER_MEMBERS, REFERENCE, most_consequential, resolve, where_to_vary
@@ -211,6 +211,7 @@ class ComparisonStudy:
         return [r.label for r in self.runs]
 
 
+@kept_workers()  # its stages share one start of the worker processes
 def comparison_study(scenarios: Sequence[str], *, days: float = 730, samples: int = 256, seed: int = 20250120,
                      ensemble_path: str | os.PathLike[str] | None | bool = None,
                      log: Callable[[str], None] = _quiet) -> ComparisonStudy:
@@ -453,6 +454,7 @@ def check_full_study(scenarios: Sequence[str] | None = None, *, days: float = 73
     return chosen, days, check_workers(workers)
 
 
+@kept_workers()  # its stages share one start of the worker processes
 def full_study(scenarios: Sequence[str] | None = None, *, days: float = 730, samples: int = 1000,
                sobol_n: int = 1024, seed: int = 20250120, workers: int | None = None,
                ensemble_path: str | os.PathLike[str] | None | bool = None, log: Callable[[str], None] = _quiet

@@ -10,7 +10,9 @@ reach every analysis without each function growing three arguments.
 
 Processes are started with ``spawn`` (safe in notebooks and threaded programs: no
 ``if __name__ == "__main__"`` needed, as long as the function is importable), each with one
-BLAS thread, so that N workers on N cores do not oversubscribe them.
+BLAS thread, so that N workers on N cores do not oversubscribe them. Inside an ``execution``
+block (every command-line command runs in one) the workers are started once and kept for every
+batch in the block.
 """
 
 from __future__ import annotations
@@ -95,6 +97,69 @@ def local_executor(workers: int) -> cf.Executor:
                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
 
 
+class _Workers:
+    """Local worker pools kept from one batch of work to the next inside an :func:`execution`
+    block, so that a command of several stages (the full report: projections, ensembles,
+    sensitivity, discovery) starts its worker processes once, not once a stage (each start
+    imports the scientific stack: about 2 to 3 s). A pool that broke, or that work left with
+    items still in flight, is shut down and the next batch starts a new one."""
+
+    def __init__(self) -> None:
+        self.pool: cf.Executor | None = None
+        self.size = 0
+
+    def get(self, size: int) -> cf.Executor:
+        """A live pool of ``size`` workers: the one kept, or a new one."""
+        if self.pool is None or self.size != size:
+            self.close()
+            with worker_environment():
+                self.pool = local_executor(size)
+            self.size = size
+        return self.pool
+
+    def close(self) -> None:
+        """Shut the kept pool down (waiting for work in flight), if there is one."""
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKERS: ContextVar[_Workers | None] = ContextVar("sanctions_model_workers", default=None)
+
+
+@contextlib.contextmanager
+def kept_workers() -> Iterator[None]:
+    """Keep local worker processes from one batch to the next inside the ``with`` block, and
+    stop them when it is left; inside another such block (or :func:`execution`), share its."""
+    if _WORKERS.get() is not None:
+        yield
+        return
+    kept = _Workers()
+    token = _WORKERS.set(kept)
+    try:
+        yield
+    finally:
+        _WORKERS.reset(token)
+        kept.close()
+
+
+@contextlib.contextmanager
+def _local_pool(size: int) -> Iterator[cf.Executor]:
+    """A pool of ``size`` spawned workers for one batch of work: the one kept inside an
+    :func:`execution` block (left running when the batch finishes normally, shut down if it
+    broke or the batch ended early), else a new one, shut down after the batch."""
+    kept = _WORKERS.get()
+    if kept is None:
+        with worker_environment(), local_executor(size) as pool:
+            yield pool
+        return
+    try:
+        yield kept.get(size)
+    except BaseException:
+        kept.close()
+        raise
+
+
 class WorkerError(RuntimeError):
     """A worker process died (killed, or out of memory) twice on the same piece of work."""
 
@@ -170,7 +235,9 @@ def execution(*, workers: int | None = None, scheduler: str | None = None, clien
     -------
     context manager of Execution
         Entering it gives the settings in force; leaving it restores the ones before (and
-        closes a client it connected).
+        closes a client it connected). Local worker processes are started once for the
+        block and kept from one batch to the next (the outermost block's), and stopped when
+        it is left.
 
     Examples
     --------
@@ -184,7 +251,8 @@ def execution(*, workers: int | None = None, scheduler: str | None = None, clien
     settings = Execution(workers, client, progress)
     token = _CURRENT.set(settings)
     try:
-        yield settings
+        with kept_workers():
+            yield settings
     finally:
         _CURRENT.reset(token)
         if own is not None:
@@ -238,7 +306,8 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
 
     Where: on the Dask ``client`` if one is given; else in this process when ``workers`` is 1
     (or there is one item); else on a pool of ``workers`` spawned local processes (None: every
-    core). At most two items per worker are in flight, so memory stays flat however many
+    core; inside an :func:`execution` block, the block's pool, kept for the next batch). At most two
+    items per worker are in flight, so memory stays flat however many
     items there are. A local worker that dies (killed from outside, out of memory): the items
     it had in flight run once more in a new pool; an item in flight when a second pool breaks
     gets ``on_lost(item, why)`` as its result (``why``: what happened, in words), or raises
@@ -248,7 +317,8 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
     if client is not None and len(items) > 1:
         yield from _each_on_dask(fn, items, client)
         return
-    n = min(workers or os.cpu_count() or 1, len(items))
+    width = workers or os.cpu_count() or 1
+    n = min(width, len(items))
     if n <= 1:
         for i, item in enumerate(items):
             yield i, fn(item)
@@ -259,7 +329,8 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
     while queue:
         pending: dict[cf.Future, int] = {}
         try:
-            with worker_environment(), local_executor(min(n, len(queue))) as pool:
+            # a kept pool has every worker asked for, whatever this batch's length, so the next keeps it too
+            with _local_pool(width if _WORKERS.get() is not None else min(n, len(queue))) as pool:
                 while queue or pending:
                     while queue and len(pending) < 2 * n:
                         i = queue[0]  # off the queue only once submitted (a broken pool refuses it)
