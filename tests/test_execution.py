@@ -57,41 +57,23 @@ def _pid(_: object) -> int:
     return os.getpid()
 
 
-def _die(x: int) -> int:
+def test_an_execution_block_starts_its_workers_once_and_replaces_a_pool_that_breaks():
     import os
-
-    if x == 0:
-        os._exit(1)  # a worker killed from outside, as far as the pool can tell
-    return x
-
-
-def test_an_execution_block_starts_its_workers_once_for_every_batch_in_it():
-    import os
+    import signal
 
     with execution(workers=2, progress=False):
         first = set(map_in_processes(_pid, range(8)))
-        second = set(map_in_processes(_pid, range(8)))
-        third = set(map_in_processes(_pid, range(3)))  # a short batch keeps the pool too
+        second = set(map_in_processes(_pid, range(3)))  # a short batch keeps the pool too
         with execution(workers=2):  # an inner block shares the outer one's pool
             inner = set(map_in_processes(_pid, range(8)))
-    assert os.getpid() not in first and len(first) == 2
-    assert second == first and third <= first and inner == first
-    with execution(workers=2, progress=False):  # a new block, new workers
-        assert set(map_in_processes(_pid, range(8))).isdisjoint(first)
-    # outside a block every batch starts (and stops) its own
-    assert set(map_in_processes(_pid, range(8), workers=2)).isdisjoint(map_in_processes(_pid, range(8), workers=2))
-
-
-def test_a_kept_pool_that_breaks_is_replaced_for_the_next_batch():
-    from sanctions_model.runs.executors import WorkerError
-
-    with execution(workers=2, progress=False):
-        before = set(map_in_processes(_pid, range(4)))
-        with pytest.raises(WorkerError, match="died twice"):
-            map_in_processes(_die, range(4))
-        after = set(map_in_processes(_pid, range(4)))
-        assert map_in_processes(_square, range(5)) == [0, 1, 4, 9, 16]
-    assert len(after) == 2 and after.isdisjoint(before)
+        assert os.getpid() not in first and len(first) == 2
+        assert second <= first and inner == first
+        os.kill(min(first), signal.SIGKILL)  # a kept worker dies between batches
+        assert map_in_processes(_square, range(5)) == [0, 1, 4, 9, 16]  # the work is whole, on a new pool
+        after = set(map_in_processes(_pid, range(8)))
+        assert len(after) == 2 and after.isdisjoint(first)
+    # outside a block every batch starts (and stops) its own workers
+    assert set(map_in_processes(_pid, range(8), workers=2)).isdisjoint(after)
 
 
 def test_workers_out_of_bounds_are_refused():
