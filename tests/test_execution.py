@@ -57,6 +57,31 @@ def _pid(_: object) -> int:
     return os.getpid()
 
 
+def _blas_threads(_: object) -> tuple[int, str | None]:
+    import os
+    import time
+
+    time.sleep(0.05)
+    return os.getpid(), os.environ.get("OPENBLAS_NUM_THREADS")
+
+
+def test_kept_workers_have_one_blas_thread_and_two_batches_alive_at_once_each_finish():
+    from sanctions_model.runs.executors import each_result
+
+    with execution(workers=2, progress=False):
+        seen = map_in_processes(_blas_threads, range(6))
+        assert {threads for _, threads in seen} == {"1"}
+        first = each_result(_blas_threads, range(6), 2)
+        next(first)
+        second = each_result(_blas_threads, range(6), 2)  # the kept pool is lent out: a pool of its own
+        next(second)
+        first.close()  # ending one batch early leaves the other's pool alone
+        assert len(list(second)) == 5
+        late = each_result(_blas_threads, range(6), 2)
+        next(late)
+    assert len(list(late)) == 5  # a batch started in the block finishes after it
+
+
 def test_an_execution_block_starts_its_workers_once_and_replaces_a_pool_that_breaks():
     import os
     import signal

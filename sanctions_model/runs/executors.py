@@ -22,6 +22,7 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -55,7 +56,6 @@ class worker_environment:
 def _exit_with_parent(parent: int) -> None:
     """In a worker: end this process when the process that started it is gone (killed with -9,
     say), instead of living on with its memory."""
-    import threading
 
     def watch() -> None:
         while True:
@@ -98,28 +98,47 @@ def local_executor(workers: int) -> cf.Executor:
 
 
 class _Workers:
-    """Local worker pools kept from one batch of work to the next inside an :func:`execution`
+    """A local worker pool kept from one batch of work to the next inside an :func:`execution`
     block, so that a command of several stages (the full report: projections, ensembles,
-    sensitivity, discovery) starts its worker processes once, not once a stage (each start
-    imports the scientific stack: about 2 to 3 s). A pool that broke, or that work left with
-    items still in flight, is shut down and the next batch starts a new one."""
+    sensitivity, discovery) starts its worker processes once, not once a stage (a start imports
+    the scientific stack: about 1.3 s for two workers).
+
+    The pool is lent to one batch at a time: a batch that finds it lent out (two batches alive at
+    once) gets a pool of its own. A batch gives its pool back when it finishes normally, or shuts
+    it down if it broke or ended early (an error, an interrupt, a batch left unfinished); one that
+    finishes after the block was left shuts its pool down too."""
 
     def __init__(self) -> None:
-        self.pool: cf.Executor | None = None
+        self.idle: cf.Executor | None = None
         self.size = 0
+        self.open = True
+        self.lock = threading.Lock()
 
-    def get(self, size: int) -> cf.Executor:
-        """A live pool of ``size`` workers: the one kept, or a new one."""
-        if self.pool is None or self.size != size:
-            self.close()
-            with worker_environment():
-                self.pool = local_executor(size)
-            self.size = size
-        return self.pool
+    def take(self, size: int) -> cf.Executor:
+        """The idle pool if it has ``size`` workers, else a new one (which starts its workers as
+        work is submitted to it)."""
+        with self.lock:
+            pool, self.idle = self.idle, None
+        if pool is not None and self.size == size:
+            return pool
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return local_executor(size)
+
+    def give_back(self, pool: cf.Executor, size: int) -> None:
+        """Keep ``pool`` (of ``size`` workers) for the next batch, or shut it down if the block was
+        left or another pool is kept already."""
+        with self.lock:
+            if self.open and self.idle is None:
+                self.idle, self.size = pool, size
+                return
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
-        """Shut the kept pool down (waiting for work in flight), if there is one."""
-        pool, self.pool = self.pool, None
+        """Shut the idle pool down; a pool lent out is shut down when its batch ends."""
+        with self.lock:
+            self.open = False
+            pool, self.idle = self.idle, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -146,18 +165,21 @@ def kept_workers() -> Iterator[None]:
 @contextlib.contextmanager
 def _local_pool(size: int) -> Iterator[cf.Executor]:
     """A pool of ``size`` spawned workers for one batch of work: the one kept inside an
-    :func:`execution` block (left running when the batch finishes normally, shut down if it
-    broke or the batch ended early), else a new one, shut down after the batch."""
+    :func:`execution` block (given back when the batch finishes normally, shut down if it broke
+    or the batch ended early), else a new one, shut down after the batch. Workers start as work
+    is submitted, so the caller holds :class:`worker_environment` around its submissions."""
     kept = _WORKERS.get()
     if kept is None:
-        with worker_environment(), local_executor(size) as pool:
+        with local_executor(size) as pool:
             yield pool
         return
+    pool = kept.take(size)
     try:
-        yield kept.get(size)
+        yield pool
     except BaseException:
-        kept.close()
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
+    kept.give_back(pool, size)
 
 
 class WorkerError(RuntimeError):
@@ -329,8 +351,10 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
     while queue:
         pending: dict[cf.Future, int] = {}
         try:
-            # a kept pool has every worker asked for, whatever this batch's length, so the next keeps it too
-            with _local_pool(width if _WORKERS.get() is not None else min(n, len(queue))) as pool:
+            # a kept pool has every worker asked for, whatever this batch's length, so the next keeps it too;
+            # the workers' environment is held while submitting, when a spawned pool starts its workers
+            size = width if _WORKERS.get() is not None else min(n, len(queue))
+            with worker_environment(), _local_pool(size) as pool:
                 while queue or pending:
                     while queue and len(pending) < 2 * n:
                         i = queue[0]  # off the queue only once submitted (a broken pool refuses it)
