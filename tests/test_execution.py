@@ -172,6 +172,29 @@ print(before, rss())
     assert before - after > 200, (before, after)  # ~370 MiB were freed but still resident
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="measures glibc's heap through /proc")
+def test_a_worker_releases_the_memory_of_its_item_before_it_waits_for_the_next():
+    """A worker kept for the next batch (inside an execution block) may wait idle: what its last
+    item freed goes back to the system before the result is returned."""
+    code = """
+import numpy as np
+from sanctions_model.runs import executors as parallel
+def rss():
+    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS')) // 1024
+kept = []
+def work(_):
+    blocks = [np.ones(12_000) for _ in range(4_000)]   # ~96 kB each: on the heap, not mmap'd
+    kept.append(np.ones(12_000))                       # allocated last, kept: pins the top of the heap
+    del blocks
+    return rss()
+inside = parallel.call_in_worker(work, None)
+print(inside, rss())
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    inside, after = map(int, res.stdout.split())
+    assert inside - after > 200, (inside, after)
+
+
 class _Cluster:
     """What parallel_width reads of a Dask client: its workers and their threads."""
 

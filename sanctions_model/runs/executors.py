@@ -86,9 +86,12 @@ def release_memory() -> None:
 
 
 def call_in_worker(fn: Callable[[T], R], item: T) -> R:
-    """``fn(item)`` in a worker, after releasing what the previous item left behind."""
+    """``fn(item)`` in a worker, after releasing what the previous item left behind, and releasing
+    what this one leaves behind before its result goes back (a kept worker may then wait idle)."""
     release_memory()
-    return fn(item)
+    result = fn(item)
+    release_memory()
+    return result
 
 
 def local_executor(workers: int) -> cf.Executor:
