@@ -237,6 +237,7 @@ def write_constrain_report(ens: ConstrainedEnsemble, out: Path | str, command: s
                  "history runs": f"{ens.seconds:,.0f} s"}
         if ensemble_path is not None:
             items["ensemble file"] = f"`{ensemble_path}`"
-        lines += [provenance(items, command), ""]
+        # the ensemble file this command wrote just before does not make the tree "dirty"
+        lines += [provenance(items, command, written=[ensemble_path] if ensemble_path is not None else []), ""]
         (tmp / "report.md").write_text("\n".join(lines))
     return out

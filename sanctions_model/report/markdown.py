@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import cast
 
@@ -39,8 +40,9 @@ def calibration_note(params: ParameterSet) -> str:
         "none (the base file's values)"
 
 
-def provenance(items: Mapping[str, object], command: str) -> str:
-    rows = record(items, command)
+def provenance(items: Mapping[str, object], command: str, written: Sequence[str | os.PathLike[str]] = ()) -> str:
+    """The provenance section: :func:`~sanctions_model.provenance.record` as a table."""
+    rows = record(items, command, written)
     lines = ["## Provenance", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows.items()]
     return "\n".join(lines)
