@@ -14,7 +14,7 @@ from ._version import __version__
 
 
 def git_commit(written: Sequence[str | os.PathLike[str]] = ()) -> str:
-    """The commit of the source tree, with '-dirty' if code, parameters or data have uncommitted changes
+    """The commit of the source tree, with '-dirty' if any tracked file has uncommitted changes
     (generated reports/ aside, and the files ``written`` by the command this describes, such as the
     ensemble file a constrained ensemble's report sits beside), or 'unknown'."""
     here = Path(__file__).resolve().parent

@@ -53,7 +53,7 @@ def _pid(_: object) -> int:
     import os
     import time
 
-    time.sleep(0.05)  # long enough that both workers take items
+    time.sleep(0.05)  # items overlap, so a second worker usually takes some
     return os.getpid()
 
 
@@ -66,8 +66,11 @@ def _blas_threads(_: object) -> tuple[int, str | None]:
 
 
 def test_kept_workers_have_one_blas_thread_and_two_batches_alive_at_once_each_finish():
-    from sanctions_model.runs.executors import each_result
+    import os
 
+    from sanctions_model.runs.executors import WORKER_ENV, each_result
+
+    parent = {key: os.environ.get(key) for key in WORKER_ENV}
     with execution(workers=2, progress=False):
         seen = map_in_processes(_blas_threads, range(6))
         assert {threads for _, threads in seen} == {"1"}
@@ -80,6 +83,7 @@ def test_kept_workers_have_one_blas_thread_and_two_batches_alive_at_once_each_fi
         late = each_result(_blas_threads, range(6), 2)
         next(late)
     assert len(list(late)) == 5  # a batch started in the block finishes after it
+    assert {key: os.environ.get(key) for key in WORKER_ENV} == parent  # this process's own settings are back
 
 
 def test_an_execution_block_starts_its_workers_once_and_replaces_a_pool_that_breaks():
@@ -91,12 +95,14 @@ def test_an_execution_block_starts_its_workers_once_and_replaces_a_pool_that_bre
         second = set(map_in_processes(_pid, range(3)))  # a short batch keeps the pool too
         with execution(workers=2):  # an inner block shares the outer one's pool
             inner = set(map_in_processes(_pid, range(8)))
-        assert os.getpid() not in first and len(first) == 2
-        assert second <= first and inner == first
+        # two processes in all (a pool a batch would have at least three); which one took which items
+        # depends on how fast each started, so it is not asserted
+        kept = first | second | inner
+        assert os.getpid() not in kept and len(kept) <= 2
         os.kill(min(first), signal.SIGKILL)  # a kept worker dies between batches
         assert map_in_processes(_square, range(5)) == [0, 1, 4, 9, 16]  # the work is whole, on a new pool
         after = set(map_in_processes(_pid, range(8)))
-        assert len(after) == 2 and after.isdisjoint(first)
+        assert after and after.isdisjoint(kept)
     # outside a block every batch starts (and stops) its own workers
     assert set(map_in_processes(_pid, range(8), workers=2)).isdisjoint(after)
 

@@ -246,7 +246,7 @@ def test_the_reserves_drain_is_bounded_by_a_day_but_unchanged_for_ordinary_defic
         for reserves in (1e-3, 0.1, 2.0, 60.0, 100.0):  # near empty, and far above the gate
             for deficit in (1e-4, reserves, 10.0, 100.0, 1e6):
                 f = flows(deficit, reserves)
-                # the fund falls by no more than half in a day, however large the deficit
+                # the fund is drawn at a rate of at most half of it a day, however large the deficit
                 assert f["withdrawal"][0] / x <= reserves / (2 * model.RESERVES_DRAIN_DAYS) * (1 + 1e-12)
                 np.testing.assert_allclose(f["withdrawal"] + f["borrowing"], f["deposit"] - f["balance"],
                                            rtol=1e-12)

@@ -54,13 +54,14 @@ ACCOUNTING_RUB_PER_USD = 92.0
 #: and the battlefield's reference balance follows the forces' combat power.
 TRACKING_DAYS = 5.0
 
-#: The time scale [day] that bounds how fast withdrawals drain the reserves: the reserves fall
-#: by at most ``reserves / (2 RESERVES_DRAIN_DAYS)`` per day, and near empty the drain's rate is
-#: at most ``0.65 / RESERVES_DRAIN_DAYS`` [1/day], however large the deficit and whatever the
-#: exchange rate. Without it the drain near empty has a rate of order ``W / (x reserves_gate)``
-#: [1/day] (``W`` the withdrawal asked for in budget dollars, ``x`` :func:`fx_index`), as fast
-#: as the deficit is large, and a runaway deficit (debt compounding at a key rate of 250% a
-#: year) makes the model stiff. It lowers what is paid by a share of at most ``e^2``,
+#: The time scale [day] that bounds how fast withdrawals drain the reserves: withdrawals and
+#: investment take at most ``reserves / (2 RESERVES_DRAIN_DAYS)`` a day, and the drain's rate
+#: (its derivative in the reserves) is at most ``0.65 / RESERVES_DRAIN_DAYS`` [1/day] at any
+#: level, however large the deficit and whatever the exchange rate. Without it the drain near
+#: empty has a rate of order ``W / (x reserves_gate)`` [1/day] (``W`` the withdrawals and
+#: investment asked for in budget dollars, ``x`` :func:`fx_index`), as fast as the deficit is
+#: large, and a runaway deficit (debt compounding at a key rate of 250% a year) makes the model
+#: stiff. It lowers what is paid by a share of at most ``e^2``,
 #: ``e = W * RESERVES_DRAIN_DAYS / (x reserves_gate)``: about 0.1% for the central scenarios'
 #: largest withdrawals (0.15 budget US$ bn a day, e = 0.03).
 RESERVES_DRAIN_DAYS = 1.0
@@ -243,9 +244,10 @@ def fiscal_flows(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: N
     2022-2024) and for what the market will not absorb, ``O = softplus(N - A)`` with ``N`` the
     borrowing the budget would need if the fund paid everything asked of it and ``A``
     :func:`ofz_absorption`; and liquid assets move into illiquid investments at ``I``.
-    All withdrawals ``W`` are paid in the share ``R |R| / (R^2 + g^2)``, ``g = hypot(R_gate, tau W / x)``
-    (``tau`` = :data:`RESERVES_DRAIN_DAYS`; ``W / x`` the withdrawal in actual dollars, the unit of
-    ``R`` and ``R_gate``, :func:`fx_index`), so that the fund empties smoothly and never below zero.
+    All withdrawals, and the investment, are paid in the share ``R |R| / (R^2 + g^2)``,
+    ``g = hypot(R_gate, tau W / x)`` (``tau`` = :data:`RESERVES_DRAIN_DAYS`; ``W`` the withdrawals
+    and investment asked for, ``W / x`` the same in actual dollars, the unit of ``R`` and
+    ``R_gate``, :func:`fx_index`), so that the fund empties smoothly and never below zero.
     The rest is borrowed: ``borrowing = -balance + deposit - withdrawal``; the part beyond ``A``
     (``unabsorbed``) is placed with the banks anyway and drives the consolidation.
     Hence, exactly, ``x dR/dt - dD/dt = balance - invested`` (money is conserved; the

@@ -154,7 +154,8 @@ def write_constrain_report(ens: ConstrainedEnsemble, out: Path | str, command: s
     force : bool
         Replace an existing ``out``.
     ensemble_path : path, optional
-        Where the ensemble's file was written (named in the report).
+        Where the ensemble's file was written (named in the report; the commit in the provenance
+        table is not marked dirty for it).
 
     Returns
     -------

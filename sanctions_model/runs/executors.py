@@ -121,8 +121,8 @@ class _Workers:
         """The idle pool if it has ``size`` workers, else a new one (which starts its workers as
         work is submitted to it)."""
         with self.lock:
-            pool, self.idle = self.idle, None
-        if pool is not None and self.size == size:
+            pool, self.idle, kept_size = self.idle, None, self.size
+        if pool is not None and kept_size == size:
             return pool
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -168,9 +168,10 @@ def kept_workers() -> Iterator[None]:
 @contextlib.contextmanager
 def _local_pool(size: int) -> Iterator[cf.Executor]:
     """A pool of ``size`` spawned workers for one batch of work: the one kept inside an
-    :func:`execution` block (given back when the batch finishes normally, shut down if it broke
-    or the batch ended early), else a new one, shut down after the batch. Workers start as work
-    is submitted, so the caller holds :class:`worker_environment` around its submissions."""
+    :func:`execution` or :func:`kept_workers` block (given back when the batch finishes normally,
+    shut down if it broke or the batch ended early), else a new one, shut down after the batch.
+    Workers start as work is submitted, so the caller holds :class:`worker_environment` around
+    each submission."""
     kept = _WORKERS.get()
     if kept is None:
         with local_executor(size) as pool:
@@ -261,8 +262,10 @@ def execution(*, workers: int | None = None, scheduler: str | None = None, clien
     context manager of Execution
         Entering it gives the settings in force; leaving it restores the ones before (and
         closes a client it connected). Local worker processes are started once for the
-        block and kept from one batch to the next (the outermost block's), and stopped when
-        it is left.
+        block (the outermost one, which inner blocks share) and lent to each batch in turn;
+        a batch that asks for another number of workers, or breaks its pool, starts a new
+        one, and a batch running beside another gets its own. Leaving the block stops the
+        idle pool; a pool still lent to a batch stops when that batch ends.
 
     Examples
     --------
@@ -331,13 +334,13 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
 
     Where: on the Dask ``client`` if one is given; else in this process when ``workers`` is 1
     (or there is one item); else on a pool of ``workers`` spawned local processes (None: every
-    core; inside an :func:`execution` block, the block's pool, kept for the next batch). At most two
-    items per worker are in flight, so memory stays flat however many
-    items there are. A local worker that dies (killed from outside, out of memory): the items
-    it had in flight run once more in a new pool; an item in flight when a second pool breaks
-    gets ``on_lost(item, why)`` as its result (``why``: what happened, in words), or raises
-    :class:`WorkerError` without ``on_lost``.
-    ``fn`` must be a module-level function; each call starts with :func:`release_memory`.
+    core). Inside an :func:`execution` or :func:`kept_workers` block the pool is the block's,
+    lent to this batch and kept for the next. At most two items per worker are in flight, so
+    memory stays flat however many items there are. A local worker that dies (killed from
+    outside, out of memory): the items it had in flight run once more in a new pool; an item in
+    flight when a second pool breaks gets ``on_lost(item, why)`` as its result (``why``: what
+    happened, in words), or raises :class:`WorkerError` without ``on_lost``.
+    ``fn`` must be a module-level function; each call starts and ends with :func:`release_memory`.
     """
     if client is not None and len(items) > 1:
         yield from _each_on_dask(fn, items, client)
@@ -354,14 +357,15 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
     while queue:
         pending: dict[cf.Future, int] = {}
         try:
-            # a kept pool has every worker asked for, whatever this batch's length, so the next keeps it too;
-            # the workers' environment is held while submitting, when a spawned pool starts its workers
+            # a kept pool has every worker asked for, whatever this batch's length, so the next keeps it too
             size = width if _WORKERS.get() is not None else min(n, len(queue))
-            with worker_environment(), _local_pool(size) as pool:
+            with _local_pool(size) as pool:
                 while queue or pending:
                     while queue and len(pending) < 2 * n:
                         i = queue[0]  # off the queue only once submitted (a broken pool refuses it)
-                        pending[pool.submit(call_in_worker, fn, items[i])] = i
+                        with worker_environment():  # a spawned pool starts its workers as work is submitted
+                            future = pool.submit(call_in_worker, fn, items[i])
+                        pending[future] = i
                         queue.pop(0)
                     finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                     for fut in finished:
