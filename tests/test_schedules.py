@@ -182,7 +182,8 @@ def test_a_driver_follows_its_path(tmp_path):
     import sanctions_model as sm
     from sanctions_model.core.schedules import at_time
 
-    params = sm.load_params(_scenario(tmp_path, DATED, "dated"))
+    with pytest.warns(sm.InputWarning, match="keeps the base file's starting values"):  # a driver test's shortcut
+        params = sm.load_params(_scenario(tmp_path, DATED, "dated"))
     assert params.start_date.isoformat() == "2024-01-01"
     assert params["oil.brent_price.step1.start_day"] == 182  # 2024-07-01, counted from the scenario's start
     p = {k: np.atleast_1d(v) for k, v in params.values().items()}
@@ -224,10 +225,12 @@ def test_restated_ranges_need_a_start_date(tmp_path):
 
 
 def test_driver_steps_are_not_uncertainties(tmp_path):
+    from sanctions_model.errors import InputWarning
     from sanctions_model.inputs.params import load_params
     from sanctions_model.runs.designs import uncertainties
 
-    params = load_params(_scenario(tmp_path, DATED, "dated"))
+    with pytest.warns(InputWarning, match="keeps the base file's starting values"):
+        params = load_params(_scenario(tmp_path, DATED, "dated"))
     assert "oil.brent_price.step1.level" in params
     assert not [n for n in uncertainties(params) if ".step" in n]
     assert "oil.brent_price" in uncertainties(params)
