@@ -167,6 +167,11 @@ def hazard(p: Params, event: str, bargaining_range: Num) -> Num:
     year] when the range is far closed, ``lambda_0 + lambda_1`` when it just opens, and grows in
     proportion to the range beyond.
     """
-    x = (bargaining_range + (p["hazard.talks_margin"] if event == "talks" else 0.0)) / p["hazard.range_scale"]
+    lead: Num
+    if event == "talks":  # (each key written out, for the compiled model: core/jit.py)
+        floor, rise, lead = p["hazard.talks_floor"], p["hazard.talks_open"], p["hazard.talks_margin"]
+    else:
+        floor, rise, lead = p["hazard.ceasefire_floor"], p["hazard.ceasefire_open"], 0.0
+    x = (bargaining_range + lead) / p["hazard.range_scale"]
     opening = np.logaddexp(0.0, x) / np.log(2.0)
-    return (p[f"hazard.{event}_floor"] + p[f"hazard.{event}_open"] * opening) / DAYS_PER_YEAR
+    return (floor + rise * opening) / DAYS_PER_YEAR

@@ -21,12 +21,13 @@ differentiable, so that the adaptive solver need not shrink its step at kinks.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 
 from . import bargaining
 from .schedules import at_time, driver_rate, lever_rate, lever_value
-from .smooth import saturate, soft_cap, softplus
+from .smooth import saturate, soft_cap, softplus, where
 from .system import DAYS_PER_YEAR, REPORTED_FLOWS, STOCKS
 
 #: Type of a batch quantity: an array (n,) over parameter sets, or a scalar.
@@ -40,7 +41,14 @@ Params = Mapping[str, np.ndarray]
 STATES: dict[str, str] = {stock.name: stock.unit for stock in STOCKS}
 STATE_NAMES = tuple(STATES)
 N_STATES = len(STATE_NAMES)
-IDX = {name: i for i, name in enumerate(STATE_NAMES)}
+
+
+class StockIndex(dict[str, int]):
+    """Each stock's row in the state: a plain dict, which the compiled right-hand side
+    (:mod:`sanctions_model.core.jit`) reads as constants."""
+
+
+IDX = StockIndex({name: i for i, name in enumerate(STATE_NAMES)})
 
 #: Typical magnitude of each stock, for the solver's absolute tolerance, in state order.
 STATE_SCALE = np.array([stock.scale for stock in STOCKS], float)
@@ -179,7 +187,7 @@ def embargo_reach(p: Params, bite: Num) -> Num:
     """
     k_v, r = p["oil.volume_sanctions_sensitivity"], p["oil.embargo_residual_share"]
     closing = np.maximum(1.0 - k_v - r, 0.0)
-    b = np.clip(bite, 0.0, 1.0)
+    b = np.minimum(np.maximum(bite, 0.0), 1.0)
     return 1.0 - k_v * b - closing * b ** p["oil.embargo_exponent"]
 
 
@@ -231,8 +239,32 @@ def ofz_absorption(p: Params, key_rate_rise: Num) -> Num:
             * half / (half + softplus(key_rate_rise, 0.05)))
 
 
+class Fiscal(NamedTuple):
+    """The budget's flows (:func:`fiscal_accounts`) [budget US$ bn per day]."""
+
+    non_oil: Num
+    spending: Num
+    balance: Num
+    fiscal_gap: Num
+    base_oil: Num
+    rule: Num
+    deposit: Num
+    withdrawal: Num
+    invested: Num
+    borrowing: Num
+    absorption: Num
+    unabsorbed: Num
+
+
 def fiscal_flows(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: Num, war_debt: Num,
                  key_rate: Num, key_rate_rise: Num, consolidation: Num) -> dict[str, Num]:
+    """:func:`fiscal_accounts` as a dict, by name [budget US$ bn per day]."""
+    return fiscal_accounts(p, oil_rev, price, capacity, reserves, war_debt, key_rate, key_rate_rise,
+                           consolidation)._asdict()
+
+
+def fiscal_accounts(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: Num, war_debt: Num,
+                    key_rate: Num, key_rate_rise: Num, consolidation: Num) -> Fiscal:
     """The budget, the budget rule and how the rest is financed [budget US$ bn per day].
 
     ``gap = oil + non_oil * C - (defence + civilian) / 365 - r / 100 / 365 * debt`` is the balance before
@@ -290,11 +322,11 @@ def fiscal_flows(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves: N
     paid = reserves * np.abs(reserves) / (reserves**2 + gate**2)
     withdrawal = wanted * paid
     borrowing = -balance + deposit - withdrawal
-    return {"non_oil": non_oil, "spending": spending, "balance": balance,
-            "fiscal_gap": softplus(-gap, FISCAL_SMOOTHING),
-            "base_oil": base, "rule": rule, "deposit": deposit, "withdrawal": withdrawal,
-            "invested": investment * paid, "borrowing": borrowing, "absorption": absorption,
-            "unabsorbed": softplus(borrowing - absorption, FISCAL_SMOOTHING)}
+    return Fiscal(non_oil=non_oil, spending=spending, balance=balance,
+                  fiscal_gap=softplus(-gap, FISCAL_SMOOTHING),
+                  base_oil=base, rule=rule, deposit=deposit, withdrawal=withdrawal,
+                  invested=investment * paid, borrowing=borrowing, absorption=absorption,
+                  unabsorbed=softplus(borrowing - absorption, FISCAL_SMOOTHING))
 
 
 def consolidation_indicated(p: Params, consolidation: Num, unabsorbed: Num) -> Num:
@@ -470,8 +502,8 @@ def strain_indicated(p: Params, reserves: Num, deficit_share: Num, inflation: Nu
     s_inf = excess / (excess + p["strain.inflation_half"])
     lost = softplus(1.0 - capacity, 0.005)
     s_cap = lost / (lost + p["strain.capacity_half"])
-    w = [p["strain.weight_reserves"], p["strain.weight_deficit"], p["strain.weight_inflation"],
-         p["strain.weight_capacity"]]
+    w = (p["strain.weight_reserves"], p["strain.weight_deficit"], p["strain.weight_inflation"],
+         p["strain.weight_capacity"])
     return (w[0] * s_res + w[1] * s_def + w[2] * s_inf + w[3] * s_cap) / (w[0] + w[1] + w[2] + w[3])
 
 
@@ -558,7 +590,7 @@ def territory_change(p: Params, advance: Num, territory: Num) -> Num:
     Advances slow as the remaining land shrinks, retreats as the held land shrinks.
     """
     t0 = p["forces.territory_initial"]
-    room = np.where(advance > 0, (1.0 - territory) / (1.0 - t0), territory / t0)
+    room = where(advance > 0, (1.0 - territory) / (1.0 - t0), territory / t0)
     return advance / DAYS_PER_YEAR * room
 
 
@@ -566,7 +598,44 @@ def territory_change(p: Params, advance: Num, territory: Num) -> Num:
 # The whole system
 # --------------------------------------------------------------------------------------
 
-def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
+class Economy(NamedTuple):
+    """The economy's auxiliaries and flows at one time (:func:`_economy`), each in the unit
+    :data:`sanctions_model.core.system.REPORTED_FLOWS` gives where it is reported."""
+
+    sanctions_target: Num
+    secondary_tariffs: Num
+    ally_pressure: Num
+    bite: Num
+    oil: Num
+    oil_lost: Num
+    volume: Num
+    price: Num
+    evasion_indicated: Num
+    rub_per_usd: Num
+    fx_index: Num
+    depreciation: Num
+    headline_inflation: Num
+    passthrough_indicated: Num
+    inflation_indicated: Num
+    key_rate_indicated: Num
+    key_rate_move: Num
+    defence_move: Num
+    erosion: Num
+    strain_indicated: Num
+    consolidation_indicated: Num
+    revaluation: Num
+    reserves_rub: Num
+    fiscal: Fiscal
+
+
+def economy_values(economy: Economy) -> dict[str, Num]:
+    """The economy's auxiliaries and its budget's flows (:class:`Fiscal`) as one dict, by name."""
+    values = economy._asdict()
+    del values["fiscal"]
+    return {**values, **economy.fiscal._asdict()}
+
+
+def _economy(t: float | Array, y: Array, p: Params) -> Economy:
     """Levers, sanctions, oil, budget, inflation and strain: everything that needs no reference."""
     s_target = lever_value(t, p, "sanctions")
     sec_tariffs = lever_value(t, p, "secondary_tariffs")
@@ -582,43 +651,66 @@ def _economy(t: float | Array, y: Array, p: Params) -> dict[str, Num]:
     # the key rate is the stance (key_rate - defence), following its rule with inertia, plus the rouble's defence
     defence = y[IDX["rouble_defence"]]
     defence_target = rouble_defence_indicated(p, dep)
-    defence_move = (defence_target - defence) / np.where(defence_target > defence, p["macro.rouble_defence_days"],
+    defence_move = (defence_target - defence) / where(defence_target > defence, p["macro.rouble_defence_days"],
                                                          p["macro.rouble_defence_decay_days"])
     key_rate_target = key_rate_indicated(p, y[IDX["inflation_observed"]], dep)
     key_rate_move = (key_rate_target - (key_rate - defence)) / p["macro.key_rate_adjustment_days"] + defence_move
     rise = key_rate_move * DAYS_PER_MONTH  # [pp per month]
-    fisc = fiscal_flows(p, oil, price, capacity, reserves, y[IDX["war_debt"]], key_rate, rise,
-                        y[IDX["fiscal_consolidation"]])
+    fisc = fiscal_accounts(p, oil, price, capacity, reserves, y[IDX["war_debt"]], key_rate, rise,
+                           y[IDX["fiscal_consolidation"]])
     gdp_per_day = p["fiscal.gdp"] * capacity / DAYS_PER_YEAR
     defence_share = gdp_share(p["fiscal.defence_spending"] / DAYS_PER_YEAR, gdp_per_day)
     defence_excess = softplus(defence_share - p["fiscal.defence_share_prewar"], 0.1)
-    borrowing_share = 100.0 * fisc["borrowing"] / gdp_per_day
-    gap_share = 100.0 * fisc["fiscal_gap"] / gdp_per_day
+    borrowing_share = 100.0 * fisc.borrowing / gdp_per_day
+    gap_share = 100.0 * fisc.fiscal_gap / gdp_per_day
     real_rate = key_rate - inflation
     x = fx_index(p)
-    return {
-        "sanctions_target": s_target, "secondary_tariffs": sec_tariffs, "ally_pressure": ally,
-        "bite": bite, "oil": oil, "oil_lost": oil_free - oil, "volume": volume, "price": price,
-        "evasion_indicated": evasion_indicated(p, ally, sec_tariffs),
-        "rub_per_usd": p["macro.rub_per_usd"], "fx_index": x, "depreciation": dep,
-        "headline_inflation": headline, "passthrough_indicated": passthrough_indicated(p, dep),
-        "inflation_indicated": inflation_indicated(p, defence_excess, borrowing_share, bite, real_rate),
-        "key_rate_indicated": key_rate_target, "key_rate_move": key_rate_move, "defence_move": defence_move,
-        "erosion": capacity_erosion(p, defence_excess, real_rate, bite),
-        "strain_indicated": strain_indicated(p, reserves, gap_share, inflation, capacity),
-        "consolidation_indicated": consolidation_indicated(p, y[IDX["fiscal_consolidation"]], fisc["unabsorbed"]),
-        "revaluation": gold_revaluation(p, y[IDX["reserves_gold"]]),
-        "reserves_rub": reserves * p["macro.rub_per_usd"] / 1000.0,
-        **fisc,
-    }
+    return Economy(
+        sanctions_target=s_target, secondary_tariffs=sec_tariffs, ally_pressure=ally,
+        bite=bite, oil=oil, oil_lost=oil_free - oil, volume=volume, price=price,
+        evasion_indicated=evasion_indicated(p, ally, sec_tariffs),
+        rub_per_usd=p["macro.rub_per_usd"], fx_index=x, depreciation=dep,
+        headline_inflation=headline, passthrough_indicated=passthrough_indicated(p, dep),
+        inflation_indicated=inflation_indicated(p, defence_excess, borrowing_share, bite, real_rate),
+        key_rate_indicated=key_rate_target, key_rate_move=key_rate_move, defence_move=defence_move,
+        erosion=capacity_erosion(p, defence_excess, real_rate, bite),
+        strain_indicated=strain_indicated(p, reserves, gap_share, inflation, capacity),
+        consolidation_indicated=consolidation_indicated(p, y[IDX["fiscal_consolidation"]], fisc.unabsorbed),
+        revaluation=gold_revaluation(p, y[IDX["reserves_gold"]]),
+        reserves_rub=reserves * p["macro.rub_per_usd"] / 1000.0,
+        fiscal=fisc,
+    )
 
 
 def territory_imposed(t: float | Array, p: Params) -> Num:
     """1 while the territory follows a recorded path (before ``forces.territory_imposed_days``), else 0."""
-    return (np.asarray(t) < p["forces.territory_imposed_days"]).astype(float)
+    return where(t < p["forces.territory_imposed_days"], 1.0, 0.0)
 
 
-def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressure: Num, strain: Num) -> dict[str, Num]:
+class Battlefield(NamedTuple):
+    """Forces, supplies, territory and momentum at one time (:func:`_battlefield`)."""
+
+    q_russia: Num
+    quality: Num
+    power_russia: Num
+    power_ukraine: Num
+    force_ratio: Num
+    relative_ratio: Num
+    imposed: Num
+    advance: Num
+    recruit_russia: Num
+    loss_russia: Num
+    loss_ukraine: Num
+    aid: Num
+    materiel_ref: Num
+    materiel_inflow: Num
+    regeneration: Num
+    attrition_russia: Num
+    attrition_ukraine: Num
+    power_shift: Num
+
+
+def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressure: Num, strain: Num) -> Battlefield:
     """Forces, supplies, territory and momentum.
 
     Combat power is measured against the reference balance (the stocks
@@ -649,49 +741,76 @@ def _battlefield(t: float | Array, y: Array, p: Params, ref: Params, ally_pressu
     # the growth rate of materiel quality q = 2m / (1 + m), m = M / M_ref: d ln q / dt = (dM/dt / M_ref) / (m (1 + m))
     m = positive_force(y[IDX["ukraine_materiel"]]) / materiel_ref
     quality_change = (inflow - y[IDX["ukraine_materiel"]] / p["forces.materiel_life_days"]) / (m * (1.0 + m))
-    return {
-        "q_russia": q_r, "quality": q_u, "power_russia": power_r, "power_ukraine": power_u,
-        "force_ratio": power_r / power_u, "relative_ratio": relative, "imposed": imposed, "advance": advance,
-        "recruit_russia": recruit_r, "loss_russia": loss_r, "loss_ukraine": loss_u,
-        "aid": aid, "materiel_ref": materiel_ref, "materiel_inflow": inflow,
-        "regeneration": recruit_r * q_r / positive_force(f_u) * DAYS_PER_YEAR,
-        "attrition_russia": bargaining.attrition(loss_r, positive_force(f_r)),
-        "attrition_ukraine": bargaining.attrition(loss_u, positive_force(f_u)),
-        "power_shift": bargaining.power_shift(
+    return Battlefield(
+        q_russia=q_r, quality=q_u, power_russia=power_r, power_ukraine=power_u,
+        force_ratio=power_r / power_u, relative_ratio=relative, imposed=imposed, advance=advance,
+        recruit_russia=recruit_r, loss_russia=loss_r, loss_ukraine=loss_u,
+        aid=aid, materiel_ref=materiel_ref, materiel_inflow=inflow,
+        regeneration=recruit_r * q_r / positive_force(f_u) * DAYS_PER_YEAR,
+        attrition_russia=bargaining.attrition(loss_r, positive_force(f_r)),
+        attrition_ukraine=bargaining.attrition(loss_u, positive_force(f_u)),
+        power_shift=bargaining.power_shift(
             DAYS_PER_YEAR * (recruit_r - loss_r) / positive_force(f_r),
             DAYS_PER_YEAR * (p["forces.ukraine_recruitment"] - loss_u) / positive_force(f_u),
             DAYS_PER_YEAR * quality_change / materiel_ref),
-    }
+    )
+
+
+class Decision(NamedTuple):
+    """The battlefield and the decision core at one time (:func:`_decision`)."""
+
+    war: Battlefield
+    security: Num
+    security_effective: Num
+    relief: Num
+    durability: Num
+    russia_cost_indicated: Num
+    ukraine_cost_indicated: Num
+    russia_margin: Num
+    ukraine_margin: Num
+    bargaining_range: Num
+    p_talks: Num
+    p_ceasefire: Num
+    talks_hazard: Num
+    ceasefire_hazard: Num
 
 
 def decision(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
     """The battlefield and the decision core at time ``t`` for state ``y``: forces, each side's margin,
-    the bargaining range and the hazards (``core/bargaining.py``).
+    the bargaining range and the hazards (``core/bargaining.py``), as one dict by name.
 
     It needs no part of the economy but the perceived strain (a stock), so the margins can be read
     along a run's output at a fraction of the cost of :func:`auxiliaries`.
     """
+    core = _decision(t, y, p, ref)
+    values = core._asdict()
+    del values["war"]
+    return {**core.war._asdict(), **values}
+
+
+def _decision(t: float | Array, y: Array, p: Params, ref: Params) -> Decision:
+    """:func:`decision`'s values."""
     war = _battlefield(t, y, p, ref, lever_value(t, p, "ally_pressure"), y[IDX["strain"]])
     security = lever_value(t, p, "security_arrangement")
     backstop = lever_value(t, p, "us_backstop")
     eu = p["ukraine.europe_only_factor"]
     security_effective = security * (eu + (1.0 - eu) * backstop)
     relief = lever_value(t, p, "relief_offer")
-    hold = bargaining.durability(p, security_effective, war["regeneration"])
+    hold = bargaining.durability(p, security_effective, war.regeneration)
     russia = bargaining.russia_margin(p, y[IDX["russia_cost"]], y[IDX["momentum"]], y[IDX["territory"]],
-                                      y[IDX["kursk"]], relief, security, war["power_shift"])
+                                      y[IDX["kursk"]], relief, security, war.power_shift)
     ukraine = bargaining.ukraine_margin(p, y[IDX["ukraine_cost"]], y[IDX["momentum"]], y[IDX["territory"]],
-                                        security_effective, hold, war["power_shift"])
+                                        security_effective, hold, war.power_shift)
     bargaining_range = russia + ukraine
-    return {**war, "security": security, "security_effective": security_effective,
-            "relief": relief, "durability": hold,
-            "russia_cost_indicated": bargaining.russia_cost_indicated(p, y[IDX["strain"]], war["attrition_russia"]),
-            "ukraine_cost_indicated": bargaining.ukraine_cost_indicated(p, war["attrition_ukraine"], war["quality"]),
-            "russia_margin": russia, "ukraine_margin": ukraine, "bargaining_range": bargaining_range,
-            "p_talks": -np.expm1(-y[IDX["talks_hazard_total"]]),
-            "p_ceasefire": -np.expm1(-y[IDX["ceasefire_hazard_total"]]),
-            "talks_hazard": bargaining.hazard(p, "talks", bargaining_range),
-            "ceasefire_hazard": bargaining.hazard(p, "ceasefire", bargaining_range)}
+    return Decision(war=war, security=security, security_effective=security_effective,
+                    relief=relief, durability=hold,
+                    russia_cost_indicated=bargaining.russia_cost_indicated(p, y[IDX["strain"]], war.attrition_russia),
+                    ukraine_cost_indicated=bargaining.ukraine_cost_indicated(p, war.attrition_ukraine, war.quality),
+                    russia_margin=russia, ukraine_margin=ukraine, bargaining_range=bargaining_range,
+                    p_talks=-np.expm1(-y[IDX["talks_hazard_total"]]),
+                    p_ceasefire=-np.expm1(-y[IDX["ceasefire_hazard_total"]]),
+                    talks_hazard=bargaining.hazard(p, "talks", bargaining_range),
+                    ceasefire_hazard=bargaining.hazard(p, "ceasefire", bargaining_range))
 
 
 def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
@@ -699,13 +818,13 @@ def auxiliaries(t: float | Array, y: Array, p: Params, ref: Params) -> dict[str,
 
     ``p`` holds the drivers' values at ``t`` (:func:`sanctions_model.core.schedules.at_time`).
     """
-    return {**_economy(t, y, p), **decision(t, y, p, ref)}
+    return {**economy_values(_economy(t, y, p)), **decision(t, y, p, ref)}
 
 
 def auxiliaries_of(keys: Iterable[str], t: float | Array, y: Array, p: Params, ref: Params) -> dict[str, Num]:
     """At least the auxiliaries ``keys`` (as :func:`auxiliaries` names them): the economy's alone where
     every key is among them (about half the cost), else every auxiliary."""
-    econ = _economy(t, y, p)
+    econ = economy_values(_economy(t, y, p))
     if all(key in econ for key in keys):
         return econ
     return {**econ, **decision(t, y, p, ref)}
@@ -714,50 +833,53 @@ def auxiliaries_of(keys: Iterable[str], t: float | Array, y: Array, p: Params, r
 def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     """Right-hand side ``dy/dt`` [each stock's unit per day], shape ``(N_STATES, n)``."""
     p = at_time(t, p)
-    a = auxiliaries(t, y, p, ref)
+    econ = _economy(t, y, p)
+    fisc = econ.fiscal
+    core = _decision(t, y, p, ref)
+    war = core.war
     d = np.empty_like(y)
-    d[IDX["sanctions_effective"]] = (a["sanctions_target"] - y[IDX["sanctions_effective"]]) / p[
+    d[IDX["sanctions_effective"]] = (econ.sanctions_target - y[IDX["sanctions_effective"]]) / p[
         "evasion.implementation_delay_days"]
-    d[IDX["evasion"]] = (a["evasion_indicated"] - y[IDX["evasion"]]) / p["evasion.adaptation_days"]
+    d[IDX["evasion"]] = (econ.evasion_indicated - y[IDX["evasion"]]) / p["evasion.adaptation_days"]
     # the fund's operations, in budget dollars, bought and sold at the day's rate, in proportion to its holdings
-    operations = (a["deposit"] - a["withdrawal"] - a["invested"]) / a["fx_index"]
+    operations = (fisc.deposit - fisc.withdrawal - fisc.invested) / econ.fx_index
     gold = y[IDX["reserves_gold"]]
-    gold_share = np.clip(gold / np.maximum(y[IDX["reserves"]], 1e-12), 0.0, 1.0)
-    d[IDX["reserves"]] = operations + a["revaluation"]
-    d[IDX["reserves_gold"]] = gold_share * operations + a["revaluation"]
-    d[IDX["war_debt"]] = a["borrowing"]
-    d[IDX["fiscal_consolidation"]] = ((a["consolidation_indicated"] - y[IDX["fiscal_consolidation"]])
+    gold_share = np.minimum(np.maximum(gold / np.maximum(y[IDX["reserves"]], 1e-12), 0.0), 1.0)
+    d[IDX["reserves"]] = operations + econ.revaluation
+    d[IDX["reserves_gold"]] = gold_share * operations + econ.revaluation
+    d[IDX["war_debt"]] = fisc.borrowing
+    d[IDX["fiscal_consolidation"]] = ((econ.consolidation_indicated - y[IDX["fiscal_consolidation"]])
                                       / p["fiscal.consolidation_days"])
-    d[IDX["inflation"]] = (a["inflation_indicated"] - y[IDX["inflation"]]) / p["macro.inflation_adjustment_days"]
-    d[IDX["passthrough"]] = (a["passthrough_indicated"] - y[IDX["passthrough"]]) / p["macro.passthrough_days"]
-    d[IDX["inflation_observed"]] = ((a["headline_inflation"] - y[IDX["inflation_observed"]])
+    d[IDX["inflation"]] = (econ.inflation_indicated - y[IDX["inflation"]]) / p["macro.inflation_adjustment_days"]
+    d[IDX["passthrough"]] = (econ.passthrough_indicated - y[IDX["passthrough"]]) / p["macro.passthrough_days"]
+    d[IDX["inflation_observed"]] = ((econ.headline_inflation - y[IDX["inflation_observed"]])
                                     / p["macro.inflation_observed_days"])
-    d[IDX["key_rate"]] = a["key_rate_move"]
-    d[IDX["rouble_defence"]] = a["defence_move"]
+    d[IDX["key_rate"]] = econ.key_rate_move
+    d[IDX["rouble_defence"]] = econ.defence_move
     cap = y[IDX["civilian_capacity"]]
     d[IDX["civilian_capacity"]] = (p["macro.capacity_recovery_per_year"] * (1.0 - cap)
-                                   - a["erosion"] * cap) / DAYS_PER_YEAR
-    d[IDX["strain"]] = (a["strain_indicated"] - y[IDX["strain"]]) / p["strain.perception_days"]
-    d[IDX["russia_forces"]] = a["recruit_russia"] - a["loss_russia"]
-    d[IDX["ukraine_forces"]] = p["forces.ukraine_recruitment"] - a["loss_ukraine"]
-    d[IDX["ukraine_materiel"]] = a["materiel_inflow"] - y[IDX["ukraine_materiel"]] / p["forces.materiel_life_days"]
-    imposed = a["imposed"]
-    d[IDX["territory"]] = (imposed * a["advance"] / DAYS_PER_YEAR
-                           + (1.0 - imposed) * territory_change(p, a["advance"], y[IDX["territory"]]))
-    d[IDX["kursk"]] = -p["forces.kursk_loss_per_year"] / DAYS_PER_YEAR * kursk_pressure(a["relative_ratio"]) * y[
+                                   - econ.erosion * cap) / DAYS_PER_YEAR
+    d[IDX["strain"]] = (econ.strain_indicated - y[IDX["strain"]]) / p["strain.perception_days"]
+    d[IDX["russia_forces"]] = war.recruit_russia - war.loss_russia
+    d[IDX["ukraine_forces"]] = p["forces.ukraine_recruitment"] - war.loss_ukraine
+    d[IDX["ukraine_materiel"]] = war.materiel_inflow - y[IDX["ukraine_materiel"]] / p["forces.materiel_life_days"]
+    imposed = war.imposed
+    d[IDX["territory"]] = (imposed * war.advance / DAYS_PER_YEAR
+                           + (1.0 - imposed) * territory_change(p, war.advance, y[IDX["territory"]]))
+    d[IDX["kursk"]] = -p["forces.kursk_loss_per_year"] / DAYS_PER_YEAR * kursk_pressure(war.relative_ratio) * y[
         IDX["kursk"]]
-    d[IDX["momentum"]] = (a["advance"] - y[IDX["momentum"]]) / p["forces.momentum_days"]
-    d[IDX["russia_cost"]] = (a["russia_cost_indicated"] - y[IDX["russia_cost"]]) / p["bargaining.perception_days"]
-    d[IDX["ukraine_cost"]] = (a["ukraine_cost_indicated"] - y[IDX["ukraine_cost"]]) / p["bargaining.perception_days"]
-    d[IDX["talks_hazard_total"]] = a["talks_hazard"]
-    d[IDX["ceasefire_hazard_total"]] = a["ceasefire_hazard"]
+    d[IDX["momentum"]] = (war.advance - y[IDX["momentum"]]) / p["forces.momentum_days"]
+    d[IDX["russia_cost"]] = (core.russia_cost_indicated - y[IDX["russia_cost"]]) / p["bargaining.perception_days"]
+    d[IDX["ukraine_cost"]] = (core.ukraine_cost_indicated - y[IDX["ukraine_cost"]]) / p["bargaining.perception_days"]
+    d[IDX["talks_hazard_total"]] = core.talks_hazard
+    d[IDX["ceasefire_hazard_total"]] = core.ceasefire_hazard
     # ceasefires agreed today that hold a year: the density of agreement times the chance it holds
-    d[IDX["ceasefire_held"]] = a["ceasefire_hazard"] * np.exp(-y[IDX["ceasefire_hazard_total"]]) * a["durability"]
-    d[IDX["oil_revenue_lost"]] = a["oil_lost"]
-    d[IDX["ukraine_funding"]] = a["aid"]
+    d[IDX["ceasefire_held"]] = core.ceasefire_hazard * np.exp(-y[IDX["ceasefire_hazard_total"]]) * core.durability
+    d[IDX["oil_revenue_lost"]] = econ.oil_lost
+    d[IDX["ukraine_funding"]] = war.aid
     # while the front is imposed, its reference balance follows the forces; it freezes when the model takes over
-    d[IDX["reference_power_russia"]] = imposed * (a["power_russia"] - y[IDX["reference_power_russia"]]) / TRACKING_DAYS
-    d[IDX["reference_power_ukraine"]] = (imposed * (a["power_ukraine"] - y[IDX["reference_power_ukraine"]])
+    d[IDX["reference_power_russia"]] = imposed * (war.power_russia - y[IDX["reference_power_russia"]]) / TRACKING_DAYS
+    d[IDX["reference_power_ukraine"]] = (imposed * (war.power_ukraine - y[IDX["reference_power_ukraine"]])
                                          / TRACKING_DAYS)
     return d
 
@@ -789,14 +911,14 @@ def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
     y[IDX["kursk"]] = p["forces.kursk_initial"]
 
     econ = _economy(0.0, y, p)
-    y[IDX["strain"]] = econ["strain_indicated"]
+    y[IDX["strain"]] = econ.strain_indicated
     y[IDX["reference_power_russia"]] = 1.0
     y[IDX["reference_power_ukraine"]] = 1.0
     ref = {"strain": y[IDX["strain"]].copy()}
-    war = _battlefield(0.0, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])
-    y[IDX["reference_power_russia"]] = war["power_russia"]
-    y[IDX["reference_power_ukraine"]] = war["power_ukraine"]
-    y[IDX["momentum"]] = _battlefield(0.0, y, p, ref, econ["ally_pressure"], y[IDX["strain"]])["advance"]
+    war = _battlefield(0.0, y, p, ref, econ.ally_pressure, y[IDX["strain"]])
+    y[IDX["reference_power_russia"]] = war.power_russia
+    y[IDX["reference_power_ukraine"]] = war.power_ukraine
+    y[IDX["momentum"]] = _battlefield(0.0, y, p, ref, econ.ally_pressure, y[IDX["strain"]]).advance
     a = auxiliaries(0.0, y, p, ref)
     y[IDX["russia_cost"]] = a["russia_cost_indicated"]
     y[IDX["ukraine_cost"]] = a["ukraine_cost_indicated"]

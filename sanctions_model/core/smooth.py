@@ -32,6 +32,12 @@ def softplus(x: Num, scale: Num) -> Num:
     return (0.5 * c) / (np.sqrt(a * a + c) + a) + np.maximum(x, 0.0)
 
 
+def where(condition: np.ndarray | bool, x: Num, y: Num) -> Num:
+    """``np.where(condition, x, y)``, which the compiled model (``core/jit.py``) reads for one member
+    as ``x if condition else y``, a number rather than NumPy's array of no dimensions."""
+    return np.where(condition, x, y)
+
+
 def logit(p: Num) -> Num:
     """Log-odds of a probability-like index in (0, 1) [logit]."""
     return np.log(p) - np.log1p(-p)

@@ -1,0 +1,55 @@
+"""The right-hand side compiled by Numba from the model's own source (core/jit.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import run_values
+
+from sanctions_model.core import jit, model
+from sanctions_model.core.schedules import at_time, compiled
+from sanctions_model.core.solve import as_batch
+from sanctions_model.inputs.params import load_params
+from sanctions_model.runs.designs import latin_hypercube
+
+
+@pytest.mark.parametrize("scenario,days", [("history_2022_2025", 1061), ("hard_way", 730), ("status_quo", 730)])
+def test_compiled_rates_are_numpys(scenario, days):
+    values = latin_hypercube(load_params(scenario), 30, seed=5)
+    run = run_values(values, days, rtol=1e-5, step=2.0)
+    p = compiled(as_batch(values))
+    n = run.y.shape[1]
+    ref = jit.reference_records(run.ref, n)
+    for k in np.linspace(0, run.t.size - 1, 7).astype(int):
+        t = float(run.t[k])
+        y = np.ascontiguousarray(run.y[:, :, k])
+        want = model.derivatives(t, y, p, run.ref)
+        got = jit.member_rates(np.full(n, t), y, jit.member_records(at_time(t, p), n), ref)
+        # the same arithmetic; Numba's tanh, exp and powers may differ from NumPy's in the last bits
+        # (each rate against its largest in the batch, or its stock's scale a day where all are ~0)
+        scale = np.maximum(np.abs(want).max(axis=1, keepdims=True), model.STATE_SCALE[:, None])
+        assert (np.abs(got - want) / scale).max() <= 1e-12, (t, model.STATE_NAMES[int(np.argmax(
+            (np.abs(got - want) / scale).max(axis=1)))])
+
+
+def test_each_member_reads_its_own_schedules_and_time():
+    values = latin_hypercube(load_params("history_2022_2025"), 8, seed=6)
+    run = run_values(values, 1061, rtol=1e-5, step=2.0)
+    p = compiled(as_batch(values))
+    days = np.array([0.0, 3.0, 40.0, 200.0, 333.0, 600.0, 900.0, 1061.0])  # each member at its own time
+    k = np.searchsorted(run.t, days)
+    y = np.ascontiguousarray(run.y[:, np.arange(8), k])
+    records = np.concatenate([jit.member_records(at_time(float(day), p), 8)[i:i + 1] for i, day in enumerate(days)])
+    got = jit.member_rates(days, y, records, jit.reference_records(run.ref, 8))
+    for i, day in enumerate(days):
+        want = model.derivatives(float(day), y, p, run.ref)[:, i]
+        np.testing.assert_allclose(got[:, i], want, rtol=1e-12, atol=1e-15)
+
+
+def test_a_record_lacking_a_schedule_field_reads_zero_and_the_registration_is_idempotent():
+    jit.register()
+    jit.register()
+    p = as_batch(load_params("status_quo").values())
+    records = jit.member_records(p, 1)
+    assert set(jit.schedule_fields()) <= set(records.dtype.names)
+    assert records["oil.brent_price.slope"][0] == 0.0  # a driver without steps holds still
