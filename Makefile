@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "compiling the model with Numba, once (about 20 s; kept in ~/.cache/sanctions-model)"
+	$(BIN)/python -c "import sanctions_model as sm; sm.simulate(days=5)"
 	touch $(STAMP)
 
 report: $(STAMP)

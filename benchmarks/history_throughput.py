@@ -11,12 +11,11 @@ each in members per second and member-days per second, with the ratio of the his
 member-days per second to the projection's (wall clock of the whole command, starting the
 worker processes and importing the stack included); then the same for one chunk of 2,000
 members and one of 8,000 evaluated in this process on one core (the engine's own rate, without
-process start and chunk balance), each with where its time went: the right-hand-side
-evaluations the solver asked for, the segments between breakpoints it restarted at, the
-evaluations per simulated day, and the time in the model's right-hand side against the
-solver's own work, the output grid and the outcomes, and the evaluations each member needed (summed
-over the members each call evaluated) and how many the engine made a second (what an evaluation
-costs, apart from how many a run needs); and the evaluations the central
+process start and chunk balance), each with where its time went: the segments between
+breakpoints the members restarted at, the time in the compiled stepper (``core/jit.py``: the
+model, the steps and the output grid) against the rest (the schedules' values per segment, the
+starting state, the outcomes), and the evaluations each member needed and how many the engine
+made a second (what an evaluation costs, apart from how many a run needs); and the evaluations the central
 parameter set needs alone (how eventful the path itself is, apart from the batch's spread).
 Each chunk of 2,000 is also evaluated with the other stepping (``stepping="batch"``: one step
 size for the batch, SciPy's; the default steps each member on its own, ``core/stepper.py``).
@@ -62,22 +61,23 @@ class Cost:
     """What one batch cost in this process: wall time, right-hand-side evaluations and their time."""
 
     seconds: float
-    evaluations: int
-    rhs_seconds: float
+    evaluations: int  # calls of NumPy's right-hand side (stepping="batch"; 0 for the compiled stepper)
+    rhs_seconds: float  # in NumPy's right-hand side, or in the compiled stepper (model and steps)
     segments: int
     member_evaluations: int  # the evaluations summed over the members each call evaluated
 
 
 def in_process(scenario: str, days: int, n: int, central: bool = False, policy: SolverPolicy = POLICY) -> Cost:
     """Evaluate ``n`` Latin-hypercube members of ``scenario`` (or its central set) in this process,
-    counting and timing the model's right-hand side (``solve.derivatives``)."""
+    counting and timing the model's right-hand side (``solve.derivatives``, NumPy's) or the compiled
+    stepper (``solve.step_members``, which counts each member's evaluations)."""
     params = sm.load_params(scenario)
     if central:
         values = {k: np.asarray(v, dtype=float) for k, v in params.values().items()}
     else:
         design = Design.build("lhs", params, n, seed=1, chunk_size=n)
         values = overlay(params.values(), design.names, design.chunk(0))
-    model, spent = solve.derivatives, [0, 0.0, 0]
+    model, stepper, spent = solve.derivatives, solve.step_members, [0, 0.0, 0]
 
     def counted(*args):
         start = time.perf_counter()
@@ -88,13 +88,20 @@ def in_process(scenario: str, days: int, n: int, central: bool = False, policy: 
             spent[1] += time.perf_counter() - start
             spent[2] += np.shape(args[1])[-1]  # derivatives(t, y, p, ref): y is (N_STATES, members)
 
-    solve.derivatives = counted
+    def stepped(*args, **kwargs):
+        start = time.perf_counter()
+        left, evaluations = stepper(*args, **kwargs)
+        spent[1] += time.perf_counter() - start
+        spent[2] += int(evaluations.sum())
+        return left, evaluations
+
+    solve.derivatives, solve.step_members = counted, stepped
     try:
         start = time.perf_counter()
         evaluate(values, days, policy=policy)
         seconds = time.perf_counter() - start
     finally:
-        solve.derivatives = model
+        solve.derivatives, solve.step_members = model, stepper
     segments = breakpoints(solve.as_batch(values), days).size + 1
     return Cost(seconds, int(spent[0]), float(spent[1]), segments, int(spent[2]))
 
@@ -136,10 +143,9 @@ def main() -> None:
                 per_evaluation[label] = cost.member_evaluations / cost.seconds
             print(f"one chunk of {size:,}, {label}, one core, in process: {cost.seconds:5.2f} s  "
                   f"{size / cost.seconds:6.0f} members/s  {size * days / cost.seconds:12,.0f} member-days/s")
-            print(f"    {cost.evaluations:,} evaluations over {cost.segments} segments "
-                  f"({cost.evaluations / days:.2f} a simulated day), {cost.rhs_seconds:5.2f} s of them in the "
-                  f"right-hand side ({1e3 * cost.rhs_seconds / cost.evaluations:.2f} ms an evaluation), "
-                  f"{cost.seconds - cost.rhs_seconds:5.2f} s in the solver, the output and the outcomes")
+            print(f"    {cost.segments} segments; {cost.rhs_seconds:5.2f} s in the compiled stepper (the model, "
+                  f"the steps and the output grid), {cost.seconds - cost.rhs_seconds:5.2f} s outside it (the "
+                  "schedules' values per segment, the starting state, the outcomes)")
             each = cost.member_evaluations / size
             print(f"    {each:,.0f} evaluations a member ({each / days:.2f} a simulated day), "
                   f"{cost.member_evaluations / cost.seconds:,.0f} member-evaluations/s")
@@ -147,10 +153,10 @@ def main() -> None:
         cost = in_process(scenario, days, 2000, policy=SolverPolicy(stepping=other))
         print(f"one chunk of 2,000, {label}, stepping={other!r} instead of {POLICY.stepping!r}: "
               f"{cost.seconds:5.2f} s  {2000 / cost.seconds:6.0f} members/s; {cost.evaluations:,} calls "
-              f"of the right-hand side, {cost.rhs_seconds:5.2f} s in it")
+              f"of NumPy's right-hand side, {cost.rhs_seconds:5.2f} s in it")
         central = in_process(scenario, days, 1, central=True)
-        print(f"    the central parameter set alone: {central.evaluations:,} evaluations "
-              f"({central.evaluations / days:.2f} a simulated day)")
+        print(f"    the central parameter set alone: {central.member_evaluations:,} evaluations "
+              f"({central.member_evaluations / days:.2f} a simulated day)")
     print(f"history member-days/s as a share of the projection's, one chunk: "
           f"{per_core['history'] / per_core['projection']:.0%}")
     print(f"history member-evaluations/s as a share of the projection's, one chunk: "

@@ -46,10 +46,16 @@ def test_each_member_reads_its_own_schedules_and_time():
         np.testing.assert_allclose(got[:, i], want, rtol=1e-12, atol=1e-15)
 
 
-def test_a_record_lacking_a_schedule_field_reads_zero_and_the_registration_is_idempotent():
+def test_every_batch_has_the_same_record_and_one_lacking_a_parameter_is_refused():
     jit.register()
-    jit.register()
-    p = as_batch(load_params("status_quo").values())
-    records = jit.member_records(p, 1)
+    jit.register()  # idempotent
+    plain = as_batch(load_params("status_quo").values())
+    history = compiled(as_batch(load_params("history_2022_2025").values()))
+    records = jit.member_records(plain, 1)
+    assert records.dtype == jit.member_records(at_time(10.0, history), 1).dtype  # one record, one compiled code
     assert set(jit.schedule_fields()) <= set(records.dtype.names)
     assert records["oil.brent_price.slope"][0] == 0.0  # a driver without steps holds still
+    assert records["macro.rub_per_usd"][0] == plain["macro.rub_per_usd"][0]
+    del plain["strain.weight_capacity"]
+    with pytest.raises(KeyError, match="strain.weight_capacity"):
+        jit.member_records(plain, 1)

@@ -140,16 +140,27 @@ def test_an_unknown_method_is_refused(base_values):
 
 
 def test_a_state_that_becomes_non_finite_on_the_output_grid_is_a_solver_error_member_by_member(monkeypatch):
-    from sanctions_model.core import stepper
+    from sanctions_model.core import jit, stepper
     from sanctions_model.core.solve import integrate
     from sanctions_model.errors import SolverError
 
-    real = stepper._Dense.add
+    # the compiled check: a step's points are written until one is not finite, which stops the writing
+    grid, out = np.arange(6.0), np.zeros((2, 1, 6))
+    q = np.array([[1.0, 2.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    assert jit.write_points(out, 0, grid, 0.5, 3.0, 2.5, np.array([1.0, 1.0]), q)
+    np.testing.assert_allclose(out[:, 0, 1:4].T, [[1.5, 2.0], [2.5, 4.0], [3.5, 6.0]])
+    out[:] = 0.0
+    assert not jit.write_points(out, 0, grid, 0.5, 3.0, 2.5, np.array([1.0, np.nan]), q)
+    assert not out.any()
+    # and what the engine makes of a member the compiled loop reports so
+    real = jit.step_each
 
-    def poisoned(self, members, t_old, t_new, h, y_old, ks):  # every step from day 30 on interpolates NaN
-        return real(self, members, t_old, t_new, h, np.where(t_old[:, None] > 30.0, np.nan, y_old), ks)
+    def poisoned(*args):
+        status, segment, t, y, evaluations, failed = real(*args)
+        status[0], failed[0] = stepper.NON_FINITE_OUTPUT, 0
+        return status, segment, t, y, evaluations, failed
 
-    monkeypatch.setattr(stepper._Dense, "add", poisoned)
+    monkeypatch.setattr(jit, "step_each", poisoned)
     values = {k: np.asarray(v, dtype=float) for k, v in load_params("status_quo").values().items()}
     with pytest.raises(SolverError, match="non-finite"):
         integrate(values, 60, method="RK45", stepping="member")

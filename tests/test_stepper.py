@@ -9,7 +9,7 @@ from test_extremes import DAYS, assert_agrees, reference, stiff_corner
 
 from sanctions_model.core.model import STATE_NAMES
 from sanctions_model.core.outcomes import PROBABILITIES, compute
-from sanctions_model.core.schedules import MemberSegments, Schedule, Windows, breakpoints, member_edges
+from sanctions_model.core.schedules import MemberSegments, Schedule, breakpoints, member_edges
 from sanctions_model.core.solve import as_batch
 from sanctions_model.errors import SolverError
 from sanctions_model.inputs.params import load_params
@@ -65,10 +65,12 @@ def test_member_stepping_takes_fewer_evaluations_per_member(monkeypatch):
 
     monkeypatch.setattr(solve, "derivatives", counted)
     run_values(values, 730, rtol=1e-5, step=2.0, stepping="batch")
-    shared = sum(widths)
+    shared = sum(widths)  # every member evaluated at every one of the batch's evaluations
     widths.clear()
-    run_values(values, 730, rtol=1e-5, step=2.0, stepping="member")
-    assert sum(widths) < 0.7 * shared, (sum(widths), shared)
+    run = run_values(values, 730, rtol=1e-5, step=2.0, stepping="member")
+    assert not widths  # the compiled model, not NumPy's
+    assert run.evaluations.shape == (40,) and (run.evaluations > 0).all()
+    assert run.evaluations.sum() < 0.7 * shared, (run.evaluations.sum(), shared)
 
 
 def test_a_stiff_member_falls_back_to_the_implicit_method_member_by_member():
@@ -127,8 +129,9 @@ def test_member_edges_are_each_members_own_breakpoints(base_values):
 
 
 @pytest.mark.parametrize("shared", [1, 16])  # every segment compiled for the batch, or none (5 members)
-def test_windows_give_each_member_its_schedules_at_its_own_time(shared, monkeypatch):
+def test_segment_schedules_give_each_member_its_schedules_at_its_own_time(shared, monkeypatch):
     from sanctions_model.core import schedules
+    from sanctions_model.core.stepper import segment_schedules
 
     monkeypatch.setattr(schedules, "SHARED_WINDOW", shared)
     p = as_batch(latin_hypercube(load_params("history_2022_2025"), 5, seed=1))
@@ -136,15 +139,16 @@ def test_windows_give_each_member_its_schedules_at_its_own_time(shared, monkeypa
     schedule = Schedule(p)
     segments = MemberSegments(schedule, edges)
     assert bool(segments.shared) == (shared == 1)
-    windows = Windows(segments)
+    start, rate = segment_schedules(segments)
     last = np.isfinite(edges).sum(axis=1) - 2  # each member's last segment
     for segment in ([0, 0, 0, 0, 0], [3, 10, 10, 40, 55], [56, 2, 30, 30, 1]):
         segment = np.minimum(np.array(segment), last)
         a, b = edges[np.arange(5), segment], edges[np.arange(5), segment + 1]
         t = a + 0.37 * (b - a)
-        windows.segment = segment
-        got = dict(windows.at(t, p))
-        for i in range(5):
+        for i in range(5):  # the value at the segment's start plus its rate times the time since
             want = schedule.at(float(t[i]), p)
-            for key in [k for pair in schedule.keys for k in pair]:
-                np.testing.assert_allclose(got[key][i], want[key][i], rtol=1e-12, atol=1e-9, err_msg=key)
+            for s, keys in enumerate(schedule.keys):
+                got_value = start[i, segment[i], s] + rate[i, segment[i], s] * (t[i] - a[i])
+                np.testing.assert_allclose(got_value, want[keys[0]][i], rtol=1e-12, atol=1e-9, err_msg=keys[0])
+                np.testing.assert_allclose(rate[i, segment[i], s], want[keys[1]][i], rtol=1e-12, atol=1e-12,
+                                           err_msg=keys[1])

@@ -1,44 +1,57 @@
-"""The model's right-hand side compiled by Numba, one member at a time, from the same source.
+"""The model's right-hand side compiled by Numba, one member at a time, from the same source, and the
+loop that steps each member with it (``core/stepper.py`` prepares its inputs and reads its results).
 
 :mod:`sanctions_model.core.model` writes every equation once, as NumPy on arrays over a
 batch. The same functions, given one member's parameters as a NumPy record (a structured
 scalar, read ``p["name"]`` as the dict is) and its state as a vector of :data:`~model.N_STATES`,
 compute that member's numbers as scalars; :func:`register` lets Numba compile them so
-(``numba.extending.register_jitable``), and :func:`member_rates` is that right-hand side
-compiled. Nothing is written twice: the only compiled-only code here reads the schedules,
-whose values at a member's time the caller writes into its record (the ``LEVER.now`` and
-``LEVER.rate`` fields and each driver's value and ``NAME.slope``, as
-:func:`~sanctions_model.core.schedules.at_time` fills them).
+(``numba.extending.register_jitable``). Nothing is written twice: the only compiled-only code
+here reads the schedules, whose values at a member's time are written into its record before
+each evaluation (the ``LEVER.now`` and ``LEVER.rate`` fields and each driver's value and
+``NAME.slope``, as :func:`~sanctions_model.core.schedules.at_time` fills them), and the
+Runge-Kutta loop (:func:`step_each`).
 
 What the model's source must keep to, so that it compiles (``tests/test_jit.py`` checks the
 compiled rates against NumPy's for sampled members of the history and of projections):
 parameters read with literal keys (``p["macro.rub_per_usd"]``, not a key built at run time);
 stocks read as ``y[IDX["name"]]``; functions on the right-hand side's path return numbers,
-tuples or ``NamedTuple``s (not dicts); no ``np.clip`` (``np.minimum(np.maximum(...))``) and no
-lists.
+tuples or ``NamedTuple``s (not dicts); no ``np.clip`` (``np.minimum(np.maximum(...))``), no
+``np.where`` (:func:`~sanctions_model.core.smooth.where`) and no lists.
 
-This module imports Numba; nothing else in the package does until it is used.
+Compiling takes about 15 s, so the compiled code is kept on disk, under
+``$SANCTIONS_MODEL_CACHE_DIR`` (default ``~/.cache/sanctions-model``) in a directory named by a
+digest of every source it is made from: a worker process loads it in a fraction of a second, and
+any change to ``core/`` compiles afresh (Numba's own cache looks at one file only). Importing this
+module imports Numba; nothing else in the package does until a member is stepped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import operator
+import os
+import re
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from types import ModuleType
 
 import numba
 import numpy as np
 from numba import types
+from numba.core import config as numba_config
 from numba.core.imputils import lower_constant
 from numba.extending import models, overload, register_jitable, register_model, typeof_impl
 
-from . import bargaining, model, schedules, smooth
+from . import bargaining, model, schedules, smooth, system
 from .model import IDX, N_STATES, StockIndex
 from .schedules import DRIVERS, LEVERS
 
 #: The modules whose functions the compiled right-hand side calls.
 MODULES: tuple[ModuleType, ...] = (smooth, bargaining, model)
+#: A parameter read with a literal key in the model's source.
+_READ = re.compile(r"""\bp\[\s*["']([\w.]+)["']\s*\]""")
 #: The reference values' fields (``model.REFERENCES``), for :func:`reference_records`.
 REFERENCE_DTYPE = np.dtype([(name, float) for name in model.REFERENCES])
 
@@ -122,17 +135,37 @@ def schedule_fields() -> tuple[str, ...]:
                  + [f"{name}.slope" for name in DRIVERS])
 
 
-def member_dtype(names: Mapping[str, object] | tuple[str, ...]) -> np.dtype:
-    """The record of one member: every parameter of ``names`` (float) and :func:`schedule_fields`."""
-    fields = dict.fromkeys([*names, *schedule_fields()])
-    return np.dtype([(name, float) for name in fields])
+def model_fields() -> tuple[str, ...]:
+    """The parameters the compiled model reads (every literal ``p["NAME"]`` in the sources of
+    :data:`MODULES`), sorted: the same record for every batch, so that the code compiled for one
+    serves all (Numba compiles again for another record, and a cache written by two processes at
+    once for two records could mix them)."""
+    names = set()
+    for module in MODULES:
+        names.update(_READ.findall(Path(str(module.__file__)).read_text(encoding="utf-8")))
+    return tuple(sorted(names - set(schedule_fields())))
 
 
-def member_records(p: Mapping[str, np.ndarray], n: int, dtype: np.dtype | None = None) -> np.ndarray:
+def member_dtype() -> np.dtype:
+    """The record of one member: :func:`model_fields` and :func:`schedule_fields`, every one a float."""
+    return np.dtype([(name, float) for name in (*model_fields(), *schedule_fields())])
+
+
+def member_records(p: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """A batch's parameters as records (shape ``(n,)``): ``p`` as :func:`~schedules.at_time` returns
-    it (values at one time for every member), the schedule fields it lacks at 0."""
-    dtype = member_dtype(tuple(p)) if dtype is None else dtype
+    it (values at one time for every member), or as the parameters are (the schedule fields, which
+    the stepper writes at each member's time, then at 0).
+
+    Raises
+    ------
+    KeyError
+        If ``p`` lacks a parameter the model reads.
+    """
+    dtype = member_dtype()
     out = np.zeros(n, dtype)
+    missing = [name for name in model_fields() if name not in p]
+    if missing:
+        raise KeyError(f"the parameters lack {', '.join(missing)}, which the model reads")
     for name in dtype.names or ():
         if name in p:
             out[name] = np.broadcast_to(np.asarray(p[name], dtype=float), (n,))
@@ -150,15 +183,246 @@ def reference_records(ref: Mapping[str, np.ndarray], n: int) -> np.ndarray:
 register()
 
 
-@numba.njit(error_model="numpy")
-def member_rates(t: np.ndarray, y: np.ndarray, p: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """``dy/dt`` of each member (``y``: ``(N_STATES, n)``) at its own time ``t`` (n,), one member at a
-    time through the compiled :func:`model.derivatives`; ``p`` and ``ref`` are records (n,)."""
-    out = np.empty_like(y)
-    for i in range(y.shape[1]):
-        out[:, i] = model.derivatives(t[i], np.ascontiguousarray(y[:, i]), p[i], ref[i])
-    return out
+def _cache_dir() -> str:
+    """Where Numba keeps this module's compiled code: a directory named by a digest of every source the
+    compiled code is made from (Numba's own cache looks at the compiled function's file only)."""
+    digest = hashlib.sha256()
+    for module in (*MODULES, schedules, system, sys.modules[__name__]):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    base = os.environ.get("SANCTIONS_MODEL_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "sanctions-model")
+    return os.path.join(base, f"numba-{numba.__version__}-{digest.hexdigest()[:16]}")
+
+
+_previous = numba_config.CACHE_DIR  # type: ignore[attr-defined]
+numba_config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]  # read as each function below is made
+try:
+    @numba.njit(error_model="numpy", cache=True)
+    def member_rates(t: np.ndarray, y: np.ndarray, p: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """``dy/dt`` of each member (``y``: ``(N_STATES, n)``) at its own time ``t`` (n,), one member at a
+        time through the compiled :func:`model.derivatives`; ``p`` and ``ref`` are records (n,)."""
+        out = np.empty_like(y)
+        for i in range(y.shape[1]):
+            out[:, i] = model.derivatives(t[i], np.ascontiguousarray(y[:, i]), p[i], ref[i])
+        return out
+
+    @numba.njit(error_model="numpy", cache=True)
+    def _rates(t: float, y: np.ndarray, record: np.ndarray, values: np.ndarray, ref: np.ndarray,
+               fields: np.ndarray, v0: np.ndarray, rate: np.ndarray, a: float, t_hi: float) -> np.ndarray:
+        """One member's rates at ``t`` (clipped to ``t_hi``: its segment's side of the segment's end), its
+        schedules set first in its record (``values``, the record's numbers) from their values ``v0`` at
+        the segment's start ``a`` and their rates."""
+        tt = min(t, t_hi)
+        for s in range(fields.size):
+            values[fields[s]] = v0[s] + rate[s] * (tt - a)
+        return model.derivatives(tt, y, record, ref)  # type: ignore[arg-type]  # records, read as the dicts are
+
+    @numba.njit(error_model="numpy", cache=True)
+    def _finite(x: np.ndarray) -> bool:
+        for value in x:
+            if not np.isfinite(value):
+                return False
+        return True
+
+    @numba.njit(error_model="numpy", cache=True)
+    def _rms(x: np.ndarray) -> float:
+        return np.sqrt(np.sum(x * x) / x.size)
+
+    @numba.njit(error_model="numpy", cache=True)
+    def _radius(t: float, y: np.ndarray, f0: np.ndarray, record: np.ndarray, values: np.ndarray, ref: np.ndarray,
+                fields: np.ndarray, v0: np.ndarray, rate: np.ndarray, a: float, t_hi: float,
+                scale: np.ndarray) -> float:
+        """Largest ``|eigenvalue|`` [1/day] of the member's Jacobian at ``(t, y)`` by forward differences, as
+        ``solve.spectral_radius``; ``inf`` where it is not finite."""
+        n_states = y.size
+        jac = np.empty((n_states, n_states))
+        for j in range(n_states):
+            step = np.sqrt(np.finfo(np.float64).eps) * max(abs(y[j]), scale[j])
+            moved = y.copy()
+            moved[j] += step
+            jac[:, j] = (_rates(t, moved, record, values, ref, fields, v0, rate, a, t_hi) - f0) / step
+        if not np.isfinite(jac).all():
+            return np.inf
+        return np.abs(np.linalg.eigvals(jac.astype(np.complex128))).max()
+
+    @numba.njit(error_model="numpy", cache=True)
+    def write_points(out: np.ndarray, i: int, grid: np.ndarray, t_old: float, t_new: float, h: float,
+                     y_old: np.ndarray, q: np.ndarray) -> bool:
+        """Write member ``i``'s output points in ``(t_old, t_new]`` from a step's dense output
+        (``y_old + sum_o q[o] h x^(o + 1)``, ``x = (t - t_old) / h``; ``q``: ``(order, N_STATES)``, the pair's
+        interpolant); False, and nothing more written, at a point that is not finite."""
+        first = np.searchsorted(grid, t_old, side="right")
+        last = np.searchsorted(grid, t_new, side="right")
+        for g in range(first, last):
+            x = (grid[g] - t_old) / h
+            power = h
+            value = y_old.copy()
+            for o in range(q.shape[0]):
+                power *= x
+                value += power * q[o]
+            if not np.isfinite(value).all():
+                return False
+            out[:, i, g] = value
+        return True
+
+    @numba.njit(error_model="numpy", cache=True)
+    def step_each(y0: np.ndarray, records: np.ndarray, values: np.ndarray, ref: np.ndarray, edges: np.ndarray,
+                  fields: np.ndarray, rate_fields: np.ndarray, v0: np.ndarray, rate: np.ndarray, grid: np.ndarray,
+                  out: np.ndarray, w: np.ndarray, c: np.ndarray, e: np.ndarray, p_tab: np.ndarray, exponent: float,
+                  order: int, rtol: float, atol: np.ndarray, scale: np.ndarray, check_every: int, stiff_calls: float,
+                  stability: float, max_calls: int, safety: float, min_factor: float, max_factor: float,
+                  max_undefined: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                               np.ndarray]:
+        """Every member on its own, from its first edge to its last: ``core/stepper.py`` says how.
+
+        Returns each member's status (0 finished, 1 left the explicit method, 2 more than
+        ``max_calls`` evaluations in a segment, 3 a step below the spacing of floating-point times, 4 a
+        non-finite state on the output grid; the run stops at the first of 2 to 4), its segment, time and
+        state where it left or failed, and the evaluations it cost.
+        """
+        n_states, n = y0.shape
+        s = w.shape[1]
+        status = np.zeros(n, dtype=np.int64)
+        segment = np.zeros(n, dtype=np.int64)
+        t_left = np.zeros(n)
+        y_left = np.zeros((n_states, n))
+        evaluations = np.zeros(n, dtype=np.int64)
+        k_st = np.zeros((s + 1, n_states))
+        t_end = edges[0, 0]
+        for k in range(edges.shape[1]):
+            if np.isfinite(edges[0, k]):
+                t_end = edges[0, k]
+        for i in range(n):
+            record, row, member_ref = records[i], values[i], ref[i]
+            y = y0[:, i].copy()
+            seg = 0
+            t = edges[i, 0]
+            a, b = edges[i, 0], edges[i, 1]
+            t_hi = b - 1e-9 * max(b - a, 1.0)
+            for q in range(rate_fields.size):
+                row[rate_fields[q]] = rate[i, 0, q]
+            f = _rates(t, y, record, row, member_ref, fields, v0[i, 0], rate[i, 0], a, t_hi)
+            evaluations[i] += 1
+            if not np.isfinite(f).all():
+                status[i], segment[i], t_left[i], y_left[:, i] = 1, seg, t, y
+                continue
+            # SciPy's first step (select_initial_step)
+            sc = atol + np.abs(y) * rtol
+            d0, d1 = _rms(y / sc), _rms(f / sc)
+            h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+            h0 = min(h0, b - a)
+            f1 = _rates(t + h0, y + h0 * f, record, row, member_ref, fields, v0[i, 0], rate[i, 0], a, t_hi)
+            evaluations[i] += 1
+            d2 = _rms((f1 - f) / sc) / h0
+            if d1 <= 1e-15 and d2 <= 1e-15:
+                h1 = max(1e-6, h0 * 1e-3)
+            else:
+                big = d1 if np.isnan(d2) else max(d1, d2)
+                h1 = (0.01 / (big if big > 0 else 1.0)) ** (1.0 / (order + 1))
+            h = min(min(100 * h0, h1), b - a)
+            if not np.isfinite(h):
+                h = 1e-6
+            k_st[:] = 0.0
+            k_st[0] = f
+            rejected = False
+            calls = 0
+            checked = 0
+            undefined = 0
+            while True:
+                spacing = abs(np.nextafter(t, np.inf) - t)
+                h = max(h, 10 * spacing)
+                hu = min(h, b - t)
+                y_new = y
+                bad = False
+                for st in range(1, s + 1):
+                    arg = y.copy()
+                    for j in range(st):
+                        weight = w[st, j] * hu
+                        if weight != 0.0:
+                            for m in range(n_states):
+                                arg[m] += weight * k_st[j, m]
+                    k_st[st] = _rates(t + c[st] * hu, arg, record, row, member_ref, fields, v0[i, seg], rate[i, seg],
+                                      a, t_hi)
+                    calls += 1
+                    evaluations[i] += 1
+                    if not _finite(k_st[st]):
+                        bad = True
+                        break
+                    if st == s:
+                        y_new = arg
+                if calls > max_calls:
+                    status[i], segment[i], t_left[i], y_left[:, i] = 2, seg, t, y
+                    return status, segment, t_left, y_left, evaluations, np.array([i])
+                if bad:  # a trial state where the model is undefined: the step was too long
+                    h = hu * min_factor
+                    rejected = True
+                    undefined += 1
+                    if undefined > max_undefined:
+                        status[i], segment[i], t_left[i], y_left[:, i] = 1, seg, t, y
+                        break
+                    continue
+                total = 0.0  # SciPy's error norm: the rms of the error estimate over each stock's scale
+                for m in range(n_states):
+                    err = 0.0
+                    for j in range(s + 1):
+                        err += e[j] * k_st[j, m]
+                    ratio = err * hu / (atol[m] + max(abs(y[m]), abs(y_new[m])) * rtol)
+                    total += ratio * ratio
+                norm = np.sqrt(total / n_states)
+                factor = max_factor if norm == 0.0 else safety * norm ** exponent
+                if not norm < 1.0:
+                    h = hu * max(min_factor, factor)
+                    rejected = True
+                    if h < 10 * spacing:
+                        status[i], segment[i], t_left[i], y_left[:, i] = 3, seg, t, y
+                        return status, segment, t_left, y_left, evaluations, np.array([i])
+                else:
+                    undefined = 0
+                    grow = min(max_factor, factor)
+                    if rejected:
+                        grow = min(1.0, grow)
+                    t_new = t + hu
+                    ended = t_new >= b - 1e-12 * max(1.0, abs(b))
+                    if ended:
+                        t_new = b
+                        h = max(h, hu * grow)
+                    else:
+                        h = hu * grow
+                    rejected = False
+                    if not write_points(out, i, grid, t, t_new, hu, y, p_tab.T @ k_st):
+                        status[i], segment[i], t_left[i], y_left[:, i] = 4, seg, t, y
+                        return status, segment, t_left, y_left, evaluations, np.array([i])
+                    t = t_new
+                    y = y_new
+                    k_st[0] = k_st[s]
+                    if ended:
+                        if b >= t_end:
+                            break
+                        seg += 1
+                        a, b = edges[i, seg], edges[i, seg + 1]
+                        t_hi = b - 1e-9 * max(b - a, 1.0)
+                        for q in range(rate_fields.size):
+                            row[rate_fields[q]] = rate[i, seg, q]
+                        f = _rates(t, y, record, row, member_ref, fields, v0[i, seg], rate[i, seg], a, t_hi)
+                        evaluations[i] += 1
+                        if not np.isfinite(f).all():
+                            status[i], segment[i], t_left[i], y_left[:, i] = 1, seg, t, y
+                            break
+                        k_st[0] = f
+                        calls, checked = 1, 0
+                if calls - checked >= check_every:  # stiff where it stands?
+                    checked = calls
+                    f0 = _rates(t, y, record, row, member_ref, fields, v0[i, seg], rate[i, seg], a, t_hi)
+                    radius = _radius(t, y, f0, record, row, member_ref, fields, v0[i, seg], rate[i, seg], a, t_hi,
+                                     scale)
+                    evaluations[i] += n_states + 1
+                    if s * radius * (b - t) / stability > stiff_calls:
+                        status[i], segment[i], t_left[i], y_left[:, i] = 1, seg, t, y
+                        break
+        return status, segment, t_left, y_left, evaluations, np.array([-1])
+finally:
+    numba_config.CACHE_DIR = _previous  # type: ignore[attr-defined]
 
 
 __all__ = ["N_STATES", "member_dtype", "member_rates", "member_records", "reference_records", "register",
-           "schedule_fields"]
+           "schedule_fields", "step_each"]

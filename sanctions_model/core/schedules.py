@@ -82,8 +82,6 @@ def at_time(t: float | np.ndarray, p: Mapping[str, np.ndarray]) -> Mapping[str, 
     schedule = getattr(p, "schedule", None)
     if schedule is not None and np.ndim(t) == 0:
         return schedule.at(float(t), p)
-    if isinstance(schedule, Windows):  # each member at its own time, in its own segment
-        return schedule.at(np.asarray(t), p)
     stepped = [name for name in DRIVERS if f"{name}.step1.level" in p]
     if not stepped:
         return p
@@ -222,17 +220,17 @@ def _fill(out: dict[str, np.ndarray], keys: tuple[tuple[str, str], ...], value: 
         out[value_key], out[rate_key] = value[s], rate[s]
 
 
-#: Members that must share a segment (the same start and end) for :class:`Windows` to compile it once.
+#: Members that must share a segment (the same start and end) for :class:`MemberSegments` to compile it once.
 SHARED_WINDOW = 16
 
 
 class MemberSegments:
-    """A batch's schedules and each member's own segments, for :class:`Windows`: compiled once per
-    run and shared by the windows of any of its members.
+    """A batch's schedules and each member's own segments, for the stepper
+    (``core/stepper.segment_schedules``): compiled once per run.
 
     Segments that many members share (a recorded path's months) are compiled once for the batch
-    (:meth:`_Ramps.within`, when a member first enters one), so that a member entering one
-    evaluates the few ramps under way there rather than every ramp of the run.
+    (:meth:`_Ramps.within`), so that the values there cost the few ramps under way rather than
+    every ramp of the run.
     """
 
     def __init__(self, schedule: Schedule, edges: np.ndarray) -> None:
@@ -254,63 +252,6 @@ class MemberSegments:
         """Drop the compiled segments that end by ``day`` (every member is past them)."""
         for key in [key for key in self.windows if key[1] <= day]:
             del self.windows[key]
-
-
-class Windows:
-    """Every lever's and stepped driver's schedule of some members of a batch at each member's
-    own time, each member inside its own segment between two of its own breakpoints (for a solver
-    that steps every member with its own step size, ``core/stepper.py``).
-
-    Set :attr:`segment` (shape ``(m,)``: each member's segment, an index into its row of the
-    batch's ``edges``) before each call of :meth:`at`. Between a member's breakpoints every
-    schedule is linear in t, so when a member enters a segment its value at the segment's start
-    and its rate are worked out once, and a call costs two array operations.
-    """
-
-    def __init__(self, segments: MemberSegments, members: np.ndarray | None = None, leading: bool = True) -> None:
-        self.segments, self.keys = segments, segments.keys
-        n = segments.edges.shape[0]
-        self.members = np.arange(n) if members is None else members  # positions in the batch
-        self.leading = leading  # the members furthest behind are among these: may drop passed segments
-        m = self.members.size
-        shape = (segments.full.base.shape[0], m)
-        self.segment = np.zeros(m, dtype=int)
-        self._entered = np.full(m, -1)  # the segment each member's values below are for
-        self._start = np.zeros(m)  # [day]
-        self._value, self._rate = np.zeros(shape), np.zeros(shape)  # at _start
-        self._of: Mapping[str, np.ndarray] | None = None
-        self._out: dict[str, np.ndarray] = {}
-
-    def _enter(self, moved: np.ndarray) -> None:
-        """Work out the values at the start of their segments, and the rates, of the members ``moved``."""
-        segments, batch = self.segments, self.members[moved]
-        seg = self.segment[moved]
-        start, end = segments.edges[batch, seg], segments.edges[batch, seg + 1]
-        general = np.ones(moved.size, dtype=bool)
-        if segments.shared:
-            for a, b in {(float(a), float(b)) for a, b in zip(start, end)} & segments.shared:
-                cols = np.flatnonzero((start == a) & (end == b))
-                value, rate = segments.window(a, b)
-                self._value[:, moved[cols]], self._rate[:, moved[cols]] = value[:, batch[cols]], rate[:, batch[cols]]
-                general[cols] = False
-        if general.any():
-            value, rate = segments.full.take(batch[general]).at(start[general])
-            self._value[:, moved[general]], self._rate[:, moved[general]] = value, rate
-        self._start[moved] = start
-        self._entered[moved] = seg
-        if self.leading:
-            segments.forget_before(float(self._start.min()))
-
-    def at(self, t: np.ndarray, p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """``p`` with every schedule's value and rate at each member's time ``t`` (shape ``(n,)``), as
-        :meth:`Schedule.at` fills them; the same dictionary, updated, on every call."""
-        if self._of is not p:
-            self._of, self._out = p, dict(p)
-        moved = np.flatnonzero(self.segment != self._entered)
-        if moved.size:
-            self._enter(moved)
-        _fill(self._out, self.keys, self._value + self._rate * (t - self._start), self._rate)
-        return self._out
 
 
 class _Ramps:
@@ -408,11 +349,11 @@ class _Ramps:
 class Scheduled(dict):
     """A batch's parameters (a plain dict) carrying their compiled :class:`Schedule`."""
 
-    schedule: Schedule | Windows
+    schedule: Schedule
 
 
 def compiled(p: Mapping[str, np.ndarray], a: float = -np.inf, b: float = np.inf,
-             schedule: Schedule | Windows | None = None) -> Scheduled:
+             schedule: Schedule | None = None) -> Scheduled:
     """``p`` with its schedules compiled (see :class:`Schedule`), for many evaluations at one time
     each, most of them between ``a`` and ``b``; or with ``schedule`` (already compiled from ``p``)."""
     out = Scheduled(p)

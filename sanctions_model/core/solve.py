@@ -19,8 +19,10 @@ cannot integrate either raises :class:`SolverError`. ``BatchSolution.fallback`` 
 members fell back.
 
 By default (``stepping="member"``) RK45 and RK23 step every member with its own step size
-instead (:mod:`sanctions_model.core.stepper`), the same stiffness test deciding which members
-leave, and the members that leave continue on the implicit method from where each left;
+instead, one member after another through the right-hand side compiled by Numba from the same
+source (:mod:`sanctions_model.core.stepper`, :mod:`sanctions_model.core.jit`), the same stiffness
+test deciding which members leave, and the members that leave continue on the implicit method
+from where each left;
 ``stepping="batch"`` keeps one step size for the batch, as described above.
 """
 
@@ -35,9 +37,9 @@ from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolver, Radau
 
 from ..errors import SolverError
 from .model import N_STATES, STATE_SCALE, continued_state, derivatives, initial_state
-from .schedules import MemberSegments, Schedule, Windows, breakpoints, compiled, member_edges
+from .schedules import Schedule, breakpoints, compiled, member_edges
 from .stepper import METHODS as STEPPED
-from .stepper import Model, step_members
+from .stepper import step_members
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL_FACTOR = 1e-8  # absolute tolerance = factor * typical magnitude of the stock
@@ -75,6 +77,8 @@ class BatchSolution:
     params : dict of arrays (n,)
     fallback : bool array (n,), True for the members integrated in part with the implicit
         :data:`FALLBACK_METHOD` because they were stiff
+    evaluations : int array (n,), the right-hand-side evaluations each member cost on the explicit
+        method, where each member was stepped on its own (``stepping="member"``; None otherwise)
     """
 
     t: np.ndarray
@@ -82,6 +86,7 @@ class BatchSolution:
     ref: dict[str, np.ndarray]
     params: dict[str, np.ndarray]
     fallback: np.ndarray | None = None
+    evaluations: np.ndarray | None = None
 
 
 def as_batch(values: Mapping[str, object]) -> dict[str, np.ndarray]:
@@ -228,44 +233,6 @@ class _Segment:
         return y_end, aside, natural
 
 
-class _Members:
-    """The model of a batch for :func:`~sanctions_model.core.stepper.step_members`: each member at
-    its own time, with the levers of its own segment between its own breakpoints (``edges``, one
-    row per member), read on that segment's side of its end."""
-
-    def __init__(self, p: Mapping[str, np.ndarray], ref: Mapping[str, np.ndarray], schedule: Schedule,
-                 edges: np.ndarray) -> None:
-        self.p, self.ref, self.edges = p, ref, edges
-        self.segments = MemberSegments(schedule, edges)
-
-    def model(self, members: np.ndarray | None = None, leading: bool = True) -> Model:
-        """``dy/dt`` of ``members`` (positions in the batch; None: all) at their times ``t`` in their
-        ``segment``s; ``leading``: these are the stepper's batch (the member furthest behind among them),
-        not a few members looked at for stiffness."""
-        if members is None:
-            p, ref, edges = self.p, self.ref, self.edges
-        else:
-            p = {k: v[members] for k, v in self.p.items()}
-            ref = {k: v[members] for k, v in self.ref.items()}
-            edges = self.edges[members]
-        windows = Windows(self.segments, members, leading)
-        q = compiled(p, schedule=windows)
-        rows = np.arange(edges.shape[0])
-
-        def f(t: np.ndarray, y: np.ndarray, segment: np.ndarray) -> np.ndarray:
-            windows.segment = segment
-            a, b = edges[rows, segment], edges[rows, segment + 1]
-            t_hi = b - 1e-9 * np.maximum(b - a, 1.0)  # as _Segment: levers on this side of the segment's end
-            return derivatives(np.minimum(t, t_hi), y, q, ref)
-
-        return f
-
-
-def _radius(f: Model, t: np.ndarray, y: np.ndarray, segment: np.ndarray) -> np.ndarray:
-    """:func:`spectral_radius` of members each at its own time and segment."""
-    return spectral_radius(lambda _, state: f(t, state, segment), 0.0, y)
-
-
 def spectral_radius(f: Callable[[float, np.ndarray], np.ndarray], t: float, y: np.ndarray) -> np.ndarray:
     """Largest ``|eigenvalue|`` [1/day] of each member's Jacobian ``d(dy/dt)/dy`` at ``(t, y)``, shape ``(m,)``.
 
@@ -375,11 +342,10 @@ def integrate(
     schedule = Schedule(p)  # every lever and driver of the batch, read from the parameters once
     if stepping == "member" and method in STEPPED:  # each member its own step size, between its own breakpoints
         own = member_edges(p, days, n)
-        batch = _Members(p, ref, schedule, own)
-        left = step_members(batch.model(), batch.model, y0, own, grid, out, method=method, rtol=rtol,
-                            atol=STATE_SCALE * atol_factor, stiffness=_radius, check_every=STIFF_CHECK_CALLS,
-                            stiff_calls=STIFF_CALLS, stability=STABILITY_LIMIT, max_calls=MAX_RHS_CALLS,
-                            non_finite=NON_FINITE)
+        left, evaluations = step_members(p, ref, schedule, y0, own, grid, out, method=method, rtol=rtol,
+                                         atol=STATE_SCALE * atol_factor, check_every=STIFF_CHECK_CALLS,
+                                         stiff_calls=STIFF_CALLS, stability=STABILITY_LIMIT, max_calls=MAX_RHS_CALLS,
+                                         non_finite=NON_FINITE)
         stiff[left.members] = True
         for i, j, t, y_left in zip(left.members.tolist(), left.segment.tolist(), left.t.tolist(), left.y.T):
             # each member that left, alone on the implicit method to the end, so that its numbers are its own
@@ -388,7 +354,7 @@ def integrate(
             for a, b in zip(ends[j:-1], ends[j + 1:]):
                 segment = _Segment(p, ref, schedule, a, b, grid, out, rtol, atol_factor)
                 state = segment.implicit(IMPLICIT[FALLBACK_METHOD], np.array([i]), max(a, t), state)
-        return BatchSolution(grid, out, ref, p, stiff)
+        return BatchSolution(grid, out, ref, p, stiff, evaluations)
     edges = np.concatenate([[0.0], breakpoints(p, days), [float(days)]])  # the batch's, shared
     step_size: float | None = None  # carried from one segment to the next
     for a, b in zip(edges[:-1], edges[1:]):
