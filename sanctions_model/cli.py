@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     con = command("constrain", "draw many sets of assumptions, run each through 2022-2025 and keep those that "
                                "reproduce the record (a constrained ensemble, as FaIR's)")
     con.add_argument("-n", type=_whole("-n", 1), default=100_000,
-                     help="prior members drawn (default 100,000; about 5 to 6 minutes on 2 cores)")
+                     help="prior members drawn (default 100,000; about 2 minutes on 2 cores)")
     con.add_argument("--seed", type=_seed, default=20220224, help="seed of the prior's Latin hypercube")
     con.add_argument("--as-of", default="2025-01-20", dest="as_of", metavar="DATE",
                      help="use the record up to this date only (default 2025-01-20)")
@@ -677,7 +677,7 @@ def _cmd_constrain(args: argparse.Namespace, argv: Sequence[str]) -> None:
     params = _load("history_2022_2025", calibration=False)
     check_as_of(args.as_of, params.start_date)
     print(f"constraining: {args.n:,} prior members, each run through the history to {args.as_of} "
-          f"(about {args.n / 300:,.0f} s on 2 cores) ...", file=sys.stderr)
+          f"(about {args.n / 900:,.0f} s on 2 cores) ...", file=sys.stderr)
     ens = constrain(args.n, args.seed, as_of=args.as_of, accept=args.accept, params=params)
     command = _command_line(argv)
     write_ensemble(ens, make_parents(out), command, force=args.force)
