@@ -3,6 +3,7 @@ point the tool at a parameter folder of their own."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -24,10 +25,18 @@ def installed(tmp_path_factory):
     appended to the new environment's path for those (numpy, scipy, ...), never for
     sanctions_model itself, which must come from the wheel."""
     tmp = tmp_path_factory.mktemp("wheel")
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp)],
-                           capture_output=True, text=True, timeout=600)
-    assert build.returncode == 0, build.stderr[-2000:]
-    wheel = next(tmp.glob("sanctions_model-*.whl"))
+    # built once for the session, under a lock: each test-runner process (pytest -n) sets this fixture
+    # up itself, and two builds in the same tree at once collide in its build/ folder
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # one per pytest -n run, shared by its processes
+    shared = tmp_path_factory.getbasetemp().parent / f"wheel-{run}" if run else tmp
+    shared.mkdir(exist_ok=True)
+    with open(shared / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not list(shared.glob("sanctions_model-*.whl")):
+            build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w",
+                                    str(shared)], capture_output=True, text=True, timeout=600)
+            assert build.returncode == 0, build.stderr[-2000:]
+    wheel = next(shared.glob("sanctions_model-*.whl"))
     env_dir = tmp / "venv"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
