@@ -33,7 +33,7 @@ import operator
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -106,25 +106,26 @@ def _schedule_overloads() -> None:
             return lambda t, p: p
         return None
 
-    @overload(schedules.lever_value, prefer_literal=True)
-    def _lever_value(t, p, lever):  # type: ignore[no-untyped-def]
-        if isinstance(p, types.Record) and isinstance(lever, types.StringLiteral):
-            key = f"{lever.literal_value}.now"
-            return lambda t, p, lever: p[key]
-        return None
-
-    @overload(schedules.lever_rate, prefer_literal=True)
-    def _lever_rate(t, p, lever):  # type: ignore[no-untyped-def]
-        if isinstance(p, types.Record) and isinstance(lever, types.StringLiteral):
-            key = f"{lever.literal_value}.rate"
-            return lambda t, p, lever: p[key]
-        return None
+    for read, field in ((schedules.lever_value, "now"), (schedules.lever_rate, "rate")):
+        _lever_field(read, field)
 
     @overload(schedules.driver_rate, prefer_literal=True)
     def _driver_rate(p, name):  # type: ignore[no-untyped-def]
         if isinstance(p, types.Record) and isinstance(name, types.StringLiteral):
             key = f"{name.literal_value}.slope"
             return lambda p, name: p[key]
+        return None
+
+
+def _lever_field(read: Callable[..., object], field: str) -> None:
+    """``read(t, p, lever)`` (:func:`~schedules.lever_value` or :func:`~schedules.lever_rate`) for a compiled
+    member: its record's ``LEVER.field``."""
+
+    @overload(read, prefer_literal=True)
+    def _read(t, p, lever):  # type: ignore[no-untyped-def]
+        if isinstance(p, types.Record) and isinstance(lever, types.StringLiteral):
+            key = f"{lever.literal_value}.{field}"
+            return lambda t, p, lever: p[key]
         return None
 
 
