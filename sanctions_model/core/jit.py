@@ -27,6 +27,7 @@ module imports Numba; nothing else in the package does until a member is stepped
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import operator
@@ -47,6 +48,7 @@ from numba.extending import models, overload, register_jitable, register_model, 
 from . import bargaining, model, schedules, smooth, system
 from .model import IDX, N_STATES, StockIndex
 from .schedules import DRIVERS, LEVERS
+from .stepper import LEFT, NON_FINITE_OUTPUT, STALLED, TINY_STEP
 
 #: The modules whose functions the compiled right-hand side calls.
 MODULES: tuple[ModuleType, ...] = (smooth, bargaining, model)
@@ -136,6 +138,7 @@ def schedule_fields() -> tuple[str, ...]:
                  + [f"{name}.slope" for name in DRIVERS])
 
 
+@functools.cache
 def model_fields() -> tuple[str, ...]:
     """The parameters the compiled model reads (every literal ``p["NAME"]`` in the sources of
     :data:`MODULES`), sorted: the same record for every batch, so that the code compiled for one
@@ -147,6 +150,7 @@ def model_fields() -> tuple[str, ...]:
     return tuple(sorted(names - set(schedule_fields())))
 
 
+@functools.cache
 def member_dtype() -> np.dtype:
     """The record of one member: :func:`model_fields` and :func:`schedule_fields`, every one a float."""
     return np.dtype([(name, float) for name in (*model_fields(), *schedule_fields())])
@@ -276,10 +280,10 @@ try:
                                                np.ndarray]:
         """Every member on its own, from its first edge to its last: ``core/stepper.py`` says how.
 
-        Returns each member's status (0 finished, 1 left the explicit method, 2 more than
-        ``max_calls`` evaluations in a segment, 3 a step below the spacing of floating-point times, 4 a
-        non-finite state on the output grid; the run stops at the first of 2 to 4), its segment, time and
-        state where it left or failed, and the evaluations it cost.
+        Returns each member's status (``core/stepper.py``'s codes: FINISHED, LEFT the explicit method,
+        STALLED past ``max_calls`` evaluations in a segment, TINY_STEP below the spacing of floating-point
+        times, NON_FINITE_OUTPUT on the output grid; the run stops at the first of the last three), its
+        segment, time and state where it left or failed, and the evaluations it cost.
         """
         n_states, n = y0.shape
         s = w.shape[1]
@@ -305,7 +309,7 @@ try:
             f = _rates(t, y, record, row, member_ref, fields, v0[i, 0], rate[i, 0], a, t_hi)
             evaluations[i] += 1
             if not np.isfinite(f).all():
-                status[i], segment[i], t_left[i], y_left[:, i] = 1, seg, t, y
+                status[i], segment[i], t_left[i], y_left[:, i] = LEFT, seg, t, y
                 continue
             # SciPy's first step (select_initial_step)
             sc = atol + np.abs(y) * rtol
@@ -352,14 +356,14 @@ try:
                     if st == s:
                         y_new = arg
                 if calls > max_calls:
-                    status[i], segment[i], t_left[i], y_left[:, i] = 2, seg, t, y
+                    status[i], segment[i], t_left[i], y_left[:, i] = STALLED, seg, t, y
                     return status, segment, t_left, y_left, evaluations, np.array([i])
                 if bad:  # a trial state where the model is undefined: the step was too long
                     h = hu * min_factor
                     rejected = True
                     undefined += 1
                     if undefined > max_undefined:
-                        status[i], segment[i], t_left[i], y_left[:, i] = 1, seg, t, y
+                        status[i], segment[i], t_left[i], y_left[:, i] = LEFT, seg, t, y
                         break
                     continue
                 total = 0.0  # SciPy's error norm: the rms of the error estimate over each stock's scale
@@ -375,7 +379,7 @@ try:
                     h = hu * max(min_factor, factor)
                     rejected = True
                     if h < 10 * spacing:
-                        status[i], segment[i], t_left[i], y_left[:, i] = 3, seg, t, y
+                        status[i], segment[i], t_left[i], y_left[:, i] = TINY_STEP, seg, t, y
                         return status, segment, t_left, y_left, evaluations, np.array([i])
                 else:
                     undefined = 0
@@ -391,7 +395,7 @@ try:
                         h = hu * grow
                     rejected = False
                     if not write_points(out, i, grid, t, t_new, hu, y, p_tab.T @ k_st):
-                        status[i], segment[i], t_left[i], y_left[:, i] = 4, seg, t, y
+                        status[i], segment[i], t_left[i], y_left[:, i] = NON_FINITE_OUTPUT, seg, t, y
                         return status, segment, t_left, y_left, evaluations, np.array([i])
                     t = t_new
                     y = y_new
@@ -407,7 +411,7 @@ try:
                         f = _rates(t, y, record, row, member_ref, fields, v0[i, seg], rate[i, seg], a, t_hi)
                         evaluations[i] += 1
                         if not np.isfinite(f).all():
-                            status[i], segment[i], t_left[i], y_left[:, i] = 1, seg, t, y
+                            status[i], segment[i], t_left[i], y_left[:, i] = LEFT, seg, t, y
                             break
                         k_st[0] = f
                         calls, checked = 1, 0
@@ -418,7 +422,7 @@ try:
                                      scale)
                     evaluations[i] += n_states + 1
                     if s * radius * (b - t) / stability > stiff_calls:
-                        status[i], segment[i], t_left[i], y_left[:, i] = 1, seg, t, y
+                        status[i], segment[i], t_left[i], y_left[:, i] = LEFT, seg, t, y
                         break
         return status, segment, t_left, y_left, evaluations, np.array([-1])
 finally:
