@@ -9,7 +9,7 @@ from test_extremes import DAYS, assert_agrees, reference, stiff_corner
 
 from sanctions_model.core.model import STATE_NAMES
 from sanctions_model.core.outcomes import PROBABILITIES, compute
-from sanctions_model.core.schedules import MemberSegments, Schedule, breakpoints, member_edges
+from sanctions_model.core.schedules import Schedule, breakpoints, member_edges
 from sanctions_model.core.solve import as_batch
 from sanctions_model.errors import SolverError
 from sanctions_model.inputs.params import load_params
@@ -128,27 +128,28 @@ def test_member_edges_are_each_members_own_breakpoints(base_values):
     assert 37.3 in edges[1] and 48.4 in edges[1] and 37.3 not in edges[0]
 
 
-@pytest.mark.parametrize("shared", [1, 16])  # every segment compiled for the batch, or none (5 members)
-def test_segment_schedules_give_each_member_its_schedules_at_its_own_time(shared, monkeypatch):
-    from sanctions_model.core import schedules
+@pytest.mark.parametrize("n", [5, 40])
+def test_segment_schedules_give_each_member_its_schedules_at_its_own_time(n):
     from sanctions_model.core.stepper import segment_schedules
 
-    monkeypatch.setattr(schedules, "SHARED_WINDOW", shared)
-    p = as_batch(latin_hypercube(load_params("history_2022_2025"), 5, seed=1))
-    edges = member_edges(p, HISTORY_DAYS, 5)
+    p = as_batch(latin_hypercube(load_params("history_2022_2025"), n, seed=1))
+    edges = member_edges(p, HISTORY_DAYS, n)
     schedule = Schedule(p)
-    segments = MemberSegments(schedule, edges)
-    assert bool(segments.shared) == (shared == 1)
-    start, rate = segment_schedules(segments)
+    start, rate = segment_schedules(schedule, edges)
+    assert start.shape == rate.shape == (n, edges.shape[1], len(schedule.keys))
     last = np.isfinite(edges).sum(axis=1) - 2  # each member's last segment
-    for segment in ([0, 0, 0, 0, 0], [3, 10, 10, 40, 55], [56, 2, 30, 30, 1]):
-        segment = np.minimum(np.array(segment), last)
-        a, b = edges[np.arange(5), segment], edges[np.arange(5), segment + 1]
-        t = a + 0.37 * (b - a)
-        for i in range(5):  # the value at the segment's start plus its rate times the time since
-            want = schedule.at(float(t[i]), p)
+    rng = np.random.default_rng(3)
+    members = np.arange(n)
+    for segment in (np.zeros(n, dtype=int), rng.integers(0, last + 1), last):
+        a, b = edges[members, segment], edges[members, segment + 1]
+        for i in members:  # at the segment's start, to the last bit; inside, its rate times the time since
+            at_start = schedule.at(float(a[i]), p)
             for s, keys in enumerate(schedule.keys):
-                got_value = start[i, segment[i], s] + rate[i, segment[i], s] * (t[i] - a[i])
+                assert start[i, segment[i], s] == at_start[keys[0]][i], (keys[0], i, segment[i])
+            t = a[i] + 0.37 * (b[i] - a[i])
+            want = schedule.at(float(t), p)
+            for s, keys in enumerate(schedule.keys):
+                got_value = start[i, segment[i], s] + rate[i, segment[i], s] * (t - a[i])
                 np.testing.assert_allclose(got_value, want[keys[0]][i], rtol=1e-12, atol=1e-9, err_msg=keys[0])
                 np.testing.assert_allclose(rate[i, segment[i], s], want[keys[1]][i], rtol=1e-12, atol=1e-12,
                                            err_msg=keys[1])

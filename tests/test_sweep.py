@@ -103,9 +103,8 @@ def test_parallel_local_run_equals_serial(tmp_path):
 
 def test_a_chunk_computed_in_pieces_equals_the_chunk_whole():
     """The chunks left over for a sweep's last round are cut into pieces; the tables written are the
-    whole chunk's to the last bit (a member's numbers do not depend on its batch). Twenty histories:
-    whole, their segments are compiled once for the batch (core/schedules.SHARED_WINDOW); in
-    pieces of ten, member by member."""
+    whole chunk's to the last bit (a member's numbers do not depend on its batch): twenty histories,
+    whole and in pieces of ten."""
     design = Design.build("lhs", load_params("history_2022_2025"), 20, seed=4, chunk_size=20)
     labels = ["history_2022_2025", "status_quo"]
     scen = tuple((label, tuple(params.values().items())) for label, params in _scenarios(*labels))

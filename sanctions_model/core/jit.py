@@ -223,6 +223,40 @@ try:
         return model.derivatives(tt, y, record, ref)  # type: ignore[arg-type]  # records, read as the dicts are
 
     @numba.njit(error_model="numpy", cache=True)
+    def segment_starts(base: np.ndarray, change: np.ndarray, start: np.ndarray, phase: np.ndarray,
+                       edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every schedule's value at the start of each member's every segment and its rate there, each
+        ``(n, K, S)``, from the schedules as ``schedules.Schedule`` compiles them (``base`` ``(S, n)``; the
+        ramps' ``change``, ``start`` and ``phase`` ``(R, S, n)``, padding ramps starting at ``inf``) and each
+        member's segment ends ``edges`` ``(n, K)``: the ramps added in their order, with the operations of
+        ``schedules._Ramps.at``, so the numbers are the same to the last bit."""
+        n, k_count = edges.shape
+        depth, count = change.shape[0], change.shape[1]
+        values = np.zeros((n, k_count, count))
+        rates = np.zeros((n, k_count, count))
+        for i in range(n):
+            for k in range(k_count - 1):
+                if not np.isfinite(edges[i, k + 1]):
+                    break
+                a = edges[i, k]
+                for s in range(count):
+                    value, rate = base[s, i], 0.0
+                    for r in range(depth):
+                        t0 = start[r, s, i]
+                        if t0 == np.inf:  # padding: the schedule's ramps are over
+                            break
+                        width, elapsed = phase[r, s, i], a - t0
+                        if width > 0:
+                            fraction = min(max(elapsed / width, 0.0), 1.0)
+                            rate = rate + (change[r, s, i] / width if t0 <= a < t0 + width else 0.0)
+                        else:
+                            fraction = 1.0 if elapsed >= 0 else 0.0
+                            rate = rate + 0.0
+                        value = value + change[r, s, i] * fraction
+                    values[i, k, s], rates[i, k, s] = value, rate
+        return values, rates
+
+    @numba.njit(error_model="numpy", cache=True)
     def _finite(x: np.ndarray) -> bool:
         for value in x:
             if not np.isfinite(value):

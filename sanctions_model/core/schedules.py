@@ -220,40 +220,6 @@ def _fill(out: dict[str, np.ndarray], keys: tuple[tuple[str, str], ...], value: 
         out[value_key], out[rate_key] = value[s], rate[s]
 
 
-#: Members that must share a segment (the same start and end) for :class:`MemberSegments` to compile it once.
-SHARED_WINDOW = 16
-
-
-class MemberSegments:
-    """A batch's schedules and each member's own segments, for the stepper
-    (``core/stepper.segment_schedules``): compiled once per run.
-
-    Segments that many members share (a recorded path's months) are compiled once for the batch
-    (:meth:`_Ramps.within`), so that the values there cost the few ramps under way rather than
-    every ramp of the run.
-    """
-
-    def __init__(self, schedule: Schedule, edges: np.ndarray) -> None:
-        self.full, self.keys, self.edges = schedule.full, schedule.keys, edges
-        pairs = np.stack([edges[:, :-1], edges[:, 1:]], axis=-1).reshape(-1, 2)
-        pairs, count = np.unique(pairs[np.isfinite(pairs).all(axis=1)], axis=0, return_counts=True)
-        self.shared = {(float(a), float(b)) for (a, b), c in zip(pairs, count) if c >= SHARED_WINDOW}
-        self.windows: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
-
-    def window(self, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
-        """Every schedule's value at ``a`` and rate over the shared segment ``[a, b]``, for every member
-        of the batch (shape ``(S, n)``; read for the members whose segment it is)."""
-        window = self.windows.get((a, b))
-        if window is None:
-            window = self.windows[(a, b)] = self.full.within(a, b).at(a)
-        return window
-
-    def forget_before(self, day: float) -> None:
-        """Drop the compiled segments that end by ``day`` (every member is past them)."""
-        for key in [key for key in self.windows if key[1] <= day]:
-            del self.windows[key]
-
-
 class _Ramps:
     """Schedules as ``base`` (shape ``(S, n)``) plus ramps ``(K, S, n)``, evaluated in ramp order."""
 

@@ -36,7 +36,7 @@ from scipy.integrate import RK23, RK45, OdeSolver
 
 from ..errors import SolverError
 from .model import STATE_SCALE
-from .schedules import MemberSegments, Schedule
+from .schedules import Schedule
 
 #: The tableaux this module can step with (each a SciPy ``RungeKutta`` class, first same as last).
 METHODS: dict[str, type[OdeSolver]] = {"RK45": RK45, "RK23": RK23}
@@ -81,30 +81,21 @@ class _Tableau:
         self.order = method.error_estimator_order
 
 
-def segment_schedules(segments: MemberSegments) -> tuple[np.ndarray, np.ndarray]:
+def segment_schedules(schedule: Schedule, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every schedule's value at the start of each member's every segment, and its rate there, shape
-    ``(n, K, S)`` (``S`` the schedules of ``segments.keys``): between two of a member's breakpoints every
-    lever and driver is linear in time. Segments many members share (a recorded path's months) are
-    worked out once for the batch (:meth:`~sanctions_model.core.schedules.MemberSegments.window`)."""
-    edges = segments.edges
-    n, k_count = edges.shape
-    size = (n, k_count, len(segments.keys))
-    start_values, rates = np.zeros(size), np.zeros(size)
-    for k in range(k_count - 1):
-        live = np.flatnonzero(np.isfinite(edges[:, k + 1]))
-        a, b = edges[live, k], edges[live, k + 1]
-        general = np.ones(live.size, dtype=bool)
-        for lo, hi in {(float(x), float(z)) for x, z in zip(a, b)} & segments.shared:
-            cols = np.flatnonzero((a == lo) & (b == hi))
-            value, rate = segments.window(lo, hi)
-            start_values[live[cols], k], rates[live[cols], k] = value[:, live[cols]].T, rate[:, live[cols]].T
-            general[cols] = False
-        if general.any():
-            members = live[general]
-            value, rate = segments.full.take(members).at(a[general])
-            start_values[members, k], rates[members, k] = value.T, rate.T
-        segments.forget_before(float(a.min(initial=np.inf)))
-    return start_values, rates
+    ``(n, K, S)`` (``S`` the schedules of ``schedule.keys``; ``edges`` ``(n, K)`` each member's segment
+    ends): between two of a member's breakpoints every lever and driver is linear in time. Worked out
+    by the compiled :func:`~sanctions_model.core.jit.segment_starts`, ramp by ramp as
+    ``schedule.at`` would at each segment's start."""
+    from . import jit
+
+    full = schedule.full
+    n = edges.shape[0]
+    ramps = (full.change.shape[0], full.change.shape[1], n)
+    change, start, phase = (np.ascontiguousarray(np.broadcast_to(x, ramps), dtype=float)
+                            for x in (full.change, full.start, full.phase))
+    base = np.ascontiguousarray(np.broadcast_to(full.base, (full.base.shape[0], n)), dtype=float)
+    return jit.segment_starts(base, change, start, phase, np.ascontiguousarray(edges, dtype=float))
 
 
 def step_members(
@@ -183,7 +174,7 @@ def step_members(
     names = records.dtype.names or ()
     fields = np.array([names.index(value) for value, _ in schedule.keys], dtype=np.int64)
     rate_fields = np.array([names.index(rate) for _, rate in schedule.keys], dtype=np.int64)
-    start_values, rates = segment_schedules(MemberSegments(schedule, edges))
+    start_values, rates = segment_schedules(schedule, edges)
     values = records.view(np.float64).reshape(n, len(names))
     status, segment, t_left, y_left, evaluations, failed = jit.step_each(
         np.ascontiguousarray(y0, dtype=float), records, values, jit.reference_records(ref, n),
