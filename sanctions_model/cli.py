@@ -24,10 +24,18 @@ from .runs.executors import WorkerError
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line and exit 2 like every other input error."""
+    """argparse, but usage errors are one line and exit 2 like every other input error, and help
+    text that reads the parameter files is worked out only when help is shown (:data:`_LATE_HELP`)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise InputError(f"{self.prog}: {message}")
+
+    def format_help(self) -> str:
+        for action in self._actions:
+            for mark, text in _LATE_HELP.items():
+                if action.help and mark in action.help:
+                    action.help = action.help.replace(mark, text())
+        return super().format_help()
 
 
 def _days(text: str) -> float:
@@ -192,6 +200,11 @@ def _sobol_runs(n: int) -> str:
     return f"{n * (k + 2):,} runs for the {k} uncertainties"
 
 
+#: Marks in help text and what replaces them when help is shown: the parameter files are read (and the
+#: sampling library imported) then, not on every command.
+_LATE_HELP: dict[str, Callable[[], str]] = {"{SOBOL_RUNS_1024}": lambda: _sobol_runs(1024)}
+
+
 def _constrained_options(cmd: argparse.ArgumentParser) -> None:
     """``--ensemble`` and ``--unconstrained``: which constrained ensemble's members a command's chances are
     also computed over."""
@@ -316,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--samples", type=_non_negative_int, default=1000,
                      help="Latin-hypercube assumption sets per scenario (default 1000)")
     rep.add_argument("--sobol-n", type=_non_negative_int, default=1024, dest="sobol_n",
-                     help=f"base samples of the Sobol' analysis, a power of 2 (default 1024: {_sobol_runs(1024)})")
+                     help="base samples of the Sobol' analysis, a power of 2 (default 1024: {SOBOL_RUNS_1024})")
     rep.add_argument("--seed", type=_seed, default=20250120, help="seed of every sample")
     _constrained_options(rep)
     rep.add_argument("--out", required=True, help="output directory (written whole or not at all)")

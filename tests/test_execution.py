@@ -201,6 +201,43 @@ print(inside, rss())
     assert inside - after > 200, (inside, after)
 
 
+def _freeze_count(_: object) -> tuple[int, bool, int]:
+    import gc
+    import os
+    import time
+
+    from sanctions_model.runs import executors
+
+    time.sleep(0.05)
+    return os.getpid(), executors._OWN_WORKER, gc.get_freeze_count()
+
+
+def test_a_pool_worker_freezes_what_it_has_imported_and_no_other_process_does():
+    """A worker of the local pool freezes what is alive before each item (later collections, and its
+    exit, pass it by); this process, running an item itself, freezes nothing."""
+    import gc
+
+    from sanctions_model.runs import executors
+
+    before = gc.get_freeze_count()
+    assert executors.call_in_worker(len, [1, 2]) == 2
+    assert gc.get_freeze_count() == before and not executors._OWN_WORKER
+    seen = map_in_processes(_freeze_count, range(6), workers=2)
+    assert all(own and frozen > 0 for _, own, frozen in seen), seen
+
+
+def test_building_the_parser_reads_no_parameter_file_and_imports_no_sampler():
+    """Every command builds the parser: what its help reads (the parameter files, to count the
+    uncertainties) is worked out when help is shown, not before (test_docs_commands checks the count)."""
+    code = ("import sys\nfrom sanctions_model import cli\np = cli.build_parser()\n"
+            "print('scipy.stats' in sys.modules)\n"
+            "sub = next(a for a in p._actions if a.dest == 'command').choices\n"
+            "text = sub['report'].format_help()\n"
+            "print('SOBOL_RUNS' in text, 'runs for the' in ' '.join(text.split()))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.split() == ["False", "False", "True"], res.stdout
+
+
 class _Cluster:
     """What parallel_width reads of a Dask client: its workers and their threads."""
 

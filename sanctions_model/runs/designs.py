@@ -28,7 +28,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.stats import qmc
 
 from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet, check_range
@@ -205,6 +204,8 @@ class Design:
         numpy.ndarray
             (rows, k), in the parameters' units; the same for the same design and ``i``.
         """
+        from scipy.stats import qmc  # imported where it draws (a worker), not by every command
+
         rows = self.chunk_rows(i)
         lows, highs = np.array(self.lows), np.array(self.highs)
         if self.kind == "lhs":
