@@ -59,3 +59,19 @@ def test_every_batch_has_the_same_record_and_one_lacking_a_parameter_is_refused(
     del plain["strain.weight_capacity"]
     with pytest.raises(KeyError, match="strain.weight_capacity"):
         jit.member_records(plain, 1)
+
+
+def test_the_model_is_compiled_once_in_a_process_of_its_own_before_workers_start(tmp_path, monkeypatch):
+    """A pool's workers that each found nothing on disk would each compile the same code at once
+    (twice the memory); the pool compiles it first, once, and its workers load it."""
+    from sanctions_model.core import jit_cache
+    from sanctions_model.runs import executors
+
+    monkeypatch.setenv("SANCTIONS_MODEL_CACHE_DIR", str(tmp_path))
+    assert jit_cache.directory().startswith(str(tmp_path)) and not jit_cache.on_disk()
+    pool = executors.local_executor(2)
+    pool.shutdown()
+    assert jit_cache.on_disk()
+    calls: list[object] = []
+    monkeypatch.setattr(jit_cache.subprocess, "run", lambda *args, **kwargs: calls.append(args))
+    assert jit_cache.compile_once() is False and not calls  # on disk: nothing to do

@@ -18,22 +18,20 @@ stocks read as ``y[IDX["name"]]``; functions on the right-hand side's path retur
 tuples or ``NamedTuple``s (not dicts); no ``np.clip`` (``np.minimum(np.maximum(...))``), no
 ``np.where`` (:func:`~sanctions_model.core.smooth.where`) and no lists.
 
-Compiling takes about 15 s, so the compiled code is kept on disk, under
+Compiling takes about 17 s, so the compiled code is kept on disk, under
 ``$SANCTIONS_MODEL_CACHE_DIR`` (default ``~/.cache/sanctions-model``) in a directory named by a
-digest of every source it is made from: a worker process loads it in a fraction of a second, and
-any change to ``core/`` compiles afresh (Numba's own cache looks at one file only). Importing this
-module imports Numba; nothing else in the package does until a member is stepped.
+digest of every source in ``core/`` (:mod:`~sanctions_model.core.jit_cache`): a worker process loads
+it in a fraction of a second, and any change to ``core/`` compiles afresh (Numba's own cache looks at
+one file only). Importing this module imports Numba; nothing else in the package does until a member
+is stepped.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import operator
-import os
 import re
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -45,7 +43,7 @@ from numba.core import config as numba_config
 from numba.core.imputils import lower_constant
 from numba.extending import models, overload, register_jitable, register_model, typeof_impl
 
-from . import bargaining, model, schedules, smooth, system
+from . import bargaining, jit_cache, model, schedules, smooth
 from .model import IDX, N_STATES, StockIndex
 from .schedules import DRIVERS, LEVERS
 from .stepper import LEFT, NON_FINITE_OUTPUT, STALLED, TINY_STEP
@@ -188,19 +186,8 @@ def reference_records(ref: Mapping[str, np.ndarray], n: int) -> np.ndarray:
 register()
 
 
-def _cache_dir() -> str:
-    """Where Numba keeps this module's compiled code: a directory named by a digest of every source the
-    compiled code is made from (Numba's own cache looks at the compiled function's file only)."""
-    digest = hashlib.sha256()
-    for module in (*MODULES, schedules, system, sys.modules[__name__]):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    base = os.environ.get("SANCTIONS_MODEL_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "sanctions-model")
-    return os.path.join(base, f"numba-{numba.__version__}-{digest.hexdigest()[:16]}")
-
-
 _previous = numba_config.CACHE_DIR  # type: ignore[attr-defined]
-numba_config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]  # read as each function below is made
+numba_config.CACHE_DIR = jit_cache.directory()  # type: ignore[attr-defined]  # read as each function below is made
 try:
     @numba.njit(error_model="numpy", cache=True)
     def member_rates(t: np.ndarray, y: np.ndarray, p: np.ndarray, ref: np.ndarray) -> np.ndarray:

@@ -32,6 +32,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ..core import jit_cache
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -112,7 +114,10 @@ def call_in_worker(fn: Callable[[T], R], item: T) -> R:
 
 
 def local_executor(workers: int) -> cf.Executor:
-    """A pool of ``workers`` spawned processes, each of which exits if this process dies."""
+    """A pool of ``workers`` spawned processes, each of which exits if this process dies; the compiled
+    model is compiled first, once, if it is not on disk (``core/jit_cache.py``), so that the workers load
+    it rather than each compile it."""
+    jit_cache.compile_once(WORKER_ENV)
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                   initializer=_start_worker, initargs=(os.getpid(),))
 
