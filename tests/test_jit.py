@@ -75,3 +75,17 @@ def test_the_model_is_compiled_once_in_a_process_of_its_own_before_workers_start
     calls: list[object] = []
     monkeypatch.setattr(jit_cache.subprocess, "run", lambda *args, **kwargs: calls.append(args))
     assert jit_cache.compile_once() is False and not calls  # on disk: nothing to do
+
+
+def test_a_compile_that_fails_or_hangs_leaves_the_workers_to_compile_for_themselves(tmp_path, monkeypatch):
+    import subprocess
+
+    from sanctions_model.core import jit_cache
+
+    monkeypatch.setenv("SANCTIONS_MODEL_CACHE_DIR", str(tmp_path))
+
+    def hangs(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args[0], kwargs.get("timeout"))
+
+    monkeypatch.setattr(jit_cache.subprocess, "run", hangs)
+    assert jit_cache.compile_once() is True and not jit_cache.on_disk()

@@ -22,6 +22,8 @@ _MARK = "jit.step_each-*.nbi"
 #: What the process that compiles runs: five simulated days of the default parameters, which steps a
 #: member through every compiled function a run loads.
 _COMPILE = "import sanctions_model as sm; sm.simulate(days=5)"
+#: Seconds the compiling process may take before the workers are started regardless [s].
+COMPILE_TIMEOUT = 600.0
 
 
 def directory() -> str:
@@ -58,6 +60,9 @@ def compile_once(env: dict[str, str] | None = None) -> bool:
         return False
     print("sanctions-model: compiling the model for this machine, once (about 20 s); later runs load it from "
           f"{directory()}", file=sys.stderr)
-    subprocess.run([sys.executable, "-c", _COMPILE], env={**os.environ, **(env or {})}, capture_output=True,
-                   check=False)
+    try:
+        subprocess.run([sys.executable, "-c", _COMPILE], env={**os.environ, **(env or {})}, capture_output=True,
+                       check=False, timeout=COMPILE_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        pass  # the workers compile for themselves
     return True
