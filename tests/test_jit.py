@@ -89,3 +89,23 @@ def test_a_compile_that_fails_or_hangs_leaves_the_workers_to_compile_for_themsel
 
     monkeypatch.setattr(jit_cache.subprocess, "run", hangs)
     assert jit_cache.compile_once() is True and not jit_cache.on_disk()
+
+
+def test_compiling_removes_other_versions_compiled_code_unused_for_a_month(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from sanctions_model.core import jit_cache
+
+    monkeypatch.setenv("SANCTIONS_MODEL_CACHE_DIR", str(tmp_path))
+    old, recent = tmp_path / "numba-0.0-old", tmp_path / "numba-0.0-recent"
+    for folder in (old, recent):
+        (folder / "core_x").mkdir(parents=True)
+        (folder / "core_x" / "jit.step_each-1.py311.nbi").write_bytes(b"")
+    month_ago = time.time() - 31 * 86_400
+    for path in (old, old / "core_x", old / "core_x" / "jit.step_each-1.py311.nbi"):
+        os.utime(path, (month_ago, month_ago))
+    other = tmp_path / "notes.txt"  # not compiled code: left alone
+    other.write_text("mine")
+    assert jit_cache.prune() == ["numba-0.0-old"]
+    assert not old.exists() and recent.exists() and other.read_text() == "mine"

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 #: A function whose compiled code on disk means the model has been compiled (the stepping loop, which
@@ -24,6 +26,8 @@ _MARK = "jit.step_each-*.nbi"
 _COMPILE = "import sanctions_model as sm; sm.simulate(days=5)"
 #: Seconds the compiling process may take before the workers are started regardless [s].
 COMPILE_TIMEOUT = 600.0
+#: Days after which another version's compiled code, not written since, is removed when compiling [day].
+STALE_DAYS = 30.0
 
 
 def directory() -> str:
@@ -45,6 +49,27 @@ def on_disk() -> bool:
     return any(Path(directory()).glob(f"*/{_MARK}"))
 
 
+def prune(keep_days: float = STALE_DAYS) -> list[str]:
+    """Remove the compiled code of other versions of the model (sibling ``numba-*`` directories of
+    :func:`directory`) that no run has written for ``keep_days`` days; the ones removed.
+
+    Every change to ``core/`` (an upgrade, a local edit) compiles into a directory of its own, a few MB
+    each; without this they would pile up. One recently written is kept: another installation may be
+    using it.
+    """
+    here = Path(directory())
+    now = time.time()
+    removed = []
+    for other in sorted(here.parent.glob("numba-*")):
+        if other == here or not other.is_dir():
+            continue
+        newest = max((path.stat().st_mtime for path in other.rglob("*")), default=other.stat().st_mtime)
+        if now - newest > keep_days * 86_400:
+            shutil.rmtree(other, ignore_errors=True)
+            removed.append(other.name)
+    return removed
+
+
 def compile_once(env: dict[str, str] | None = None) -> bool:
     """Compile the model in a process of its own unless it is on disk already; whether it compiled.
 
@@ -58,6 +83,7 @@ def compile_once(env: dict[str, str] | None = None) -> bool:
     """
     if on_disk():
         return False
+    prune()
     print("sanctions-model: compiling the model for this machine, once (about 20 s); later runs load it from "
           f"{directory()}", file=sys.stderr)
     try:
