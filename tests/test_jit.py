@@ -89,6 +89,18 @@ def test_a_compile_that_fails_or_hangs_leaves_the_workers_to_compile_for_themsel
 
     monkeypatch.setattr(jit_cache.subprocess, "run", hangs)
     assert jit_cache.compile_once() is True and not jit_cache.on_disk()
+    # tried once in this process: the next pool does not wait for another attempt
+    monkeypatch.setattr(jit_cache.subprocess, "run", lambda *args, **kwargs: pytest.fail("compiled twice"))
+    assert jit_cache.compile_once() is False
+
+
+def test_no_compile_is_tried_where_the_compiled_code_cannot_be_written(tmp_path, monkeypatch):
+    from sanctions_model.core import jit_cache
+
+    monkeypatch.setenv("SANCTIONS_MODEL_CACHE_DIR", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("not a directory")
+    monkeypatch.setattr(jit_cache.subprocess, "run", lambda *args, **kwargs: pytest.fail("tried to compile"))
+    assert jit_cache.compile_once() is False
 
 
 def test_compiling_removes_other_versions_compiled_code_unused_for_a_month(tmp_path, monkeypatch):

@@ -26,6 +26,8 @@ _MARK = "jit.step_each-*.nbi"
 _COMPILE = "import sanctions_model as sm; sm.simulate(days=5)"
 #: Seconds the compiling process may take before the workers are started regardless [s].
 COMPILE_TIMEOUT = 600.0
+#: The directories this process has compiled into already (or tried to).
+_TRIED: set[str] = set()
 #: Days after which another version's compiled code, not written since, is removed when compiling [day].
 STALE_DAYS = 30.0
 
@@ -73,15 +75,24 @@ def prune(keep_days: float = STALE_DAYS) -> list[str]:
 def compile_once(env: dict[str, str] | None = None) -> bool:
     """Compile the model in a process of its own unless it is on disk already; whether it compiled.
 
-    Called before local workers start (``runs/executors.py``). A failure here is not reported: the
-    workers then compile for themselves, and say what went wrong.
+    Called before local workers start (``runs/executors.py``); at most once a process for a directory,
+    and not where the directory cannot be written. A failure here is not reported: the workers then
+    compile for themselves, and say what went wrong.
 
     Parameters
     ----------
     env : dict, optional
         Environment variables to set for the compiling process (the workers' one BLAS thread).
     """
-    if on_disk():
+    where = directory()
+    if where in _TRIED or on_disk():
+        return False
+    _TRIED.add(where)  # once a process: where nothing can be written, the workers compile (as they would)
+    try:
+        os.makedirs(where, exist_ok=True)
+    except OSError:
+        return False
+    if not os.access(where, os.W_OK):
         return False
     prune()
     print("sanctions-model: compiling the model for this machine, once (about 20 s); later runs load it from "
