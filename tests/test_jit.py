@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import run_values
@@ -71,10 +73,47 @@ def test_the_model_is_compiled_once_in_a_process_of_its_own_before_workers_start
     assert jit_cache.directory().startswith(str(tmp_path)) and not jit_cache.on_disk()
     pool = executors.local_executor(2)
     pool.shutdown()
+    assert jit_cache.on_disk()  # the compiling process left its mark
+    assert any(Path(jit_cache.directory()).glob("core_*/jit.step_each-*.nbi"))
+    monkeypatch.setattr(jit_cache, "_TRIED", set())
+    monkeypatch.setattr(jit_cache.subprocess, "run", lambda *args, **kwargs: pytest.fail("compiled twice"))
+    assert jit_cache.compile_once() is False  # on disk: nothing to do
+
+
+def test_the_mark_is_for_this_core_folder_and_jit_source(tmp_path, monkeypatch):
+    """Numba files its cache under the absolute path of core/ and checks jit.py's time and size: code
+    compiled for another copy of the package, or before jit.py changed, is not taken as on disk. (On a
+    copy of core/: the package's own jit.py is not touched, which other test processes load.)"""
+    import os
+    import shutil
+
+    from sanctions_model.core import jit_cache
+
+    core = tmp_path / "core"
+    shutil.copytree(jit_cache._CORE, core, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(jit_cache, "_CORE", core)
+    monkeypatch.setenv("SANCTIONS_MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(jit_cache, "_MARKED", False)
+    jit_cache.mark_loaded()
     assert jit_cache.on_disk()
-    calls: list[object] = []
-    monkeypatch.setattr(jit_cache.subprocess, "run", lambda *args, **kwargs: calls.append(args))
-    assert jit_cache.compile_once() is False and not calls  # on disk: nothing to do
+    stat = (core / "jit.py").stat()
+    os.utime(core / "jit.py", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert not jit_cache.on_disk()  # jit.py is newer than the code compiled from it
+    os.utime(core / "jit.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert jit_cache.on_disk()
+    other = tmp_path / "elsewhere" / "core"
+    shutil.copytree(core, other)
+    os.utime(other / "jit.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    monkeypatch.setattr(jit_cache, "_CORE", other)
+    assert jit_cache.directory() == str(tmp_path / "cache" / Path(jit_cache.directory()).name)
+    assert not jit_cache.on_disk()  # the same sources in another folder: Numba files them apart
+    monkeypatch.setattr(jit_cache, "_CORE", core)
+    monkeypatch.setenv("NUMBA_DISABLE_JIT", "1")  # nothing is compiled: no compile, and no mark
+    monkeypatch.setattr(jit_cache, "_MARKED", False)
+    monkeypatch.setattr(jit_cache.subprocess, "run", lambda *args, **kwargs: pytest.fail("tried to compile"))
+    next(Path(jit_cache.directory()).glob("loaded-*")).unlink()
+    jit_cache.mark_loaded()
+    assert not jit_cache.on_disk() and jit_cache.compile_once() is False
 
 
 def test_a_compile_that_fails_or_hangs_leaves_the_workers_to_compile_for_themselves(tmp_path, monkeypatch):
@@ -103,21 +142,31 @@ def test_no_compile_is_tried_where_the_compiled_code_cannot_be_written(tmp_path,
     assert jit_cache.compile_once() is False
 
 
-def test_compiling_removes_other_versions_compiled_code_unused_for_a_month(tmp_path, monkeypatch):
+def test_compiling_removes_other_versions_compiled_code_unused_for_a_month_and_nothing_else(tmp_path, monkeypatch):
     import os
     import time
 
     from sanctions_model.core import jit_cache
 
     monkeypatch.setenv("SANCTIONS_MODEL_CACHE_DIR", str(tmp_path))
-    old, recent = tmp_path / "numba-0.0-old", tmp_path / "numba-0.0-recent"
-    for folder in (old, recent):
-        (folder / "core_x").mkdir(parents=True)
-        (folder / "core_x" / "jit.step_each-1.py311.nbi").write_bytes(b"")
     month_ago = time.time() - 31 * 86_400
-    for path in (old, old / "core_x", old / "core_x" / "jit.step_each-1.py311.nbi"):
-        os.utime(path, (month_ago, month_ago))
-    other = tmp_path / "notes.txt"  # not compiled code: left alone
-    other.write_text("mine")
-    assert jit_cache.prune() == ["numba-0.0-old"]
-    assert not old.exists() and recent.exists() and other.read_text() == "mine"
+
+    def folder(name: str, *files: str, old: bool = True) -> Path:
+        path = tmp_path / name
+        for file in files:
+            (path / file).parent.mkdir(parents=True, exist_ok=True)
+            (path / file).write_bytes(b"")
+        if old:
+            for item in [path, *path.rglob("*")]:
+                os.utime(item, (month_ago, month_ago), follow_symlinks=False)
+        return path
+
+    compiled = ("core_x/jit.step_each-1.py311.nbi", "core_x/jit.step_each-1.py311.1.nbc", "loaded-0123456789abcdef")
+    old = folder("numba-0.0-0123456789abcdef", *compiled)
+    used = folder("numba-0.0-1123456789abcdef", *compiled)
+    os.utime(used / "loaded-0123456789abcdef")  # a process ran it today
+    notes = folder("numba-notes", "mine.txt")  # not named as compiled code is
+    mixed = folder("numba-0.0-2123456789abcdef", *compiled, "core_x/mine.txt")  # holds something else too
+    (tmp_path / "numba-0.0-3123456789abcdef").symlink_to(notes)
+    assert jit_cache.prune() == [old.name]
+    assert not old.exists() and used.exists() and (notes / "mine.txt").exists() and (mixed / "core_x/mine.txt").exists()

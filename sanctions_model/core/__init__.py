@@ -3,5 +3,6 @@ the equations (``model.py``), lever and driver schedules (``schedules.py``), the
 (``solve.py``, and ``stepper.py`` with the compiled loop of ``jit.py``, kept on disk as
 ``jit_cache.py`` says) and the outcomes read from a solution (``outcomes.py``).
 
-Knows nothing about files or pandas; imports nothing from the layers above it.
+Knows nothing about parameter files or pandas (``jit_cache.py`` keeps the compiled code on disk);
+imports nothing from the layers above it.
 """

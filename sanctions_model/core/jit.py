@@ -216,7 +216,8 @@ try:
         ``(n, K, S)``, from the schedules as ``schedules.Schedule`` compiles them (``base`` ``(S, n)``; the
         ramps' ``change``, ``start`` and ``phase`` ``(R, S, n)``, padding ramps starting at ``inf``) and each
         member's segment ends ``edges`` ``(n, K)``: the ramps added in their order, with the operations of
-        ``schedules._Ramps.at``, so the numbers are the same to the last bit."""
+        ``schedules._Ramps.at``, so the numbers are the same to the last bit (but for the sign of a zero:
+        NumPy adds the padding ramps' ``+0.0``, which turns a ``-0.0`` into ``+0.0``)."""
         n, k_count = edges.shape
         depth, count = change.shape[0], change.shape[1]
         values = np.zeros((n, k_count, count))

@@ -35,6 +35,7 @@ import numpy as np
 from scipy.integrate import RK23, RK45, OdeSolver
 
 from ..errors import SolverError
+from . import jit_cache
 from .model import STATE_SCALE
 from .schedules import Schedule
 
@@ -183,6 +184,7 @@ def step_members(
         STATE_SCALE,
         int(check_every), float(stiff_calls), float(stability), int(max_calls), SAFETY, MIN_FACTOR, MAX_FACTOR,
         MAX_UNDEFINED)
+    jit_cache.mark_loaded()  # the compiled code is on disk for this interpreter and core/ (once a process)
     i = int(failed[0])
     if i >= 0:
         a, b = edges[i, segment[i]], edges[i, segment[i] + 1]

@@ -204,7 +204,7 @@ class Design:
         numpy.ndarray
             (rows, k), in the parameters' units; the same for the same design and ``i``.
         """
-        from scipy.stats import qmc  # imported where it draws (a worker), not by every command
+        from scipy.stats import qmc  # imported where a design draws (a sweep's workers), not by every command
 
         rows = self.chunk_rows(i)
         lows, highs = np.array(self.lows), np.array(self.highs)
