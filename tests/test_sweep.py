@@ -291,3 +291,12 @@ def test_cli_refuses_a_directory_from_other_settings(tmp_path):
     assert _cli("sweep", "-n", "4", "--days", "40", "--workers", "1", "--out", str(tmp_path / "s")).returncode == 0
     res = _cli("sweep", "-n", "5", "--days", "40", "--workers", "1", "--out", str(tmp_path / "s"))
     assert res.returncode == 2 and "different settings" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_sweep_worker_imports_no_pandas():
+    """What a spawned worker imports for a sweep's chunk (the command line as its main module, the
+    executor, the chunk's computation) leaves pandas out: the driver makes the tables."""
+    code = ("import sys\nimport sanctions_model.cli, sanctions_model.runs.executors, sanctions_model.runs.sweep_chunk\n"
+            "print('pandas' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.split() == ["False"], res.stdout

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from ..errors import InputError, InputWarning, suggest
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .schema import Step as StepTable
 
 LEVER_FIELDS = ("initial", "level", "start_day", "phase_in_days")
@@ -193,6 +193,8 @@ class ParameterSet:
             Indexed by name: ``value``, ``unit``, ``low``, ``high``, ``source``,
             ``description``, ``group``.
         """
+        import pandas as pd  # imported where a table is made: a worker reads parameters without it
+
         rows = [
             {"name": p.name, "value": p.value, "unit": p.unit, "low": p.low, "high": p.high,
              "source": p.source, "description": p.description, "group": p.group}
@@ -733,6 +735,8 @@ def list_scenarios() -> pd.DataFrame:
         Indexed by scenario (``status_quo`` first): ``title``, ``description`` and
         ``changes`` (the parameters it sets).
     """
+    import pandas as pd
+
     rows = []
     for name in scenario_names():
         sc = load_scenario(name)

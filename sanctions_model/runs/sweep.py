@@ -11,9 +11,10 @@ The tables:
   every ``every`` days.
 
 A sweep killed at any moment and started again with the same settings computes only the
-missing chunks. A worker receives a small :class:`ChunkTask` (the design's description, a
-chunk number, and the scenario parameter values), rebuilds its rows, and returns tables; only
-the driver writes.
+missing chunks. A worker receives a small :class:`~.sweep_chunk.ChunkTask` (the design's
+description, a chunk number, and the scenario parameter values), rebuilds its rows, and returns
+their columns (``sweep_chunk.py``, which imports no pandas); the driver makes the tables and is the
+only one that writes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,71 +36,29 @@ from ..core.model import FLOWS, STATES
 from ..core.outcomes import OUTCOMES
 from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet, check_labelled
-from .designs import Design, overlay
-from .evaluate import evaluate
+from .designs import Design
 from .executors import check_workers, current_execution, each_result, parallel_width
 from .store import Lock, StoreSink, done_chunks, prepare
 from .store import read_sweep as read_sweep  # the public reader of a sweep table (the store owns it)
+from .sweep_chunk import ChunkTask, Columns, compute_chunk, kept_days, sample_columns, task_rows, trajectory_columns
 from .sweep_result import SweepResult
 
 
-@dataclass(frozen=True)
-class ChunkTask:
-    """Everything a worker needs to compute one chunk: a few kilobytes."""
-
-    design: dict
-    index: int
-    scenarios: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
-    days: float
-    trajectories: tuple[str, ...] = ()
-    every: float = 7.0
-    #: The piece of the chunk's rows this task computes (from, to: positions in the chunk); None: all.
-    piece: tuple[int, int] | None = None
-
-
-def _rows(task: ChunkTask) -> tuple[Design, np.ndarray, np.ndarray]:
-    """The task's design, sample ids and sampled values (its piece of the chunk)."""
-    design = Design.from_dict(task.design)
-    rows = design.chunk_rows(task.index)
-    sample_ids = np.arange(rows.start, rows.stop, dtype=np.int64)
-    x = design.chunk(task.index)  # the whole chunk's draw (a Latin hypercube is drawn chunk by chunk)
-    if task.piece is not None:
-        lo, hi = task.piece
-        sample_ids, x = sample_ids[lo:hi], x[lo:hi]
-    return design, sample_ids, x
-
-
-def kept_days(task: ChunkTask) -> np.ndarray:
-    """The days trajectories are kept at [day]: every ``every`` days from 0 (none without trajectories)."""
-    return np.arange(0.0, task.days + 1e-9, task.every) if task.trajectories else np.empty(0)
+def frames(columns: dict[str, list[Columns]]) -> dict[str, pd.DataFrame]:
+    """A chunk's tables from the columns its worker computed (:func:`~.sweep_chunk.compute_chunk`): each
+    scenario's rows after the one before."""
+    out = {"samples": pd.DataFrame(columns["samples"][0]),
+           "outcomes": pd.concat([pd.DataFrame(part) for part in columns["outcomes"]], ignore_index=True)}
+    if "trajectories" in columns:
+        parts = columns["trajectories"]
+        out["trajectories"] = pd.concat([pd.DataFrame(part) for part in parts], ignore_index=True) if parts \
+            else pd.DataFrame()
+    return out
 
 
 def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
     """Compute one chunk of a sweep (or a piece of one) under each scenario; returns its tables."""
-    design, sample_ids, x = _rows(task)
-    samples = pd.DataFrame(x, columns=list(design.names))
-    samples.insert(0, "sample_id", sample_ids)
-    outcome_frames, traj_frames = [], []
-    kept = kept_days(task)
-    for label, base in task.scenarios:
-        result = evaluate(overlay(dict(base), design.names, x), task.days, keep=task.trajectories, at=kept)
-        frame = pd.DataFrame({"sample_id": sample_ids, "scenario": label, "status": result.status.astype(str),
-                              "message": result.message.astype(str), **result.outcomes})
-        outcome_frames.append(frame)
-        if task.trajectories:
-            traj_frames.append(trajectory_frame(sample_ids, label, result.days, result.trajectories))
-    out = {"samples": samples, "outcomes": pd.concat(outcome_frames, ignore_index=True)}
-    if task.trajectories:
-        out["trajectories"] = pd.concat(traj_frames, ignore_index=True) if traj_frames else pd.DataFrame()
-    return out
-
-
-def trajectory_frame(sample_ids: np.ndarray, label: str, days: np.ndarray,
-                     values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One scenario's trajectories table: a row per sample and kept day; ``values`` name -> (samples, days)."""
-    return pd.DataFrame({"sample_id": np.repeat(sample_ids, days.size), "scenario": label,
-                         "day": np.tile(days, sample_ids.size),
-                         **{name: np.asarray(v).reshape(-1) for name, v in values.items()}})
+    return frames(compute_chunk(task))
 
 
 # --------------------------------------------------------------------------------------
@@ -276,8 +234,9 @@ def _sweep_locked(design: Design, scenarios: Sequence[tuple[str, ParameterSet]],
     sink = StoreSink(out, manifest, design.n_chunks, done)
     bar = _Progress(design.rows, sum(len(design.chunk_rows(i)) for i in done), design.n_chunks, len(done), progress)
     try:
-        for k, tables in each_result(run_chunk, tasks, workers, client, on_lost=failed_chunk):
+        for k, columns in each_result(compute_chunk, tasks, workers, client, on_lost=failed_columns):
             i = tasks[k].index
+            tables = frames(columns)
             waiting.setdefault(i, {})[k] = tables
             bar.update(len(tables["samples"]), chunk_done=len(waiting[i]) == expected[i])
             if len(waiting[i]) == expected[i]:  # the chunk's last piece: write the chunk whole
@@ -335,22 +294,25 @@ def joined(parts: Sequence[dict[str, pd.DataFrame]], labels: Sequence[str]) -> d
     return out
 
 
-def failed_chunk(task: ChunkTask, message: str) -> dict[str, pd.DataFrame]:
-    """A chunk's (or piece's) tables when it could not be computed: its samples, and every outcome
+def failed_columns(task: ChunkTask, message: str) -> dict[str, list[Columns]]:
+    """A chunk's (or piece's) columns when it could not be computed: its samples, and every outcome
     NaN with status ``failed`` and ``message``."""
-    design, sample_ids, x = _rows(task)
-    samples = pd.DataFrame(x, columns=list(design.names))
-    samples.insert(0, "sample_id", sample_ids)
-    frames = [pd.DataFrame({"sample_id": sample_ids, "scenario": label, "status": "failed", "message": message,
-                            **{k: np.full(len(sample_ids), np.nan) for k in OUTCOMES}})
-              for label, _ in task.scenarios]
-    out = {"samples": samples, "outcomes": pd.concat(frames, ignore_index=True)}
+    design, sample_ids, x = task_rows(task)
+    nan = {k: np.full(len(sample_ids), np.nan) for k in OUTCOMES}
+    out: dict[str, list[Columns]] = {
+        "samples": [sample_columns(design, sample_ids, x)],
+        "outcomes": [{"sample_id": sample_ids, "scenario": label, "status": "failed", "message": message, **nan}
+                     for label, _ in task.scenarios]}
     if task.trajectories:  # NaN at every kept day, as for a sample that fails in a computed chunk
         kept = kept_days(task)
-        nan = {name: np.full((sample_ids.size, kept.size), np.nan) for name in task.trajectories}
-        out["trajectories"] = pd.concat([trajectory_frame(sample_ids, label, kept, nan) for label, _ in task.scenarios],
-                                        ignore_index=True)
+        empty = {name: np.full((sample_ids.size, kept.size), np.nan) for name in task.trajectories}
+        out["trajectories"] = [trajectory_columns(sample_ids, label, kept, empty) for label, _ in task.scenarios]
     return out
+
+
+def failed_chunk(task: ChunkTask, message: str) -> dict[str, pd.DataFrame]:
+    """A chunk's (or piece's) tables when it could not be computed (:func:`failed_columns`)."""
+    return frames(failed_columns(task, message))
 
 
 def _connect(scheduler: str) -> Any:
