@@ -281,3 +281,16 @@ def test_parallel_width_counts_what_can_run_at_once(monkeypatch):
     assert parallel_width(client=_Cluster(6)) == 2  # each_result keeps two items a worker in flight
     assert parallel_width(client=_Cluster(4, 1)) == 4
     assert parallel_width(client=_Cluster()) == 1
+
+
+def _socket_family(item: object) -> int:
+    return int(item.family)  # type: ignore[attr-defined]
+
+
+def test_items_go_to_a_local_pool_as_multiprocessing_would_send_them():
+    """Items are pickled before they are sent (so that a worker freezes before unpacking one) with
+    multiprocessing's own pickler, which sends what plain pickle cannot (a socket, say)."""
+    import socket
+
+    with socket.socket() as one, socket.socket() as two:
+        assert map_in_processes(_socket_family, [one, two], workers=2) == [int(one.family)] * 2

@@ -80,10 +80,12 @@ def test_the_model_is_compiled_once_in_a_process_of_its_own_before_workers_start
     assert jit_cache.compile_once() is False  # on disk: nothing to do
 
 
-def test_the_mark_is_for_this_core_folder_and_jit_source(tmp_path, monkeypatch):
+def test_on_disk_needs_numbas_index_where_numba_looks_and_the_mark_for_this_core_and_jit_source(tmp_path,
+                                                                                                monkeypatch):
     """Numba files its cache under the absolute path of core/ and checks jit.py's time and size: code
-    compiled for another copy of the package, or before jit.py changed, is not taken as on disk. (On a
-    copy of core/: the package's own jit.py is not touched, which other test processes load.)"""
+    compiled for another copy of the package, or before jit.py changed, or a mark left where the code
+    itself was deleted, is not taken as on disk. (On a copy of core/: the package's own jit.py is not
+    touched, which other test processes load.)"""
     import os
     import shutil
 
@@ -95,6 +97,10 @@ def test_the_mark_is_for_this_core_folder_and_jit_source(tmp_path, monkeypatch):
     monkeypatch.setenv("SANCTIONS_MODEL_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(jit_cache, "_MARKED", False)
     jit_cache.mark_loaded()
+    assert not jit_cache.on_disk()  # a mark, but no compiled code where Numba looks
+    index = jit_cache._index()
+    index.parent.mkdir(parents=True)
+    (index.parent / index.name.replace("*", "123")).write_bytes(b"")
     assert jit_cache.on_disk()
     stat = (core / "jit.py").stat()
     os.utime(core / "jit.py", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
@@ -105,7 +111,6 @@ def test_the_mark_is_for_this_core_folder_and_jit_source(tmp_path, monkeypatch):
     shutil.copytree(core, other)
     os.utime(other / "jit.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))
     monkeypatch.setattr(jit_cache, "_CORE", other)
-    assert jit_cache.directory() == str(tmp_path / "cache" / Path(jit_cache.directory()).name)
     assert not jit_cache.on_disk()  # the same sources in another folder: Numba files them apart
     monkeypatch.setattr(jit_cache, "_CORE", core)
     monkeypatch.setenv("NUMBA_DISABLE_JIT", "1")  # nothing is compiled: no compile, and no mark

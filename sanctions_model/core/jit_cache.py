@@ -38,7 +38,8 @@ _MARKED = False
 STALE_DAYS = 30.0
 #: The name of a directory of compiled code (:func:`directory`): Numba's version and a digest.
 _NAME = re.compile(r"numba-[\w.+]+-[0-9a-f]{16}")
-_CORE = Path(__file__).resolve().parent
+#: ``core/`` as Numba names it (the absolute path of the modules' files, symbolic links not followed).
+_CORE = Path(os.path.abspath(__file__)).parent
 
 
 def _numba_version() -> str:
@@ -76,10 +77,21 @@ def _jit_disabled() -> bool:
     return os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
 
 
+def _index() -> Path:
+    """Where Numba keeps the index of the stepping loop's compiled code for this Python and ``core/``
+    (its folder is named by the absolute path of ``core/``: ``numba.core.caching``'s
+    ``UserProvidedCacheLocator``)."""
+    folder = f"{_CORE.name}_{hashlib.sha1(str(_CORE).encode()).hexdigest()}"
+    return Path(directory()) / folder / f"jit.step_each-*.py{sys.version_info[0]}{sys.version_info[1]}.nbi"
+
+
 def on_disk() -> bool:
-    """Whether the compiled model is on disk for this process to load (a process with this Python,
-    ``core/`` and ``jit.py`` has run it: :func:`mark_loaded`)."""
-    return _mark().exists()
+    """Whether the compiled model is on disk for this process to load: Numba's index of it, where
+    Numba would look, and the mark of a process with this Python, ``core/`` and ``jit.py`` that ran it
+    (:func:`mark_loaded`). (A directory shared between machines of different processors can still
+    say so where Numba, which files code by processor too, then compiles afresh.)"""
+    index = _index()
+    return _mark().exists() and any(index.parent.glob(index.name))
 
 
 def mark_loaded() -> None:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextvars import ContextVar
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
 from ..core import jit_cache
@@ -369,7 +370,9 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
     outside, out of memory): the items it had in flight run once more in a new pool; an item in
     flight when a second pool breaks gets ``on_lost(item, why)`` as its result (``why``: what
     happened, in words), or raises :class:`WorkerError` without ``on_lost``.
-    ``fn`` must be a module-level function; each call starts and ends with :func:`release_memory`.
+    ``fn`` must be a module-level function and each item must pickle (a local pool's items are pickled
+    here, so that an item that cannot be is refused at once); each call starts and ends with
+    :func:`release_memory`.
     """
     if client is not None and len(items) > 1:
         yield from _each_on_dask(fn, items, client)
@@ -393,8 +396,8 @@ def each_result(fn: Callable[[T], R], items: Sequence[T], workers: int | None = 
                     while queue and len(pending) < 2 * n:
                         i = queue[0]  # off the queue only once submitted (a broken pool refuses it)
                         with worker_environment():  # a spawned pool starts its workers as work is submitted
-                            future = pool.submit(call_in_worker, fn, pickle.dumps(items[i], pickle.HIGHEST_PROTOCOL),
-                                                 packed=True)
+                            payload = bytes(ForkingPickler.dumps(items[i], pickle.HIGHEST_PROTOCOL))
+                            future = pool.submit(call_in_worker, fn, payload, packed=True)
                         pending[future] = i
                         queue.pop(0)
                     finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)

@@ -56,6 +56,12 @@ def frames(columns: dict[str, list[Columns]]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def trajectory_frame(sample_ids: np.ndarray, label: str, days: np.ndarray,
+                     values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One scenario's trajectories table: a row per sample and kept day; ``values`` name -> (samples, days)."""
+    return pd.DataFrame(trajectory_columns(sample_ids, label, days, values))
+
+
 def run_chunk(task: ChunkTask) -> dict[str, pd.DataFrame]:
     """Compute one chunk of a sweep (or a piece of one) under each scenario; returns its tables."""
     return frames(compute_chunk(task))

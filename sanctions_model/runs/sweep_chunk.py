@@ -1,7 +1,7 @@
 """What a worker computes for one chunk of a sweep (``sweep.py`` cuts the work and writes the tables):
 the chunk's rows rebuilt from the design, evaluated under each scenario, returned as columns of
 NumPy arrays. No pandas here: a worker that imports only this, the model and the sampler starts about
-0.2 s sooner; the driver makes the tables (``sweep.frames``).
+0.3 s sooner; the driver makes the tables (``sweep.frames``).
 """
 
 from __future__ import annotations
