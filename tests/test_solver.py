@@ -146,11 +146,19 @@ def test_a_state_that_becomes_non_finite_on_the_output_grid_is_a_solver_error_me
 
     # the compiled check: a step's points are written until one is not finite, which stops the writing
     grid, out = np.arange(6.0), np.zeros((2, 1, 6))
-    q = np.array([[1.0, 2.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
-    assert jit.write_points(out, 0, grid, 0.5, 3.0, 2.5, np.array([1.0, 1.0]), q)
+    # the stages' rates k (3 stages of 2 stocks) and an interpolant's table P (3 x 4): q = P.T @ k
+    k = np.array([[1.0, 2.0], [0.0, 0.0], [0.0, 0.0]])
+    table = np.zeros((3, 4))
+    table[0, 0] = 1.0
+    dense, point = np.full((4, 2), np.nan), np.full(2, np.nan)  # scratch, whatever it held
+    assert jit.write_points(out, 0, grid, 0.5, 3.0, 2.5, np.array([1.0, 1.0]), table, k, dense, point)
     np.testing.assert_allclose(out[:, 0, 1:4].T, [[1.5, 2.0], [2.5, 4.0], [3.5, 6.0]])
+    np.testing.assert_array_equal(dense, table.T @ k)
     out[:] = 0.0
-    assert not jit.write_points(out, 0, grid, 0.5, 3.0, 2.5, np.array([1.0, np.nan]), q)
+    assert not jit.write_points(out, 0, grid, 0.5, 3.0, 2.5, np.array([1.0, np.nan]), table, k, dense, point)
+    assert not out.any()
+    # a step that covers no point writes nothing
+    assert jit.write_points(out, 0, grid, 1.25, 1.75, 0.5, np.array([np.nan, np.nan]), table, k, dense, point)
     assert not out.any()
     # and what the engine makes of a member the compiled loop reports so
     real = jit.step_each

@@ -199,15 +199,24 @@ try:
         return out
 
     @numba.njit(error_model="numpy", cache=True)
-    def _rates(t: float, y: np.ndarray, record: np.ndarray, values: np.ndarray, ref: np.ndarray,
-               fields: np.ndarray, v0: np.ndarray, rate: np.ndarray, a: float, t_hi: float) -> np.ndarray:
-        """One member's rates at ``t`` (clipped to ``t_hi``: its segment's side of the segment's end), its
-        schedules set first in its record (``values``, the record's numbers) from their values ``v0`` at
-        the segment's start ``a`` and their rates."""
+    def _rates_into(out: np.ndarray, t: float, y: np.ndarray, record: np.ndarray, values: np.ndarray,
+                    ref: np.ndarray, fields: np.ndarray, v0: np.ndarray, rate: np.ndarray, a: float,
+                    t_hi: float) -> None:
+        """One member's rates at ``t`` (clipped to ``t_hi``: its segment's side of the segment's end) written
+        into ``out``, its schedules set first in its record (``values``, the record's numbers) from their
+        values ``v0`` at the segment's start ``a`` and their rates."""
         tt = min(t, t_hi)
         for s in range(fields.size):
             values[fields[s]] = v0[s] + rate[s] * (tt - a)
-        return model.derivatives(tt, y, record, ref)  # type: ignore[arg-type]  # records, read as the dicts are
+        model.derivatives_into(out, tt, y, record, ref)  # type: ignore[arg-type]  # records, read as dicts are
+
+    @numba.njit(error_model="numpy", cache=True)
+    def _rates(t: float, y: np.ndarray, record: np.ndarray, values: np.ndarray, ref: np.ndarray,
+               fields: np.ndarray, v0: np.ndarray, rate: np.ndarray, a: float, t_hi: float) -> np.ndarray:
+        """:func:`_rates_into` as a new array."""
+        out = np.empty_like(y)
+        _rates_into(out, t, y, record, values, ref, fields, v0, rate, a, t_hi)
+        return out
 
     @numba.njit(error_model="numpy", cache=True)
     def segment_starts(base: np.ndarray, change: np.ndarray, start: np.ndarray, phase: np.ndarray,
@@ -274,22 +283,37 @@ try:
 
     @numba.njit(error_model="numpy", cache=True)
     def write_points(out: np.ndarray, i: int, grid: np.ndarray, t_old: float, t_new: float, h: float,
-                     y_old: np.ndarray, q: np.ndarray) -> bool:
+                     y_old: np.ndarray, p_tab: np.ndarray, k_st: np.ndarray, q: np.ndarray, value: np.ndarray) -> bool:
         """Write member ``i``'s output points in ``(t_old, t_new]`` from a step's dense output
-        (``y_old + sum_o q[o] h x^(o + 1)``, ``x = (t - t_old) / h``; ``q``: ``(order, N_STATES)``, the pair's
-        interpolant); False, and nothing more written, at a point that is not finite."""
+        (``y_old + sum_o q[o] h x^(o + 1)``, ``x = (t - t_old) / h``, ``q = p_tab.T @ k_st``: the pair's
+        interpolant, ``(order, N_STATES)``, worked out only for a step that covers a point); False, and
+        nothing more written, at a point that is not finite. ``q`` and ``value`` (``(N_STATES,)``) are
+        scratch: nothing is allocated, once for each of a run's hundreds of steps and points."""
         first = np.searchsorted(grid, t_old, side="right")
         last = np.searchsorted(grid, t_new, side="right")
+        if first == last:
+            return True
+        n_states = y_old.size
+        for o in range(q.shape[0]):
+            for m in range(n_states):
+                total = 0.0
+                for j in range(k_st.shape[0]):
+                    total += p_tab[j, o] * k_st[j, m]
+                q[o, m] = total
         for g in range(first, last):
             x = (grid[g] - t_old) / h
             power = h
-            value = y_old.copy()
+            for m in range(n_states):
+                value[m] = y_old[m]
             for o in range(q.shape[0]):
                 power *= x
-                value += power * q[o]
-            if not np.isfinite(value).all():
-                return False
-            out[:, i, g] = value
+                for m in range(n_states):
+                    value[m] += power * q[o, m]
+            for m in range(n_states):
+                if not np.isfinite(value[m]):
+                    return False
+            for m in range(n_states):
+                out[m, i, g] = value[m]
         return True
 
     @numba.njit(error_model="numpy", cache=True)
@@ -315,6 +339,8 @@ try:
         y_left = np.zeros((n_states, n))
         evaluations = np.zeros(n, dtype=np.int64)
         k_st = np.zeros((s + 1, n_states))
+        dense = np.zeros((p_tab.shape[1], n_states))  # write_points' scratch
+        point = np.zeros(n_states)
         t_end = edges[0, 0]
         for k in range(edges.shape[1]):
             if np.isfinite(edges[0, k]):
@@ -322,6 +348,8 @@ try:
         for i in range(n):
             record, row, member_ref = records[i], values[i], ref[i]
             y = y0[:, i].copy()
+            y_new = np.empty(n_states)  # each step's new state, and its stages' trial states (no allocation a stage)
+            trial = np.empty(n_states)
             seg = 0
             t = edges[i, 0]
             a, b = edges[i, 0], edges[i, 1]
@@ -359,24 +387,23 @@ try:
                 spacing = abs(np.nextafter(t, np.inf) - t)
                 h = max(h, 10 * spacing)
                 hu = min(h, b - t)
-                y_new = y
                 bad = False
                 for st in range(1, s + 1):
-                    arg = y.copy()
+                    arg = y_new if st == s else trial  # the last stage's state is the step's new state
+                    for m in range(n_states):
+                        arg[m] = y[m]
                     for j in range(st):
                         weight = w[st, j] * hu
                         if weight != 0.0:
                             for m in range(n_states):
                                 arg[m] += weight * k_st[j, m]
-                    k_st[st] = _rates(t + c[st] * hu, arg, record, row, member_ref, fields, v0[i, seg], rate[i, seg],
-                                      a, t_hi)
+                    _rates_into(k_st[st], t + c[st] * hu, arg, record, row, member_ref, fields, v0[i, seg],
+                                rate[i, seg], a, t_hi)
                     calls += 1
                     evaluations[i] += 1
                     if not _finite(k_st[st]):
                         bad = True
                         break
-                    if st == s:
-                        y_new = arg
                 if calls > max_calls:
                     status[i], segment[i], t_left[i], y_left[:, i] = STALLED, seg, t, y
                     return status, segment, t_left, y_left, evaluations, np.array([i])
@@ -416,11 +443,11 @@ try:
                     else:
                         h = hu * grow
                     rejected = False
-                    if not write_points(out, i, grid, t, t_new, hu, y, p_tab.T @ k_st):
+                    if not write_points(out, i, grid, t, t_new, hu, y, p_tab, k_st, dense, point):
                         status[i], segment[i], t_left[i], y_left[:, i] = NON_FINITE_OUTPUT, seg, t, y
                         return status, segment, t_left, y_left, evaluations, np.array([i])
                     t = t_new
-                    y = y_new
+                    y, y_new = y_new, y  # the new state in place of the old, whose array the next step fills
                     k_st[0] = k_st[s]
                     if ended:
                         if b >= t_end:

@@ -832,12 +832,19 @@ def auxiliaries_of(keys: Iterable[str], t: float | Array, y: Array, p: Params, r
 
 def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     """Right-hand side ``dy/dt`` [each stock's unit per day], shape ``(N_STATES, n)``."""
+    d = np.empty_like(y)
+    derivatives_into(d, t, y, p, ref)
+    return d
+
+
+def derivatives_into(d: Array, t: float, y: Array, p: Params, ref: Params) -> None:
+    """:func:`derivatives` written into ``d`` (the shape of ``y``): the compiled stepper's stages fill
+    their rows of its stage table so, without an array made for each of a run's thousand evaluations."""
     p = at_time(t, p)
     econ = _economy(t, y, p)
     fisc = econ.fiscal
     core = _decision(t, y, p, ref)
     war = core.war
-    d = np.empty_like(y)
     d[IDX["sanctions_effective"]] = (econ.sanctions_target - y[IDX["sanctions_effective"]]) / p[
         "evasion.implementation_delay_days"]
     d[IDX["evasion"]] = (econ.evasion_indicated - y[IDX["evasion"]]) / p["evasion.adaptation_days"]
@@ -881,7 +888,6 @@ def derivatives(t: float, y: Array, p: Params, ref: Params) -> Array:
     d[IDX["reference_power_russia"]] = imposed * (war.power_russia - y[IDX["reference_power_russia"]]) / TRACKING_DAYS
     d[IDX["reference_power_ukraine"]] = (imposed * (war.power_ukraine - y[IDX["reference_power_ukraine"]])
                                          / TRACKING_DAYS)
-    return d
 
 
 def initial_state(p: Params) -> tuple[Array, dict[str, Array]]:
