@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .model import FLOWS, IDX, STATE_NAMES, STATES, auxiliaries_of, decision
 from .rows import RowsOf
 from .schedules import at_time
-from .solve import BatchSolution
 from .system import DAYS_PER_YEAR, REPORTED_FLOWS
+
+if TYPE_CHECKING:  # the solver (and SciPy's) is not imported where only the outcomes' names are read
+    from .solve import BatchSolution
 
 # Trajectory column -> (auxiliary key, whether it is a daily flow to report per year), as system.py declares.
 _FLOW_SOURCES: dict[str, tuple[str, bool]] = {flow.name: (flow.source, flow.per_year) for flow in REPORTED_FLOWS}

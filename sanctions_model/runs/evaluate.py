@@ -20,7 +20,6 @@ import numpy as np
 
 from ..core.model import N_STATES, REFERENCES
 from ..core.outcomes import OUTCOMES, compute, trajectory_values
-from ..core.solve import as_batch, integrate
 from ..errors import InputError, SolverError
 from .designs import overlay
 
@@ -167,6 +166,10 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
     if not ((at >= 0.0) & (at <= days)).all():  # NaN too
         raise InputError(f"days to keep trajectories at must lie between 0 and {days:g}; got "
                          f"{', '.join(f'{d:g}' for d in at[~((at >= 0.0) & (at <= days))][:5])}")
+    # the solver (and SciPy's integrators, 0.3 to 0.5 s to import) loads here, where a batch is integrated, not in
+    # a driver that only imports this module to send batches to its workers
+    from ..core.solve import as_batch, integrate
+
     values = as_batch(values)  # scalars and arrays of one length, every one of length n
     n = len(next(iter(values.values())))
     try:
