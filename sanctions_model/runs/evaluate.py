@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +23,18 @@ from ..core.model import N_STATES, REFERENCES
 from ..core.outcomes import OUTCOMES, compute, trajectory_values
 from ..errors import InputError, SolverError
 from .designs import overlay
+
+if TYPE_CHECKING:
+    from ..core.solve import BatchSolution
+
+
+def integrate(values: Mapping[str, Any], days: float, **options: Any) -> BatchSolution:
+    """The solver, :func:`sanctions_model.core.solve.integrate`, imported on first use: a driver that imports
+    this module only to send batches to its workers (a sweep's) never loads it, nor SciPy's integrators (0.3
+    to 0.5 s of its start). Every batch here, and every run of ``run.py``, is integrated through this name."""
+    from ..core.solve import integrate as solve
+
+    return solve(values, days, **options)
 
 
 @dataclass(frozen=True)
@@ -166,9 +179,7 @@ def evaluate(values: Mapping[str, np.ndarray], days: float, *, keep: Sequence[st
     if not ((at >= 0.0) & (at <= days)).all():  # NaN too
         raise InputError(f"days to keep trajectories at must lie between 0 and {days:g}; got "
                          f"{', '.join(f'{d:g}' for d in at[~((at >= 0.0) & (at <= days))][:5])}")
-    # the solver (and SciPy's integrators, 0.3 to 0.5 s to import) loads here, where a batch is integrated, not in
-    # a driver that only imports this module to send batches to its workers
-    from ..core.solve import as_batch, integrate
+    from ..core.solve import as_batch  # with the solver, on first use (see integrate)
 
     values = as_batch(values)  # scalars and arrays of one length, every one of length n
     n = len(next(iter(values.values())))

@@ -22,6 +22,7 @@ from ..core.model import FLOWS, STATE_NAMES, STATES
 from ..core.outcomes import OUTCOMES, compute, trajectory_values
 from ..errors import InputError, SolverError, suggest
 from ..inputs.params import ParameterSet, hard_bounds, load_params
+from .evaluate import integrate
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -208,8 +209,6 @@ def simulate(
                          "applied: sm.load_params(scenario, overrides) makes one).")
     elif not isinstance(params, ParameterSet):
         raise InputError(f"params must be a ParameterSet (from sm.load_params), got {type(params).__name__}.")
-    from ..core.solve import integrate  # here, as in evaluate.py: only where a run is integrated
-
     sol = integrate(params.values(), days, step=step, rtol=rtol)
     values = trajectory_values(sol, [*STATE_NAMES, *FLOWS], np.arange(sol.t.size))
     outcomes = {k: v[0] for k, v in compute(sol).items()}
