@@ -473,6 +473,20 @@ class Interrupted(Exception):
     """Stopped by Ctrl-C or SIGTERM; the message says what was kept."""
 
 
+def _by_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C's ``KeyboardInterrupt`` (or SIGTERM's, :func:`_terminate_as_interrupt`) or was
+    caused by it. A signal's handler runs between two steps of Python code; where that code was called by
+    a compiled extension that does not look for it (Numba's, Arrow's), Python reports a ``SystemError``
+    ("... returned a result with an exception set") whose cause is the interrupt."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+
+
 def _chunks_written(out: str) -> int:
     import json
     from pathlib import Path
@@ -531,7 +545,9 @@ def _cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> None:
         out = run_sweep(design, scenarios, args.out, days=args.days, trajectories=args.trajectories,
                         every=args.every, workers=args.workers, scheduler=args.scheduler, progress=args.progress,
                         on_chunk=ran.append, log=log)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not _by_interrupt(exc):
+            raise
         written = _chunks_written(args.out)
         raise Interrupted(f"{written} of {design.n_chunks} chunks written in {args.out}; run the same command to "
                           "resume.") from None
@@ -808,7 +824,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Interrupted as exc:
         print(f"sanctions-model: interrupted: {exc}", file=sys.stderr)
         return 130
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not _by_interrupt(exc):
+            raise
         print("sanctions-model: interrupted; nothing was written (outputs are written whole or not at all).",
               file=sys.stderr)
         return 130

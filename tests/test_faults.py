@@ -89,6 +89,37 @@ def test_an_interrupted_sweep_says_how_many_chunks_it_kept(tmp_path, sig):
         assert resumed.returncode == 0 and f"resuming: {kept} of {CHUNKS}" in resumed.stderr
 
 
+
+@pytest.mark.parametrize("where", ["sweep", "command"])
+def test_an_interrupt_reported_by_compiled_code_as_a_system_error_is_an_interrupt(tmp_path, monkeypatch, where):
+    """A signal whose handler raised while compiled code (Numba's, Arrow's) was calling back into Python
+    comes out as ``SystemError: ... returned a result with an exception set``, caused by the
+    ``KeyboardInterrupt``: once in CI, a SIGTERM'd sweep ended so, with a traceback and status 1."""
+    from sanctions_model.runs import sweep
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("<built-in function step_each> returned a result with an exception set") from exc
+
+    def broken(*args, **kwargs):
+        raise SystemError("a SystemError of its own")
+
+    from sanctions_model import cli
+
+    # in the sweep's own handling (which says what was kept), or else in the command's
+    target, name = (sweep, "run_sweep") if where == "sweep" else (cli.COMMANDS, "sweep")
+    replace = monkeypatch.setattr if where == "sweep" else monkeypatch.setitem
+    replace(target, name, interrupted)
+    res = run_cli(*SWEEP, "--workers", "1", "--out", tmp_path / "s")
+    said = "interrupted: 0 of 100 chunks written" if where == "sweep" else "sanctions-model: interrupted; nothing"
+    assert res.returncode == 130 and said in res.stderr and "Traceback" not in res.stderr, res.stderr
+    replace(target, name, broken)
+    with pytest.raises(SystemError, match="of its own"):  # any other SystemError is not taken for an interrupt
+        run_cli(*SWEEP, "--workers", "1", "--out", tmp_path / "t")
+
+
 def test_kill_9_leaves_no_worker_behind(tmp_path):
     proc = subprocess.Popen([*CLI, *SWEEP, "--workers", "2", "--out", str(tmp_path / "s")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
