@@ -89,12 +89,12 @@ def test_an_interrupted_sweep_says_how_many_chunks_it_kept(tmp_path, sig):
         assert resumed.returncode == 0 and f"resuming: {kept} of {CHUNKS}" in resumed.stderr
 
 
-
 @pytest.mark.parametrize("where", ["sweep", "command"])
 def test_an_interrupt_reported_by_compiled_code_as_a_system_error_is_an_interrupt(tmp_path, monkeypatch, where):
     """A signal whose handler raised while compiled code (Numba's, Arrow's) was calling back into Python
     comes out as ``SystemError: ... returned a result with an exception set``, caused by the
     ``KeyboardInterrupt``: once in CI, a SIGTERM'd sweep ended so, with a traceback and status 1."""
+    from sanctions_model import cli
     from sanctions_model.runs import sweep
 
     def interrupted(*args, **kwargs):
@@ -105,8 +105,6 @@ def test_an_interrupt_reported_by_compiled_code_as_a_system_error_is_an_interrup
 
     def broken(*args, **kwargs):
         raise SystemError("a SystemError of its own")
-
-    from sanctions_model import cli
 
     # in the sweep's own handling (which says what was kept), or else in the command's
     target, name = (sweep, "run_sweep") if where == "sweep" else (cli.COMMANDS, "sweep")

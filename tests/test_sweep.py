@@ -305,7 +305,7 @@ def test_a_sweep_worker_imports_no_pandas():
 def test_a_sweep_driver_imports_no_solver():
     """The driver of a sweep (the command line and the sweep's module, which sends chunks to workers and
     writes their tables) leaves the solver and SciPy's integrators (0.3 to 0.5 s to import) to the
-    workers, which import them where a batch is integrated (runs/evaluate.py, runs/run.py)."""
+    workers, which import them where a batch is first integrated (runs/evaluate.integrate)."""
     code = ("import sys\nimport sanctions_model.cli, sanctions_model.runs.sweep\n"
             "print('sanctions_model.core.solve' in sys.modules, 'scipy.integrate' in sys.modules)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
