@@ -160,6 +160,14 @@ def test_a_state_that_becomes_non_finite_on_the_output_grid_is_a_solver_error_me
     # a step that covers no point writes nothing
     assert jit.write_points(out, 0, grid, 1.25, 1.75, 0.5, np.array([np.nan, np.nan]), table, k, dense, point)
     assert not out.any()
+    # the interpolant of a full table (7 stages, order 4, as RK45's): the points are those of P.T @ k
+    rng = np.random.default_rng(3)
+    table, k, y_old = rng.normal(size=(7, 4)), rng.normal(size=(7, 2)), rng.normal(size=2)
+    dense = np.zeros((4, 2))
+    assert jit.write_points(out, 0, grid, 0.5, 3.0, 2.5, y_old, table, k, dense, point)
+    x = (grid[1:4] - 0.5) / 2.5
+    expected = y_old + sum(np.outer(2.5 * x ** (o + 1), (table.T @ k)[o]) for o in range(4))
+    np.testing.assert_allclose(out[:, 0, 1:4].T, expected, rtol=1e-12)
     # and what the engine makes of a member the compiled loop reports so
     real = jit.step_each
 

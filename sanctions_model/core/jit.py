@@ -287,8 +287,9 @@ try:
         """Write member ``i``'s output points in ``(t_old, t_new]`` from a step's dense output
         (``y_old + sum_o q[o] h x^(o + 1)``, ``x = (t - t_old) / h``, ``q = p_tab.T @ k_st``: the pair's
         interpolant, ``(order, N_STATES)``, worked out only for a step that covers a point); False, and
-        nothing more written, at a point that is not finite. ``q`` and ``value`` (``(N_STATES,)``) are
-        scratch: nothing is allocated, once for each of a run's hundreds of steps and points."""
+        nothing more written, at a point that is not finite. ``q`` (``(order, N_STATES)``) and ``value``
+        (``(N_STATES,)``) are scratch, so that nothing is allocated for each of a run's hundreds of steps
+        and points."""
         first = np.searchsorted(grid, t_old, side="right")
         last = np.searchsorted(grid, t_new, side="right")
         if first == last:
