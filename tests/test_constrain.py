@@ -416,7 +416,7 @@ def test_the_constraint_runs_unchanged_on_a_dask_cluster(small, history):
     """Issue 16: the same prior on a Dask cluster keeps the same members with the same weights (the
     10^6-member run is ``benchmarks/constrain_throughput.py --scheduler ADDRESS -n 1000000``)."""
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         with sm.execution(scheduler=cluster.scheduler_address, progress=False):
             remote = con.constrain(240, 7, params=history, rows=120)
     np.testing.assert_array_equal(remote.accepted, small.accepted)

@@ -132,7 +132,7 @@ def test_progress_is_shown_when_asked_and_silent_otherwise(tmp_path):
 
 def test_compare_runs_on_a_dask_scheduler_with_the_same_numbers(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         with execution(scheduler=cluster.scheduler_address, progress=False):
             remote = run_ensemble(["status_quo", "hard_way"], 90, 2500, seed=4)
     local = run_ensemble(["status_quo", "hard_way"], 90, 2500, seed=4, workers=1)

@@ -158,7 +158,7 @@ def test_dask_local_cluster_equals_local_run(tmp_path):
     design = Design.build("lhs", load_params(), 12, seed=5, chunk_size=4)
     run_sweep(design, _scenarios("status_quo", "us_aid_cut"), tmp_path / "local", workers=1,
               trajectories=["strain", "oil_revenue"], every=30)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             run_sweep(design, _scenarios("status_quo", "us_aid_cut"), tmp_path / "dask", client=client,
                       trajectories=["strain", "oil_revenue"], every=30)
@@ -169,7 +169,7 @@ def test_dask_local_cluster_equals_local_run(tmp_path):
 
 def test_cli_runs_on_a_dask_scheduler(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         res = _cli("sweep", "-n", "6", "--chunk-size", "3", "--days", "60", "--scheduler", cluster.scheduler_address,
                    "--out", str(tmp_path / "d"))
     assert res.returncode == 0, res.stderr
