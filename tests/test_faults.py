@@ -89,6 +89,24 @@ def test_an_interrupted_sweep_says_how_many_chunks_it_kept(tmp_path, sig):
         assert resumed.returncode == 0 and f"resuming: {kept} of {CHUNKS}" in resumed.stderr
 
 
+def test_ctrl_c_in_a_terminal_stops_a_sweep_on_workers_without_their_tracebacks(tmp_path):
+    """A terminal's Ctrl-C reaches every process of the command's group, the workers too: they leave it
+    to the process that started them, which says what it kept and ends them, with no worker's traceback."""
+    out = tmp_path / "s"
+    proc = subprocess.Popen([*CLI, *INTERRUPTED, "--workers", "2", "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_terminal, start_new_session=True)
+    assert _wait_for(lambda: len(_children(proc.pid)) >= 2)
+    assert _wait_for(lambda: _chunks_done(out) >= 2)
+    assert proc.poll() is None, "the sweep finished before the signal: the test needs a longer sweep"
+    workers = _children(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert f"interrupted: {_chunks_done(out)} of {CHUNKS} chunks written in {out}" in err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert _wait_for(lambda: not any(_alive(w) for w in workers), timeout=15), "workers outlived the command"
+
+
 @pytest.mark.parametrize("where", ["sweep", "command"])
 def test_an_interrupt_reported_by_compiled_code_as_a_system_error_is_an_interrupt(tmp_path, monkeypatch, where):
     """A signal whose handler raised while compiled code (Numba's, Arrow's) was calling back into Python

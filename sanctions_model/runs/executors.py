@@ -24,6 +24,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
 import time
@@ -65,11 +66,15 @@ _OWN_WORKER = False
 
 def _start_worker(parent: int) -> None:
     """In a worker of :func:`local_executor`'s pool, as it starts: end this process when the process that
-    started it is gone (killed with -9, say), instead of living on with its memory; and at its exit skip
+    started it is gone (killed with -9, say), instead of living on with its memory; at its exit skip
     the garbage collection of everything it imported (with the compiled model loaded, that collection
-    took 0.17 s of the 0.24 s a worker took to exit, which the command waits for)."""
+    took 0.17 s of the 0.24 s a worker took to exit, which the command waits for); and leave Ctrl-C to the
+    process that started it. A terminal sends Ctrl-C's SIGINT to every process of the command, and a worker
+    that took it printed its ``KeyboardInterrupt``'s traceback; the starting process, interrupted, ends its
+    workers (:func:`stop_now`)."""
     global _OWN_WORKER
     _OWN_WORKER = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     atexit.register(gc.freeze)
 
     def watch() -> None:
@@ -119,6 +124,21 @@ def call_in_worker(fn: Callable[[T], R], item: T | bytes, *, packed: bool = Fals
     del item
     release_memory()
     return result
+
+
+def stop_now(pool: cf.Executor) -> None:
+    """Shut ``pool`` down without waiting for the work under way: what waits is cancelled and the pool's
+    own worker processes are ended (SIGTERM). For a batch that ends early (an interrupt, an error, a
+    consumer that stopped reading): a plain shutdown waited for every item already handed to the workers
+    (up to two a worker), though nothing would read their results."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # a ProcessPoolExecutor's workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+    pool.shutdown(wait=True)  # the pool's own thread, which sees its workers gone
 
 
 def local_executor(workers: int) -> cf.Executor:
@@ -201,19 +221,18 @@ def _local_pool(size: int) -> Iterator[cf.Executor]:
     :func:`execution` or :func:`kept_workers` block (given back when the batch finishes normally,
     shut down if it broke or the batch ended early), else a new one, shut down after the batch.
     Workers start as work is submitted, so the caller holds :class:`worker_environment` around
-    each submission."""
+    each submission. A batch that ends early stops its pool's workers at once (:func:`stop_now`)."""
     kept = _WORKERS.get()
-    if kept is None:
-        with local_executor(size) as pool:
-            yield pool
-        return
-    pool = kept.take(size)
+    pool = local_executor(size) if kept is None else kept.take(size)
     try:
         yield pool
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
+        stop_now(pool)
         raise
-    kept.give_back(pool, size)
+    if kept is None:
+        pool.shutdown(wait=True)
+    else:
+        kept.give_back(pool, size)
 
 
 class WorkerError(RuntimeError):
