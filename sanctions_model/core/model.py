@@ -282,8 +282,9 @@ def fiscal_accounts(p: Params, oil_rev: Num, price: Num, capacity: Num, reserves
     ``R_gate``, :func:`fx_index`), so that the fund empties smoothly and never below zero.
     The rest is borrowed: ``borrowing = -balance + deposit - withdrawal``; the part beyond ``A``
     (``unabsorbed``) is placed with the banks anyway and drives the consolidation.
-    Hence, exactly, ``x dR/dt - dD/dt = balance - invested`` (money is conserved; the
-    investment leaves the liquid fund for its illiquid part).
+    Hence, exactly, ``x dR/dt - dD/dt = balance - invested + x Reval`` (money is conserved; the
+    investment leaves the liquid fund for its illiquid part; ``Reval`` is the gold's revaluation,
+    :func:`gold_revaluation`, which ``derivatives`` adds to the reserves).
 
     Parameters
     ----------
