@@ -89,22 +89,90 @@ def test_an_interrupted_sweep_says_how_many_chunks_it_kept(tmp_path, sig):
         assert resumed.returncode == 0 and f"resuming: {kept} of {CHUNKS}" in resumed.stderr
 
 
-def test_ctrl_c_in_a_terminal_stops_a_sweep_on_workers_without_their_tracebacks(tmp_path):
+@pytest.mark.parametrize("when", ["working", "starting"])
+def test_ctrl_c_in_a_terminal_stops_a_sweep_on_workers_without_their_tracebacks(tmp_path, when):
     """A terminal's Ctrl-C reaches every process of the command's group, the workers too: they leave it
-    to the process that started them, which says what it kept and ends them, with no worker's traceback."""
+    to the process that started them, which says what it kept and ends them, with no worker's traceback;
+    also while the workers are still starting (importing), before they could set SIGINT aside themselves."""
     out = tmp_path / "s"
     proc = subprocess.Popen([*CLI, *INTERRUPTED, "--workers", "2", "--out", str(out)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_terminal, start_new_session=True)
-    assert _wait_for(lambda: len(_children(proc.pid)) >= 2)
-    assert _wait_for(lambda: _chunks_done(out) >= 2)
+    if when == "starting":
+        end = time.monotonic() + 60
+        while not _children(proc.pid) and time.monotonic() < end:
+            time.sleep(0.005)
+        time.sleep(0.05)  # a worker's imports take about a second
+    else:
+        assert _wait_for(lambda: len(_children(proc.pid)) >= 2)
+        assert _wait_for(lambda: _chunks_done(out) >= 2)
     assert proc.poll() is None, "the sweep finished before the signal: the test needs a longer sweep"
     workers = _children(proc.pid)
+    assert workers, "no worker started"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert f"interrupted: {_chunks_done(out)} of {CHUNKS} chunks written in {out}" in err
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err and "Fatal Python" not in err, err
     assert _wait_for(lambda: not any(_alive(w) for w in workers), timeout=15), "workers outlived the command"
+
+
+_WRITES_A_LARGE_RESULT = """
+import time
+def item(n):
+    if n == 0:
+        time.sleep(0.3)
+        return n
+    time.sleep(1.0)
+    return b"y" * (200 * 1024 * 1024)
+"""
+
+_STOPS_READING_MID_WRITE = """
+import os, platform, signal, subprocess, sys, threading, time
+from sanctions_model.runs.executors import each_result
+import work
+
+def writing(pid):  # in write(2) of more than 1 MB (x86-64's syscall 1): sending its large result
+    try:
+        fields = open(f"/proc/{pid}/syscall").read().split()
+    except OSError:
+        return False
+    return len(fields) > 3 and fields[0] == "1" and int(fields[3], 16) > 1_000_000
+
+def workers():
+    found = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found if "spawn_main" in open(f"/proc/{pid}/cmdline").read()]
+
+if __name__ == "__main__":
+    for i, result in each_result(work.item, [0, 1], 2):
+        caught, end = None, time.monotonic() + 30
+        while caught is None and time.monotonic() < end:
+            for pid in workers():
+                if writing(pid):
+                    os.kill(pid, signal.SIGSTOP)  # held in the middle of its write, continued below
+                    caught = pid
+                    break
+        print("caught" if caught else "missed", flush=True)
+        if caught:
+            threading.Timer(0.5, os.kill, (caught, signal.SIGCONT)).start()
+        break  # stop reading: the batch ends early, with a worker half-way through sending a result
+    print("left", flush=True)
+"""
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and os.uname().machine == "x86_64"),
+                    reason="finds the worker in its write through /proc/PID/syscall (x86-64's numbers)")
+def test_a_batch_ended_while_a_worker_sends_its_result_does_not_hang_the_process(tmp_path):
+    """A batch that ends early ends its workers (executors.stop_now); one ended half-way through sending a
+    result left the pool's thread waiting for the rest for ever, and the process hung at exit."""
+    (tmp_path / "work.py").write_text(_WRITES_A_LARGE_RESULT)
+    (tmp_path / "main.py").write_text(_STOPS_READING_MID_WRITE)
+    try:
+        res = subprocess.run([sys.executable, "main.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process hung after the batch ended")
+    if "missed" in res.stdout:
+        pytest.skip("never saw the worker in the middle of its write")
+    assert res.returncode == 0 and res.stdout.split() == ["caught", "left"], (res.stdout, res.stderr)
 
 
 @pytest.mark.parametrize("where", ["sweep", "command"])

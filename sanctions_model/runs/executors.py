@@ -45,12 +45,22 @@ R = TypeVar("R")
 WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
+#: Whether this platform lets a thread block signals (not Windows).
+_CAN_BLOCK = hasattr(signal, "pthread_sigmask")
+
+
 class worker_environment:
-    """Set the workers' environment while they are spawned; restore it afterwards."""
+    """Set the workers' environment while they are spawned, and block Ctrl-C's SIGINT in this thread
+    meanwhile; restore both afterwards. A spawned process starts with its parent's blocked signals, so a
+    Ctrl-C that reaches a worker while it is still importing (a terminal sends it to every process of the
+    command) waits, blocked, until :func:`_start_worker` ignores it, instead of ending the import with a
+    traceback. One that reaches this process meanwhile is raised here as the block ends."""
 
     def __enter__(self) -> None:
         self.saved = {k: os.environ.get(k) for k in WORKER_ENV}
         os.environ.update(WORKER_ENV)
+        if _CAN_BLOCK:
+            self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
     def __exit__(self, *exc: object) -> None:
         for key, value in self.saved.items():
@@ -58,6 +68,8 @@ class worker_environment:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        if _CAN_BLOCK:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
 
 
 #: True in a worker process of :func:`local_executor`'s pools (not on a Dask worker, nor in this process).
@@ -75,6 +87,8 @@ def _start_worker(parent: int) -> None:
     global _OWN_WORKER
     _OWN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _CAN_BLOCK:  # blocked while it was spawned (worker_environment): a Ctrl-C pending since is now ignored
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     atexit.register(gc.freeze)
 
     def watch() -> None:
@@ -130,15 +144,27 @@ def stop_now(pool: cf.Executor) -> None:
     """Shut ``pool`` down without waiting for the work under way: what waits is cancelled and the pool's
     own worker processes are ended (SIGTERM). For a batch that ends early (an interrupt, an error, a
     consumer that stopped reading): a plain shutdown waited for every item already handed to the workers
-    (up to two a worker), though nothing would read their results."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())  # a ProcessPoolExecutor's workers
+    (up to two a worker), though nothing would read their results.
+
+    It reads three of ``concurrent.futures.ProcessPoolExecutor``'s private attributes (its workers, the
+    thread that reads their results, and their results' pipe), each where present: a worker ended while
+    it was sending a result leaves that thread reading the rest of it for ever, as the pool holds the
+    pipe's other end too, and the process then hung at exit, waiting for the thread. Closing the pool's
+    end lets the thread read the end of the pipe and finish, and it is waited for here."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    thread = getattr(pool, "_executor_manager_thread", None)  # shutdown(wait=False) forgets it
+    results = getattr(pool, "_result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
     for process in processes:
         process.join(timeout=10)
-    pool.shutdown(wait=True)  # the pool's own thread, which sees its workers gone
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
+    if thread is not None:
+        thread.join(timeout=10)
 
 
 def local_executor(workers: int) -> cf.Executor:
