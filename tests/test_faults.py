@@ -127,7 +127,7 @@ def item(n):
 """
 
 _STOPS_READING_MID_WRITE = """
-import os, platform, signal, subprocess, sys, threading, time
+import os, signal, subprocess, threading, time
 from sanctions_model.runs.executors import each_result
 import work
 
