@@ -21,14 +21,13 @@ Run: ``.venv/bin/python benchmarks/history_evaluations.py [--n 500]`` (about 2 m
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 import sanctions_model as sm
 from sanctions_model.core import solve
-from sanctions_model.core.schedules import DRIVERS, LEVERS
+from sanctions_model.core.schedules import DRIVERS, LEVERS, steps
 from sanctions_model.runs.designs import Design, overlay
 from sanctions_model.runs.evaluate import POLICY
 
@@ -36,10 +35,9 @@ HISTORY_DAYS = 1061  # 2022-02-24 to 2025-01-20
 
 
 def without_steps(values: Mapping[str, np.ndarray], names: Iterable[str]) -> dict[str, np.ndarray]:
-    """``values`` without the further steps (``NAME.stepK.*``) of the schedules ``names``."""
-    alternatives = "|".join(re.escape(name) for name in names)
-    pattern = re.compile(rf"^({alternatives})\.step\d+\.")
-    return {key: value for key, value in values.items() if not pattern.match(key)}
+    """``values`` without the further steps (``NAME.stepK.*``, :func:`~schedules.steps`) of the schedules ``names``."""
+    prefixes = tuple(f"{step}." for name in names for step in steps(values, name))
+    return {key: value for key, value in values.items() if not key.startswith(prefixes)}
 
 
 def evaluations(values: Mapping[str, np.ndarray]) -> float:
