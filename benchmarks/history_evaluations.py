@@ -9,7 +9,10 @@ of the right-hand side a member needs, and per simulated day:
    levers' further steps, and without either;
 3. each recorded driver alone taken away, and each kept as the only recorded one;
 4. the rouble's fast stocks (the key rate's defence premium and the pass-through to prices)
-   switched off, and slowed.
+   switched off, and slowed;
+5. the least a member could cost with one step in each of its segments (RK45: one evaluation to
+   start and one to size the first step, then, in each segment, one on its new side and six for
+   the step), what no change of step control or tolerance could go below.
 
 A projection of ``status_quo`` over 730 days needs about 0.24 evaluations a simulated day; issue 13's
 share target (a history's member-days a second at least 90% of a projection's) asks a history to
@@ -27,7 +30,8 @@ import numpy as np
 
 import sanctions_model as sm
 from sanctions_model.core import solve
-from sanctions_model.core.schedules import DRIVERS, LEVERS, steps
+from sanctions_model.core.schedules import DRIVERS, LEVERS, member_edges, steps
+from sanctions_model.core.stepper import METHODS
 from sanctions_model.runs.designs import Design, overlay
 from sanctions_model.runs.evaluate import POLICY
 
@@ -75,6 +79,10 @@ def main() -> None:
          {**base, "macro.key_rate_fx_response": np.zeros(n), "macro.exchange_rate_passthrough": np.zeros(n)})
     show("rouble's fast stocks slowed (defence rise 15 d, pass-through 60 d)",
          {**base, "macro.rouble_defence_days": np.full(n, 15.0), "macro.passthrough_days": np.full(n, 60.0)})
+    segments = np.isfinite(member_edges(base, HISTORY_DAYS, n)).sum(axis=1) - 1
+    floor = 1 + segments.mean() * (1 + METHODS[POLICY.method].n_stages)
+    print(f"{f'one step a segment ({segments.mean():.0f} segments a member): the floor':66s} {floor:7.0f} "
+          f"{floor / HISTORY_DAYS:6.2f}")
 
 
 if __name__ == "__main__":
