@@ -339,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp = command("export", "write a sweep as an xarray dataset to netCDF (.nc) or Zarr (.zarr)")
     exp.add_argument("sweep", help="sweep directory")
     exp.add_argument("--out", required=True, help="FILE.nc (compressed netCDF4 via h5netcdf) or DIR.zarr (needs zarr)")
-    exp.add_argument("--force", action="store_true", help="replace an existing file")
+    exp.add_argument("--force", action="store_true", help="replace an existing file (.nc) or whole store (.zarr)")
 
     bt = command("backtest", "run 2022-02-24 to 2025-01-20 on the historical path and compare with the "
                                          "record (data/history.csv)")
@@ -622,11 +622,13 @@ def _cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> None:
     from pathlib import Path
 
     from .outdir import check_file, check_target, make_parents
-    from .runs.sweep_result import open_sweep
+    from .runs.sweep_result import open_sweep, require_zarr
 
     out = Path(args.out)
     if out.suffix not in (".nc", ".zarr"):
         raise InputError(f"--out must end in .nc (netCDF) or .zarr (Zarr), got {out.name!r}.")
+    if out.suffix == ".zarr":
+        require_zarr()  # before any folder is made for it
     sweep = open_sweep(args.sweep)
     if not sweep.complete:
         print(f"note: {args.sweep} is not complete (stopped, or still running): the export holds the chunks written "

@@ -407,6 +407,9 @@ def test_api_arguments_of_the_wrong_shape_are_refused_before_anything_is_written
 
 def test_an_existing_zarr_store_is_replaced_with_force_and_kept_without(tmp_path, capsys, monkeypatch):
     """A Zarr store is a directory: --force replaces it whole, and without --force it is kept."""
+    import sys
+    import types
+
     from sanctions_model.runs.sweep_result import SweepResult
 
     def fake_zarr(self, path):  # zarr is not a dependency; the command's handling of the store is tested
@@ -415,6 +418,7 @@ def test_an_existing_zarr_store_is_replaced_with_force_and_kept_without(tmp_path
         return Path(path)
 
     monkeypatch.setattr(SweepResult, "to_zarr", fake_zarr)
+    monkeypatch.setitem(sys.modules, "zarr", types.ModuleType("zarr"))  # the command asks for it first
     design = sm.Design.build("lhs", sm.load_params(), 4, seed=1)
     sweep = tmp_path / "sweep"
     sm.run_sweep(design, [("base", sm.load_params())], sweep, days=30, workers=1)
@@ -425,6 +429,17 @@ def test_an_existing_zarr_store_is_replaced_with_force_and_kept_without(tmp_path
     assert "already exists" in capsys.readouterr().err and (store / "old").exists()
     assert main(["export", str(sweep), "--out", str(store), "--force"]) == 0
     assert sorted(p.name for p in store.iterdir()) == ["new"]
+
+
+def test_export_to_zarr_without_zarr_makes_no_folder(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "zarr", None)  # as if not installed: importing it raises ImportError
+    design = sm.Design.build("lhs", sm.load_params(), 2, seed=1)
+    sweep = tmp_path / "sweep"
+    sm.run_sweep(design, [("base", sm.load_params())], sweep, days=10, workers=1)
+    assert main(["export", str(sweep), "--out", str(tmp_path / "new" / "deeper" / "x.zarr")]) == 2
+    assert "needs the zarr package" in capsys.readouterr().err and not (tmp_path / "new").exists()
 
 
 def test_a_parameter_folder_without_scenarios_is_said_so(tmp_path, capsys, monkeypatch):

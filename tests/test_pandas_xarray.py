@@ -194,6 +194,54 @@ def test_to_netcdf_writes_compressed_netcdf4_and_never_overwrites_silently(sweep
             assert f[name].id.get_storage_size() < f[name].nbytes, name
 
 
+def test_a_sweep_of_scenarios_with_different_starts_exports_each_dated_from_its_own(tmp_path):
+    """Trajectories on a "day" axis (the scenarios start on different dates) export too."""
+    design = sm.Design.build("lhs", sm.load_params(), 3, seed=1)
+    sweep = sm.run_sweep(design, [(name, sm.load_params(name)) for name in ("status_quo", "history_2022_2025")],
+                         tmp_path / "sweep", days=40, trajectories=["strain"], every=10, workers=1, progress=False)
+    path = sweep.to_netcdf(tmp_path / "s.nc")
+    with xr.open_dataset(path, engine="h5netcdf") as back:
+        assert back["strain"].dims == ("scenario", "sample", "day")
+        assert back["strain"].encoding["chunksizes"] == (1, 3, 5)
+        assert [str(d)[:10] for d in back["date"].values[:, 0]] == ["2025-01-20", "2022-02-24"]
+        xr.testing.assert_allclose(back.load(), sweep.to_xarray(lazy=False))
+
+
+def test_export_refuses_bad_arguments_before_writing_anything(sweep, tmp_path, monkeypatch):
+    import os
+    import sys
+    import types
+
+    for complevel in ("x", 0, 10, True, 4.5):
+        with pytest.raises(InputError, match="complevel must be a whole number 1-9"):
+            sweep.to_netcdf(tmp_path / "a.nc", complevel=complevel)
+    monkeypatch.setitem(sys.modules, "zarr", types.ModuleType("zarr"))  # to_zarr's checks come before zarr is used
+    for method in (sweep.to_netcdf, sweep.to_zarr):
+        with pytest.raises(InputError, match="give the path to write"):
+            method(5)
+    (tmp_path / "file").write_text("kept")
+    with pytest.raises(InputError, match="is a file, not a directory"):
+        sweep.to_netcdf(tmp_path / "file" / "a.nc")
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        sweep.to_netcdf(locked / "a.nc")
+        before = (locked / "a.nc").read_bytes()
+        locked.chmod(0o555)
+        try:
+            with pytest.raises(InputError, match="not writable"):
+                sweep.to_netcdf(locked / "a.nc", force=True)
+        finally:
+            locked.chmod(0o755)
+        assert (locked / "a.nc").read_bytes() == before
+    (tmp_path / "s.zarr").mkdir()
+    with pytest.raises(InputError, match="already exists"):
+        sweep.to_zarr(tmp_path / "s.zarr")
+    with pytest.raises(InputError, match="is a file, not a directory"):
+        sweep.to_zarr(tmp_path / "file" / "s.zarr")
+    assert (tmp_path / "file").read_text() == "kept" and not list(tmp_path.glob("*.nc"))
+
+
 def test_an_unfinished_sweep_exports_its_finished_chunks(sweep, tmp_path):
     import shutil
 

@@ -424,22 +424,23 @@ class SweepResult(os.PathLike):
 
         from ..outdir import check_file, check_names, make_parents, umask_mode
 
-        path = Path(path)
+        path = _output_path(path, "to_netcdf")
+        if not isinstance(complevel, (int, np.integer)) or isinstance(complevel, bool) or not 1 <= complevel <= 9:
+            raise InputError(f"complevel must be a whole number 1-9, got {complevel!r}.")
         if path.exists():  # replaced only with force, and only once the new file is complete
             check_names(path)
             if not force:
                 raise InputError(f"{path} already exists; pass force=True to replace it.")
             if not path.is_file():
                 raise InputError(f"{path} exists and is not a file.")
-        else:
-            make_parents(check_file(path))
-        if not 1 <= int(complevel) <= 9:
-            raise InputError(f"complevel must be 1-9, got {complevel!r}.")
+        make_parents(check_file(path, force=True))  # a place this process can write in
         ds = self.to_xarray()
         chunk = max(1, min(int(ds.attrs["chunk_size"]), ds.sizes["sample"]))
         encoding: dict[str, dict[str, object]] = {}
         for name, var in ds.data_vars.items():
-            sizes = {"scenario": 1, "sample": chunk, "time": ds.sizes.get("time", 1)}
+            # one sweep chunk of samples a block; the whole of a scenario's days (dated "time", or "day"
+            # when the scenarios start on different dates)
+            sizes = {"scenario": 1, "sample": chunk, "time": ds.sizes.get("time", 1), "day": ds.sizes.get("day", 1)}
             encoding[str(name)] = {"zlib": True, "complevel": int(complevel), "shuffle": True,
                                    "chunksizes": tuple(sizes[str(d)] for d in var.dims)}
         if "time" in ds.coords:
@@ -464,7 +465,8 @@ class SweepResult(os.PathLike):
         return path
 
     def to_zarr(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_xarray` to a Zarr store (needs the ``zarr`` package).
+        """Write :meth:`to_xarray` to a Zarr store in Zarr's format 2, which every Zarr library reads (needs the
+        ``zarr`` package).
 
         Parameters
         ----------
@@ -475,12 +477,16 @@ class SweepResult(os.PathLike):
         -------
         pathlib.Path
         """
-        try:
-            import zarr  # noqa: F401
-        except ImportError:
-            raise InputError("writing Zarr needs the zarr package: pip install zarr") from None
-        path = Path(path)
-        self.to_xarray().to_zarr(path, mode="w-")
+        from ..outdir import check_target
+
+        require_zarr()
+        path = _output_path(path, "to_zarr")
+        if path.exists():
+            raise InputError(f"{path} already exists; a Zarr store is written only where nothing is.")
+        check_target(path)  # a place this process can write in, under no file
+        # Zarr's format 2, which every Zarr library reads (zarr 3 writes its format 3 by default, whose
+        # fixed-length strings, the scenario names, it warns other libraries may not read)
+        self.to_xarray().to_zarr(path, mode="w-", zarr_format=2)
         return path
 
     # -- display -------------------------------------------------------------------------
@@ -504,6 +510,21 @@ class SweepResult(os.PathLike):
 
         head, table = self._summary()
         return f"**{head}**\n\n{markdown_table(table)}\n"
+
+
+def require_zarr() -> None:
+    """Raise InputError unless the zarr package is installed."""
+    try:
+        import zarr  # noqa: F401
+    except ImportError:
+        raise InputError("writing Zarr needs the zarr package: pip install zarr") from None
+
+
+def _output_path(path: object, method: str) -> Path:
+    """``path`` as a Path, or InputError naming ``method`` if it is not a path."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise InputError(f"{method}: give the path to write as a string or pathlib.Path, got {path!r}.")
+    return Path(path)
 
 
 # -- reading blocks of a sweep (module-level so that dask can run them anywhere) -------------
