@@ -477,6 +477,8 @@ class SweepResult(os.PathLike):
         -------
         pathlib.Path
         """
+        import inspect
+
         from ..outdir import check_target
 
         require_zarr()
@@ -485,8 +487,11 @@ class SweepResult(os.PathLike):
             raise InputError(f"{path} already exists; a Zarr store is written only where nothing is.")
         check_target(path)  # a place this process can write in, under no file
         # Zarr's format 2, which every Zarr library reads (zarr 3 writes its format 3 by default, whose
-        # fixed-length strings, the scenario names, it warns other libraries may not read)
-        self.to_xarray().to_zarr(path, mode="w-", zarr_format=2)
+        # fixed-length strings, the scenario names, it warns other libraries may not read); an xarray
+        # older than 2024.10 has no zarr_format, and writes format 2 (it knows no other)
+        ds = self.to_xarray()
+        two = {"zarr_format": 2} if "zarr_format" in inspect.signature(ds.to_zarr).parameters else {}
+        ds.to_zarr(path, mode="w-", **two)
         return path
 
     # -- display -------------------------------------------------------------------------
