@@ -25,6 +25,8 @@ class SolverError(RuntimeError):
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
-    """Return " Did you mean 'x'?" for the nearest candidate, or "" if none is near."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    """Return " Did you mean 'x'?" for the nearest candidate, or "" if none is near (or ``name`` is no string)."""
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, [str(c) for c in candidates], n=1, cutoff=0.6)
     return f" Did you mean '{close[0]}'?" if close else ""

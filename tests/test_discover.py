@@ -70,6 +70,15 @@ def test_an_outcome_no_input_explains_gives_no_significant_box():
     (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"threshold": 0}, "threshold must be"),
     (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"threshold": float("nan")}, "threshold must be"),
     (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"threshold": "high"}, "threshold must be"),
+    (pd.DataFrame([[0.1, 0.2], [0.3, 0.4]], columns=["a", "a"]), [True, False], {}, "a appear more than once"),
+    (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"peel_alpha": 0}, "peel_alpha must be"),
+    (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"peel_alpha": 0.5}, "peel_alpha must be"),
+    (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"peel_alpha": "x"}, "peel_alpha must be"),
+    (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"seed": -1}, "seed must be"),
+    (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"seed": "x"}, "seed must be"),
+    (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"describe": ["a"]}, "describe must map"),
+    (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"outcome": None}, "outcome must be a phrase"),
+    (pd.DataFrame({"a": [0.1, 0.2]}), [True, False], {"weights": "abc"}, "weights must be 2 numbers"),
 ])
 def test_bad_input_is_refused_naming_the_problem(inputs, happens, kwargs, message):
     with pytest.raises(InputError, match=message):
@@ -159,6 +168,20 @@ def test_cart_gives_a_split_both_of_whose_sides_pass_as_one_box():
     assert len(leaves) == 1 and leaves.iloc[0]["rule"].startswith("`a` >= 0.3"), leaves
 
 
+def test_a_series_is_matched_to_the_inputs_by_its_index_not_its_position(sample):
+    x, happens = sample
+    found = sm.discover(x, happens, threshold=0.95)
+    series = pd.Series(happens, index=x.index).sample(frac=1, random_state=1)  # the same rows, shuffled
+    weights = pd.Series(np.ones(len(x)), index=x.index).sample(frac=1, random_state=2)
+    shuffled = sm.discover(x, series, threshold=0.95, weights=weights)
+    pd.testing.assert_frame_equal(shuffled.limits, found.limits)
+    assert (shuffled.coverage, shuffled.density) == (found.coverage, found.density)
+    with pytest.raises(InputError, match="the outcome is a Series whose index is not the inputs' rows"):
+        sm.discover(x, pd.Series(happens, index=x.index + 1))
+    with pytest.raises(InputError, match="the weights are a Series whose index"):
+        sm.discover(x, happens, weights=pd.Series(np.ones(len(x)), index=x.index + 5))
+
+
 @pytest.mark.parametrize("weights, message", [
     (np.ones(5), "weights must be 3,000"), (np.full(3000, np.nan), "NaN or infinite"),
     (-np.ones(3000), "weights must be"), (np.zeros(3000), "not all zero")])
@@ -212,7 +235,23 @@ def test_discover_on_a_stored_sweep(lever_sweep, tmp_path, capsys):
     assert "| outcome | `p_talks_100_days` > 0.5 |" in report
     box = pd.read_csv(out / "box.csv", index_col="parameter")
     pd.testing.assert_index_equal(box.index, study.discovery.limits.index, check_names=False)
+    limits = study.discovery.limits  # to the last digit: PRIM's limits lie on sampled values
+    assert (box[["low", "high"]].to_numpy() == limits[["low", "high"]].to_numpy()).all()
+    inside = np.ones(len(stored.samples), dtype=bool)  # the box read back holds the members the report counts
+    joined = stored.samples.merge(outcomes, on="sample_id")
+    for name, row in box.iterrows():
+        inside &= (joined[name] >= row["low"]).to_numpy() & (joined[name] <= row["high"]).to_numpy()
+    assert inside.mean() == pytest.approx(study.discovery.mass, abs=1e-12)
     assert study.discovery.sentence() in capsys.readouterr().out
+
+
+def test_discover_on_a_sweep_refuses_bad_arguments_from_python(lever_sweep):
+    from sanctions_model.analysis.studies import sweep_discovery
+
+    with pytest.raises(InputError, match="unknown outcome None"):
+        sweep_discovery(lever_sweep, outcome=None)
+    with pytest.raises(InputError, match="scenario 5 is not in .*It holds: status_quo, hard_way"):
+        sweep_discovery(lever_sweep, scenario=5)
 
 
 def test_a_crossing_that_never_comes_counts_as_later_not_as_failed(lever_sweep):

@@ -239,10 +239,43 @@ def cart_leaves(inputs: pd.DataFrame, happens: np.ndarray, *, depth: int = CART_
     return frame.sort_values(["density", "coverage"], ascending=False, ignore_index=True)
 
 
+def _by_row(values: object, inputs: object, what: str) -> np.ndarray:
+    """``values`` as an array in the order of ``inputs``' rows: a Series is matched to them by its index (as
+    pandas aligns), and one whose index is not the inputs' is refused, not paired by position."""
+    if isinstance(values, pd.Series) and isinstance(inputs, pd.DataFrame):
+        series: pd.Series = values
+        if not series.index.equals(inputs.index):
+            if (series.index.has_duplicates or inputs.index.has_duplicates or len(series) != len(inputs)
+                    or not series.index.isin(inputs.index).all()):
+                raise InputError(f"discover: {what} {'are' if what.endswith('s') else 'is'} a Series whose index is "
+                                 "not the inputs' rows; give one indexed as the inputs are (or a plain array in "
+                                 "their order).")
+            series = series.reindex(inputs.index)
+        return series.to_numpy()
+    return np.asarray(values)
+
+
+def _check_options(outcome: object, peel_alpha: object, describe: object, seed: object) -> None:
+    if not isinstance(outcome, str):
+        raise InputError(f"discover: outcome must be a phrase (a string) naming what happens, got {outcome!r}.")
+    if isinstance(peel_alpha, bool) or not isinstance(peel_alpha, (int, float)) or not 0 < peel_alpha < 0.5:
+        raise InputError(f"discover: peel_alpha must be a share above 0 and below 0.5 (each step peels that share "
+                         f"of the rows still in the box), got {peel_alpha!r}.")
+    if describe is not None and not (isinstance(describe, Mapping) and all(
+            isinstance(v, tuple) and len(v) == 2 for v in describe.values())):
+        raise InputError("discover: describe must map each input's name to a pair (unit, description).")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
+        raise InputError(f"discover: seed must be a whole number from 0 to 2**32 - 1, got {seed!r}.")
+
+
 def _check(inputs: pd.DataFrame, happens: np.ndarray, threshold: float) -> None:
     if not isinstance(inputs, pd.DataFrame) or inputs.empty:
         raise InputError(f"discover: inputs must be a DataFrame with a column per assumption, got "
                          f"{type(inputs).__name__}{' (empty)' if isinstance(inputs, pd.DataFrame) else ''}.")
+    repeated = sorted({str(c) for c in inputs.columns[inputs.columns.duplicated()]})
+    if repeated:
+        raise InputError(f"discover: input column(s) {', '.join(repeated)} appear more than once; give each "
+                         "assumption one column.")
     bad = [str(c) for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c])]
     if bad:
         raise InputError(f"discover: input column(s) {', '.join(bad)} are not numbers.")
@@ -276,8 +309,9 @@ def discover(inputs: pd.DataFrame, happens: pd.Series | np.ndarray, *, outcome: 
     inputs : DataFrame
         One row per set of assumptions, one column per assumption (e.g. a sweep's or an
         ensemble's ``inputs``); columns that do not vary are left out.
-    happens : array of bool (n,)
+    happens : array of bool (n,), or Series
         Whether the outcome of interest happens in each row (e.g. ``p_ceasefire_horizon > 0.5``).
+        A Series is matched to the rows of ``inputs`` by its index, as pandas aligns them.
     outcome : str
         What happens, as a noun phrase, for :meth:`Discovery.sentence`.
     threshold : float
@@ -288,9 +322,9 @@ def discover(inputs: pd.DataFrame, happens: pd.Series | np.ndarray, *, outcome: 
         The share of the rows still in the box that each peeling step removes.
     describe : dict of name -> (unit, description), optional
         For the limits' table and the sentence.
-    weights : array of float (n,), optional
+    weights : array of float (n,), or Series, optional
         The rows' weights (a constrained ensemble's): the base rate and the box's statistics are
-        weighted, and so is CART (see the module).
+        weighted, and so is CART (see the module). A Series is matched by its index too.
     seed : int
         Seed of CART's tree.
 
@@ -303,9 +337,12 @@ def discover(inputs: pd.DataFrame, happens: pd.Series | np.ndarray, *, outcome: 
     InputError
         For inputs that are not a numeric DataFrame, NaN, no input that varies, an outcome of
         another length or not yes/no, an outcome that never or always happens, a threshold outside
-        (0, 1], or weights of another length, negative, not finite or all zero.
+        (0, 1], or weights of another length, negative, not finite or all zero; a Series whose
+        index is not the inputs'; repeated column names; ``peel_alpha`` outside (0, 0.5), a seed
+        that is not a whole number from 0 to 2**32 - 1.
     """
-    values = np.asarray(happens)
+    _check_options(outcome, peel_alpha, describe, seed)
+    values = _by_row(happens, inputs, "the outcome")
     _check(inputs, values, threshold)
     if values.dtype != bool:
         if not np.isin(values, (0, 1)).all():
@@ -313,7 +350,12 @@ def discover(inputs: pd.DataFrame, happens: pd.Series | np.ndarray, *, outcome: 
         values = values.astype(bool)
     w = np.ones(len(values))
     if weights is not None:
-        w = np.asarray(weights, dtype=float)
+        w = _by_row(weights, inputs, "the weights")
+        try:
+            w = w.astype(float)
+        except (TypeError, ValueError):
+            raise InputError(f"discover: weights must be {len(values):,} numbers, one a row; got "
+                             f"{type(weights).__name__}.") from None
         if w.shape != values.shape or not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
             raise InputError(f"discover: weights must be {len(values):,} finite numbers >= 0, not all zero (got "
                              f"{w.size:,}{'' if np.isfinite(w).all() else ', some NaN or infinite'}).")

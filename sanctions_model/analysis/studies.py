@@ -622,8 +622,8 @@ def check_event(outcome: str, days: float) -> None:
     """Refuse an outcome scenario discovery cannot turn into a yes/no event at this horizon [day]."""
     from ..core.outcomes import OUTCOMES
 
-    if outcome not in OUTCOMES:
-        raise InputError(f"unknown outcome '{outcome}'.{suggest(outcome, OUTCOMES)}")
+    if not isinstance(outcome, str) or outcome not in OUTCOMES:
+        raise InputError(f"unknown outcome {outcome!r}.{suggest(outcome, OUTCOMES)}")
     if outcome in CONDITIONAL:
         raise InputError(f"outcome '{outcome}' is defined only where what it measures happens; scenario discovery "
                          "needs an outcome every set has (e.g. p_ceasefire_horizon).")

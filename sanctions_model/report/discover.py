@@ -102,9 +102,11 @@ def write_discovery(study: DiscoveryStudy, out: Path | str, command: str, force:
     d = study.discovery
     out = Path(out)
     with atomic_directory(out, force=force, inputs=standing_inputs()) as tmp:
-        d.limits.rename_axis("parameter").to_csv(tmp / "box.csv", float_format="%.6g")
+        # the limits to the last digit: PRIM's lie on sampled values, and a rounded one would leave the members
+        # on it out of the box (its coverage and mass, recomputed from the file, would not be the report's)
+        d.limits.rename_axis("parameter").to_csv(tmp / "box.csv")
         d.trajectory.rename_axis("step").to_csv(tmp / "trajectory.csv", float_format="%.6g")
-        d.leaves.to_csv(tmp / "leaves.csv", index=False, float_format="%.6g")
+        d.leaves.to_csv(tmp / "leaves.csv", index=False)
         peeling_figure(d, tmp / "peeling.png")
         failed = (f" {study.failed:,} of the {study.rows:,} rows are left out: their run failed or the outcome is "
                   "undefined for them." if study.failed else "")

@@ -223,7 +223,8 @@ class SweepResult(os.PathLike):
             raise InputError(f"{self.path} ran {len(self.scenarios)} scenarios ({', '.join(self.scenarios)}); say "
                              "which one (--scenario).")
         if scenario is not None and scenario not in self.scenarios:
-            raise InputError(f"scenario '{scenario}' is not in {self.path}.{suggest(scenario, self.scenarios)}")
+            raise InputError(f"scenario {scenario!r} is not in {self.path}.{suggest(scenario, self.scenarios)} "
+                             f"It holds: {', '.join(self.scenarios)}.")
         return self.scenarios[0] if scenario is None else scenario
 
     def _scenario(self, scenario: str | None) -> str:
@@ -490,8 +491,10 @@ class SweepResult(os.PathLike):
         # fixed-length strings, the scenario names, it warns other libraries may not read); an xarray
         # older than 2024.10 has no zarr_format, and writes format 2 (it knows no other)
         ds = self.to_xarray()
-        two = {"zarr_format": 2} if "zarr_format" in inspect.signature(ds.to_zarr).parameters else {}
-        ds.to_zarr(path, mode="w-", **two)
+        if "zarr_format" in inspect.signature(ds.to_zarr).parameters:
+            ds.to_zarr(path, mode="w-", zarr_format=2)
+        else:
+            ds.to_zarr(path, mode="w-")
         return path
 
     # -- display -------------------------------------------------------------------------
