@@ -4,6 +4,7 @@ writes nothing. Run in-process (sanctions_model.cli.main), so that a broad table
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -429,6 +430,35 @@ def test_an_existing_zarr_store_is_replaced_with_force_and_kept_without(tmp_path
     assert "already exists" in capsys.readouterr().err and (store / "old").exists()
     assert main(["export", str(sweep), "--out", str(store), "--force"]) == 0
     assert sorted(p.name for p in store.iterdir()) == ["new"]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda s: s.update(days="x"), lambda s: s.update(days=-5), lambda s: s["design"].update(kind="bogus"),
+    lambda s: s.update(design=5), lambda s: s.update(every=0), lambda s: s["start_dates"].pop("base"),
+    lambda s: s.update(trajectories="strain"), lambda s: s.pop("version"), lambda s: s["design"].update(chunk_size=1),
+    lambda s: s.pop("settings_hash"), lambda s: s.update(scenarios={"nope": "0"})])
+def test_settings_edited_after_the_sweep_ran_are_refused_by_every_reader(tmp_path, capsys, edit):
+    """The settings are what the numbers were computed under; edited ones would be read as such (an export of
+    a chunk size changed by hand wrote half the samples)."""
+    design = sm.Design.build("lhs", sm.load_params(), 4, seed=1, chunk_size=2)
+    sweep = tmp_path / "sweep"
+    sm.run_sweep(design, [("base", sm.load_params())], sweep, days=30, trajectories=["strain"], every=10, workers=1)
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    edit(manifest["settings"])
+    (sweep / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="not the ones the sweep ran with"):
+        sm.open_sweep(sweep)
+    for argv in (["export", str(sweep), "--out", str(tmp_path / "x.nc")],
+                 ["discover", "--from", str(sweep), "--out", str(tmp_path / "d")],
+                 ["sensitivity", "--from", str(sweep), "--out", str(tmp_path / "s")]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert "not the ones the sweep ran with" in err and len(err.splitlines()) == 1, (argv, err)
+    assert not list(tmp_path.glob("x.nc")) and not (tmp_path / "d").exists()
+    if "settings_hash" in manifest["settings"]:  # resuming: the recorded digest is found, not its settings
+        with pytest.raises(InputError, match="not the ones the sweep ran with|different settings"):
+            sm.run_sweep(design, [("base", sm.load_params())], sweep, days=30, trajectories=["strain"], every=10,
+                         workers=1)
 
 
 def test_export_to_zarr_without_zarr_makes_no_folder(tmp_path, capsys, monkeypatch):

@@ -146,6 +146,26 @@ def _write_json_atomic(data: Mapping, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def settings_digest(settings: Mapping[str, Any]) -> str:
+    """The digest a sweep's settings are recorded with (their ``settings_hash``): of every other setting,
+    as JSON with sorted keys. A resumed sweep must match it; a reader checks it, so that settings edited
+    after the sweep ran are not read as the ones its numbers were computed under."""
+    rest = {key: value for key, value in settings.items() if key != "settings_hash"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def check_settings(settings: Mapping[str, Any], manifest: Path) -> None:
+    """Raise InputError unless ``settings`` (read from ``manifest``) are as the sweep recorded them."""
+    try:
+        same = settings_digest(settings) == settings.get("settings_hash")
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        raise InputError(f"{manifest}: its settings are not the ones the sweep ran with (they do not match the digest "
+                         "recorded with them, settings_hash): edited since? Restore the manifest, or run the sweep "
+                         "again into a new directory.")
+
+
 def units_of(settings: Mapping[str, Any]) -> dict[str, str]:
     """The unit of every column a sweep writes: each outcome, each kept trajectory variable, and ``day``."""
     units = {name: unit for name, (unit, _) in OUTCOMES.items()}
@@ -223,6 +243,7 @@ def prepare(out: Path, settings: dict, lock: Lock | None = None) -> dict:
             raise InputError(
                 f"{out} holds a sweep made with different settings ({', '.join(diff) or 'unknown'} differ); "
                 "refusing to mix results. Use a new --out directory.")
+        check_settings(old["settings"], manifest_path)  # and they are the ones its chunks were computed under
         for tmp in out.glob("*.parquet/.*.tmp-*"):  # left by a killed run
             tmp.unlink(missing_ok=True)
         return old

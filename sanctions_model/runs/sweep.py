@@ -19,8 +19,6 @@ only one that writes.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 from collections import Counter
@@ -38,7 +36,7 @@ from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet, check_labelled
 from .designs import Design
 from .executors import check_workers, current_execution, each_result, parallel_width
-from .store import Lock, StoreSink, done_chunks, prepare
+from .store import Lock, StoreSink, done_chunks, prepare, settings_digest
 from .store import read_sweep as read_sweep  # the public reader of a sweep table (the store owns it)
 from .sweep_chunk import ChunkTask, Columns, compute_chunk, kept_days, sample_columns, task_rows, trajectory_columns
 from .sweep_result import SweepResult
@@ -84,7 +82,7 @@ def settings_of(design: Design, scenarios: Sequence[tuple[str, ParameterSet]], d
         "trajectories": list(trajectories),
         "every": every if trajectories else None,
     }
-    settings["settings_hash"] = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+    settings["settings_hash"] = settings_digest(settings)
     return settings
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from ..core.outcomes import OUTCOMES
 from ..errors import InputError, suggest
 from .ensemble import percentile_table, share_table
-from .store import MANIFEST, part_path
+from .store import MANIFEST, check_settings, part_path
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -63,6 +63,7 @@ class SweepResult(os.PathLike):
         if not isinstance(settings, dict) or missing:
             what = f"its settings lack {', '.join(missing)}" if missing else "it has no settings"
             raise InputError(f"{manifest}: not a sweep manifest ({what}); the sweep directory is damaged.")
+        check_settings(settings, manifest)
 
     def __fspath__(self) -> str:
         return str(self.path)
