@@ -38,14 +38,19 @@ class _Parser(argparse.ArgumentParser):
         return super().format_help()
 
 
-def _days(text: str) -> float:
+def _days(text: str, low: float = 1.0, high: float = 3650.0) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--days must be a number, got {text!r}") from None
-    if not 1 <= value <= 3650:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"--days must be between 1 and 3650, got {text}")
+    if not low <= value <= high:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"--days must be between {low:g} and {high:g}, got {text}")
     return value
+
+
+def _explorer_days(text: str) -> float:
+    """The explorer's horizon: at least 100 days, as its chances by day 100 need (``explore.compute.MIN_DAYS``)."""
+    return _days(text, low=100.0)
 
 
 def _assignment(text: str) -> tuple[str, str]:
@@ -66,8 +71,8 @@ def _range(text: str) -> tuple[str, tuple[float, float]]:
         raise argparse.ArgumentTypeError(f"--vary takes NAME=LOW:HIGH with numbers, got {text!r}") from None
 
 
-def _whole(option: str, minimum: int) -> Callable[[str], int]:
-    """A converter for a whole-number option of at least ``minimum``, with a message naming it."""
+def _whole(option: str, minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """A converter for a whole-number option from ``minimum`` (to ``maximum``), with a message naming it."""
     def convert(text: str) -> int:
         try:
             value = int(text)
@@ -75,6 +80,8 @@ def _whole(option: str, minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{option} must be a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{option} must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{option} must be at most {maximum}, got {value}")
         return value
 
     return convert
@@ -407,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "the chances of talks and a ceasefire and the constrained members' band")
     exp_.add_argument("--scenario", default="status_quo", metavar="NAME_OR_FILE",
                       help="the scenario the page opens on (default status_quo), or a scenario file")
-    exp_.add_argument("--days", type=_days, default=730.0, help="horizon in days, 100 to 3650 (default 730)")
+    exp_.add_argument("--days", type=_explorer_days, default=730.0, help="horizon in days, 100 to 3650 (default 730)")
     exp_.add_argument("--ensemble", default=None, metavar="FILE",
                       help="the constrained ensemble the band is drawn from "
                            "(default params/constrained-ensemble.parquet)")
@@ -415,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="members drawn for the band (default 100: a redraw in about 0.6 s on this kind of machine)")
     exp_.add_argument("--host", default="127.0.0.1",
                       help="address to bind to (default 127.0.0.1, this machine only; the page has no login)")
-    exp_.add_argument("--port", type=_whole("--port", 1), default=8050, help="TCP port (default 8050)")
+    exp_.add_argument("--port", type=_whole("--port", 1, 65535), default=8050, help="TCP port (default 8050)")
 
     command("scenarios", "list the scenarios with their descriptions")
 

@@ -284,6 +284,15 @@ def test_every_option_refuses_bad_values(files, capsys, command, option, value):
     assert sorted(p.name for p in files.iterdir()) == before
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["explore", "--days", "50"], "--days must be between 100 and 3650, got 50"),
+    (["explore", "--port", "70000"], "--port must be at most 65535, got 70000"),
+])
+def test_the_explorer_s_options_are_named_in_their_errors(capsys, argv, message):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
 def _parser_of(command: str):
     from sanctions_model.cli import build_parser
 

@@ -87,11 +87,12 @@ def check_days(days: object) -> float:
     InputError
         If ``days`` is not a finite number in range.
     """
-    days = check_run_days(days)  # a number every run accepts
-    if days < MIN_DAYS:
+    if isinstance(days, bool) or not isinstance(days, (int, float, np.integer, np.floating)):
+        raise InputError(f"days must be a number from {MIN_DAYS:g} to {MAX_DAYS:g}, got {days!r}.")
+    if not MIN_DAYS <= days <= MAX_DAYS:  # NaN fails too
         raise InputError(f"days must be between {MIN_DAYS:g} and {MAX_DAYS:g} (the chances by day 100 need at "
-                         f"least 100 days), got {days:g}.")
-    return days
+                         f"least 100 days), got {days!r}.")
+    return check_run_days(days)
 
 
 def check_members(members: object, available: int | None = None) -> int:
@@ -243,7 +244,8 @@ class View:
         The members' percentiles ``p5`` ... ``p95`` by day [day after the start] of each of
         :data:`BAND_VARIABLES`.
     members : DataFrame
-        One row per member drawn: ``member`` (its row in the ensemble file), ``status`` and the outcomes.
+        One row per member drawn: ``member`` (the ensemble file's ``member``: the member's row in the
+        prior design the ensemble was drawn from, not its row in the file), ``status`` and the outcomes.
     chances : dict of outcome -> Chance
         The outcomes of :data:`CHANCES`.
     seconds : dict of str -> float
