@@ -262,7 +262,7 @@ def _check_options(outcome: object, peel_alpha: object, describe: object, seed: 
         raise InputError(f"discover: peel_alpha must be a share above 0 and below 0.5 (each step peels that share "
                          f"of the rows still in the box), got {peel_alpha!r}.")
     if describe is not None and not (isinstance(describe, Mapping) and all(
-            isinstance(v, tuple) and len(v) == 2 for v in describe.values())):
+            isinstance(v, (tuple, list)) and len(v) == 2 for v in describe.values())):
         raise InputError("discover: describe must map each input's name to a pair (unit, description).")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
         raise InputError(f"discover: seed must be a whole number from 0 to 2**32 - 1, got {seed!r}.")
