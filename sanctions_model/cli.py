@@ -322,8 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--outcome", action="append", default=[], metavar="NAME", help="outcome to analyse; repeatable")
     sen.add_argument("--param", action="append", default=[], metavar="NAME",
                      help="assumption to vary (default: every uncertainty); repeatable")
-    sen.add_argument("--seed", type=_seed, default=20250120, help="seed of the sample")
-    sen.add_argument("--days", type=_days, default=730.0, help="horizon in days (default 730)")
+    sen.add_argument("--seed", type=_seed, default=None, help="seed of the sample (default 20250120; not with --from)")
+    sen.add_argument("--days", type=_days, default=None, help="horizon in days (default 730; not with --from)")
     sen.add_argument("--out", required=True, help="output directory (written whole or not at all)")
     sen.add_argument("--force", action="store_true", help="replace an existing output directory")
     _execution_options(sen)
@@ -585,9 +585,11 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
     outcomes = args.outcome or None  # None: the defaults the horizon defines (the sweep's, with --from)
     check_target(args.out, args.force, _reads(args.sweep))  # before any work
     if args.sweep is not None:
-        given = [opt for opt, value in (("-n", args.n), ("--param", args.param)) if value]
+        given = [opt for opt, value in (("-n", args.n), ("--param", args.param), ("--seed", args.seed is not None),
+                                        ("--days", args.days is not None)) if value]
         if given:
-            raise InputError(f"--from {args.sweep}: the sweep fixes the sample; drop {' and '.join(given)}.")
+            raise InputError(f"--from {args.sweep}: the sweep fixes the sample and its horizon; drop "
+                             f"{' and '.join(given)}.")
         if len(args.scenario) > 1:
             raise InputError("--from: name one of the sweep's scenarios with --scenario.")
         study = sweep_sensitivity_study(args.sweep, outcomes, args.scenario[0] if args.scenario else None,
@@ -606,8 +608,9 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> None:
         if n < 1:
             raise InputError(f"-n must be at least 1, got {n}.")
         names = args.param or uncertainties(params)
-        study = sensitivity_study(args.method, params, names, outcomes or default_outcomes(args.days), n, args.seed,
-                                  args.days)
+        days = 730.0 if args.days is None else args.days
+        seed = 20250120 if args.seed is None else args.seed
+        study = sensitivity_study(args.method, params, names, outcomes or default_outcomes(days), n, seed, days)
     path = write_sensitivity(study, args.out, _command_line(argv), force=args.force)
     print(f"wrote {path}/report.md and indices.csv")
 

@@ -92,6 +92,29 @@ def test_analyze_checks_its_arrays(params):
     assert table.loc["a", "spearman"] > 0.9 > table.loc["b", "abs"]
 
 
+def test_analyze_reads_a_dataframe_by_its_names_and_refuses_what_is_not_its_design():
+    from SALib.sample import sobol as salib_sobol
+
+    problem = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}
+    x = pd.DataFrame(salib_sobol.sample(problem, 32, calc_second_order=False, seed=1), columns=["a", "b", "c"])
+    y = pd.Series(3 * x["a"] + x["b"] ** 2, name="f")
+    ordered = sa.analyze("sobol", problem, x, y, seed=2)
+    # the columns in another order and the outputs shuffled: read by name and by index, the same indices
+    shuffled = sa.analyze("sobol", problem, x[["c", "b", "a"]], y.sample(frac=1, random_state=3), seed=2)
+    pd.testing.assert_frame_equal(shuffled, ordered)
+    assert ordered["ST"].idxmax() == "a"
+    with pytest.raises(InputError, match=r"without a column for each of the problem's inputs \(missing: c"):
+        sa.analyze("sobol", problem, x[["a", "b"]], y)
+    with pytest.raises(InputError, match="columns the problem does not name: d"):
+        sa.analyze("monte_carlo", problem, x.assign(d=1.0), y)
+    with pytest.raises(InputError, match="y's index is not x's rows"):
+        sa.analyze("sobol", problem, x, y.set_axis(y.index + 1))
+    with pytest.raises(InputError, match="x is not a Saltelli design: in block 1"):
+        sa.analyze("sobol", problem, np.random.default_rng(1).random(x.shape), y.to_numpy())
+    with pytest.raises(InputError, match="at least one outcome"):
+        sa.analyze("sobol", problem, x, np.zeros((len(x), 0)))
+
+
 def test_the_command_line_turns_a_sweep_into_a_report(tmp_path, params):
     _, sweep = _sweep(tmp_path, params, "saltelli", 8)
     done = run_cli("sensitivity", "--from", str(sweep), "--outcome", "peak_strain", "--out", str(tmp_path / "rep"))
@@ -101,7 +124,11 @@ def test_the_command_line_turns_a_sweep_into_a_report(tmp_path, params):
     indices = pd.read_csv(tmp_path / "rep" / "indices.csv")
     assert set(indices["input"]) == set(_varied(params)) and {"S1", "ST"} <= set(indices.columns)
     done = run_cli("sensitivity", "--from", str(sweep), "-n", "16", "--out", str(tmp_path / "rep2"))
-    assert done.returncode != 0 and "the sweep fixes the sample; drop -n" in done.stderr
+    assert done.returncode != 0 and "the sweep fixes the sample and its horizon; drop -n" in done.stderr
+    for option in (["--days", "100"], ["--seed", "7"]):  # the sweep's horizon and sample, not these
+        done = run_cli("sensitivity", "--from", str(sweep), *option, "--out", str(tmp_path / "rep2"))
+        assert done.returncode == 2 and f"drop {option[0]}" in done.stderr
+    assert sa.analyze_sweep(sweep, "peak_strain").equals(sa.analyze_sweep(sweep, ["peak_strain"]))
     done = run_cli("sensitivity", "--out", str(tmp_path / "rep3"))
     assert done.returncode != 0 and "needs --method" in done.stderr
     done = run_cli("sensitivity", "--from", str(tmp_path / "nowhere"), "--out", str(tmp_path / "rep4"))
@@ -134,6 +161,41 @@ def test_a_sweep_whose_parameters_its_label_does_not_rebuild_says_so(tmp_path, p
     assert "not those of the base alone" in study.note and "dearer_oil" in study.note
     same = sweep_sensitivity_study(_sweep(tmp_path, params, "lhs", 12)[1], ["peak_strain"])
     assert same.note is None and same.digest == params.digest()
+
+
+def test_rank_correlations_of_a_sweep_leave_its_failed_runs_out_and_say_how_many(tmp_path, params):
+    import json
+
+    from sanctions_model.runs import store
+
+    design, sweep = _sweep(tmp_path, params, "lhs", 20)
+    whole = sa.analyze_sweep(sweep, OUTCOMES[:1])
+    part = store.part_path(sweep.path, "outcomes", 0)
+    frame = pd.read_parquet(part)
+    frame.loc[frame["sample_id"].isin([3, 11]), ["status", "message"]] = ["failed", "solver failed"]
+    frame.loc[frame["sample_id"].isin([3, 11]), OUTCOMES[:1]] = np.nan
+    frame.to_parquet(part)  # as if two runs had failed; the manifest's checksum follows
+    manifest = json.loads((sweep.path / "manifest.json").read_text())
+    manifest["parts"]["0"]["outcomes"]["sha256"] = store._digest(part)
+    (sweep.path / "manifest.json").write_text(json.dumps(manifest))
+    table = sa.analyze_sweep(sm.open_sweep(sweep.path), OUTCOMES[:1])
+    assert table.attrs["failed_left_out"] == 2 and whole.attrs["failed_left_out"] == 0
+    kept = sm.open_sweep(sweep.path)
+    rows = kept.outcomes.set_index("sample_id").loc[kept.samples["sample_id"]]
+    ok = rows["status"].eq("ok").to_numpy()
+    direct = sa.analyze("monte_carlo", design.problem(), kept.samples.loc[ok, list(design.names)].to_numpy(),
+                        rows.loc[ok, OUTCOMES[0]].to_numpy())
+    assert ok.sum() == 18 and np.allclose(table["spearman"], direct["spearman"])
+    from sanctions_model.analysis.studies import sweep_sensitivity_study
+
+    study = sweep_sensitivity_study(sweep.path, OUTCOMES[0])  # one outcome, named as a string
+    assert study.outcomes == [OUTCOMES[0]] and "2 of the sweep's runs under 'hard_way' failed" in study.note
+
+
+@pytest.mark.parametrize("kind", ["saltelli", "morris"])
+def test_a_design_for_indices_refuses_a_range_of_one_point_before_any_run(params, kind):
+    with pytest.raises(InputError, match="'oil.brent_price' cannot vary in a .* design: its range \\[75, 75\\]"):
+        Design.build(kind, params, 4, seed=1, vary={"oil.brent_price": (75, 75)})
 
 
 def test_morris_refuses_rows_that_are_not_a_morris_design():

@@ -92,6 +92,28 @@ def _evaluate(f: Callable, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return _outputs(f(x), x.shape[0])
 
 
+def _aligned(x: object, y: object, names: list[str]) -> tuple[object, object]:
+    """``x`` and ``y`` as ``analyze`` reads them: a DataFrame ``x`` by its columns' names (in the problem's
+    order), and a DataFrame or Series ``y`` by its index, matched to a DataFrame ``x``'s; refused where
+    they do not match, rather than paired by position."""
+    if isinstance(x, pd.DataFrame):
+        missing = [name for name in names if name not in x.columns]
+        if missing or x.columns.has_duplicates:
+            raise InputError(f"x is a DataFrame without a column for each of the problem's inputs (missing: "
+                             f"{', '.join(missing[:5]) or 'none'}; repeated columns: "
+                             f"{'yes' if x.columns.has_duplicates else 'no'}); name its columns as problem['names'].")
+        extra = [str(c) for c in x.columns if c not in names]
+        if extra:
+            raise InputError(f"x has columns the problem does not name: {', '.join(extra[:5])}.")
+        if isinstance(y, (pd.DataFrame, pd.Series)) and not y.index.equals(x.index):
+            if (y.index.has_duplicates or x.index.has_duplicates or len(y) != len(x)
+                    or not y.index.isin(x.index).all()):
+                raise InputError("y's index is not x's rows; give y indexed as x is (or plain arrays in one order).")
+            y = y.reindex(x.index)
+        x = x[names]
+    return x, y
+
+
 def _outputs(y: object, rows: int) -> tuple[np.ndarray, list[str]]:
     """Model outputs ``y`` for ``rows`` input rows as (rows, m) with outcome names; refused when
     a run failed or an outcome is undefined somewhere."""
@@ -112,8 +134,9 @@ def _outputs(y: object, rows: int) -> tuple[np.ndarray, list[str]]:
         if values.ndim == 1:
             values = values[:, None]
         names = ["y"] if values.ndim == 2 and values.shape[1] == 1 else [f"y{i}" for i in range(values.shape[-1])]
-    if values.ndim != 2 or values.shape[0] != rows:
-        raise InputError(f"the outputs have shape {values.shape} for {rows} input rows: one row per input row.")
+    if values.ndim != 2 or values.shape[0] != rows or values.shape[1] == 0:
+        raise InputError(f"the outputs have shape {values.shape} for {rows} input rows: one row per input row, "
+                         "and at least one outcome.")
     y = values
     undefined = ~np.isfinite(y)
     failed = getattr(y_frame, "attrs", {}).get("failed") if y_frame is not None else None
@@ -122,8 +145,8 @@ def _outputs(y: object, rows: int) -> tuple[np.ndarray, list[str]]:
         raise InputError(
             f"{len(failed):,} of {y.shape[0]:,} runs failed (the solver could not integrate them; the first, row "
             f"{first}: {failed[first]}); sensitivity indices need every run. Narrow the ranges of the parameters "
-            "those rows push to their extremes, or run the design as a sweep, which records failed samples and "
-            "goes on.")
+            "those rows push to their extremes (a sweep records which samples failed, and goes on), or ask for "
+            "rank correlations of the runs that did not fail (method 'monte_carlo' on a sweep).")
     if undefined.any():  # SALib would count them as zeros or drop them: indices of nothing, or "no effect"
         m = int(np.flatnonzero(undefined.any(axis=0))[0])
         raise InputError(
@@ -152,7 +175,7 @@ ANALYSES = {"oat": "oat", "morris": "morris", "sobol": "saltelli", "monte_carlo"
 MIN_RANK_ROWS = 10
 
 
-def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: int | None = None,
+def analyze(method: str, problem: Mapping, x: np.ndarray | pd.DataFrame, y: object, *, seed: int | None = None,
             num_levels: int = 4, num_resamples: int = 200, conf_level: float = 0.95) -> pd.DataFrame:
     """Sensitivity indices from inputs ``x`` and outputs ``y`` already computed (in memory, or
     read from a sweep: :func:`analyze_sweep`).
@@ -165,10 +188,11 @@ def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: in
         SALib's Saltelli/Sobol' sampler without second order) or ``monte_carlo`` (any ``x``).
     problem : dict
         SALib's convention: ``{"names": [...], "bounds": [[low, high], ...]}``.
-    x : array (rows, k)
-        The inputs, in the order of ``problem["names"]``.
-    y : array (rows,) or (rows, m), or DataFrame
-        The outputs (a DataFrame's columns name the outcomes); every value must be defined.
+    x : array (rows, k), or DataFrame
+        The inputs, in the order of ``problem["names"]`` (a DataFrame's columns are read by those names).
+    y : array (rows,) or (rows, m), or DataFrame or Series
+        The outputs (a DataFrame's columns name the outcomes); every value must be defined. With a
+        DataFrame ``x``, a DataFrame or Series ``y`` is matched to its rows by index.
     seed : int, optional
         Seed of the bootstrap (morris, sobol).
     num_levels : int
@@ -186,8 +210,10 @@ def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: in
     """
     if method not in ANALYSES:
         raise InputError(f"unknown method '{method}'.{suggest(method, ANALYSES)} Methods: {', '.join(ANALYSES)}.")
+    names, bounds = _check(problem, 1)
+    given, y = _aligned(x, y, names)
     try:
-        x = np.atleast_2d(np.asarray(x, dtype=float))
+        x = np.atleast_2d(np.asarray(given, dtype=float))
     except (TypeError, ValueError) as exc:
         raise InputError(f"x must be an array of numbers (rows x inputs): {exc}") from None
     if x.size == 0:
@@ -195,7 +221,6 @@ def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: in
     if not np.isfinite(x).all():
         row = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0]) + 1
         raise InputError(f"x must hold at least one row of finite inputs; row {row} holds NaN or infinity.")
-    names, bounds = _check(problem, 1)
     if x.shape[1] != len(names):
         raise InputError(f"x has {x.shape[1]} columns for {len(names)} inputs in the problem.")
     yy, outcomes = _outputs(y, x.shape[0])
@@ -235,6 +260,15 @@ def analyze(method: str, problem: Mapping, x: np.ndarray, y: object, *, seed: in
             raise InputError(f"a Saltelli design over {k} inputs (first and total order) has a multiple of {k + 2} "
                              f"rows, x has {x.shape[0]}.")
         n = x.shape[0] // (k + 2)
+        blocks = x.reshape(n, k + 2, k)  # per block: A, AB_1 .. AB_k (A with input i from B), B
+        a_rows, b_rows, ab = blocks[:, :1, :], blocks[:, -1:, :], blocks[:, 1:-1, :]
+        own = np.eye(k, dtype=bool)[None]  # AB_i's input i
+        if not ((ab == np.where(own, b_rows, a_rows)).all(axis=(1, 2))).all():
+            bad = int(np.flatnonzero(~(ab == np.where(own, b_rows, a_rows)).all(axis=(1, 2)))[0])
+            raise InputError(f"x is not a Saltelli design: in block {bad + 1} (rows {bad * (k + 2) + 1} to "
+                             f"{(bad + 1) * (k + 2)}) row 1 + i must be the first row with input i from the last "
+                             "row; draw x with SALib's sobol sampler (calc_second_order=False, or a sweep with "
+                             "--design saltelli).")
         for m, out in enumerate(outcomes):
             col = yy[:, m]
             if np.nanstd(col) == 0:
@@ -278,7 +312,7 @@ def analyze_sweep(sweep: object, outcomes: Sequence[str] | None = None, scenario
     ----------
     sweep : SweepResult or path
         A complete sweep directory (:func:`sanctions_model.run_sweep`).
-    outcomes : list of str, optional
+    outcomes : list of str, or str, optional
         Outcomes to analyse (default: those of ``sanctions-model sensitivity``), with the
         conventions of :func:`model_function` (yes/no as 0 or 1, a crossing that does not come
         at the horizon + 1).
@@ -312,19 +346,29 @@ def analyze_sweep(sweep: object, outcomes: Sequence[str] | None = None, scenario
     scenario = result.one_scenario(scenario)
     from ..core.outcomes import OUTCOMES
 
-    outcomes = list(outcomes) if outcomes else default_outcomes(float(result.settings["days"]))
+    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes) if outcomes else \
+        default_outcomes(float(result.settings["days"]))
     for out in outcomes:
-        if out not in OUTCOMES:
+        if not isinstance(out, str) or out not in OUTCOMES:
             raise InputError(f"unknown outcome '{out}'.{suggest(out, OUTCOMES)}")
     samples = result.samples.sort_values("sample_id")
     rows = result.outcomes
     rows = rows[rows["scenario"] == scenario].set_index("sample_id").reindex(samples["sample_id"])
-    evaluation = Evaluation({out: rows[out].to_numpy() for out in outcomes}, (rows["status"] == "ok").to_numpy(),
+    x = samples[list(design.names)].to_numpy()
+    ok = (rows["status"] == "ok").to_numpy()
+    left_out = 0
+    if chosen == "monte_carlo" and not ok.all():  # rank correlations need no design: the runs that ran will do
+        if ok.sum() < 3:
+            raise InputError(f"{result.path}: {int(ok.sum())} of {len(ok):,} runs under {scenario} did not fail; "
+                             "rank correlations need at least 3.")
+        left_out = int((~ok).sum())
+        x, rows, ok = x[ok], rows[ok], ok[ok]
+    evaluation = Evaluation({out: rows[out].to_numpy() for out in outcomes}, ok,
                             rows["message"].to_numpy(dtype=object))
     y = sensitivity_table(evaluation, outcomes, float(result.settings["days"]))
-    table = analyze(chosen, design.problem(), samples[list(design.names)].to_numpy(), y, seed=design.seed,
-                    num_levels=design.num_levels)
-    table.attrs.update({"sweep": str(result.path), "scenario": scenario, "design": design.kind})
+    table = analyze(chosen, design.problem(), x, y, seed=design.seed, num_levels=design.num_levels)
+    table.attrs.update({"sweep": str(result.path), "scenario": scenario, "design": design.kind,
+                        "failed_left_out": left_out})
     return table
 
 
@@ -571,8 +615,9 @@ def model_function(
     from ..runs.run import check_days
 
     days = check_days(days)
+    outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     for out in outcomes:
-        if out not in OUTCOMES:
+        if not isinstance(out, str) or out not in OUTCOMES:
             raise InputError(f"unknown outcome '{out}'. Outcomes: {', '.join(OUTCOMES)}.")
     for name in names:
         if name not in params:

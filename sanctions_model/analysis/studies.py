@@ -168,7 +168,12 @@ def sweep_sensitivity_study(sweep: str | Path, outcomes: Sequence[str] | None = 
         f"The sweep's parameters (hash {recorded}, from its manifest) are not those of "
         f"{' + '.join(parts) or 'the base'} alone (hash {params.digest()}): overrides or a scenario file "
         f"went into '{label}'. Descriptions and ranges are read from {' + '.join(parts) or 'the base'}.")
-    chosen = list(outcomes) if outcomes else sa.default_outcomes(float(stored.settings["days"]))
+    left = int(result.attrs.get("failed_left_out", 0))
+    if left:
+        note = (f"{note} " if note else "") + (f"{left:,} of the sweep's runs under '{label}' failed; the rank "
+                                               "correlations are of the runs that did not.")
+    chosen = [outcomes] if isinstance(outcomes, str) else list(outcomes) if outcomes else \
+        sa.default_outcomes(float(stored.settings["days"]))
     return SensitivityStudy(CLI_NAME[str(result.attrs["method"])], result, params, list(design.names), chosen,
                             design.n, design.seed, float(stored.settings["days"]), int(result.attrs["n_evaluations"]),
                             wide, str(stored.path), recorded, note)

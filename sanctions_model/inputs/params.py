@@ -301,7 +301,8 @@ def check_value(spec: Parameter, raw: object, origin: str, start: dt.date | None
         if start is not None and isinstance(raw, (dt.date, str)) and _looks_like_date(str(raw)):
             given, after = f"{raw!s} (day {value:g})", f" (days after {start.isoformat()})"
         else:
-            given, after = f"{value:g}", ""
+            # to the last digit that matters: 1.0000001 is not shown as 1 beside a range that ends at 1
+            given, after = f"{value:g}" if float(f"{value:g}") == value else repr(float(value)), ""
         raise InputError(f"{where} = {given} is outside its range [{spec.low:g}, {spec.high:g}] {spec.unit}{after}.")
     return value
 

@@ -133,6 +133,11 @@ class Design:
             bounds[name] = (float(low), float(high))
         if not names:
             raise InputError("nothing to vary: every uncertainty is fixed.")
+        point = [name for name in names if bounds[name][0] == bounds[name][1]]
+        if point and kind in ("saltelli", "morris"):  # SALib's samplers refuse a range of one point
+            raise InputError(f"'{point[0]}' cannot vary in a {kind} design: its range [{bounds[point[0]][0]:g}, "
+                             f"{bounds[point[0]][1]:g}] is a single point; give it two ends (--vary NAME=LOW:HIGH), or "
+                             "hold it with --set.")
         if kind == "saltelli" and n & (n - 1):  # as `sensitivity --method sobol`: SALib's scheme needs it
             raise InputError(f"-n must be a power of 2 for the saltelli design (Sobol' indices need it), got {n}; "
                              f"the nearest are {1 << (int(n).bit_length() - 1)} and {1 << int(n).bit_length()}.")
