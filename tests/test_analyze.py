@@ -121,6 +121,8 @@ def test_the_command_line_turns_a_sweep_into_a_report(tmp_path, params):
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "rep" / "report.md").read_text()
     assert "computed from the sweep in" in text and "# Sensitivity of the model's outcomes: sobol" in text
+    assert "varied over the range the sweep's design gives it" in text and "scenario 'hard_way'" in text
+    assert "params/base.toml" not in text.split("## ")[0], "the ranges are the sweep's, not the base file's"
     indices = pd.read_csv(tmp_path / "rep" / "indices.csv")
     assert set(indices["input"]) == set(_varied(params)) and {"S1", "ST"} <= set(indices.columns)
     done = run_cli("sensitivity", "--from", str(sweep), "-n", "16", "--out", str(tmp_path / "rep2"))

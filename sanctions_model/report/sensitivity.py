@@ -147,9 +147,13 @@ def write_sensitivity(study: SensitivityStudy, out: Path | str, command: str, fo
         lines = [
             f"# Sensitivity of the model's outcomes: {method}",
             "",
-            f"Method `{method}` over {len(study.names)} assumptions, each varied over its range in "
-            f"`params/base.toml`, with the scenario(s) {', '.join(params.scenarios) or 'none (the base)'} setting the "
-            f"policy levers. {source}, each over {days:g} days.",
+            (f"Method `{method}` over {len(study.names)} parameters, each varied over the range the sweep's design "
+             f"gives it (its `manifest.json`), under the sweep's scenario '{study.result.attrs.get('scenario')}'. "
+             f"{source}, each over "
+             f"{days:g} days." if study.sweep else
+             f"Method `{method}` over {len(study.names)} assumptions, each varied over its range in "
+             f"`params/base.toml`, with the scenario(s) {', '.join(params.scenarios) or 'none (the base)'} setting "
+             f"the policy levers. {source}, each over {days:g} days."),
             "",
             "Conventions: a yes/no outcome counts as 1 or 0, so its mean is a probability; a crossing day "
             f"that does not happen within the horizon counts as day {days + 1:g}, so indices of a "
