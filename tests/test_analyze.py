@@ -105,8 +105,7 @@ def test_analyze_reads_a_dataframe_by_its_names_and_refuses_what_is_not_its_desi
     assert ordered["ST"].idxmax() == "a"
     with pytest.raises(InputError, match=r"without a column for each of the problem's inputs \(missing: c"):
         sa.analyze("sobol", problem, x[["a", "b"]], y)
-    with pytest.raises(InputError, match="columns the problem does not name: d"):
-        sa.analyze("monte_carlo", problem, x.assign(d=1.0), y)
+    pd.testing.assert_frame_equal(sa.analyze("sobol", problem, x.assign(sample_id=1.0), y, seed=2), ordered)
     with pytest.raises(InputError, match="y's index is not x's rows"):
         sa.analyze("sobol", problem, x, y.set_axis(y.index + 1))
     with pytest.raises(InputError, match="x is not a Saltelli design: in block 1"):

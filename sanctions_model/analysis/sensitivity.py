@@ -93,18 +93,16 @@ def _evaluate(f: Callable, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
 
 
 def _aligned(x: object, y: object, names: list[str]) -> tuple[object, object]:
-    """``x`` and ``y`` as ``analyze`` reads them: a DataFrame ``x`` by its columns' names (in the problem's
-    order), and a DataFrame or Series ``y`` by its index, matched to a DataFrame ``x``'s; refused where
-    they do not match, rather than paired by position."""
+    """``x`` and ``y`` as ``analyze`` reads them: a DataFrame ``x`` by its columns' names (in the
+    problem's order; other columns, a ``sample_id`` say, are left aside), and a DataFrame or Series
+    ``y`` by its index, matched to a DataFrame ``x``'s; refused where they do not match, rather than
+    paired by position."""
     if isinstance(x, pd.DataFrame):
         missing = [name for name in names if name not in x.columns]
         if missing or x.columns.has_duplicates:
             raise InputError(f"x is a DataFrame without a column for each of the problem's inputs (missing: "
                              f"{', '.join(missing[:5]) or 'none'}; repeated columns: "
                              f"{'yes' if x.columns.has_duplicates else 'no'}); name its columns as problem['names'].")
-        extra = [str(c) for c in x.columns if c not in names]
-        if extra:
-            raise InputError(f"x has columns the problem does not name: {', '.join(extra[:5])}.")
         if isinstance(y, (pd.DataFrame, pd.Series)) and not y.index.equals(x.index):
             if (y.index.has_duplicates or x.index.has_duplicates or len(y) != len(x)
                     or not y.index.isin(x.index).all()):
