@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .alignment import matched
 
 #: The density a box must reach by default: the outcome in four of five sets inside it.
 DEFAULT_THRESHOLD = 0.8
@@ -243,15 +244,9 @@ def _by_row(values: object, inputs: object, what: str) -> np.ndarray:
     """``values`` as an array in the order of ``inputs``' rows: a Series is matched to them by its index (as
     pandas aligns), and one whose index is not the inputs' is refused, not paired by position."""
     if isinstance(values, pd.Series) and isinstance(inputs, pd.DataFrame):
-        series: pd.Series = values
-        if not series.index.equals(inputs.index):
-            if (series.index.has_duplicates or inputs.index.has_duplicates or len(series) != len(inputs)
-                    or not series.index.isin(inputs.index).all()):
-                raise InputError(f"discover: {what} {'are' if what.endswith('s') else 'is'} a Series whose index is "
-                                 "not the inputs' rows; give one indexed as the inputs are (or a plain array in "
-                                 "their order).")
-            series = series.reindex(inputs.index)
-        return series.to_numpy()
+        return matched(values, inputs.index, f"discover: {what} {'are' if what.endswith('s') else 'is'} a Series "
+                       "whose index is not the inputs' rows; give one indexed as the inputs are (or a plain array "
+                       "in their order).").to_numpy()
     return np.asarray(values)
 
 

@@ -30,6 +30,7 @@ from ..errors import InputError, suggest
 from ..inputs.params import ParameterSet
 from ..runs.evaluate import Evaluation, batches, concat, evaluate_batch
 from ..runs.executors import check_workers, map_in_processes
+from .alignment import matched
 
 
 class SensitivityWarning(UserWarning):
@@ -103,11 +104,8 @@ def _aligned(x: object, y: object, names: list[str]) -> tuple[object, object]:
             raise InputError(f"x is a DataFrame without a column for each of the problem's inputs (missing: "
                              f"{', '.join(missing[:5]) or 'none'}; repeated columns: "
                              f"{'yes' if x.columns.has_duplicates else 'no'}); name its columns as problem['names'].")
-        if isinstance(y, (pd.DataFrame, pd.Series)) and not y.index.equals(x.index):
-            if (y.index.has_duplicates or x.index.has_duplicates or len(y) != len(x)
-                    or not y.index.isin(x.index).all()):
-                raise InputError("y's index is not x's rows; give y indexed as x is (or plain arrays in one order).")
-            y = y.reindex(x.index)
+        if isinstance(y, (pd.DataFrame, pd.Series)):
+            y = matched(y, x.index, "y's index is not x's rows; give y indexed as x is (or plain arrays in one order).")
         x = x[names]
     return x, y
 
